@@ -1,0 +1,49 @@
+import type * as ParquetWasm from 'parquet-wasm/node';
+
+/**
+ * Parquet bytes <-> Arrow IPC stream bytes, on parquet-wasm (arrow-rs). The module is handed in
+ * once per environment (./node.ts, ./browser.ts), because it is initialised differently in each.
+ */
+export type ParquetModule = Pick<
+  typeof ParquetWasm,
+  'readParquet' | 'writeParquet' | 'Table' | 'WriterPropertiesBuilder' | 'Compression' | 'EnabledStatistics'
+>;
+
+let mod: ParquetModule | undefined;
+
+export function setParquetModule(m: ParquetModule): void {
+  mod = m;
+}
+
+function parquet(): ParquetModule {
+  if (!mod) throw new Error('parquet: codec not initialised (call initParquet for this environment first)');
+  return mod;
+}
+
+export interface EncodeOptions {
+  /** Row group size; smaller groups let readers skip more. */
+  maxRowGroupSize?: number;
+}
+
+/** Arrow IPC stream -> Parquet (ZSTD, page statistics on). */
+export function encodeParquet(ipcStream: Uint8Array, options: EncodeOptions = {}): Uint8Array {
+  const pq = parquet();
+  const table = pq.Table.fromIPCStream(ipcStream);
+  let builder = new pq.WriterPropertiesBuilder()
+    .setCompression(pq.Compression.ZSTD)
+    .setStatisticsEnabled(pq.EnabledStatistics.Page)
+    .setCreatedBy('creatorops-lakehouse (parquet-wasm)');
+  if (options.maxRowGroupSize) builder = builder.setMaxRowGroupSize(options.maxRowGroupSize);
+  return pq.writeParquet(table, builder.build());
+}
+
+/** Parquet -> Arrow IPC stream. */
+export function decodeParquet(bytes: Uint8Array, columns?: string[]): Uint8Array {
+  const pq = parquet();
+  try {
+    const table = pq.readParquet(bytes, columns ? { columns } : undefined);
+    return table.intoIPCStream();
+  } catch (err) {
+    throw new Error(`parquet: cannot read file (${err instanceof Error ? err.message : String(err)})`, { cause: err });
+  }
+}

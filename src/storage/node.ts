@@ -1,0 +1,99 @@
+import { promises as fs } from 'node:fs';
+import { dirname, join, relative, sep } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { NotFoundError, type FileInfo, type Storage } from './types.ts';
+
+/** Files under a folder on disk. The only module of the Delta layer that knows about Node. */
+export class NodeStorage implements Storage {
+  readonly description: string;
+
+  constructor(private readonly root: string) {
+    this.description = root;
+  }
+
+  private abs(path: string): string {
+    return join(this.root, ...path.split('/'));
+  }
+
+  async read(path: string): Promise<Uint8Array> {
+    try {
+      return new Uint8Array(await fs.readFile(this.abs(path)));
+    } catch (err) {
+      if (code(err) === 'ENOENT') throw new NotFoundError(path, this.root);
+      throw err;
+    }
+  }
+
+  async write(path: string, data: Uint8Array): Promise<void> {
+    const target = this.abs(path);
+    await fs.mkdir(dirname(target), { recursive: true });
+    // Write beside, then rename: a reader sees the old file or the new one, never a part.
+    const tmp = `${target}.${randomUUID()}.tmp`;
+    await fs.writeFile(tmp, data);
+    await fs.rename(tmp, target);
+  }
+
+  async putIfAbsent(path: string, data: Uint8Array): Promise<boolean> {
+    const target = this.abs(path);
+    await fs.mkdir(dirname(target), { recursive: true });
+    const tmp = join(dirname(target), `.${randomUUID()}.tmp`);
+    await fs.writeFile(tmp, data);
+    try {
+      // link() fails with EEXIST when the target exists: an atomic "create if absent" of a
+      // fully written file.
+      await fs.link(tmp, target);
+      return true;
+    } catch (err) {
+      if (code(err) === 'EEXIST') return false;
+      throw err;
+    } finally {
+      await fs.rm(tmp, { force: true });
+    }
+  }
+
+  async list(dir: string): Promise<FileInfo[]> {
+    const base = this.abs(dir);
+    const out: FileInfo[] = [];
+    const walk = async (folder: string): Promise<void> => {
+      let entries;
+      try {
+        entries = await fs.readdir(folder, { withFileTypes: true });
+      } catch (err) {
+        if (code(err) === 'ENOENT' || code(err) === 'ENOTDIR') return;
+        throw err;
+      }
+      for (const e of entries) {
+        const full = join(folder, e.name);
+        if (e.isDirectory()) await walk(full);
+        else if (e.isFile()) {
+          const st = await fs.stat(full);
+          out.push({ path: relative(this.root, full).split(sep).join('/'), size: st.size, modificationTime: Math.floor(st.mtimeMs) });
+        }
+      }
+    };
+    await walk(base);
+    return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  }
+
+  async stat(path: string): Promise<FileInfo | undefined> {
+    try {
+      const st = await fs.stat(this.abs(path));
+      return { path, size: st.size, modificationTime: Math.floor(st.mtimeMs) };
+    } catch (err) {
+      if (code(err) === 'ENOENT') return undefined;
+      throw err;
+    }
+  }
+
+  async delete(path: string): Promise<void> {
+    await fs.rm(this.abs(path), { force: true });
+  }
+
+  async deleteDir(dir: string): Promise<void> {
+    await fs.rm(this.abs(dir), { recursive: true, force: true });
+  }
+}
+
+function code(err: unknown): string | undefined {
+  return (err as NodeJS.ErrnoException | undefined)?.code;
+}

@@ -1,0 +1,54 @@
+/**
+ * Where Delta tables live. Paths are relative to the storage root and use '/' as separator
+ * (e.g. "silver/events/_delta_log/00000000000000000000.json"). Implementations: memory (tests),
+ * the Node filesystem (CLI) and OPFS (the browser worker).
+ */
+export interface Storage {
+  /** The bytes of a file; throws NotFoundError when it does not exist. */
+  read(path: string): Promise<Uint8Array>;
+  /** Create or replace a file. Data files are never replaced (their names are unique). */
+  write(path: string, data: Uint8Array): Promise<void>;
+  /**
+   * Create a file only if it does not exist yet, atomically: readers never see it half-written,
+   * and of two callers racing for one path exactly one gets `true`.
+   */
+  putIfAbsent(path: string, data: Uint8Array): Promise<boolean>;
+  /** The files below a folder (recursively), paths relative to the storage root; [] if none. */
+  list(dir: string): Promise<FileInfo[]>;
+  /** Size and time of one file, or undefined when it does not exist. */
+  stat(path: string): Promise<FileInfo | undefined>;
+  /** Remove a file; removing a missing file is not an error. */
+  delete(path: string): Promise<void>;
+  /** Remove a folder and everything below it. */
+  deleteDir(dir: string): Promise<void>;
+  /** A short human-readable description of where the files are, for messages. */
+  readonly description: string;
+}
+
+export interface FileInfo {
+  path: string;
+  size: number;
+  /** milliseconds since the epoch */
+  modificationTime: number;
+}
+
+export class NotFoundError extends Error {
+  readonly path: string;
+  constructor(path: string, where: string) {
+    super(`no file ${path} in ${where}`);
+    this.name = 'NotFoundError';
+    this.path = path;
+  }
+}
+
+export function joinPath(...parts: string[]): string {
+  return parts
+    .filter((p) => p !== '')
+    .join('/')
+    .replace(/\/+/g, '/')
+    .replace(/^\.\//, '');
+}
+
+export function isNotFound(err: unknown): boolean {
+  return err instanceof NotFoundError || (err instanceof Error && err.name === 'NotFoundError');
+}
