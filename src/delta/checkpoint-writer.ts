@@ -1,0 +1,84 @@
+import {
+  Bool, Field, Int32, Int64, List, Map_, Struct, Table, Utf8, makeBuilder, tableToIPC, type DataType, type Vector,
+} from 'apache-arrow';
+import { encodeParquet } from '../parquet/codec.ts';
+import { joinPath, type Storage } from '../storage/types.ts';
+import { LOG_DIR, checkpointFileName } from './actions.ts';
+import { loadSnapshot, type Snapshot } from './snapshot.ts';
+
+/** Delta's default: a checkpoint every 10 commits. */
+export const CHECKPOINT_INTERVAL = 10;
+const DEFAULT_TOMBSTONE_RETENTION_MS = 7 * 24 * 3600 * 1000;
+
+const str = () => new Utf8();
+const long = () => new Int64();
+const f = (name: string, type: DataType) => new Field(name, type, true);
+const stringMap = () =>
+  new Map_<Utf8, Utf8>(new Field('key_value', new Struct([new Field('key', str(), false), f('value', str())]), false) as never);
+
+const CHECKPOINT_SCHEMA = {
+  txn: new Struct([f('appId', str()), f('version', long()), f('lastUpdated', long())]),
+  add: new Struct([
+    f('path', str()), f('partitionValues', stringMap()), f('size', long()), f('modificationTime', long()),
+    f('dataChange', new Bool()), f('tags', stringMap()), f('stats', str()),
+  ]),
+  remove: new Struct([
+    f('path', str()), f('deletionTimestamp', long()), f('dataChange', new Bool()), f('extendedFileMetadata', new Bool()),
+    f('partitionValues', stringMap()), f('size', long()),
+  ]),
+  metaData: new Struct([
+    f('id', str()), f('name', str()), f('description', str()),
+    f('format', new Struct([f('provider', str()), f('options', stringMap())])),
+    f('schemaString', str()), f('partitionColumns', new List(f('element', str()))), f('configuration', stringMap()),
+    f('createdTime', long()),
+  ]),
+  protocol: new Struct([
+    f('minReaderVersion', new Int32()), f('minWriterVersion', new Int32()),
+    f('readerFeatures', new List(f('element', str()))), f('writerFeatures', new List(f('element', str()))),
+  ]),
+};
+
+type Row = Partial<Record<keyof typeof CHECKPOINT_SCHEMA, unknown>>;
+
+export async function writeCheckpointIfDue(storage: Storage, table: string, version: number): Promise<void> {
+  if (version === 0 || version % CHECKPOINT_INTERVAL !== 0) return;
+  await writeCheckpoint(storage, table, await loadSnapshot(storage, table, version));
+}
+
+/** A classic checkpoint of `snapshot`, then `_last_checkpoint` pointing at it. */
+export async function writeCheckpoint(storage: Storage, table: string, snapshot: Snapshot, now = Date.now()): Promise<void> {
+  const retention = DEFAULT_TOMBSTONE_RETENTION_MS;
+  const rows: Row[] = [
+    { protocol: snapshot.protocol },
+    { metaData: snapshot.metadata },
+    ...[...snapshot.txns.values()].map((txn) => ({ txn })),
+    ...snapshot.files.map((add) => ({ add: { ...add, tags: add.tags ?? null, stats: add.stats ?? null } })),
+    ...snapshot.tombstones
+      .filter((r) => (r.deletionTimestamp ?? 0) > now - retention)
+      .map((remove) => ({ remove })),
+  ];
+  const columns: Record<string, Vector> = {};
+  for (const [name, type] of Object.entries(CHECKPOINT_SCHEMA)) {
+    const builder = makeBuilder<DataType, null | undefined>({ type, nullValues: [null, undefined] });
+    for (const row of rows) builder.append(toArrowValue(row[name as keyof Row], type) as never);
+    columns[name] = builder.finish().toVector();
+  }
+  const arrowTable = new Table(columns);
+  const bytes = encodeParquet(tableToIPC(arrowTable, 'stream'));
+  await storage.write(joinPath(table, LOG_DIR, checkpointFileName(snapshot.version)), bytes);
+  const last = { version: snapshot.version, size: rows.length, sizeInBytes: bytes.byteLength, numOfAddFiles: snapshot.files.length };
+  await storage.write(joinPath(table, LOG_DIR, '_last_checkpoint'), new TextEncoder().encode(JSON.stringify(last)));
+}
+
+/** Plain action objects to what the Arrow builders take: Maps for map columns, BigInt for longs. */
+function toArrowValue(value: unknown, type: DataType): unknown {
+  if (value == null) return null;
+  if (type instanceof Struct) {
+    const obj = value as Record<string, unknown>;
+    return Object.fromEntries(type.children.map((c) => [c.name, toArrowValue(obj[c.name], c.type)]));
+  }
+  if (type instanceof Map_) return new Map(Object.entries(value as Record<string, string | null>));
+  if (type instanceof List) return (value as unknown[]).map((v) => toArrowValue(v, type.children[0]!.type));
+  if (type instanceof Int64) return BigInt(value as number);
+  return value;
+}

@@ -1,0 +1,70 @@
+import { decodeParquet } from '../parquet/codec.ts';
+import { joinPath, type Storage } from '../storage/types.ts';
+import type { Engine } from '../engine/types.ts';
+import { quoteIdent, quoteString } from '../engine/duckdb.ts';
+import { decodeDataPath, type Add } from './actions.ts';
+import { duckdbType, type DeltaField } from './schema.ts';
+import type { Snapshot } from './snapshot.ts';
+
+export interface ScanOptions {
+  /** keep only the files for which this returns true (partition pruning, data skipping) */
+  fileFilter?: (add: Add) => boolean;
+  /** called after each file */
+  onFile?: (done: number, total: number) => void;
+}
+
+const STAGING = '__delta_scan_file';
+
+/**
+ * Load the rows of `snapshot` into the engine as table `target`, typed by the Delta schema:
+ * partition columns come from `partitionValues`, columns a file lacks read as NULL, and file
+ * types (e.g. INT96 or nanosecond timestamps) are cast to the schema's.
+ */
+export async function scanIntoEngine(engine: Engine, storage: Storage, snapshot: Snapshot, target: string, options: ScanOptions = {}): Promise<number> {
+  const fields = snapshot.schema.fields;
+  engine.run(`CREATE OR REPLACE TABLE ${quoteIdent(target)} (${fields.map((f) => `${quoteIdent(f.name)} ${duckdbType(f.type)}`).join(', ')})`);
+  const files = options.fileFilter ? snapshot.files.filter(options.fileFilter) : snapshot.files;
+  const partitionColumns = new Set(snapshot.metadata.partitionColumns);
+  let done = 0;
+  for (const add of files) {
+    const path = joinPath(snapshot.table, decodeDataPath(add.path));
+    let ipc: Uint8Array;
+    try {
+      ipc = decodeParquet(await storage.read(path));
+    } catch (err) {
+      throw new Error(`delta: data file ${path} of version ${snapshot.version} cannot be read: ${(err as Error).message}`, { cause: err });
+    }
+    engine.insertIPC(STAGING, ipc);
+    const present = new Map(
+      engine.rows<{ column_name: string }>(`SELECT column_name FROM (DESCRIBE ${STAGING})`).map((r) => [r.column_name.toLowerCase(), r.column_name]),
+    );
+    const projection = fields.map((f) => {
+      if (partitionColumns.has(f.name)) return `${partitionLiteral(f, add.partitionValues[f.name] ?? null)} AS ${quoteIdent(f.name)}`;
+      const source = present.get(f.name.toLowerCase());
+      if (source === undefined) return `NULL::${duckdbType(f.type)} AS ${quoteIdent(f.name)}`;
+      return `${castTo(quoteIdent(source), f)} AS ${quoteIdent(f.name)}`;
+    });
+    engine.run(`INSERT INTO ${quoteIdent(target)} SELECT ${projection.join(', ')} FROM ${STAGING}`);
+    options.onFile?.(++done, files.length);
+  }
+  engine.run(`DROP TABLE IF EXISTS ${STAGING}`);
+  return Number(engine.rows<{ n: bigint }>(`SELECT count(*) AS n FROM ${quoteIdent(target)}`)[0]!.n);
+}
+
+function castTo(expr: string, field: DeltaField): string {
+  // Through TIMESTAMP: DuckDB without ICU casts any timestamp unit to TIMESTAMPTZ only that way.
+  if (field.type === 'timestamp') return `CAST(CAST(${expr} AS TIMESTAMP) AS TIMESTAMPTZ)`;
+  return `CAST(${expr} AS ${duckdbType(field.type)})`;
+}
+
+/** A `partitionValues` string as a typed SQL literal; empty string and null are NULL. */
+export function partitionLiteral(field: DeltaField, value: string | null): string {
+  const type = duckdbType(field.type);
+  if (value === null || (value === '' && field.type !== 'string') || value === '__HIVE_DEFAULT_PARTITION__') return `NULL::${type}`;
+  if (field.type === 'timestamp' || field.type === 'timestamp_ntz') {
+    const wall = value.replace('T', ' ').replace(/(Z|[+-]00:?00)$/, '');
+    const ts = `CAST(${quoteString(wall)} AS TIMESTAMP)`;
+    return field.type === 'timestamp' ? `CAST(${ts} AS TIMESTAMPTZ)` : ts;
+  }
+  return `CAST(${quoteString(value)} AS ${type})`;
+}

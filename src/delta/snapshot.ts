@@ -1,0 +1,198 @@
+import { isNotFound, joinPath, type FileInfo, type Storage } from '../storage/types.ts';
+import {
+  LOG_DIR, checkpointFileName, commitFileName, isAdd, isCommitInfo, isMetaData, isProtocol, isRemove, isTxn, parseCommit,
+  parseLogFileName, type Action, type Add, type CommitInfo, type Metadata, type Protocol, type Remove, type Txn,
+} from './actions.ts';
+import { readCheckpointActions } from './checkpoint.ts';
+import { checkFileReadable, checkReadable } from './protocol.ts';
+import { parseSchema, type DeltaSchema } from './schema.ts';
+
+/** The state of a table at one version. */
+export interface Snapshot {
+  table: string;
+  version: number;
+  protocol: Protocol;
+  metadata: Metadata;
+  schema: DeltaSchema;
+  /** live data files, in log order */
+  files: Add[];
+  /** removes still in the log's memory (for checkpoints and VACUUM) */
+  tombstones: Remove[];
+  /** the latest `txn` per application id */
+  txns: Map<string, Txn>;
+}
+
+export interface LogListing {
+  commits: Map<number, FileInfo>;
+  /** classic single-file checkpoints, by version */
+  checkpoints: Map<number, FileInfo>;
+  latest: number;
+}
+
+const decoder = new TextDecoder();
+
+export async function listLog(storage: Storage, table: string): Promise<LogListing> {
+  const dir = joinPath(table, LOG_DIR);
+  const files = await storage.list(dir);
+  const commits = new Map<number, FileInfo>();
+  const checkpoints = new Map<number, FileInfo>();
+  for (const f of files) {
+    const name = f.path.slice(dir.length + 1);
+    if (name.includes('/')) continue;
+    const parsed = parseLogFileName(name);
+    if (parsed?.kind === 'commit') commits.set(parsed.version, f);
+    else if (parsed?.kind === 'checkpoint') checkpoints.set(parsed.version, f);
+  }
+  if (commits.size === 0 && checkpoints.size === 0) {
+    throw new Error(`delta: ${table || '.'} is not a Delta table (no commits in ${dir} on ${storage.description})`);
+  }
+  const latest = Math.max(...commits.keys(), ...checkpoints.keys());
+  return { commits, checkpoints, latest };
+}
+
+export async function readCommit(storage: Storage, table: string, version: number): Promise<Action[]> {
+  const path = joinPath(table, LOG_DIR, commitFileName(version));
+  return parseCommit(decoder.decode(await storage.read(path)), path);
+}
+
+/** Replay the log up to `version` (default: the latest), starting from the newest usable checkpoint. */
+export async function loadSnapshot(storage: Storage, table: string, version?: number, listing?: LogListing): Promise<Snapshot> {
+  const log = listing ?? (await listLog(storage, table));
+  const target = version ?? log.latest;
+  if (!Number.isInteger(target) || target < 0) throw new Error(`delta: version must be a whole number ≥ 0, got ${version}`);
+  if (target > log.latest) throw new Error(`delta: ${table} has no version ${target}; the latest is ${log.latest}`);
+
+  const candidates = [...log.checkpoints.keys()].filter((v) => v <= target).sort((a, b) => b - a);
+  for (const cp of [...candidates, -1]) {
+    let start: Action[] = [];
+    if (cp >= 0) {
+      try {
+        start = readCheckpointActions(await storage.read(joinPath(table, LOG_DIR, checkpointFileName(cp))));
+      } catch {
+        continue; // an unreadable checkpoint is skipped; an older one, or the commits, still hold the state
+      }
+    }
+    const missing = firstMissing(log, cp + 1, target);
+    if (missing !== undefined) {
+      if (cp >= 0) continue;
+      throw new Error(`delta: ${table} cannot be read at version ${target}: commit ${missing} is missing from the log and no checkpoint covers it`);
+    }
+    const state = new Replay();
+    state.apply(start);
+    for (let v = cp + 1; v <= target; v++) state.apply(await readCommit(storage, table, v));
+    return state.snapshot(table, target);
+  }
+  throw new Error(`delta: ${table} cannot be read at version ${target}`);
+}
+
+function firstMissing(log: LogListing, from: number, to: number): number | undefined {
+  for (let v = from; v <= to; v++) if (!log.commits.has(v)) return v;
+  return undefined;
+}
+
+class Replay {
+  protocol: Protocol | undefined;
+  metadata: Metadata | undefined;
+  readonly files = new Map<string, Add>();
+  readonly tombstones = new Map<string, Remove>();
+  readonly txns = new Map<string, Txn>();
+
+  apply(actions: Action[]): void {
+    for (const a of actions) {
+      if (isAdd(a)) {
+        this.files.delete(a.add.path);
+        this.files.set(a.add.path, a.add);
+        this.tombstones.delete(a.add.path);
+      } else if (isRemove(a)) {
+        this.files.delete(a.remove.path);
+        this.tombstones.set(a.remove.path, a.remove);
+      } else if (isMetaData(a)) this.metadata = a.metaData;
+      else if (isProtocol(a)) this.protocol = a.protocol;
+      else if (isTxn(a)) this.txns.set(a.txn.appId, a.txn);
+    }
+  }
+
+  snapshot(table: string, version: number): Snapshot {
+    if (!this.protocol) throw new Error(`delta: ${table} has no protocol action up to version ${version}`);
+    if (!this.metadata) throw new Error(`delta: ${table} has no metaData action up to version ${version}`);
+    checkReadable(this.protocol, this.metadata);
+    const files = [...this.files.values()];
+    files.forEach(checkFileReadable);
+    return {
+      table,
+      version,
+      protocol: this.protocol,
+      metadata: this.metadata,
+      schema: parseSchema(this.metadata.schemaString),
+      files,
+      tombstones: [...this.tombstones.values()],
+      txns: this.txns,
+    };
+  }
+}
+
+export interface HistoryEntry {
+  version: number;
+  timestamp: number;
+  operation: string;
+  operationParameters: Record<string, unknown>;
+  operationMetrics: Record<string, unknown>;
+  filesAdded: number;
+  filesRemoved: number;
+  bytesAdded: number;
+  /** rows added, from the `stats` of the added files (null when a file has no stats) */
+  rowsAdded: number | null;
+  /** rows removed, from the commit's metrics where the writer recorded them */
+  rowsRemoved: number | null;
+  actions: Action[];
+}
+
+/** One entry per commit still in the log, newest first. */
+export async function loadHistory(storage: Storage, table: string): Promise<HistoryEntry[]> {
+  const log = await listLog(storage, table);
+  const versions = [...log.commits.keys()].sort((a, b) => b - a);
+  const out: HistoryEntry[] = [];
+  for (const v of versions) {
+    let actions: Action[];
+    try {
+      actions = await readCommit(storage, table, v);
+    } catch (err) {
+      if (isNotFound(err)) continue;
+      throw err;
+    }
+    const info: CommitInfo = actions.find(isCommitInfo)?.commitInfo ?? {};
+    const adds = actions.filter(isAdd).map((a) => a.add);
+    const removes = actions.filter(isRemove).map((a) => a.remove);
+    let rowsAdded: number | null = 0;
+    for (const add of adds) {
+      const n = numRecords(add);
+      rowsAdded = n === null || rowsAdded === null ? null : rowsAdded + n;
+    }
+    const metrics = info.operationMetrics ?? {};
+    const removedMetric = metrics['numDeletedRows'] ?? metrics['numRemovedRows'] ?? metrics['numTargetRowsDeleted'];
+    out.push({
+      version: v,
+      timestamp: typeof info.timestamp === 'number' ? info.timestamp : log.commits.get(v)!.modificationTime,
+      operation: info.operation ?? 'UNKNOWN',
+      operationParameters: info.operationParameters ?? {},
+      operationMetrics: metrics,
+      filesAdded: adds.length,
+      filesRemoved: removes.length,
+      bytesAdded: adds.reduce((s, a) => s + (a.size ?? 0), 0),
+      rowsAdded,
+      rowsRemoved: removedMetric === undefined ? (removes.length === 0 ? 0 : null) : Number(removedMetric),
+      actions,
+    });
+  }
+  return out;
+}
+
+export function numRecords(add: Add): number | null {
+  if (!add.stats) return null;
+  try {
+    const n = (JSON.parse(add.stats) as { numRecords?: unknown }).numRecords;
+    return typeof n === 'number' ? n : null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,98 @@
+import { DataType, type Table, type Vector } from 'apache-arrow';
+
+/** Longest string kept in min/max stats, as Spark does; a longer max is left out. */
+const STRING_PREFIX = 32;
+
+export interface FileStats {
+  numRecords: number;
+  minValues: Record<string, unknown>;
+  maxValues: Record<string, unknown>;
+  nullCount: Record<string, number>;
+}
+
+/** Delta per-file statistics for the top-level primitive columns of `table`. */
+export function computeStats(table: Table, skip: ReadonlySet<string> = new Set()): FileStats {
+  const stats: FileStats = { numRecords: table.numRows, minValues: {}, maxValues: {}, nullCount: {} };
+  for (const field of table.schema.fields) {
+    if (skip.has(field.name)) continue;
+    const column = table.getChild(field.name)!;
+    const kind = statKind(field.type);
+    if (!kind) continue;
+    const { min, max, nulls } = minMax(column, kind);
+    stats.nullCount[field.name] = nulls;
+    if (min === undefined || max === undefined) continue;
+    if (kind === 'string') {
+      stats.minValues[field.name] = (min as string).slice(0, STRING_PREFIX);
+      if ((max as string).length <= STRING_PREFIX) stats.maxValues[field.name] = max;
+    } else {
+      stats.minValues[field.name] = formatStat(min, field.type);
+      stats.maxValues[field.name] = formatStat(max, field.type);
+    }
+  }
+  return stats;
+}
+
+type Kind = 'number' | 'bigint' | 'string' | 'nullcount';
+
+function statKind(type: DataType): Kind | undefined {
+  if (DataType.isUtf8(type) || DataType.isLargeUtf8(type)) return 'string';
+  if (DataType.isInt(type)) return type.bitWidth === 64 ? 'bigint' : 'number';
+  if (DataType.isFloat(type)) return 'number';
+  if (DataType.isDate(type)) return 'number';
+  if (DataType.isTimestamp(type)) return 'bigint';
+  if (DataType.isBool(type) || DataType.isBinary(type) || DataType.isDecimal(type)) return 'nullcount';
+  if (DataType.isStruct(type) || DataType.isList(type) || DataType.isMap(type)) return undefined;
+  return 'nullcount';
+}
+
+function minMax(column: Vector, kind: Kind): { min: unknown; max: unknown; nulls: number } {
+  let nulls = 0;
+  let min: number | bigint | string | undefined;
+  let max: number | bigint | string | undefined;
+  for (const data of column.data) {
+    const bitmap = data.nullCount > 0 ? data.nullBitmap : undefined;
+    nulls += data.nullCount;
+    if (kind === 'nullcount') continue;
+    const values = kind === 'string' ? undefined : (data.values as ArrayLike<number | bigint>);
+    for (let i = 0; i < data.length; i++) {
+      if (bitmap) {
+        const bit = data.offset + i;
+        if ((bitmap[bit >> 3]! & (1 << (bit & 7))) === 0) continue;
+      }
+      let v: number | bigint | string;
+      if (values) {
+        v = values[data.offset + i]!;
+        if (typeof v === 'number' && Number.isNaN(v)) return { min: undefined, max: undefined, nulls: column.nullCount };
+      } else {
+        const offsets = data.valueOffsets as Int32Array;
+        const start = offsets[data.offset + i]!;
+        v = decoder.decode((data.values as Uint8Array).subarray(start, offsets[data.offset + i + 1]!));
+      }
+      if (min === undefined || v < min) min = v;
+      if (max === undefined || v > max) max = v;
+    }
+  }
+  return { min, max, nulls };
+}
+
+const decoder = new TextDecoder();
+
+function formatStat(v: unknown, type: DataType): unknown {
+  if (DataType.isTimestamp(type)) return formatTimestamp(v as bigint, type.unit, type.timezone != null);
+  if (DataType.isDate(type)) {
+    const ms = type.unit === 0 ? Number(v) * 86_400_000 : Number(v);
+    return new Date(ms).toISOString().slice(0, 10);
+  }
+  if (typeof v === 'bigint') return Number.isSafeInteger(Number(v)) ? Number(v) : undefined;
+  return v;
+}
+
+/** Delta timestamp stats: ISO-8601 with microseconds; `Z` only for UTC-adjusted timestamps. */
+export function formatTimestamp(value: bigint, unit: number, utc: boolean): string {
+  const perSecond = [1n, 1000n, 1_000_000n, 1_000_000_000n][unit]!;
+  const micros = (value * 1_000_000n) / perSecond;
+  const ms = micros / 1000n;
+  const fracMicros = ((micros % 1_000_000n) + 1_000_000n) % 1_000_000n;
+  const iso = new Date(Number(ms - (((ms % 1000n) + 1000n) % 1000n))).toISOString().slice(0, 19);
+  return `${iso}.${String(fracMicros).padStart(6, '0')}${utc ? 'Z' : ''}`;
+}

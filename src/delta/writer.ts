@@ -1,0 +1,206 @@
+import { tableToIPC, type Table } from 'apache-arrow';
+import { encodeParquet } from '../parquet/codec.ts';
+import { joinPath, type Storage } from '../storage/types.ts';
+import {
+  LOG_DIR, commitFileName, encodeDataPath, isAdd, isMetaData, isRemove, isTxn, serializeCommit,
+  type Action, type Add, type CommitInfo, type Metadata, type Protocol, type Remove,
+} from './actions.ts';
+import { writeCheckpointIfDue } from './checkpoint-writer.ts';
+import { partitionTable, partitionPath } from './partition.ts';
+import { deltaSchemaOfArrow, parseSchema, type DeltaSchema } from './schema.ts';
+import { listLog, loadSnapshot, readCommit, type Snapshot } from './snapshot.ts';
+import { computeStats } from './stats.ts';
+
+export const ENGINE_INFO = 'creatorops-lakehouse/0.1 (delta-ts)';
+const PROTOCOL: Protocol = { minReaderVersion: 1, minWriterVersion: 2 };
+
+export interface WriteOptions {
+  mode: 'append' | 'overwrite';
+  /** partition columns, used when the table is created */
+  partitionBy?: string[];
+  /** idempotency record of an incremental job: committed together with the data */
+  txn?: { appId: string; version: number };
+  /** the commitInfo operation; default WRITE */
+  operation?: string;
+  operationParameters?: Record<string, unknown>;
+  /** table name and description, stored in metaData when the table is created */
+  name?: string;
+  description?: string;
+  /** rows per Parquet file (the writer splits larger inputs) */
+  maxRowsPerFile?: number;
+}
+
+export interface CommitResult {
+  version: number;
+  added: Add[];
+  removed: Remove[];
+  rows: number;
+}
+
+export class CommitConflictError extends Error {
+  constructor(table: string, version: number, reason: string) {
+    super(`delta: concurrent commit to ${table} at version ${version} conflicts with this write: ${reason}`);
+    this.name = 'CommitConflictError';
+  }
+}
+
+/** Write `data` to the Delta table at `table` (created when absent) as one commit. */
+export async function writeTable(storage: Storage, table: string, data: Table, options: WriteOptions): Promise<CommitResult> {
+  const current = await tryLoadSnapshot(storage, table);
+  const schema = deltaSchemaOfArrow(data.schema);
+  let metadata: Metadata | undefined;
+  if (!current || (options.mode === 'overwrite' && schemaChanged(current.schema, schema))) {
+    metadata = newMetadata(schema, current?.metadata.partitionColumns ?? options.partitionBy ?? [], options, current?.metadata);
+  } else {
+    checkAppendSchema(table, current.schema, schema);
+  }
+  const partitionColumns = metadata?.partitionColumns ?? current!.metadata.partitionColumns;
+  for (const c of partitionColumns) {
+    if (!data.schema.fields.some((f) => f.name === c)) throw new Error(`delta: partition column ${c} is missing from the data written to ${table}`);
+  }
+
+  const added = await writeDataFiles(storage, table, data, partitionColumns, options.maxRowsPerFile);
+  const now = Date.now();
+  const removed: Remove[] =
+    options.mode === 'overwrite' && current
+      ? current.files.map((f) => ({
+          path: f.path, deletionTimestamp: now, dataChange: true, extendedFileMetadata: true,
+          partitionValues: f.partitionValues, size: f.size,
+        }))
+      : [];
+
+  const commitInfo: CommitInfo = {
+    timestamp: now,
+    operation: options.operation ?? 'WRITE',
+    operationParameters: { mode: options.mode === 'append' ? 'Append' : 'Overwrite', partitionBy: JSON.stringify(partitionColumns), ...options.operationParameters },
+    ...(current ? { readVersion: current.version } : {}),
+    isolationLevel: 'Serializable',
+    isBlindAppend: options.mode === 'append',
+    operationMetrics: {
+      numFiles: String(added.length),
+      numOutputRows: String(data.numRows),
+      numOutputBytes: String(added.reduce((s, a) => s + a.size, 0)),
+      ...(removed.length ? { numRemovedFiles: String(removed.length), numRemovedBytes: String(removed.reduce((s, r) => s + (r.size ?? 0), 0)) } : {}),
+    },
+    engineInfo: ENGINE_INFO,
+  };
+  const actions: Action[] = [{ commitInfo }];
+  if (!current) actions.push({ protocol: PROTOCOL });
+  if (metadata) actions.push({ metaData: metadata });
+  for (const r of removed) actions.push({ remove: r });
+  for (const a of added) actions.push({ add: a });
+  if (options.txn) actions.push({ txn: { appId: options.txn.appId, version: options.txn.version, lastUpdated: now } });
+
+  const version = await commit(storage, table, current?.version ?? -1, actions);
+  await writeCheckpointIfDue(storage, table, version);
+  return { version, added, removed, rows: data.numRows };
+}
+
+export async function tryLoadSnapshot(storage: Storage, table: string): Promise<Snapshot | undefined> {
+  const log = await listLog(storage, table).catch((err: Error) => {
+    if (/is not a Delta table/.test(err.message)) return undefined;
+    throw err;
+  });
+  return log && loadSnapshot(storage, table, undefined, log);
+}
+
+async function writeDataFiles(storage: Storage, table: string, data: Table, partitionColumns: string[], maxRows = 1_000_000): Promise<Add[]> {
+  const added: Add[] = [];
+  const skip = new Set(partitionColumns);
+  for (const part of partitionTable(data, partitionColumns)) {
+    for (let offset = 0; offset < Math.max(part.table.numRows, 1); offset += maxRows) {
+      const slice = part.table.slice(offset, offset + maxRows);
+      if (slice.numRows === 0 && data.numRows > 0) continue;
+      const dir = partitionPath(part.values, partitionColumns);
+      const name = `part-${String(added.length).padStart(5, '0')}-${crypto.randomUUID()}-c000.zstd.parquet`;
+      const relPath = dir ? `${dir}/${name}` : name;
+      const bytes = encodeParquet(tableToIPC(slice, 'stream'));
+      await storage.write(joinPath(table, relPath), bytes);
+      added.push({
+        path: encodeDataPath(relPath),
+        partitionValues: part.values,
+        size: bytes.byteLength,
+        modificationTime: Date.now(),
+        dataChange: true,
+        stats: JSON.stringify(computeStats(slice, skip)),
+      });
+    }
+  }
+  return added;
+}
+
+/**
+ * Put the commit at readVersion + 1; when another writer got there first, check its commit for a
+ * logical conflict and try the next version. A commit file is never overwritten.
+ */
+export async function commit(storage: Storage, table: string, readVersion: number, actions: Action[]): Promise<number> {
+  let pending = actions;
+  for (let version = readVersion + 1; ; version++) {
+    const path = joinPath(table, LOG_DIR, commitFileName(version));
+    if (await storage.putIfAbsent(path, new TextEncoder().encode(serializeCommit(pending)))) return version;
+    pending = rebase(table, version, pending, await readCommit(storage, table, version));
+  }
+}
+
+function rebase(table: string, version: number, mine: Action[], winner: Action[]): Action[] {
+  const myMeta = mine.find(isMetaData)?.metaData;
+  const theirMeta = winner.find(isMetaData)?.metaData;
+  let next = mine;
+  if (theirMeta) {
+    const creating = mine.some((a) => 'protocol' in a);
+    if (!creating || !myMeta || schemaChanged(parseSchema(theirMeta.schemaString), parseSchema(myMeta.schemaString)) ||
+      theirMeta.partitionColumns.join() !== myMeta.partitionColumns.join()) {
+      throw new CommitConflictError(table, version, 'the other commit changed the table metadata');
+    }
+    // Both writers created the table with the same schema: ours becomes a plain append.
+    next = mine.filter((a) => !('protocol' in a) && !isMetaData(a));
+  }
+  const myTxns = new Set(mine.filter(isTxn).map((a) => a.txn.appId));
+  for (const a of winner) {
+    if (isTxn(a) && myTxns.has(a.txn.appId)) {
+      throw new CommitConflictError(table, version, `application ${a.txn.appId} committed its transaction ${a.txn.version} concurrently`);
+    }
+  }
+  const myRemoves = new Set(mine.filter(isRemove).map((a) => a.remove.path));
+  if (myRemoves.size > 0) {
+    if (winner.some((a) => isRemove(a) && myRemoves.has(a.remove.path))) {
+      throw new CommitConflictError(table, version, 'both commits remove the same file');
+    }
+    if (winner.some((a) => isAdd(a) && a.add.dataChange)) {
+      throw new CommitConflictError(table, version, 'data was added concurrently to a table this commit overwrites');
+    }
+  }
+  return next.map((a) => ('commitInfo' in a ? { commitInfo: { ...(a.commitInfo as CommitInfo), readVersion: version } } : a));
+}
+
+function newMetadata(schema: DeltaSchema, partitionColumns: string[], options: WriteOptions, previous?: Metadata): Metadata {
+  return {
+    id: previous?.id ?? crypto.randomUUID(),
+    ...(options.name ?? previous?.name ? { name: options.name ?? previous?.name } : {}),
+    ...(options.description ?? previous?.description ? { description: options.description ?? previous?.description } : {}),
+    format: { provider: 'parquet', options: {} },
+    schemaString: JSON.stringify(schema),
+    partitionColumns,
+    configuration: previous?.configuration ?? {},
+    createdTime: previous?.createdTime ?? Date.now(),
+  };
+}
+
+function schemaChanged(a: DeltaSchema, b: DeltaSchema): boolean {
+  return JSON.stringify(a.fields.map((f) => [f.name, f.type])) !== JSON.stringify(b.fields.map((f) => [f.name, f.type]));
+}
+
+function checkAppendSchema(table: string, existing: DeltaSchema, incoming: DeltaSchema): void {
+  for (const f of incoming.fields) {
+    const e = existing.fields.find((x) => x.name === f.name);
+    if (!e) throw new Error(`delta: cannot append to ${table}: column ${f.name} is not in the table's schema`);
+    if (JSON.stringify(e.type) !== JSON.stringify(f.type)) {
+      throw new Error(`delta: cannot append to ${table}: column ${f.name} is ${JSON.stringify(f.type)} but the table has ${JSON.stringify(e.type)}`);
+    }
+  }
+  for (const e of existing.fields) {
+    if (!e.nullable && !incoming.fields.some((f) => f.name === e.name)) {
+      throw new Error(`delta: cannot append to ${table}: non-nullable column ${e.name} is missing`);
+    }
+  }
+}
