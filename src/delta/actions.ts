@@ -140,6 +140,7 @@ export function decodeDataPath(path: string): string {
   return decodeURIComponent(path);
 }
 
+/** Percent-encode as a URI path (as Spark does): '=' of partition folders stays readable. */
 export function encodeDataPath(path: string): string {
-  return path.split('/').map(encodeURIComponent).join('/');
+  return path.split('/').map((seg) => encodeURIComponent(seg).replaceAll('%3D', '=')).join('/');
 }

@@ -51,7 +51,7 @@ export function partitionValueString(vector: Vector, i: number): string | null {
       if (row < d.length) { chunk = d; break; }
       row -= d.length;
     }
-    const raw = (chunk.values as BigInt64Array)[chunk.offset + row]!;
+    const raw = (chunk.values as BigInt64Array)[row]!;
     return formatTimestamp(raw, type.unit, false).replace('T', ' ');
   }
   const v = vector.get(i);

@@ -61,12 +61,11 @@ function minMax(column: Vector, kind: Kind): { min: unknown; max: unknown; nulls
       }
       let v: number | bigint | string;
       if (values) {
-        v = values[data.offset + i]!;
+        v = values[i]!; // value buffers of a sliced Data are already sliced; the null bitmap is not
         if (typeof v === 'number' && Number.isNaN(v)) return { min: undefined, max: undefined, nulls: column.nullCount };
       } else {
         const offsets = data.valueOffsets as Int32Array;
-        const start = offsets[data.offset + i]!;
-        v = decoder.decode((data.values as Uint8Array).subarray(start, offsets[data.offset + i + 1]!));
+        v = decoder.decode((data.values as Uint8Array).subarray(offsets[i]!, offsets[i + 1]!));
       }
       if (min === undefined || v < min) min = v;
       if (max === undefined || v > max) max = v;
