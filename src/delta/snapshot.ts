@@ -44,7 +44,7 @@ export async function listLog(storage: Storage, table: string): Promise<LogListi
     else if (parsed?.kind === 'checkpoint') checkpoints.set(parsed.version, f);
   }
   if (commits.size === 0 && checkpoints.size === 0) {
-    throw new Error(`delta: ${table || '.'} is not a Delta table (no commits in ${dir} on ${storage.description})`);
+    throw new Error(`delta: ${where(storage, table)} is not a Delta table (it has no _delta_log commits)`);
   }
   const latest = Math.max(...commits.keys(), ...checkpoints.keys());
   return { commits, checkpoints, latest };
@@ -60,7 +60,7 @@ export async function loadSnapshot(storage: Storage, table: string, version?: nu
   const log = listing ?? (await listLog(storage, table));
   const target = version ?? log.latest;
   if (!Number.isInteger(target) || target < 0) throw new Error(`delta: version must be a whole number ≥ 0, got ${version}`);
-  if (target > log.latest) throw new Error(`delta: ${table} has no version ${target}; the latest is ${log.latest}`);
+  if (target > log.latest) throw new Error(`delta: ${where(storage, table)} has no version ${target}; the latest is ${log.latest}`);
 
   const candidates = [...log.checkpoints.keys()].filter((v) => v <= target).sort((a, b) => b - a);
   for (const cp of [...candidates, -1]) {
@@ -75,14 +75,19 @@ export async function loadSnapshot(storage: Storage, table: string, version?: nu
     const missing = firstMissing(log, cp + 1, target);
     if (missing !== undefined) {
       if (cp >= 0) continue;
-      throw new Error(`delta: ${table} cannot be read at version ${target}: commit ${missing} is missing from the log and no checkpoint covers it`);
+      throw new Error(`delta: ${where(storage, table)} cannot be read at version ${target}: commit ${missing} is missing from the log and no checkpoint covers it`);
     }
     const state = new Replay();
     state.apply(start);
     for (let v = cp + 1; v <= target; v++) state.apply(await readCommit(storage, table, v));
     return state.snapshot(table, target);
   }
-  throw new Error(`delta: ${table} cannot be read at version ${target}`);
+  throw new Error(`delta: ${where(storage, table)} cannot be read at version ${target}`);
+}
+
+/** A table's location for messages: the storage root joined with the table's folder. */
+export function where(storage: Storage, table: string): string {
+  return table ? `${storage.description.replace(/\/$/, '')}/${table}` : storage.description;
 }
 
 function firstMissing(log: LogListing, from: number, to: number): number | undefined {
@@ -142,7 +147,7 @@ export interface HistoryEntry {
   bytesAdded: number;
   /** rows added, from the `stats` of the added files (null when a file has no stats) */
   rowsAdded: number | null;
-  /** rows removed, from the commit's metrics where the writer recorded them */
+  /** rows removed, from the stats of the files removed (null when unknown) */
   rowsRemoved: number | null;
   actions: Action[];
 }
@@ -150,7 +155,9 @@ export interface HistoryEntry {
 /** One entry per commit still in the log, newest first. */
 export async function loadHistory(storage: Storage, table: string): Promise<HistoryEntry[]> {
   const log = await listLog(storage, table);
-  const versions = [...log.commits.keys()].sort((a, b) => b - a);
+  const versions = [...log.commits.keys()].sort((a, b) => a - b);
+  // Rows a remove takes away are known from the stats of the add that brought the file in.
+  const rowsOfFile = new Map<string, number | null>();
   const out: HistoryEntry[] = [];
   for (const v of versions) {
     let actions: Action[];
@@ -163,28 +170,26 @@ export async function loadHistory(storage: Storage, table: string): Promise<Hist
     const info: CommitInfo = actions.find(isCommitInfo)?.commitInfo ?? {};
     const adds = actions.filter(isAdd).map((a) => a.add);
     const removes = actions.filter(isRemove).map((a) => a.remove);
-    let rowsAdded: number | null = 0;
-    for (const add of adds) {
-      const n = numRecords(add);
-      rowsAdded = n === null || rowsAdded === null ? null : rowsAdded + n;
-    }
-    const metrics = info.operationMetrics ?? {};
-    const removedMetric = metrics['numDeletedRows'] ?? metrics['numRemovedRows'] ?? metrics['numTargetRowsDeleted'];
+    const sum = (counts: (number | null | undefined)[]): number | null =>
+      counts.reduce<number | null>((s, n) => (s === null || n === null || n === undefined ? null : s + n), 0);
+    const rowsRemoved = sum(removes.map((r) => rowsOfFile.get(r.path)));
+    const rowsAdded = sum(adds.map(numRecords));
+    for (const add of adds) rowsOfFile.set(add.path, numRecords(add));
     out.push({
       version: v,
       timestamp: typeof info.timestamp === 'number' ? info.timestamp : log.commits.get(v)!.modificationTime,
       operation: info.operation ?? 'UNKNOWN',
       operationParameters: info.operationParameters ?? {},
-      operationMetrics: metrics,
+      operationMetrics: info.operationMetrics ?? {},
       filesAdded: adds.length,
       filesRemoved: removes.length,
       bytesAdded: adds.reduce((s, a) => s + (a.size ?? 0), 0),
       rowsAdded,
-      rowsRemoved: removedMetric === undefined ? (removes.length === 0 ? 0 : null) : Number(removedMetric),
+      rowsRemoved,
       actions,
     });
   }
-  return out;
+  return out.reverse();
 }
 
 export function numRecords(add: Add): number | null {

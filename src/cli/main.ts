@@ -1,0 +1,38 @@
+import { openNodeEngine } from '../engine/node.ts';
+import { initParquet } from '../parquet/node.ts';
+import { UsageError } from './args.ts';
+import { logCommand } from './log.ts';
+import { readCommand } from './read.ts';
+
+const USAGE = `CreatorOps Lakehouse command line
+
+  read TABLE_DIR [--version N] [--out FILE.parquet]   rows of a Delta table (JSON lines, or one Parquet file)
+  log TABLE_DIR [--json]                              a Delta table's history
+`;
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  initParquet();
+  switch (command) {
+    case 'read':
+      return readCommand(rest, await openNodeEngine(), process.stdout);
+    case 'log':
+      return logCommand(rest, process.stdout);
+    case undefined:
+    case 'help':
+    case '--help':
+      process.stdout.write(USAGE);
+      return;
+    default:
+      throw new UsageError(`unknown command "${command}"\n\n${USAGE}`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  () => process.exit(0),
+  (err: unknown) => {
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`error: ${message.replace(/^delta: /, '')}\n`);
+    process.exit(err instanceof UsageError ? 2 : 1);
+  },
+);
