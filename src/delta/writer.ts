@@ -1,4 +1,4 @@
-import { tableToIPC, type Table } from 'apache-arrow';
+import { tableToIPC, type Schema, type Table } from 'apache-arrow';
 import { encodeParquet } from '../parquet/codec.ts';
 import { joinPath, type Storage } from '../storage/types.ts';
 import {
@@ -46,54 +46,103 @@ export class CommitConflictError extends Error {
 
 /** Write `data` to the Delta table at `table` (created when absent) as one commit. */
 export async function writeTable(storage: Storage, table: string, data: Table, options: WriteOptions): Promise<CommitResult> {
-  const current = await tryLoadSnapshot(storage, table);
-  const schema = deltaSchemaOfArrow(data.schema);
-  let metadata: Metadata | undefined;
-  if (!current || (options.mode === 'overwrite' && schemaChanged(current.schema, schema))) {
-    metadata = newMetadata(schema, current?.metadata.partitionColumns ?? options.partitionBy ?? [], options, current?.metadata);
-  } else {
-    checkAppendSchema(table, current.schema, schema);
+  const writer = await openWriter(storage, table, options);
+  await writer.write(data);
+  return writer.commit();
+}
+
+/**
+ * One commit built from any number of `write` calls (each one or more data files), so that a
+ * large batch streams through bounded memory and still lands atomically.
+ */
+export class TableWriter {
+  private readonly added: Add[] = [];
+  private rows = 0;
+  private metadata: Metadata | undefined;
+  private schema: DeltaSchema | undefined;
+
+  constructor(
+    private readonly storage: Storage,
+    private readonly table: string,
+    private readonly current: Snapshot | undefined,
+    private readonly options: WriteOptions,
+  ) {}
+
+  get readVersion(): number {
+    return this.current?.version ?? -1;
   }
-  const partitionColumns = metadata?.partitionColumns ?? current!.metadata.partitionColumns;
-  for (const c of partitionColumns) {
-    if (!data.schema.fields.some((f) => f.name === c)) throw new Error(`delta: partition column ${c} is missing from the data written to ${table}`);
+
+  /** Declare the schema without writing rows (an empty commit still creates the table). */
+  setSchema(arrowSchema: Schema): void {
+    const schema = deltaSchemaOfArrow(arrowSchema);
+    if (this.schema) {
+      if (schemaChanged(this.schema, schema)) throw new Error(`delta: rows written to ${this.table} in one commit have different schemas`);
+      return;
+    }
+    this.schema = schema;
+    const { current, options } = this;
+    if (!current || (options.mode === 'overwrite' && schemaChanged(current.schema, schema))) {
+      this.metadata = newMetadata(schema, current?.metadata.partitionColumns ?? options.partitionBy ?? [], options, current?.metadata);
+    } else {
+      checkAppendSchema(this.table, current.schema, schema);
+    }
+    for (const c of this.partitionColumns) {
+      if (!arrowSchema.fields.some((f) => f.name === c)) throw new Error(`delta: partition column ${c} is missing from the data written to ${this.table}`);
+    }
   }
 
-  const added = await writeDataFiles(storage, table, data, partitionColumns, options.maxRowsPerFile);
-  const now = Date.now();
-  const removed: Remove[] =
-    options.mode === 'overwrite' && current
-      ? current.files.map((f) => ({
-          path: f.path, deletionTimestamp: now, dataChange: true, extendedFileMetadata: true,
-          partitionValues: f.partitionValues, size: f.size,
-        }))
-      : [];
+  private get partitionColumns(): string[] {
+    return this.metadata?.partitionColumns ?? this.current?.metadata.partitionColumns ?? this.options.partitionBy ?? [];
+  }
 
-  const commitInfo: CommitInfo = {
-    timestamp: now,
-    operation: options.operation ?? 'WRITE',
-    operationParameters: { mode: options.mode === 'append' ? 'Append' : 'Overwrite', partitionBy: JSON.stringify(partitionColumns), ...options.operationParameters },
-    ...(current ? { readVersion: current.version } : {}),
-    isolationLevel: 'Serializable',
-    isBlindAppend: options.mode === 'append',
-    operationMetrics: {
-      numFiles: String(added.length),
-      numOutputRows: String(data.numRows),
-      numOutputBytes: String(added.reduce((s, a) => s + a.size, 0)),
-      ...(removed.length ? { numRemovedFiles: String(removed.length), numRemovedBytes: String(removed.reduce((s, r) => s + (r.size ?? 0), 0)) } : {}),
-    },
-    engineInfo: ENGINE_INFO,
-  };
-  const actions: Action[] = [{ commitInfo }];
-  if (!current) actions.push({ protocol: PROTOCOL });
-  if (metadata) actions.push({ metaData: metadata });
-  for (const r of removed) actions.push({ remove: r });
-  for (const a of added) actions.push({ add: a });
-  if (options.txn) actions.push({ txn: { appId: options.txn.appId, version: options.txn.version, lastUpdated: now } });
+  async write(data: Table): Promise<void> {
+    this.setSchema(data.schema);
+    if (data.numRows === 0) return;
+    this.added.push(...(await writeDataFiles(this.storage, this.table, data, this.partitionColumns, this.added.length, this.options.maxRowsPerFile)));
+    this.rows += data.numRows;
+  }
 
-  const version = await commit(storage, table, current?.version ?? -1, actions);
-  await writeCheckpointIfDue(storage, table, version);
-  return { version, added, removed, rows: data.numRows };
+  async commit(): Promise<CommitResult> {
+    const { current, options, added } = this;
+    if (!this.schema && !current) throw new Error(`delta: nothing was written to create ${this.table} (no schema)`);
+    const now = Date.now();
+    const removed: Remove[] =
+      options.mode === 'overwrite' && current
+        ? current.files.map((f) => ({
+            path: f.path, deletionTimestamp: now, dataChange: true, extendedFileMetadata: true,
+            partitionValues: f.partitionValues, size: f.size,
+          }))
+        : [];
+    const commitInfo: CommitInfo = {
+      timestamp: now,
+      operation: options.operation ?? 'WRITE',
+      operationParameters: { mode: options.mode === 'append' ? 'Append' : 'Overwrite', partitionBy: JSON.stringify(this.partitionColumns), ...options.operationParameters },
+      ...(current ? { readVersion: current.version } : {}),
+      isolationLevel: 'Serializable',
+      isBlindAppend: options.mode === 'append',
+      operationMetrics: {
+        numFiles: String(added.length),
+        numOutputRows: String(this.rows),
+        numOutputBytes: String(added.reduce((s, a) => s + a.size, 0)),
+        ...(removed.length ? { numRemovedFiles: String(removed.length), numRemovedBytes: String(removed.reduce((s, r) => s + (r.size ?? 0), 0)) } : {}),
+      },
+      engineInfo: ENGINE_INFO,
+    };
+    const actions: Action[] = [{ commitInfo }];
+    if (!current) actions.push({ protocol: PROTOCOL });
+    if (this.metadata) actions.push({ metaData: this.metadata });
+    for (const r of removed) actions.push({ remove: r });
+    for (const a of added) actions.push({ add: a });
+    if (options.txn) actions.push({ txn: { appId: options.txn.appId, version: options.txn.version, lastUpdated: now } });
+
+    const version = await commit(this.storage, this.table, this.readVersion, actions);
+    await writeCheckpointIfDue(this.storage, this.table, version);
+    return { version, added, removed, rows: this.rows };
+  }
+}
+
+export async function openWriter(storage: Storage, table: string, options: WriteOptions): Promise<TableWriter> {
+  return new TableWriter(storage, table, await tryLoadSnapshot(storage, table), options);
 }
 
 export async function tryLoadSnapshot(storage: Storage, table: string): Promise<Snapshot | undefined> {
@@ -104,15 +153,14 @@ export async function tryLoadSnapshot(storage: Storage, table: string): Promise<
   return log && loadSnapshot(storage, table, undefined, log);
 }
 
-async function writeDataFiles(storage: Storage, table: string, data: Table, partitionColumns: string[], maxRows = 1_000_000): Promise<Add[]> {
+async function writeDataFiles(storage: Storage, table: string, data: Table, partitionColumns: string[], firstIndex: number, maxRows = 1_000_000): Promise<Add[]> {
   const added: Add[] = [];
   const skip = new Set(partitionColumns);
   for (const part of partitionTable(data, partitionColumns)) {
-    for (let offset = 0; offset < Math.max(part.table.numRows, 1); offset += maxRows) {
+    for (let offset = 0; offset < part.table.numRows; offset += maxRows) {
       const slice = part.table.slice(offset, offset + maxRows);
-      if (slice.numRows === 0 && data.numRows > 0) continue;
       const dir = partitionPath(part.values, partitionColumns);
-      const name = `part-${String(added.length).padStart(5, '0')}-${crypto.randomUUID()}-c000.zstd.parquet`;
+      const name = `part-${String(firstIndex + added.length).padStart(5, '0')}-${crypto.randomUUID()}-c000.zstd.parquet`;
       const relPath = dir ? `${dir}/${name}` : name;
       const bytes = encodeParquet(tableToIPC(slice, 'stream'));
       await storage.write(joinPath(table, relPath), bytes);
