@@ -18,7 +18,7 @@ describe('storage contract', () => {
   test('NodeStorage', async () => {
     const root = await mkdtemp(join(tmpdir(), 'storage-contract-'));
     roots.push(root);
-    expect(await checkStorage(new NodeStorage(root))).toEqual([]);
+    expect(await checkStorage(new NodeStorage(root), 'contract')).toEqual([]);
     // Nothing left behind, not even temp files.
     expect(await readdir(root, { recursive: true })).toEqual([]);
   });

@@ -19,7 +19,7 @@ function loadBindings(): Promise<BlockingBindings> {
     };
     const db = await createDuckDB(bundles, new VoidLogger(), BROWSER_RUNTIME);
     await db.instantiate(() => {});
-    return db as unknown as BlockingBindings;
+    return db as BlockingBindings;
   })();
   // A failed start is not cached: the next caller tries again.
   bindingsPromise.catch(() => (bindingsPromise = undefined));

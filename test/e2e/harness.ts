@@ -1,0 +1,160 @@
+import { spawn } from 'node:child_process';
+import { createReadStream } from 'node:fs';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { extname, join, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+
+/**
+ * End-to-end tests run the production build in Debian's Chromium, served by a plain static
+ * server, offline. The build goes to its own folder so that a `vite build` or `npm start`
+ * running beside the tests cannot empty it under them.
+ */
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const DIST = process.env.E2E_DIST ?? join(ROOT, '.tmp', 'e2e-dist');
+
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/** `vite build` into DIST, unless E2E_DIST names an existing build. Run once, by globalSetup. */
+export async function buildApp(): Promise<void> {
+  if (process.env.E2E_DIST) {
+    await stat(join(DIST, 'index.html'));
+    return;
+  }
+  const vite = join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js');
+  const args = [vite, 'build', '--outDir', DIST, '--emptyOutDir', '--logLevel', 'warn'];
+  const output: Buffer[] = [];
+  const code = await new Promise<number | null>((done, fail) => {
+    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.on('data', (b: Buffer) => output.push(b));
+    child.stderr.on('data', (b: Buffer) => output.push(b));
+    child.on('error', fail);
+    child.on('close', done);
+  });
+  if (code !== 0) throw new Error(`e2e: vite build failed (exit ${code}):\n${Buffer.concat(output).toString()}`);
+}
+
+const MIME: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.map': 'application/json',
+  '.wasm': 'application/wasm',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.txt': 'text/plain; charset=utf-8',
+};
+
+export interface StaticServer {
+  /** e.g. http://127.0.0.1:41234/ or, with a base, http://127.0.0.1:41234/some/path/ */
+  url: string;
+  origin: string;
+  /** Paths asked for, in order. */
+  served: string[];
+  close(): Promise<void>;
+}
+
+/** Serve `dir` at `base` on 127.0.0.1, on a free port. Anything outside `base` is a 404. */
+export async function serveStatic(dir: string, base = '/'): Promise<StaticServer> {
+  const root = resolve(dir);
+  const served: string[] = [];
+  const server: Server = createServer((req, res) => {
+    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    served.push(path);
+    const notFound = (): void => void res.writeHead(404, { 'content-type': 'text/plain' }).end(`not found: ${path}`);
+    if ((req.method !== 'GET' && req.method !== 'HEAD') || !path.startsWith(base)) return notFound();
+    let file = resolve(root, `.${sep}${path.slice(base.length)}`);
+    if (file !== root && !file.startsWith(root + sep)) return notFound();
+    void stat(file)
+      .then(async (st) => {
+        if (st.isDirectory()) {
+          file = join(file, 'index.html');
+          st = await stat(file);
+        }
+        res.writeHead(200, {
+          'content-type': MIME[extname(file)] ?? 'application/octet-stream',
+          'content-length': st.size,
+          'cache-control': 'no-store',
+        });
+        if (req.method === 'HEAD') return void res.end();
+        createReadStream(file).pipe(res);
+      })
+      .catch(notFound);
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url: origin + base,
+    origin,
+    served,
+    close: () => new Promise<void>((done) => server.close(() => done())),
+  };
+}
+
+export interface BrowserSession {
+  context: BrowserContext;
+  page: Page;
+  /** Every URL the browser asked for: the page, its worker, everything. */
+  requests: string[];
+  /** Console errors (page and workers), uncaught exceptions, crashes: each as one line. */
+  errors: string[];
+  /** Requests whose origin is not `origin`. */
+  offOrigin(origin: string): string[];
+  close(): Promise<void>;
+}
+
+/** Chromium with a fresh profile (so a fresh OPFS), recording requests and errors. */
+export async function launchBrowser(): Promise<BrowserSession> {
+  const profile = await mkdtemp(join(tmpdir(), 'creatorops-e2e-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_ARGS,
+  });
+  const requests: string[] = [];
+  const errors: string[] = [];
+  context.on('request', (r) => void requests.push(r.url()));
+  context.on('console', (m) => {
+    if (m.type() === 'error') errors.push(`console: ${m.text()}`);
+  });
+  context.on('weberror', (e) => void errors.push(`uncaught: ${e.error().message}`));
+  const watch = (page: Page): void => {
+    page.on('crash', () => void errors.push(`page crashed: ${page.url()}`));
+  };
+  context.pages().forEach(watch);
+  context.on('page', watch);
+  const page = context.pages()[0] ?? (await context.newPage());
+  return {
+    context,
+    page,
+    requests,
+    errors,
+    offOrigin: (origin) => requests.filter((u) => !u.startsWith(`${origin}/`) && !u.startsWith('data:') && !u.startsWith('blob:')),
+    async close() {
+      await context.close();
+      await rm(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Wait until the status line says the engine is ready (or failed); return its text. */
+export async function waitForEngine(page: Page, timeout = 60_000): Promise<string> {
+  const status = page.locator('[role="status"]');
+  await status.and(page.locator('[data-state="ready"], [data-state="failed"]')).waitFor({ timeout });
+  return (await status.innerText()).replace(/\s+/g, ' ').trim();
+}

@@ -1,0 +1,54 @@
+import { describe, expect, test } from 'vitest';
+import type { EngineStatus } from '../../src/ui/status.ts';
+import { startEngine } from '../../src/ui/engine.ts';
+import type { LakehouseWorker } from '../../src/worker/client.ts';
+
+const versions = { duckdb: 'v1.4.3', duckdbWasm: '1.32.0', storage: 'OPFS lakehouse/' };
+
+function fakeWorker(api: { ping(): Promise<unknown>; init(): Promise<unknown> }, failed = new Promise<never>(() => {})): LakehouseWorker {
+  return { api, failed, terminate: () => {} } as unknown as LakehouseWorker;
+}
+
+async function run(worker: LakehouseWorker): Promise<EngineStatus[]> {
+  const seen: EngineStatus[] = [];
+  startEngine(worker, (s) => seen.push(s));
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  return seen;
+}
+
+describe('startEngine', () => {
+  test('reports each step, then the versions', async () => {
+    const seen = await run(fakeWorker({ ping: async () => ({}), init: async () => versions }));
+    expect(seen).toEqual([
+      { state: 'starting', step: 'Starting worker…' },
+      { state: 'starting', step: 'Starting engine…' },
+      { state: 'ready', versions },
+    ]);
+  });
+
+  test('reports the error of a failed start', async () => {
+    const init = async () => {
+      throw new Error('starting the engine: WebAssembly.instantiate(): out of memory');
+    };
+    const seen = await run(fakeWorker({ ping: async () => ({}), init }));
+    expect(seen.at(-1)).toEqual({ state: 'failed', message: 'starting the engine: WebAssembly.instantiate(): out of memory' });
+  });
+
+  test('does not wait forever on a worker that died', async () => {
+    const failed = Promise.reject(new Error('the lakehouse worker failed: its script did not load'));
+    failed.catch(() => {});
+    const seen = await run(fakeWorker({ ping: () => new Promise(() => {}), init: async () => versions }, failed));
+    expect(seen).toEqual([
+      { state: 'starting', step: 'Starting worker…' },
+      { state: 'failed', message: 'the lakehouse worker failed: its script did not load' },
+    ]);
+  });
+
+  test('says nothing after it is cancelled', async () => {
+    const seen: EngineStatus[] = [];
+    const stop = startEngine(fakeWorker({ ping: async () => ({}), init: async () => versions }), (s) => seen.push(s));
+    stop();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(seen).toEqual([{ state: 'starting', step: 'Starting worker…' }]);
+  });
+});
