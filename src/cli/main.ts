@@ -3,8 +3,13 @@ import { initParquet } from '../parquet/node.ts';
 import { UsageError } from './args.ts';
 import { logCommand } from './log.ts';
 import { readCommand } from './read.ts';
+import { ingestCommand, runCommand } from './run.ts';
 
 const USAGE = `CreatorOps Lakehouse command line
+
+  run [--events N] [--seed S] [--days D] [--invalid-rate R] [--out DIR]
+                                                      generate one batch of events; bronze -> silver -> gold into DIR (default out/delta)
+  ingest FILE.jsonl [--out DIR]                       your own events as a batch, through silver and gold
 
   read TABLE_DIR [--version N] [--out FILE.parquet]   rows of a Delta table (JSON lines, or one Parquet file)
   log TABLE_DIR [--json]                              a Delta table's history
@@ -14,6 +19,10 @@ async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   initParquet();
   switch (command) {
+    case 'run':
+      return runCommand(rest, await openNodeEngine(), process.stdout);
+    case 'ingest':
+      return ingestCommand(rest, await openNodeEngine(), process.stdout);
     case 'read':
       return readCommand(rest, await openNodeEngine(), process.stdout);
     case 'log':

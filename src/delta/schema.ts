@@ -51,7 +51,7 @@ export function deltaTypeOfArrow(type: DataType, column: string): DeltaType {
   if (DataType.isStruct(type)) return { type: 'struct', fields: type.children.map(deltaFieldOfArrow) };
   if (DataType.isList(type)) {
     const child = type.children[0]!;
-    return { type: 'array', elementType: deltaTypeOfArrow(child.type, `${column}.element`), containsNull: child.nullable };
+    return { type: 'array', elementType: deltaTypeOfArrow(child.type, `${column}.element`), containsNull: true };
   }
   if (DataType.isMap(type)) {
     const entries = type.children[0]!.type.children;
@@ -59,14 +59,15 @@ export function deltaTypeOfArrow(type: DataType, column: string): DeltaType {
       type: 'map',
       keyType: deltaTypeOfArrow(entries[0]!.type, `${column}.key`),
       valueType: deltaTypeOfArrow(entries[1]!.type, `${column}.value`),
-      valueContainsNull: entries[1]!.nullable,
+      valueContainsNull: true,
     };
   }
   throw new Error(`delta: column ${column} has Arrow type ${type}, which this writer does not map to a Delta type`);
 }
 
+/** Every column is written nullable: Arrow's flag says only whether this batch happened to hold a null. */
 function deltaFieldOfArrow(field: Field): DeltaField {
-  return { name: field.name, type: deltaTypeOfArrow(field.type, field.name), nullable: field.nullable, metadata: {} };
+  return { name: field.name, type: deltaTypeOfArrow(field.type, field.name), nullable: true, metadata: {} };
 }
 
 export function deltaSchemaOfArrow(schema: Schema): DeltaSchema {

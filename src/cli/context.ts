@@ -1,0 +1,46 @@
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Engine } from '../engine/types.ts';
+import { NodeStorage } from '../storage/node.ts';
+import type { PipelineContext, Progress } from '../pipeline/context.ts';
+import { parseExpectations } from '../pipeline/expectations.ts';
+import { GOLD_KPIS } from '../pipeline/tables.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+
+/** The SQL models and contracts, read from the repository as the app bundles them. */
+export function loadProjectFiles(): { goldSql: Record<string, string>; expectationsText: string } {
+  const goldSql: Record<string, string> = {};
+  for (const name of GOLD_KPIS) goldSql[name] = readFileSync(join(ROOT, 'sql/gold', `${name}.sql`), 'utf8');
+  return { goldSql, expectationsText: readFileSync(join(ROOT, 'contracts/expectations.yml'), 'utf8') };
+}
+
+export function nodeContext(engine: Engine, outDir: string, onProgress?: (p: Progress) => void): PipelineContext {
+  const { goldSql, expectationsText } = loadProjectFiles();
+  return {
+    engine,
+    storage: new NodeStorage(resolve(outDir)),
+    expectations: parseExpectations(expectationsText, 'contracts/expectations.yml'),
+    goldSql,
+    onProgress,
+  };
+}
+
+/** Progress on stderr: one rewritten line on a terminal, a line every few seconds otherwise. */
+export function progressPrinter(stream: NodeJS.WriteStream = process.stderr): (p: Progress) => void {
+  let lastLine = 0;
+  let lastStage = '';
+  return (p) => {
+    const now = Date.now();
+    const stageChanged = p.stage !== lastStage;
+    if (!stream.isTTY && !stageChanged && now - lastLine < 3000 && p.done !== p.total) return;
+    lastLine = now;
+    lastStage = p.stage;
+    const of = p.total !== undefined ? ` / ${p.total.toLocaleString('en-US')}` : '';
+    const rate = p.rowsPerSecond ? ` (${p.rowsPerSecond.toLocaleString('en-US')} rows/s)` : '';
+    const what = p.stage === 'gold' ? `${p.done}${of} tables${p.message ? `, ${p.message}` : ''}` : `${p.done.toLocaleString('en-US')}${of} rows${rate}`;
+    const line = `${p.stage.padEnd(6)} ${what}`;
+    if (stream.isTTY) stream.write(`\r\x1b[K${line}`);
+    else stream.write(line + '\n');
+  };
+}

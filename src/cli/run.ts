@@ -1,0 +1,53 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { basename } from 'node:path';
+import type { Engine } from '../engine/types.ts';
+import { generateEvents } from '../pipeline/generator.ts';
+import { runBatch, type RunSummary } from '../pipeline/lakehouse.ts';
+import { intOption, numberOption, parseArgs, stringOption, UsageError } from './args.ts';
+import { nodeContext, progressPrinter } from './context.ts';
+import { readLines } from './lines.ts';
+
+export const DEFAULTS = { events: 10_000, seed: 42, days: 60, invalidRate: 0.01, out: 'out/delta' };
+
+export async function runCommand(argv: string[], engine: Engine, out: NodeJS.WritableStream): Promise<void> {
+  const args = parseArgs(argv, ['events', 'seed', 'days', 'invalid-rate', 'out']);
+  if (args.positional.length) throw new UsageError(`run takes no positional arguments (got ${args.positional.join(' ')})`);
+  const events = intOption(args, 'events', DEFAULTS.events, 0);
+  const seed = intOption(args, 'seed', DEFAULTS.seed, 0);
+  const days = intOption(args, 'days', DEFAULTS.days, 1);
+  const invalidRate = numberOption(args, 'invalid-rate', DEFAULTS.invalidRate, 0, 1);
+  const outDir = stringOption(args, 'out') ?? DEFAULTS.out;
+  const ctx = nodeContext(engine, outDir, progressPrinter());
+  const summary = await runBatch(ctx, generateEvents({ events, seed, days, invalidRate }), 'generator', events);
+  out.write(formatSummary(summary, outDir));
+}
+
+export async function ingestCommand(argv: string[], engine: Engine, out: NodeJS.WritableStream): Promise<void> {
+  const args = parseArgs(argv, ['out']);
+  const [file, ...rest] = args.positional;
+  if (!file || rest.length) throw new UsageError('usage: ingest FILE.jsonl [--out DIR]');
+  const info = await stat(file).catch(() => undefined);
+  if (!info?.isFile()) throw new Error(`${file} is not a readable file`);
+  const outDir = stringOption(args, 'out') ?? DEFAULTS.out;
+  const ctx = nodeContext(engine, outDir, progressPrinter());
+  const chunks = await readLines(createReadStream(file), file);
+  const summary = await runBatch(ctx, chunks, `upload:${basename(file)}`);
+  out.write(formatSummary(summary, outDir));
+}
+
+export function formatSummary(s: RunSummary, outDir: string): string {
+  const lines: string[] = [];
+  lines.push(`batch ${s.bronze.batchId}: ${s.bronze.rows.toLocaleString('en-US')} records in ${s.seconds.toFixed(1)} s (${Math.round(s.bronze.rows / Math.max(s.seconds, 1e-3)).toLocaleString('en-US')} events/s) into ${outDir}`);
+  lines.push(`  bronze/events      version ${s.bronze.version}  +${s.bronze.rows} rows`);
+  for (const b of s.silver) {
+    lines.push(`  silver (bronze v${b.bronzeVersion}, ${b.batchId}): ${b.silverRows} accepted, ${b.rejectedRows} rejected` +
+      ` (parse ${b.rejectsByStage.parse}, schema ${b.rejectsByStage.schema}, expectation ${b.rejectsByStage.expectation}, duplicate ${b.rejectsByStage.duplicate})`);
+    const reasons = Object.entries(b.rejectsByReason).sort((a, c) => c[1] - a[1]);
+    if (reasons.length) lines.push(`    rejects by reason: ${reasons.map(([r, n]) => `${r} ${n}`).join(', ')}`);
+    const warns = Object.entries(b.warnings);
+    if (warns.length) lines.push(`    warnings (rows kept): ${warns.map(([r, n]) => `${r} ${n}`).join(', ')}`);
+  }
+  for (const g of s.gold) lines.push(`  ${g.table.padEnd(30)} version ${g.version}  ${g.rows} rows`);
+  return lines.join('\n') + '\n';
+}

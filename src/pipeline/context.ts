@@ -1,0 +1,51 @@
+import type { Engine } from '../engine/types.ts';
+import type { Storage } from '../storage/types.ts';
+import type { Expectation } from './expectations.ts';
+
+export type Stage = 'bronze' | 'silver' | 'gold';
+
+export interface Progress {
+  stage: Stage;
+  /** rows (bronze, silver) or tables (gold) done so far */
+  done: number;
+  /** the total when known */
+  total?: number;
+  rowsPerSecond?: number;
+  message?: string;
+}
+
+/** Everything a pipeline step needs: where tables live, the engine, the rules, and a way to report. */
+export interface PipelineContext {
+  engine: Engine;
+  storage: Storage;
+  expectations: Expectation[];
+  goldSql: Record<string, string>;
+  onProgress?: (p: Progress) => void;
+  signal?: AbortSignal;
+  /** the clock, for ingestion times (tests pin it) */
+  now?: () => number;
+}
+
+export class CancelledError extends Error {
+  constructor() {
+    super('the run was cancelled; every table is still at its last committed version');
+    this.name = 'CancelledError';
+  }
+}
+
+export function checkCancelled(ctx: PipelineContext): void {
+  if (ctx.signal?.aborted) throw new CancelledError();
+}
+
+/** Reports progress at most every `intervalMs`, with a rows/s rate since the start. */
+export function progressReporter(ctx: PipelineContext, stage: Stage, total?: number, intervalMs = 100) {
+  const start = Date.now();
+  let last = 0;
+  return (done: number, force = false, message?: string): void => {
+    const t = Date.now();
+    if (!force && t - last < intervalMs) return;
+    last = t;
+    const seconds = (t - start) / 1000;
+    ctx.onProgress?.({ stage, done, total, rowsPerSecond: seconds > 0 ? Math.round(done / seconds) : undefined, message });
+  };
+}
