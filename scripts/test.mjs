@@ -1,0 +1,22 @@
+// `npm test`: Chromium present, type-check, every test (unit and end-to-end), then one plain
+// closing line with the counts.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+
+const run = (cmd, args) => spawnSync(cmd, args, { stdio: 'inherit' }).status ?? 1;
+const extra = process.argv.slice(2);
+
+if (run(process.execPath, ['scripts/ensure-chromium.mjs']) !== 0) process.exit(1);
+if (run('npm', ['run', '-s', 'typecheck']) !== 0) {
+  console.error('type-check failed; tests not run');
+  process.exit(1);
+}
+mkdirSync('.tmp', { recursive: true });
+const results = '.tmp/vitest-results.json';
+const status = run('npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${results}`, ...extra]);
+if (existsSync(results)) {
+  const r = JSON.parse(readFileSync(results, 'utf8'));
+  const skipped = (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
+  console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed${skipped ? `, ${skipped} skipped` : ''}`);
+}
+process.exit(status);
