@@ -137,7 +137,7 @@ async function processBatch(ctx: PipelineContext, version: number, pending: { ev
     // The batch is recorded as seen (so later batches go on) but none of its rows enter silver or rejects.
     if (pending.quality) await commitRows(ctx, TABLES.quality, qualityTable, txn, batchId, 'quality');
     if (pending.rejects) await commitRows(ctx, TABLES.rejects, tableOf(REJECT_COLUMNS, emptyRejects()), txn, batchId, 'rejects');
-    if (pending.events) await commitEvents(ctx, 'SELECT * FROM batch_accepted WHERE false', txn, batchId);
+    if (pending.events) await commitEvents(ctx, `SELECT ${SILVER_EVENT_COLUMNS.join(', ')} FROM batch_checked WHERE false`, txn, batchId);
     return result;
   }
 
@@ -159,8 +159,11 @@ async function processBatch(ctx: PipelineContext, version: number, pending: { ev
   if (pending.rejects) await commitRows(ctx, TABLES.rejects, [earlyRejects, lateRejects], txn, batchId, 'rejects');
   if (pending.quality) await commitRows(ctx, TABLES.quality, qualityTable, txn, batchId, 'quality');
   if (pending.events) {
-    await commitEvents(ctx, `SELECT ${SILVER_EVENT_COLUMNS.join(', ')} FROM batch_accepted ORDER BY occurred_at, event_id`, txn, batchId);
-    engine.run(`INSERT INTO silver_events SELECT ${SILVER_EVENT_COLUMNS.join(', ')} FROM batch_accepted`);
+    // The same row order in memory as in the files keeps floating-point aggregates in gold
+    // bit-identical whether silver was just written or read back after a reload.
+    const ordered = `SELECT ${SILVER_EVENT_COLUMNS.join(', ')} FROM batch_accepted ORDER BY occurred_at, event_id`;
+    await commitEvents(ctx, ordered, txn, batchId);
+    engine.run(`INSERT INTO silver_events ${ordered}`);
   }
   report(bronzeRows, true);
   engine.run('DROP TABLE IF EXISTS batch_typed; DROP TABLE IF EXISTS batch_checked; DROP TABLE IF EXISTS batch_accepted; DROP TABLE IF EXISTS batch_rejects');

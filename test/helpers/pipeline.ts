@@ -1,0 +1,27 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Engine } from '../../src/engine/types.ts';
+import type { Storage } from '../../src/storage/types.ts';
+import { MemoryStorage } from '../../src/storage/memory.ts';
+import type { PipelineContext } from '../../src/pipeline/context.ts';
+import { parseExpectations, type Expectation } from '../../src/pipeline/expectations.ts';
+import { GOLD_KPIS } from '../../src/pipeline/tables.ts';
+
+const ROOT = join(import.meta.dirname, '../..');
+
+export function goldSql(): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of GOLD_KPIS) {
+    const p = join(ROOT, 'sql/gold', `${k}.sql`);
+    if (existsSync(p)) out[k] = readFileSync(p, 'utf8');
+  }
+  return out;
+}
+
+export function shippedExpectations(): Expectation[] {
+  return parseExpectations(readFileSync(join(ROOT, 'contracts/expectations.yml'), 'utf8'));
+}
+
+export function pipelineContext(engine: Engine, storage: Storage = new MemoryStorage(), extra: Partial<PipelineContext> = {}): PipelineContext {
+  return { engine, storage, expectations: shippedExpectations(), goldSql: goldSql(), ...extra };
+}
