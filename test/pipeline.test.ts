@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../src/engine/types.ts';
 import { MemoryStorage } from '../src/storage/memory.ts';
-import { generateEvents } from '../src/pipeline/generator.ts';
+import { BAD_KINDS, BAD_KIND_STAGE, generateEvents, type BadKind } from '../src/pipeline/generator.ts';
 import { runBatch } from '../src/pipeline/lakehouse.ts';
 import { ExpectationFailedError, processPendingBronze, loadSilverEvents } from '../src/pipeline/silver.ts';
 import { loadSnapshot } from '../src/delta/snapshot.ts';
@@ -136,5 +136,32 @@ describe('a fail expectation', () => {
     ]);
     const after = await runBatch(ctx, generateEvents({ events: 200, seed: 11, days: 10, invalidRate: 0 }), 'generator');
     expect(after.silver.map((s) => s.silverRows)).toEqual([200]);
+  });
+});
+
+describe('bad records from the generator', () => {
+  it('every kind ends in rejects with the stage it belongs to, and nothing else is rejected', async () => {
+    const storage = new MemoryStorage();
+    const ctx = pipelineContext(engine, storage);
+    const kinds = new Map<number, BadKind>();
+    const events = 4_000;
+    await runBatch(ctx, generateEvents({ events, seed: 21, days: 30, invalidRate: 0.05, onBad: (i, k) => kinds.set(i + 1, k) }), 'generator');
+    await load(storage, TABLES.rejects, 'r');
+    await load(storage, TABLES.bronze, 'b');
+    const rejected = new Map(
+      engine.rows<{ line_no: bigint; stage: string; reasons: string[] }>(
+        'SELECT b.line_no, r.stage, r.reasons FROM r JOIN b ON r.raw = b.raw AND r.batch_id = b.batch_id',
+      ).map((row) => [Number(row.line_no), row]),
+    );
+    expect(new Set(kinds.values())).toEqual(new Set(BAD_KINDS));
+    for (const [line, kind] of kinds) {
+      const row = rejected.get(line);
+      expect(row, `line ${line} (${kind}) should be rejected`).toBeDefined();
+      expect(row!.stage, `line ${line} (${kind})`).toBe(BAD_KIND_STAGE[kind]);
+      if (kind === 'future_timestamp') expect([...row!.reasons]).toEqual(['occurred_at_not_in_future']);
+      if (kind === 'duplicate') expect([...row!.reasons]).toEqual(['duplicate_event_id']);
+      if (kind === 'malformed_json') expect([...row!.reasons]).toEqual(['invalid_json']);
+    }
+    expect(Number(engine.rows<{ n: bigint }>('SELECT count(*) AS n FROM r')[0]!.n)).toBe(kinds.size);
   });
 });
