@@ -4,15 +4,13 @@ import type { Engine } from '../engine/types.ts';
 import { NodeStorage } from '../storage/node.ts';
 import type { PipelineContext, Progress } from '../pipeline/context.ts';
 import { parseExpectations } from '../pipeline/expectations.ts';
-import { GOLD_KPIS } from '../pipeline/tables.ts';
+import { loadSql } from '../pipeline/sql-node.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
 /** The SQL models and contracts, read from the repository as the app bundles them. */
 export function loadProjectFiles(): { goldSql: Record<string, string>; expectationsText: string } {
-  const goldSql: Record<string, string> = {};
-  for (const name of GOLD_KPIS) goldSql[name] = readFileSync(join(ROOT, 'sql/gold', `${name}.sql`), 'utf8');
-  return { goldSql, expectationsText: readFileSync(join(ROOT, 'contracts/expectations.yml'), 'utf8') };
+  return { goldSql: loadSql('gold'), expectationsText: readFileSync(join(ROOT, 'contracts/expectations.yml'), 'utf8') };
 }
 
 export function nodeContext(engine: Engine, outDir: string, onProgress?: (p: Progress) => void): PipelineContext {

@@ -1,4 +1,6 @@
+import { tableFromIPC } from 'apache-arrow';
 import { writeTable } from '../delta/writer.ts';
+import { checkGoldSql, computeGoldTable, GOLD_TABLES } from './gold.ts';
 import { writeBronze, type BronzeResult } from './bronze.ts';
 import { checkCancelled, type PipelineContext } from './context.ts';
 import { loadSilverEvents, processPendingBronze, type SilverBatchResult } from './silver.ts';
@@ -32,13 +34,13 @@ export async function runBatch(ctx: PipelineContext, chunks: Iterable<string[]>,
 
 /** Recompute every gold table from `silver_events` and overwrite it (a new version each run). */
 export async function refreshGold(ctx: PipelineContext): Promise<GoldResult[]> {
-  const names = Object.keys(ctx.goldSql);
+  checkGoldSql(ctx.goldSql);
   const out: GoldResult[] = [];
-  for (const [i, name] of names.entries()) {
+  for (const [i, name] of GOLD_TABLES.entries()) {
     checkCancelled(ctx);
-    ctx.onProgress?.({ stage: 'gold', done: i, total: names.length, message: name });
-    const data = ctx.engine.query(ctx.goldSql[name]!);
-    const r = await writeTable(ctx.storage, goldTable(name), data, {
+    ctx.onProgress?.({ stage: 'gold', done: i, total: GOLD_TABLES.length, message: name });
+    const { ipc } = computeGoldTable(ctx.engine, name, ctx.goldSql[name]!);
+    const r = await writeTable(ctx.storage, goldTable(name), tableFromIPC(ipc), {
       mode: 'overwrite',
       name,
       operation: 'CREATE OR REPLACE TABLE AS SELECT',
@@ -46,6 +48,6 @@ export async function refreshGold(ctx: PipelineContext): Promise<GoldResult[]> {
     });
     out.push({ table: goldTable(name), version: r.version, rows: r.rows });
   }
-  ctx.onProgress?.({ stage: 'gold', done: names.length, total: names.length });
+  ctx.onProgress?.({ stage: 'gold', done: GOLD_TABLES.length, total: GOLD_TABLES.length });
   return out;
 }

@@ -70,7 +70,5 @@ export const SILVER_EVENT_COLUMNS = [
 /** The txn application id with which silver records the bronze versions it has processed. */
 export const SILVER_APP_ID = 'creatorops-silver';
 
-/** The gold KPI tables, in the order of SPEC §3. */
-export const GOLD_KPIS = [
-  'writing_velocity_daily', 'revision_churn_daily', 'engagement_bands', 'dropoff_rate', 'stage_bottlenecks', 'post_release_engagement',
-] as const;
+
+export { GOLD_TABLES as GOLD_KPIS } from './gold.ts';

@@ -1,22 +1,15 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Engine } from '../../src/engine/types.ts';
 import type { Storage } from '../../src/storage/types.ts';
 import { MemoryStorage } from '../../src/storage/memory.ts';
 import type { PipelineContext } from '../../src/pipeline/context.ts';
 import { parseExpectations, type Expectation } from '../../src/pipeline/expectations.ts';
-import { GOLD_KPIS } from '../../src/pipeline/tables.ts';
+import { loadSql } from '../../src/pipeline/sql-node.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
 
-export function goldSql(): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const k of GOLD_KPIS) {
-    const p = join(ROOT, 'sql/gold', `${k}.sql`);
-    if (existsSync(p)) out[k] = readFileSync(p, 'utf8');
-  }
-  return out;
-}
+export const goldSql = (): Record<string, string> => loadSql('gold');
 
 export function shippedExpectations(): Expectation[] {
   return parseExpectations(readFileSync(join(ROOT, 'contracts/expectations.yml'), 'utf8'));
