@@ -11,10 +11,10 @@ export interface FileStats {
 }
 
 /** Delta per-file statistics for the top-level primitive columns of `table`. */
-export function computeStats(table: Table, skip: ReadonlySet<string> = new Set()): FileStats {
+export function computeStats(table: Table, skip: ReadonlySet<string> = new Set(), only?: ReadonlySet<string>): FileStats {
   const stats: FileStats = { numRecords: table.numRows, minValues: {}, maxValues: {}, nullCount: {} };
   for (const field of table.schema.fields) {
-    if (skip.has(field.name)) continue;
+    if (skip.has(field.name) || (only && !only.has(field.name))) continue;
     const column = table.getChild(field.name)!;
     const kind = statKind(field.type);
     if (!kind) continue;
@@ -47,31 +47,49 @@ function statKind(type: DataType): Kind | undefined {
 
 function minMax(column: Vector, kind: Kind): { min: unknown; max: unknown; nulls: number } {
   let nulls = 0;
-  let min: number | bigint | string | undefined;
-  let max: number | bigint | string | undefined;
+  let min: number | bigint | Uint8Array | undefined;
+  let max: number | bigint | Uint8Array | undefined;
   for (const data of column.data) {
     const bitmap = data.nullCount > 0 ? data.nullBitmap : undefined;
     nulls += data.nullCount;
     if (kind === 'nullcount') continue;
-    const values = kind === 'string' ? undefined : (data.values as ArrayLike<number | bigint>);
+    const isValid = (i: number): boolean => {
+      if (!bitmap) return true;
+      const bit = data.offset + i;
+      return (bitmap[bit >> 3]! & (1 << (bit & 7))) !== 0;
+    };
+    if (kind === 'string') {
+      // Compare UTF-8 bytes (Spark's order for strings) and decode only the two winners.
+      const offsets = data.valueOffsets as Int32Array;
+      const bytes = data.values as Uint8Array;
+      for (let i = 0; i < data.length; i++) {
+        if (!isValid(i)) continue;
+        const v = bytes.subarray(offsets[i]!, offsets[i + 1]!);
+        if (min === undefined || compareBytes(v, min as Uint8Array) < 0) min = v;
+        if (max === undefined || compareBytes(v, max as Uint8Array) > 0) max = v;
+      }
+      continue;
+    }
+    // value buffers of a sliced Data are already sliced; the null bitmap is not
+    const values = data.values as ArrayLike<number | bigint>;
     for (let i = 0; i < data.length; i++) {
-      if (bitmap) {
-        const bit = data.offset + i;
-        if ((bitmap[bit >> 3]! & (1 << (bit & 7))) === 0) continue;
-      }
-      let v: number | bigint | string;
-      if (values) {
-        v = values[i]!; // value buffers of a sliced Data are already sliced; the null bitmap is not
-        if (typeof v === 'number' && Number.isNaN(v)) return { min: undefined, max: undefined, nulls: column.nullCount };
-      } else {
-        const offsets = data.valueOffsets as Int32Array;
-        v = decoder.decode((data.values as Uint8Array).subarray(offsets[i]!, offsets[i + 1]!));
-      }
-      if (min === undefined || v < min) min = v;
-      if (max === undefined || v > max) max = v;
+      if (!isValid(i)) continue;
+      const v = values[i]!;
+      if (typeof v === 'number' && Number.isNaN(v)) return { min: undefined, max: undefined, nulls: column.nullCount };
+      if (min === undefined || v < (min as number | bigint)) min = v;
+      if (max === undefined || v > (max as number | bigint)) max = v;
     }
   }
+  if (kind === 'string') {
+    return { min: min && decoder.decode(min as Uint8Array), max: max && decoder.decode(max as Uint8Array), nulls };
+  }
   return { min, max, nulls };
+}
+
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return a.length - b.length;
 }
 
 const decoder = new TextDecoder();

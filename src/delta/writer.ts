@@ -28,6 +28,8 @@ export interface WriteOptions {
   description?: string;
   /** rows per Parquet file (the writer splits larger inputs) */
   maxRowsPerFile?: number;
+  /** table properties stored in metaData.configuration when the table is created */
+  configuration?: Record<string, string>;
 }
 
 export interface CommitResult {
@@ -98,7 +100,10 @@ export class TableWriter {
   async write(data: Table): Promise<void> {
     this.setSchema(data.schema);
     if (data.numRows === 0) return;
-    this.added.push(...(await writeDataFiles(this.storage, this.table, data, this.partitionColumns, this.added.length, this.options.maxRowsPerFile)));
+    const config = this.metadata?.configuration ?? this.current?.metadata.configuration ?? {};
+    const statsColumns = config['delta.dataSkippingStatsColumns'];
+    const only = statsColumns ? new Set(statsColumns.split(',').map((c) => c.trim())) : undefined;
+    this.added.push(...(await writeDataFiles(this.storage, this.table, data, this.partitionColumns, this.added.length, this.options.maxRowsPerFile, only)));
     this.rows += data.numRows;
   }
 
@@ -153,7 +158,9 @@ export async function tryLoadSnapshot(storage: Storage, table: string): Promise<
   return log && loadSnapshot(storage, table, undefined, log);
 }
 
-async function writeDataFiles(storage: Storage, table: string, data: Table, partitionColumns: string[], firstIndex: number, maxRows = 1_000_000): Promise<Add[]> {
+async function writeDataFiles(
+  storage: Storage, table: string, data: Table, partitionColumns: string[], firstIndex: number, maxRows = 1_000_000, statsColumns?: ReadonlySet<string>,
+): Promise<Add[]> {
   const added: Add[] = [];
   const skip = new Set(partitionColumns);
   for (const part of partitionTable(data, partitionColumns)) {
@@ -170,7 +177,7 @@ async function writeDataFiles(storage: Storage, table: string, data: Table, part
         size: bytes.byteLength,
         modificationTime: Date.now(),
         dataChange: true,
-        stats: JSON.stringify(computeStats(slice, skip)),
+        stats: JSON.stringify(computeStats(slice, skip, statsColumns)),
       });
     }
   }
@@ -229,7 +236,7 @@ function newMetadata(schema: DeltaSchema, partitionColumns: string[], options: W
     format: { provider: 'parquet', options: {} },
     schemaString: JSON.stringify(schema),
     partitionColumns,
-    configuration: previous?.configuration ?? {},
+    configuration: previous?.configuration ?? options.configuration ?? {},
     createdTime: previous?.createdTime ?? Date.now(),
   };
 }

@@ -41,7 +41,8 @@ export function encodeParquet(ipcStream: Uint8Array, options: EncodeOptions = {}
 export function decodeParquet(bytes: Uint8Array, columns?: string[]): Uint8Array {
   const pq = parquet();
   try {
-    const table = pq.readParquet(bytes, columns ? { columns } : undefined);
+    // Record batches of 64k rows rather than the default 1,024: far fewer, cheaper Arrow chunks.
+    const table = pq.readParquet(bytes, { batchSize: 65_536, ...(columns ? { columns } : {}) });
     return table.intoIPCStream();
   } catch (err) {
     throw new Error(`parquet: cannot read file (${err instanceof Error ? err.message : String(err)})`, { cause: err });

@@ -1,4 +1,4 @@
-import { tableFromIPC, type Table, type Vector } from 'apache-arrow';
+import { Table, tableFromIPC, tableToIPC, type Vector } from 'apache-arrow';
 import { decodeParquet } from '../parquet/codec.ts';
 import { joinPath } from '../storage/types.ts';
 import { decodeDataPath, isAdd } from '../delta/actions.ts';
@@ -7,11 +7,12 @@ import { openWriter, tryLoadSnapshot } from '../delta/writer.ts';
 import { scanIntoEngine } from '../delta/scan.ts';
 import { quoteString } from '../engine/duckdb.ts';
 import { checkLine } from './contract.ts';
-import { tableOf } from './columns.ts';
+import { column, tableOf } from './columns.ts';
+import { TypedRows } from './typed-rows.ts';
 import { checkCancelled, progressReporter, type PipelineContext } from './context.ts';
 import type { Expectation } from './expectations.ts';
 import {
-  QUALITY_COLUMNS, REJECT_COLUMNS, SILVER_APP_ID, SILVER_EVENTS_DDL, SILVER_EVENT_COLUMNS, TABLES, TYPED_COLUMNS,
+  QUALITY_COLUMNS, REJECT_COLUMNS, SILVER_APP_ID, SILVER_EVENTS_DDL, SILVER_EVENT_COLUMNS, TABLES,
 } from './tables.ts';
 
 export type RejectStage = 'parse' | 'schema' | 'expectation' | 'duplicate';
@@ -42,7 +43,6 @@ export class ExpectationFailedError extends Error {
   }
 }
 
-const TYPED_ROW_COLUMNS = { ...TYPED_COLUMNS, line_no: 'long', raw: 'string', batch_id: 'string', ingested_at: 'timestamp' } as const;
 
 /** The silver events of the lakehouse as DuckDB table `silver_events`, for dedup and gold. */
 export async function loadSilverEvents(ctx: PipelineContext): Promise<Snapshot | undefined> {
@@ -81,41 +81,36 @@ async function processBatch(ctx: PipelineContext, version: number, pending: { ev
   const early = emptyRejects();
   let batchId = '';
   let bronzeRows = 0;
-  engine.run(`CREATE OR REPLACE TABLE batch_typed AS SELECT * FROM (SELECT NULL) WHERE false`);
   let first = true;
   for (const add of adds) {
     checkCancelled(ctx);
     const file = tableFromIPC(decodeParquet(await ctx.storage.read(joinPath(TABLES.bronze, decodeDataPath(add.path)))));
-    const typed = emptyTyped();
     const raw = file.getChild('raw')!;
     const lineNo = file.getChild('line_no')!;
     const ingested = file.getChild('ingested_at')!;
     batchId ||= String(file.getChild('batch_id')?.get(0) ?? '');
-    for (let i = 0; i < file.numRows; i++) {
-      const text = String(raw.get(i) ?? '');
+    const typed = new TypedRows(file.numRows);
+    let i = 0;
+    for (const text of raw as Iterable<string | null>) {
       const line = Number(lineNo.get(i));
-      const ingestedAt = bigintAt(ingested, i);
-      const checked = checkLine(text, line);
-      if (checked.ok) {
-        const e = checked.event;
-        for (const k of Object.keys(TYPED_COLUMNS) as (keyof typeof TYPED_COLUMNS)[]) {
-          typed[k].push(k === 'occurred_at' ? e.occurred_at_us : e[k]);
-        }
-        typed.line_no.push(BigInt(line));
-        typed.raw.push(text);
-        typed.batch_id.push(batchId);
-        typed.ingested_at.push(ingestedAt);
-      } else {
-        pushReject(early, text, checked.eventId, checked.stage, checked.reasons, checked.errors, batchId, ingestedAt, rejectedAt);
-      }
+      const checked = checkLine(text ?? '', line);
+      if (checked.ok) typed.set(i, checked.event);
+      else pushReject(early, text ?? '', checked.eventId, checked.stage, checked.reasons, checked.errors, batchId, bigintAt(ingested, i), rejectedAt);
+      i++;
+      if ((i & 0xffff) === 0) report(bronzeRows + i);
     }
     bronzeRows += file.numRows;
-    engine.insertIPC('batch_chunk', ipcOf(tableOf(TYPED_ROW_COLUMNS, typed)));
+    // The bronze columns go in as decoded (no re-encoding of the raw text); typed columns beside them.
+    const rows = new Table({ raw, batch_id: file.getChild('batch_id')!, line_no: lineNo, ingested_at: ingested, ...typed.vectors() });
+    engine.insertIPC('batch_chunk', tableToIPC(rows, 'stream'));
     engine.run(first ? 'CREATE OR REPLACE TABLE batch_typed AS SELECT * FROM batch_chunk' : 'INSERT INTO batch_typed SELECT * FROM batch_chunk');
     first = false;
     report(bronzeRows);
   }
-  if (first) engine.insertIPC('batch_typed', ipcOf(tableOf(TYPED_ROW_COLUMNS, emptyTyped())));
+  if (first) {
+    const empty = { raw: column('string', []), batch_id: column('string', []), line_no: column('long', []), ingested_at: column('timestamp', []) };
+    engine.insertIPC('batch_typed', tableToIPC(new Table({ ...empty, ...new TypedRows(0).vectors() }), 'stream'));
+  }
   engine.run('DROP TABLE IF EXISTS batch_chunk');
 
   const quality = evaluateExpectations(ctx, ctx.expectations, batchId);
@@ -166,7 +161,7 @@ async function processBatch(ctx: PipelineContext, version: number, pending: { ev
     engine.run(`INSERT INTO silver_events ${ordered}`);
   }
   report(bronzeRows, true);
-  engine.run('DROP TABLE IF EXISTS batch_typed; DROP TABLE IF EXISTS batch_checked; DROP TABLE IF EXISTS batch_accepted; DROP TABLE IF EXISTS batch_rejects');
+  engine.run('DROP TABLE IF EXISTS batch_checked; DROP TABLE IF EXISTS batch_accepted; DROP TABLE IF EXISTS batch_rejects');
   return result;
 }
 
@@ -183,15 +178,19 @@ function evaluateExpectations(ctx: PipelineContext, expectations: Expectation[],
   const { engine } = ctx;
   expectations.forEach((e) => {
     try {
-      engine.run(`SELECT (${e.expr}) FROM batch_typed LIMIT 0`);
+      engine.run(`SELECT (${e.expr}) FROM batch_typed LIMIT 0`); // a typo fails here, named, not mid-batch
     } catch (err) {
       throw new Error(`expectation ${e.name} is not a valid SQL expression over silver rows: ${(err as Error).message.replace(/^SQL failed: /, '')}`, { cause: err });
     }
   });
   const flags = expectations.map((e, i) => `coalesce((${e.expr}), false) AS "__exp_${i}"`);
-  engine.run(
-    `CREATE OR REPLACE TABLE batch_checked AS SELECT *, occurred_at::TIMESTAMP::DATE AS event_date${flags.length ? ', ' + flags.join(', ') : ''} FROM batch_typed`,
-  );
+  engine.run(`CREATE OR REPLACE TABLE batch_events AS
+    SELECT event_id, event_type, occurred_at, creator_id, work_id, stage, words::BIGINT AS words, duration_minutes,
+           words_changed::BIGINT AS words_changed, revision_no::BIGINT AS revision_no, reader_id, engagement_seconds,
+           progress_pct, attributes, batch_id, ingested_at, occurred_at::TIMESTAMP::DATE AS event_date, line_no, raw
+    FROM batch_typed WHERE parsed;
+    DROP TABLE batch_typed`);
+  engine.run(`CREATE OR REPLACE TABLE batch_checked AS SELECT *${flags.length ? ', ' + flags.join(', ') : ''} FROM batch_events; DROP TABLE batch_events`);
   if (expectations.length === 0) return [];
   const counts = engine.rows<Record<string, bigint>>(
     `SELECT ${expectations.map((_, i) => `count(*) FILTER (WHERE "__exp_${i}") AS p${i}, count(*) FILTER (WHERE NOT "__exp_${i}") AS f${i}`).join(', ')} FROM batch_checked`,
@@ -248,10 +247,6 @@ async function commitEvents(ctx: PipelineContext, sql: string, txn: { appId: str
   await writer.commit();
 }
 
-function emptyTyped(): Record<keyof typeof TYPED_ROW_COLUMNS, unknown[]> {
-  return Object.fromEntries(Object.keys(TYPED_ROW_COLUMNS).map((k) => [k, []])) as unknown as Record<keyof typeof TYPED_ROW_COLUMNS, unknown[]>;
-}
-
 function emptyRejects(): Record<keyof typeof REJECT_COLUMNS, unknown[]> {
   return Object.fromEntries(Object.keys(REJECT_COLUMNS).map((k) => [k, []])) as unknown as Record<keyof typeof REJECT_COLUMNS, unknown[]>;
 }
@@ -280,8 +275,3 @@ function bigintAt(vector: Vector, i: number): bigint {
   throw new RangeError(`row ${i} is beyond the column`);
 }
 
-function ipcOf(t: Table): Uint8Array {
-  return tableToIPCStream(t);
-}
-import { tableToIPC } from 'apache-arrow';
-const tableToIPCStream = (t: Table): Uint8Array => tableToIPC(t, 'stream');
