@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Engine } from '../engine/types.ts';
-import { generateEvents } from '../pipeline/generator.ts';
+import { DEFAULT_START, generateEvents } from '../pipeline/generator.ts';
 import { runBatch, type RunSummary } from '../pipeline/lakehouse.ts';
 import { intOption, numberOption, parseArgs, stringOption, UsageError } from './args.ts';
 import { nodeContext, progressPrinter } from './context.ts';
@@ -18,6 +18,10 @@ export async function runCommand(argv: string[], engine: Engine, out: NodeJS.Wri
   const days = intOption(args, 'days', DEFAULTS.days, 1);
   const invalidRate = numberOption(args, 'invalid-rate', DEFAULTS.invalidRate, 0, 1);
   const outDir = stringOption(args, 'out') ?? DEFAULTS.out;
+  const end = Date.parse(DEFAULT_START) + days * 86_400_000;
+  if (end > Date.now() + 86_400_000) {
+    process.stderr.write(`note: the generated span ${DEFAULT_START} + ${days} days reaches past tomorrow; events stamped later than a day after ingestion are rejected by occurred_at_not_in_future\n`);
+  }
   const ctx = nodeContext(engine, outDir, progressPrinter());
   const summary = await runBatch(ctx, generateEvents({ events, seed, days, invalidRate }), 'generator', events);
   out.write(formatSummary(summary, outDir));
