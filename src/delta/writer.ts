@@ -110,6 +110,10 @@ export class TableWriter {
   async commit(): Promise<CommitResult> {
     const { current, options, added } = this;
     if (!this.schema && !current) throw new Error(`delta: nothing was written to create ${this.table} (no schema)`);
+    const done = options.txn && current?.txns.get(options.txn.appId);
+    if (options.txn && done && done.version >= options.txn.version) {
+      throw new CommitConflictError(this.table, current!.version, `application ${options.txn.appId} already committed its transaction ${done.version}`);
+    }
     const now = Date.now();
     const removed: Remove[] =
       options.mode === 'overwrite' && current

@@ -1,5 +1,5 @@
 import { tableFromIPC } from 'apache-arrow';
-import { writeTable } from '../delta/writer.ts';
+import { CommitConflictError, writeTable } from '../delta/writer.ts';
 import { checkGoldSql, computeGoldTable, GOLD_TABLES } from './gold.ts';
 import { writeBronze, type BronzeResult } from './bronze.ts';
 import { checkCancelled, type PipelineContext } from './context.ts';
@@ -27,9 +27,30 @@ export async function runBatch(ctx: PipelineContext, chunks: Iterable<string[]>,
   const started = Date.now();
   await loadSilverEvents(ctx);
   const bronze = await writeBronze(ctx, chunks, source, expected);
-  const silver = await processPendingBronze(ctx);
-  const gold = await refreshGold(ctx);
+  const silver: SilverBatchResult[] = [];
+  await retryOnConflict(ctx, 'silver', () => processPendingBronze(ctx, silver));
+  const gold = await retryOnConflict(ctx, 'gold', () => refreshGold(ctx));
   return { bronze, silver, gold, seconds: (Date.now() - started) / 1000 };
+}
+
+const MAX_ATTEMPTS = 8;
+
+/**
+ * Another writer (a second tab, a second `cli run`) may commit to the same tables meanwhile.
+ * Commits never overwrite each other; when ours conflicts, re-read silver and do the step again:
+ * silver picks up only what is still pending, gold is recomputed from the newer silver.
+ */
+async function retryOnConflict<T>(ctx: PipelineContext, stage: 'silver' | 'gold', step: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await step();
+    } catch (err) {
+      if (!(err instanceof CommitConflictError) || attempt >= MAX_ATTEMPTS) throw err;
+      ctx.onProgress?.({ stage, done: 0, message: `another writer committed first; waiting and re-reading the lakehouse (attempt ${attempt + 1})` });
+      await new Promise((r) => setTimeout(r, 20 * attempt + Math.random() * 50 * attempt));
+      await loadSilverEvents(ctx);
+    }
+  }
 }
 
 /** Recompute every gold table from `silver_events` and overwrite it (a new version each run). */

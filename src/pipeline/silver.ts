@@ -57,12 +57,11 @@ export async function loadSilverEvents(ctx: PipelineContext): Promise<Snapshot |
  * silver tables records the bronze version it has taken in with a `txn` action in the same
  * commit as its rows, so a re-run after a crash redoes exactly the missing commits.
  */
-export async function processPendingBronze(ctx: PipelineContext): Promise<SilverBatchResult[]> {
+export async function processPendingBronze(ctx: PipelineContext, results: SilverBatchResult[] = []): Promise<SilverBatchResult[]> {
   const bronze = await tryLoadSnapshot(ctx.storage, TABLES.bronze);
-  if (!bronze) return [];
+  if (!bronze) return results;
   const marks = await Promise.all([TABLES.silver, TABLES.rejects, TABLES.quality].map(async (t) => (await tryLoadSnapshot(ctx.storage, t))?.txns.get(SILVER_APP_ID)?.version ?? -1));
   const [eventsMark, rejectsMark, qualityMark] = marks as [number, number, number];
-  const results: SilverBatchResult[] = [];
   for (let v = Math.min(...marks) + 1; v <= bronze.version; v++) {
     checkCancelled(ctx);
     const result = await processBatch(ctx, v, { events: v > eventsMark, rejects: v > rejectsMark, quality: v > qualityMark });
