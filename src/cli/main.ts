@@ -2,6 +2,7 @@ import { openNodeEngine } from '../engine/node.ts';
 import { initParquet } from '../parquet/node.ts';
 import { UsageError } from './args.ts';
 import { logCommand } from './log.ts';
+import { optimizeCommand, vacuumCommand } from './maintenance.ts';
 import { readCommand } from './read.ts';
 import { ingestCommand, runCommand } from './run.ts';
 
@@ -13,6 +14,10 @@ const USAGE = `CreatorOps Lakehouse command line
 
   read TABLE_DIR [--version N] [--out FILE.parquet]   rows of a Delta table (JSON lines, or one Parquet file)
   log TABLE_DIR [--json]                              a Delta table's history
+
+  optimize DIR [--target-size-mb N]                   compact small files (dataChange false); DIR is a table or a lakehouse root
+  vacuum DIR [--retention-hours H] [--dry-run] [--force]
+                                                      delete files no version within the retention needs (default 168 h)
 `;
 
 async function main(argv: string[]): Promise<void> {
@@ -27,6 +32,10 @@ async function main(argv: string[]): Promise<void> {
       return readCommand(rest, await openNodeEngine(), process.stdout);
     case 'log':
       return logCommand(rest, process.stdout);
+    case 'optimize':
+      return optimizeCommand(rest, process.stdout);
+    case 'vacuum':
+      return vacuumCommand(rest, process.stdout);
     case undefined:
     case 'help':
     case '--help':

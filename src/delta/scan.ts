@@ -1,10 +1,10 @@
 import { decodeParquet } from '../parquet/codec.ts';
-import { joinPath, type Storage } from '../storage/types.ts';
+import { isNotFound, joinPath, type Storage } from '../storage/types.ts';
 import type { Engine } from '../engine/types.ts';
 import { quoteIdent, quoteString } from '../engine/duckdb.ts';
 import { decodeDataPath, type Add } from './actions.ts';
 import { duckdbType, type DeltaField } from './schema.ts';
-import type { Snapshot } from './snapshot.ts';
+import { where, type Snapshot } from './snapshot.ts';
 
 export interface ScanOptions {
   /** keep only the files for which this returns true (partition pruning, data skipping) */
@@ -32,6 +32,13 @@ export async function scanIntoEngine(engine: Engine, storage: Storage, snapshot:
     try {
       ipc = decodeParquet(await storage.read(path));
     } catch (err) {
+      if (isNotFound(err)) {
+        throw new Error(
+          `delta: version ${snapshot.version} of ${where(storage, snapshot.table)} cannot be read: its data file ${decodeDataPath(add.path)} is gone ` +
+            '(VACUUM deletes the files that only versions older than its retention period need), so read a newer version',
+          { cause: err },
+        );
+      }
       throw new Error(`delta: data file ${path} of version ${snapshot.version} cannot be read: ${(err as Error).message}`, { cause: err });
     }
     engine.insertIPC(STAGING, ipc);

@@ -145,8 +145,21 @@ export class TableWriter {
     if (options.txn) actions.push({ txn: { appId: options.txn.appId, version: options.txn.version, lastUpdated: now } });
 
     const version = await commit(this.storage, this.table, this.readVersion, actions);
-    await writeCheckpointIfDue(this.storage, this.table, version);
+    await checkpointAfterCommit(this.storage, this.table, version);
     return { version, added, removed, rows: this.rows };
+  }
+}
+
+/**
+ * A checkpoint only speeds up reading; once the commit exists the write has succeeded, and a
+ * failed checkpoint (a full disk, a crash) must not make the caller believe otherwise and write
+ * the batch again. Readers replay the JSON commits instead.
+ */
+export async function checkpointAfterCommit(storage: Storage, table: string, version: number): Promise<void> {
+  try {
+    await writeCheckpointIfDue(storage, table, version);
+  } catch {
+    // the JSON commits still hold the state
   }
 }
 
@@ -225,7 +238,9 @@ function rebase(table: string, version: number, mine: Action[], winner: Action[]
     if (winner.some((a) => isRemove(a) && myRemoves.has(a.remove.path))) {
       throw new CommitConflictError(table, version, 'both commits remove the same file');
     }
-    if (winner.some((a) => isAdd(a) && a.add.dataChange)) {
+    // A compaction (removes with dataChange false) rewrites only files that still exist, so a
+    // concurrent append does not touch it; an overwrite would hide the appended rows.
+    if (winner.some((a) => isAdd(a) && a.add.dataChange) && mine.some((a) => isRemove(a) && a.remove.dataChange)) {
       throw new CommitConflictError(table, version, 'data was added concurrently to a table this commit overwrites');
     }
   }

@@ -1,5 +1,6 @@
 import { tableFromIPC } from 'apache-arrow';
 import { CommitConflictError, writeTable } from '../delta/writer.ts';
+import { isStorageFull, StorageFullError } from '../storage/full.ts';
 import { checkGoldSql, computeGoldTable, GOLD_TABLES } from './gold.ts';
 import { writeBronze, type BronzeResult } from './bronze.ts';
 import { checkCancelled, type PipelineContext } from './context.ts';
@@ -25,12 +26,20 @@ export interface RunSummary {
  */
 export async function runBatch(ctx: PipelineContext, chunks: Iterable<string[]>, source: string, expected?: number): Promise<RunSummary> {
   const started = Date.now();
-  await loadSilverEvents(ctx);
-  const bronze = await writeBronze(ctx, chunks, source, expected);
-  const silver: SilverBatchResult[] = [];
-  await retryOnConflict(ctx, 'silver', () => processPendingBronze(ctx, silver));
-  const gold = await retryOnConflict(ctx, 'gold', () => refreshGold(ctx));
-  return { bronze, silver, gold, seconds: (Date.now() - started) / 1000 };
+  let stage: 'bronze' | 'silver' | 'gold' = 'bronze';
+  try {
+    await loadSilverEvents(ctx);
+    const bronze = await writeBronze(ctx, chunks, source, expected);
+    const silver: SilverBatchResult[] = [];
+    stage = 'silver';
+    await retryOnConflict(ctx, 'silver', () => processPendingBronze(ctx, silver));
+    stage = 'gold';
+    const gold = await retryOnConflict(ctx, 'gold', () => refreshGold(ctx));
+    return { bronze, silver, gold, seconds: (Date.now() - started) / 1000 };
+  } catch (err) {
+    // ENOSPC or QuotaExceededError alone would not say that nothing is lost, nor what to do.
+    throw isStorageFull(err) ? new StorageFullError(ctx.storage.description, stage, err) : err;
+  }
 }
 
 const MAX_ATTEMPTS = 8;

@@ -1,15 +1,28 @@
-import { expose, transfer } from 'comlink';
+import { expose, releaseProxy, transfer, type Remote } from 'comlink';
 import { PACKAGE_VERSION } from '@duckdb/duckdb-wasm/dist/duckdb-browser-blocking.mjs';
+import expectationsText from '../../contracts/expectations.yml?raw';
 import { openBrowserEngine } from '../engine/browser.ts';
 import type { Engine } from '../engine/types.ts';
 import { initParquet } from '../parquet/browser.ts';
+import type { Progress } from '../pipeline/context.ts';
 import { checkStorage } from '../storage/contract.ts';
 import { OpfsStorage } from '../storage/opfs.ts';
 import type { FileInfo } from '../storage/types.ts';
+import { withContext } from './errors.ts';
+import { openLakehouse, type Download, type Lakehouse } from './lakehouse.ts';
+import type { RunOptions } from './runs.ts';
 
 /** Where the lakehouse lives in OPFS, and a separate folder the storage self-test may scribble in. */
 const ROOT = 'lakehouse';
 const SELFTEST_ROOT = 'lakehouse-selftest';
+
+/** The gold models, bundled as text: the same files `cli run` reads. */
+const GOLD_SQL: Record<string, string> = Object.fromEntries(
+  Object.entries(import.meta.glob<string>('../../sql/gold/*.sql', { query: '?raw', import: 'default', eager: true })).map(([path, sql]) => [
+    path.slice(path.lastIndexOf('/') + 1, -'.sql'.length),
+    sql,
+  ]),
+);
 
 export interface Versions {
   /** e.g. "v1.4.3" */
@@ -20,22 +33,44 @@ export interface Versions {
   storage: string;
 }
 
+export interface StorageInfo {
+  /** bytes this origin uses (all of OPFS and caches), when the browser says */
+  usage: number | null;
+  quota: number | null;
+  /** whether the browser promised not to evict this origin's data */
+  persisted: boolean | null;
+}
+
 interface Runtime {
   engine: Engine;
   storage: OpfsStorage;
   versions: Versions;
+  lakehouse: Lakehouse;
 }
 
 let runtime: Promise<Runtime> | undefined;
 
-/** Engine, Parquet codec and storage, started once on first use and shared by every call. */
+/**
+ * Engine, Parquet codec and storage, started once on first use and shared by every call.
+ * Nothing here reads table data: the page shows what is in the log first, and loads rows only
+ * when a view needs them.
+ */
 function start(): Promise<Runtime> {
   runtime ??= (async () => {
     const [engine, storage] = await Promise.all([openBrowserEngine(), OpfsStorage.open(ROOT), initParquet()]);
     const [row] = engine.rows<{ version: string }>('select version() as version');
+    const lakehouse = await openLakehouse({
+      storage,
+      openEngine: openBrowserEngine,
+      goldSql: GOLD_SQL,
+      expectationsText,
+      // One run at a time across every tab of this origin.
+      exclusive: <T>(fn: () => Promise<T>) => navigator.locks.request('creatorops-lakehouse-run', fn) as Promise<T>,
+    });
     return {
       engine,
       storage,
+      lakehouse,
       versions: { duckdb: row?.version ?? 'unknown', duckdbWasm: PACKAGE_VERSION, storage: storage.description },
     };
   })();
@@ -43,6 +78,20 @@ function start(): Promise<Runtime> {
   runtime.catch(() => (runtime = undefined));
   return runtime;
 }
+
+const lake = async (): Promise<Lakehouse> => (await start()).lakehouse;
+
+/** A progress callback from the page (a comlink proxy): never awaited, released when the run ends. */
+async function withProgress<R>(onProgress: ((p: Progress) => void) | undefined, fn: (report?: (p: Progress) => void) => Promise<R>): Promise<R> {
+  const remote = onProgress as Remote<(p: Progress) => void> | undefined;
+  try {
+    return await fn(remote && ((p) => void Promise.resolve(remote(p)).catch(() => {})));
+  } finally {
+    remote?.[releaseProxy]?.();
+  }
+}
+
+const sent = (d: Download): Download => transfer(d, [d.bytes.buffer as ArrayBuffer]);
 
 const api = {
   /** Answers as soon as the worker runs; starts nothing. */
@@ -52,6 +101,61 @@ const api = {
 
   /** Start everything (once); the versions of what runs. */
   init: withContext('starting the engine', async (): Promise<Versions> => (await start()).versions),
+
+  /** Generate a batch (seed, events, days, invalid rate) and run it bronze → silver → gold, like `cli run`. */
+  run: withContext('running the pipeline', (options: RunOptions, onProgress?: (p: Progress) => void) =>
+    withProgress(onProgress, async (report) => (await lake()).run(options, report)),
+  ),
+
+  /** A .jsonl file as a batch through bronze, silver and gold, like `cli ingest`. */
+  ingest: withContext('ingesting a file', (fileName: string, bytes: Uint8Array, onProgress?: (p: Progress) => void) =>
+    withProgress(onProgress, async (report) => (await lake()).ingest(fileName, bytes, report)),
+  ),
+
+  /** Stop the run in flight (false if none); it stops at its next step, every table at its last commit. */
+  cancel: withContext('cancelling the run', async () => (await lake()).cancel()),
+
+  /** Delete every table of the lakehouse. */
+  reset: withContext('resetting the lakehouse', async () => (await lake()).reset()),
+
+  running: withContext('asking whether a run is in progress', async () => (await lake()).running()),
+
+  /** Every table with its version, rows, files and bytes: from the logs, no data read. */
+  tables: withContext('listing the tables', async () => (await lake()).tables()),
+
+  /** Schema, files, history and versions of one table (e.g. "silver/events"). */
+  table: withContext('reading a table’s log', async (path: string) => (await lake()).table(path)),
+
+  /** The actions of one commit of a table, pretty-printed. */
+  commit: withContext('reading a commit', async (path: string, version: number) => (await lake()).commit(path, version)),
+
+  /** Per column: nulls, distinct values, min, max and a small histogram, at a version (default latest). */
+  profile: withContext('profiling a table', async (path: string, version?: number) => (await lake()).profile(path, version)),
+
+  /** A page of rows as they were at a version (default latest). */
+  rows: withContext('reading rows', async (path: string, version?: number, limit?: number, offset?: number) => (await lake()).rows(path, version, limit, offset)),
+
+  /** One read-only statement of the SQL console; `name@vN` reads version N. */
+  query: withContext('SQL', async (sql: string) => (await lake()).query(sql)),
+
+  /** A gold table's rows, typed, for the dashboard. */
+  goldTable: withContext('reading a gold table', async (name: string) => (await lake()).goldTable(name)),
+
+  /** Rejects by stage and rule, sample rejects, expectation results per batch. */
+  quality: withContext('reading data quality', async () => (await lake()).quality()),
+
+  /** A gold table as one Parquet file: `<name>.parquet`. */
+  downloadParquet: withContext('making the Parquet file', async (name: string) => sent(await (await lake()).downloadParquet(name))),
+
+  /** A table's Delta folder (data and `_delta_log`) as a .zip. */
+  downloadZip: withContext('making the .zip', async (path: string) => sent(await (await lake()).downloadZip(path))),
+
+  /** How much storage this origin uses, and whether it is persistent. */
+  storageInfo: withContext('asking about storage', async (): Promise<StorageInfo> => {
+    const estimate = await navigator.storage.estimate().catch(() => undefined);
+    const persisted = await navigator.storage.persisted().catch(() => null);
+    return { usage: estimate?.usage ?? null, quota: estimate?.quota ?? null, persisted };
+  }),
 
   /** Run the storage contract on real OPFS, in a folder apart from the lakehouse; [] = passed. */
   storageSelfTest: withContext('OPFS storage self-test', async (): Promise<string[]> => {
@@ -82,28 +186,3 @@ const api = {
 export type Api = typeof api;
 
 expose(api);
-
-/**
- * Comlink hands only an error's name, message and stack to the page, so the message has to say
- * everything: what the worker was doing, the causes, and the SQL of a failed query.
- */
-function withContext<A extends unknown[], R>(what: string, fn: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
-  return async (...args) => {
-    try {
-      return await fn(...args);
-    } catch (err) {
-      throw new Error(`${what}: ${explain(err)}`);
-    }
-  };
-}
-
-function explain(err: unknown): string {
-  const parts: string[] = [];
-  for (let e: unknown = err; e !== undefined && parts.length < 5; e = e instanceof Error ? e.cause : undefined) {
-    const message = e instanceof Error ? e.message : String(e);
-    if (!parts.some((p) => p.includes(message))) parts.push(message);
-    const sql = (e as { sql?: unknown }).sql;
-    if (typeof sql === 'string' && sql !== '') parts.push(`SQL: ${sql.length > 300 ? `${sql.slice(0, 300)}…` : sql}`);
-  }
-  return parts.join(' — ');
-}

@@ -1,0 +1,102 @@
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { NodeStorage } from '../storage/node.ts';
+import type { Storage } from '../storage/types.ts';
+import { optimizeTable, DEFAULT_TARGET_FILE_SIZE, type OptimizeResult } from '../delta/optimize.ts';
+import { vacuumTable, type VacuumResult } from '../delta/vacuum.ts';
+import { TABLES } from '../pipeline/tables.ts';
+import { numberOption, parseArgs, UsageError } from './args.ts';
+
+/**
+ * The Delta tables at `dir`: the folder itself when it has a `_delta_log`, otherwise every table
+ * below it (a lakehouse root such as out/delta), as paths relative to `dir`.
+ */
+export async function findTables(storage: Storage, dir: string): Promise<string[]> {
+  if (existsSync(join(dir, '_delta_log'))) return [''];
+  const tables = new Set<string>();
+  for (const f of await storage.list('')) {
+    const segs = f.path.split('/');
+    const i = segs.indexOf('_delta_log');
+    if (i > 0) tables.add(segs.slice(0, i).join('/'));
+  }
+  if (tables.size === 0) throw new Error(`${dir} is neither a Delta table nor a folder with Delta tables below it`);
+  return [...tables].sort();
+}
+
+/**
+ * Silver takes in every commit of bronze/events as a batch (see processPendingBronze), so a
+ * compaction commit there would be taken in as a new batch: bronze of a lakehouse is not compacted.
+ */
+function isSilverSource(tableDir: string): boolean {
+  return /[\\/]bronze[\\/]events[\\/]?$/.test(tableDir) && existsSync(join(tableDir, '../../', TABLES.silver, '_delta_log'));
+}
+
+const name = (dir: string, table: string) => table || dir;
+
+export async function optimizeCommand(argv: string[], out: NodeJS.WritableStream): Promise<void> {
+  const args = parseArgs(argv, ['target-size-mb']);
+  const [dir, ...rest] = args.positional;
+  if (!dir || rest.length) throw new UsageError('usage: optimize TABLE_DIR|LAKEHOUSE_DIR [--target-size-mb N]');
+  const targetFileSize = numberOption(args, 'target-size-mb', DEFAULT_TARGET_FILE_SIZE / 2 ** 20, 0.001, 1e6) * 2 ** 20;
+  const root = resolve(dir);
+  const storage = new NodeStorage(root);
+  const lines: string[] = [];
+  for (const table of await findTables(storage, root)) {
+    if (isSilverSource(join(root, table))) {
+      lines.push(`${name(dir, table)}  skipped: silver takes in each commit of bronze/events as a batch, so a compaction commit there would be taken in again`);
+      continue;
+    }
+    lines.push(`${name(dir, table)}  ${describeOptimize(await optimizeTable(storage, table, { targetFileSize }))}`);
+  }
+  out.write(lines.join('\n') + '\n');
+}
+
+export function describeOptimize(r: OptimizeResult): string {
+  if (r.version === null) return `nothing to compact at version ${r.readVersion} (no partition has two or more files under the target size)`;
+  return `version ${r.version} OPTIMIZE: ${plural(r.filesRemoved, 'file')} (${mb(r.bytesRemoved)}) -> ${plural(r.filesAdded, 'file')} (${mb(r.bytesAdded)}), ` +
+    `${r.rows.toLocaleString('en-US')} rows, dataChange false; versions before ${r.version} stay readable until VACUUM`;
+}
+
+export async function vacuumCommand(argv: string[], out: NodeJS.WritableStream): Promise<void> {
+  const args = parseArgs(argv, ['retention-hours'], ['dry-run', 'force']);
+  const [dir, ...rest] = args.positional;
+  if (!dir || rest.length) throw new UsageError('usage: vacuum TABLE_DIR|LAKEHOUSE_DIR [--retention-hours H] [--dry-run] [--force]');
+  const retentionHours = args.options.has('retention-hours') ? numberOption(args, 'retention-hours', 0, 0, 1e9) : undefined;
+  const dryRun = args.options.has('dry-run');
+  const force = args.options.has('force');
+  const root = resolve(dir);
+  const storage = new NodeStorage(root);
+  const lines: string[] = [];
+  let files = 0;
+  let bytes = 0;
+  // Check every table's retention before deleting anything anywhere.
+  const tables = await findTables(storage, root);
+  if (!force && retentionHours !== undefined) {
+    for (const table of tables) await vacuumTable(storage, table, { retentionHours, dryRun: true });
+  }
+  for (const table of tables) {
+    const r = await vacuumTable(storage, table, { retentionHours, dryRun, force });
+    if (dryRun) for (const f of r.files) lines.push(`  would delete ${join(table, f.path)}  ${f.size} bytes (${f.reason === 'untracked' ? 'never committed' : 'removed'})`);
+    lines.push(`${name(dir, table)}  ${describeVacuum(r)}`);
+    files += r.files.length;
+    bytes += r.bytes;
+  }
+  if (tables.length > 1) lines.push(`total: ${dryRun ? 'would delete' : 'deleted'} ${plural(files, 'file')} (${mb(bytes)})`);
+  if (files > 0) lines.push(`versions that needed ${dryRun ? 'these files' : 'the deleted files'} (those replaced before the cutoff) can no longer be read; the latest version and later ones can`);
+  out.write(lines.join('\n') + '\n');
+}
+
+export function describeVacuum(r: VacuumResult): string {
+  const untracked = r.files.filter((f) => f.reason === 'untracked').length;
+  const what = `${r.dryRun ? 'would delete' : 'deleted'} ${plural(r.files.length, 'file')} (${mb(r.bytes)})`;
+  const detail = r.files.length ? `: ${r.files.length - untracked} removed from the table, ${untracked} never committed` : '';
+  return `${what}${detail}; retention ${r.retentionHours} h, cutoff ${new Date(r.cutoff).toISOString()}, latest version ${r.version}`;
+}
+
+function plural(n: number, word: string): string {
+  return `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
+}
+
+function mb(n: number): string {
+  return n < 1024 * 1024 ? `${(n / 1024).toFixed(1)} KB` : `${(n / 2 ** 20).toFixed(1)} MB`;
+}

@@ -1,0 +1,175 @@
+import { Field, RecordBatch, Schema, Table, tableFromIPC, tableToIPC } from 'apache-arrow';
+import { decodeParquet, encodeParquet } from '../parquet/codec.ts';
+import { joinPath, type Storage } from '../storage/types.ts';
+import { decodeDataPath, encodeDataPath, type Action, type Add, type CommitInfo, type Remove } from './actions.ts';
+import { loadSnapshot, numRecords, type Snapshot } from './snapshot.ts';
+import { computeStats } from './stats.ts';
+import { CommitConflictError, ENGINE_INFO, checkpointAfterCommit, commit } from './writer.ts';
+
+/** Files below this size are compacted, into files of about this size: a bin is read whole into memory. */
+export const DEFAULT_TARGET_FILE_SIZE = 32 * 1024 * 1024;
+const MAX_ATTEMPTS = 4;
+
+export interface OptimizeOptions {
+  /** bytes; files smaller than this are small, and bins are filled up to it */
+  targetFileSize?: number;
+  /** the clock, for removes and the commit */
+  now?: () => number;
+}
+
+export interface OptimizeResult {
+  table: string;
+  /** the OPTIMIZE commit, or null when there was nothing worth compacting */
+  version: number | null;
+  /** the version that was compacted */
+  readVersion: number;
+  filesRemoved: number;
+  filesAdded: number;
+  bytesRemoved: number;
+  bytesAdded: number;
+  /** rows rewritten (the same rows, in fewer files) */
+  rows: number;
+  /** partitions that had two or more small files */
+  partitions: number;
+}
+
+/**
+ * Rewrite the small files of each partition into fewer large ones: one commit of `remove`s and
+ * `add`s, all `dataChange: false`, so the rows of the table are the same before and after and
+ * earlier versions stay readable until VACUUM. Only files with the same Parquet schema are merged
+ * (no type of a file is changed); a partition with fewer than two small files is left alone.
+ * A concurrent append does not conflict; a concurrent commit that removes one of the same files
+ * does, and the compaction is planned again.
+ */
+export async function optimizeTable(storage: Storage, table: string, options: OptimizeOptions = {}): Promise<OptimizeResult> {
+  const target = options.targetFileSize ?? DEFAULT_TARGET_FILE_SIZE;
+  if (!(target > 0)) throw new Error(`delta: the OPTIMIZE target file size must be > 0 bytes, got ${target}`);
+  const now = options.now ?? Date.now;
+  for (let attempt = 1; ; attempt++) {
+    const snapshot = await loadSnapshot(storage, table);
+    const bins = planBins(snapshot, target);
+    const written: string[] = [];
+    try {
+      const removed: Add[] = [];
+      const added: Add[] = [];
+      for (const bin of bins) {
+        const out = await compactBin(storage, snapshot, bin, now());
+        removed.push(...out.removed);
+        added.push(...out.added);
+        written.push(...out.added.map((a) => joinPath(table, decodeDataPath(a.path))));
+      }
+      const result: OptimizeResult = {
+        table, version: null, readVersion: snapshot.version, filesRemoved: removed.length, filesAdded: added.length,
+        bytesRemoved: removed.reduce((s, a) => s + a.size, 0), bytesAdded: added.reduce((s, a) => s + a.size, 0),
+        rows: added.reduce((s, a) => s + (numRecords(a) ?? 0), 0),
+        partitions: new Set(added.map((a) => JSON.stringify(a.partitionValues))).size,
+      };
+      if (added.length === 0) return result;
+      const version = await commit(storage, table, snapshot.version, optimizeActions(snapshot, removed, added, target, now()));
+      await checkpointAfterCommit(storage, table, version);
+      return { ...result, version };
+    } catch (err) {
+      if (!(err instanceof CommitConflictError) || attempt >= MAX_ATTEMPTS) throw err;
+      // Never committed: nobody can be reading these.
+      for (const path of written) await storage.delete(path);
+    }
+  }
+}
+
+/** Per partition, runs of consecutive small files (log order) up to `target` bytes; only runs of two or more. */
+function planBins(snapshot: Snapshot, target: number): Add[][] {
+  const byPartition = new Map<string, Add[]>();
+  for (const add of snapshot.files) {
+    if (add.size >= target) continue;
+    const key = JSON.stringify(snapshot.metadata.partitionColumns.map((c) => add.partitionValues[c] ?? null));
+    byPartition.set(key, [...(byPartition.get(key) ?? []), add]);
+  }
+  const bins: Add[][] = [];
+  for (const files of byPartition.values()) {
+    let bin: Add[] = [];
+    let bytes = 0;
+    for (const f of files) {
+      if (bin.length > 0 && bytes + f.size > target) {
+        bins.push(bin);
+        bin = [];
+        bytes = 0;
+      }
+      bin.push(f);
+      bytes += f.size;
+    }
+    bins.push(bin);
+  }
+  return bins.filter((b) => b.length >= 2);
+}
+
+/** One new file per run of files with one Parquet schema; a run of one stays as it is. */
+async function compactBin(storage: Storage, snapshot: Snapshot, bin: Add[], now: number): Promise<{ removed: Add[]; added: Add[] }> {
+  const runs: { files: Add[]; tables: Table[]; key: string }[] = [];
+  for (const add of bin) {
+    const path = joinPath(snapshot.table, decodeDataPath(add.path));
+    let table: Table;
+    try {
+      table = tableFromIPC(decodeParquet(await storage.read(path)));
+    } catch (err) {
+      throw new Error(`delta: OPTIMIZE cannot read data file ${path} of version ${snapshot.version}: ${(err as Error).message}`, { cause: err });
+    }
+    const key = table.schema.fields.map((f) => `${f.name}:${String(f.type)}`).join('|');
+    const last = runs.at(-1);
+    if (last && last.key === key) {
+      last.files.push(add);
+      last.tables.push(table);
+    } else runs.push({ files: [add], tables: [table], key });
+  }
+  const config = snapshot.metadata.configuration['delta.dataSkippingStatsColumns'];
+  const only = config ? new Set(config.split(',').map((c) => c.trim())) : undefined;
+  const partitionColumns = new Set(snapshot.metadata.partitionColumns);
+  const removed: Add[] = [];
+  const added: Add[] = [];
+  for (const run of runs.filter((r) => r.files.length >= 2)) {
+    const merged = concatenate(run.tables);
+    const dir = decodeDataPath(run.files[0]!.path).split('/').slice(0, -1).join('/');
+    const name = `part-00000-${crypto.randomUUID()}-c000.zstd.parquet`;
+    const rel = dir ? `${dir}/${name}` : name;
+    const bytes = encodeParquet(tableToIPC(merged, 'stream'));
+    await storage.write(joinPath(snapshot.table, rel), bytes);
+    added.push({
+      path: encodeDataPath(rel),
+      partitionValues: run.files[0]!.partitionValues,
+      size: bytes.byteLength,
+      modificationTime: now,
+      dataChange: false,
+      stats: JSON.stringify(computeStats(merged, partitionColumns, only)),
+    });
+    removed.push(...run.files);
+  }
+  return { removed, added };
+}
+
+/** The rows of `tables` (one schema) in order, as one table whose columns all allow nulls. */
+function concatenate(tables: Table[]): Table {
+  const schema = new Schema(tables[0]!.schema.fields.map((f) => (f.nullable ? f : new Field(f.name, f.type, true, f.metadata))), tables[0]!.schema.metadata);
+  return new Table(tables.flatMap((t) => t.batches.map((b) => new RecordBatch(schema, b.data))));
+}
+
+function optimizeActions(snapshot: Snapshot, removed: Add[], added: Add[], target: number, now: number): Action[] {
+  const removes: Remove[] = removed.map((f) => ({
+    path: f.path, deletionTimestamp: now, dataChange: false, extendedFileMetadata: true, partitionValues: f.partitionValues, size: f.size,
+  }));
+  const commitInfo: CommitInfo = {
+    timestamp: now,
+    operation: 'OPTIMIZE',
+    operationParameters: { predicate: '[]', zOrderBy: '[]', auto: false, targetFileSize: String(target) },
+    readVersion: snapshot.version,
+    isolationLevel: 'SnapshotIsolation',
+    isBlindAppend: false,
+    operationMetrics: {
+      numRemovedFiles: String(removed.length),
+      numAddedFiles: String(added.length),
+      numRemovedBytes: String(removed.reduce((s, a) => s + a.size, 0)),
+      numAddedBytes: String(added.reduce((s, a) => s + a.size, 0)),
+      numOutputRows: String(added.reduce((s, a) => s + (numRecords(a) ?? 0), 0)),
+    },
+    engineInfo: ENGINE_INFO,
+  };
+  return [{ commitInfo }, ...removes.map((remove) => ({ remove })), ...added.map((add) => ({ add }))];
+}

@@ -1,0 +1,141 @@
+import { joinPath, type Storage } from '../storage/types.ts';
+import { decodeDataPath, isRemove, type Metadata } from './actions.ts';
+import { listLog, loadSnapshot, readCommit, where } from './snapshot.ts';
+
+/** Delta's default `delta.deletedFileRetentionDuration`: one week. */
+export const DEFAULT_RETENTION_HOURS = 168;
+
+export interface VacuumOptions {
+  /** how long a removed file stays for time travel; default the table's retention (7 days) */
+  retentionHours?: number;
+  /** allow a retention shorter than the table's */
+  force?: boolean;
+  /** list what would be deleted, delete nothing */
+  dryRun?: boolean;
+  /** the clock (tests move it forward) */
+  now?: number;
+}
+
+export interface VacuumFile {
+  /** relative to the table folder */
+  path: string;
+  size: number;
+  /** `removed`: no version within the retention needs it; `untracked`: no commit ever named it */
+  reason: 'removed' | 'untracked';
+}
+
+export interface VacuumResult {
+  table: string;
+  /** the version whose live files were kept */
+  version: number;
+  retentionHours: number;
+  /** files removed before this time (ms), or never committed and older than it, go */
+  cutoff: number;
+  dryRun: boolean;
+  files: VacuumFile[];
+  bytes: number;
+}
+
+export class RetentionTooShortError extends Error {
+  constructor(table: string, hours: number, minimum: number) {
+    super(
+      `delta: vacuum of ${table} refused: a retention of ${hours} hour${hours === 1 ? '' : 's'} is shorter than the table's ${minimum} hours ` +
+        `(delta.deletedFileRetentionDuration), so versions older than ${hours} hour${hours === 1 ? '' : 's'} could no longer be read (time travel) ` +
+        'and a write still in progress could lose the files it has not committed yet; pass --force to vacuum anyway',
+    );
+    this.name = 'RetentionTooShortError';
+  }
+}
+
+/**
+ * Delete the data files of `table` that neither its latest version nor any version within the
+ * retention period needs: files removed longer ago than the retention, and files no commit ever
+ * named (left by a writer that stopped before its commit) once they are older than the retention.
+ * The `_delta_log` is never touched, nor any hidden file or nested table.
+ */
+export async function vacuumTable(storage: Storage, table: string, options: VacuumOptions = {}): Promise<VacuumResult> {
+  const log = await listLog(storage, table);
+  const snapshot = await loadSnapshot(storage, table, undefined, log);
+  const minimum = tableRetentionHours(snapshot.metadata);
+  const retentionHours = options.retentionHours ?? minimum;
+  if (!Number.isFinite(retentionHours) || retentionHours < 0) {
+    throw new Error(`delta: a vacuum retention is a number of hours ≥ 0, got ${retentionHours}`);
+  }
+  if (retentionHours < minimum && !options.force) throw new RetentionTooShortError(where(storage, table), retentionHours, minimum);
+  const now = options.now ?? Date.now();
+  const cutoff = now - retentionHours * 3_600_000;
+
+  const live = new Set(snapshot.files.map((a) => decodeDataPath(a.path)));
+  // When each file was last removed. A checkpoint may have dropped old tombstones, so every
+  // commit still in the log is read too.
+  const removedAt = new Map<string, number>();
+  const noteRemove = (path: string, at: number | null | undefined): void => {
+    const p = decodeDataPath(path);
+    removedAt.set(p, Math.max(removedAt.get(p) ?? 0, at ?? 0));
+  };
+  for (const r of snapshot.tombstones) noteRemove(r.path, r.deletionTimestamp);
+  for (const v of [...log.commits.keys()].filter((v) => v <= snapshot.version)) {
+    for (const a of await readCommit(storage, table, v)) if (isRemove(a)) noteRemove(a.remove.path, a.remove.deletionTimestamp);
+  }
+
+  const partitionColumns = new Set(snapshot.metadata.partitionColumns);
+  const listing = await storage.list(table);
+  const prefix = table === '' ? '' : `${table.replace(/\/$/, '')}/`;
+  const relative = listing.map((f) => ({ ...f, rel: f.path.slice(prefix.length) }));
+  const nested = nestedTables(relative.map((f) => f.rel));
+  const files: VacuumFile[] = [];
+  for (const f of relative) {
+    if (isHidden(f.rel, partitionColumns) || nested.some((n) => f.rel.startsWith(n))) continue;
+    if (live.has(f.rel)) continue;
+    const removed = removedAt.get(f.rel);
+    if (removed !== undefined && removed >= cutoff) continue;
+    // Young files may belong to a write that has not committed yet.
+    if (f.modificationTime >= cutoff) continue;
+    files.push({ path: f.rel, size: f.size, reason: removed === undefined ? 'untracked' : 'removed' });
+  }
+  if (!options.dryRun) for (const f of files) await storage.delete(joinPath(table, f.path));
+  return {
+    table, version: snapshot.version, retentionHours, cutoff, dryRun: options.dryRun ?? false, files,
+    bytes: files.reduce((s, f) => s + f.size, 0),
+  };
+}
+
+/** The table's `delta.deletedFileRetentionDuration` in hours (default one week). */
+export function tableRetentionHours(metadata: Metadata): number {
+  const text = metadata.configuration['delta.deletedFileRetentionDuration'];
+  return text === undefined ? DEFAULT_RETENTION_HOURS : parseIntervalHours(text);
+}
+
+const UNIT_HOURS: Record<string, number> = {
+  week: 168, day: 24, hour: 1, minute: 1 / 60, second: 1 / 3600, millisecond: 1 / 3_600_000, microsecond: 1 / 3_600_000_000,
+};
+
+/** `interval 7 days`, `interval 1 day 12 hours`, `168 hours` as hours. */
+export function parseIntervalHours(text: string): number {
+  const parts = text.trim().toLowerCase().replace(/^interval\s+/, '').split(/\s+/);
+  let hours = 0;
+  if (parts.length % 2 !== 0 || parts[0] === '') throw new Error(`delta: cannot read the interval "${text}" (expected e.g. "interval 7 days")`);
+  for (let i = 0; i < parts.length; i += 2) {
+    const n = Number(parts[i]);
+    const unit = UNIT_HOURS[parts[i + 1]!.replace(/s$/, '')];
+    if (!Number.isFinite(n) || unit === undefined) throw new Error(`delta: cannot read the interval "${text}" (expected e.g. "interval 7 days")`);
+    hours += n * unit;
+  }
+  return hours;
+}
+
+/** Hidden as Delta sees it: a name starting with `_` or `.`, unless it is a partition folder. */
+function isHidden(rel: string, partitionColumns: ReadonlySet<string>): boolean {
+  return rel.split('/').some((seg) => (seg.startsWith('_') || seg.startsWith('.')) && !partitionColumns.has(seg.split('=')[0]!));
+}
+
+/** Folders below the table that are tables of their own (they have a `_delta_log`), with a trailing '/'. */
+function nestedTables(paths: string[]): string[] {
+  const out = new Set<string>();
+  for (const p of paths) {
+    const segs = p.split('/');
+    const i = segs.indexOf('_delta_log');
+    if (i > 0) out.add(segs.slice(0, i).join('/') + '/');
+  }
+  return [...out];
+}

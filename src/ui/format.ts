@@ -1,0 +1,40 @@
+const int = new Intl.NumberFormat('en-US');
+
+export function count(n: number | null | undefined): string {
+  return n === null || n === undefined ? '—' : int.format(n);
+}
+
+export function bytes(n: number | null | undefined): string {
+  if (n === null || n === undefined) return '—';
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let v = n;
+  let u = 0;
+  while (v >= 1000 && u < units.length - 1) {
+    v /= 1000;
+    u++;
+  }
+  return `${u === 0 ? v : v.toLocaleString('en-US', { maximumFractionDigits: v < 10 ? 1 : 0 })} ${units[u]}`;
+}
+
+/** A number for a chart label or table cell: integers in full, others to 3 significant digits. */
+export function num(v: unknown): string {
+  if (v === null || v === undefined) return '—';
+  if (typeof v !== 'number') return String(v);
+  if (Number.isInteger(v)) return int.format(v);
+  const abs = Math.abs(v);
+  return v.toLocaleString('en-US', abs >= 100 ? { maximumFractionDigits: 0 } : { maximumSignificantDigits: 3 });
+}
+
+export function pct(v: number | null | undefined): string {
+  return v === null || v === undefined ? '—' : `${(v * 100).toLocaleString('en-US', { maximumFractionDigits: 1 })} %`;
+}
+
+export function seconds(s: number): string {
+  return s < 10 ? `${s.toFixed(1)} s` : s < 120 ? `${Math.round(s)} s` : `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
+}
+
+/** ms since the epoch as "2025-03-01 14:05:09 UTC". */
+export function time(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined) return '—';
+  return `${new Date(ms).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+}

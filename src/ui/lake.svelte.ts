@@ -1,0 +1,88 @@
+import { proxy, transfer, type Remote } from 'comlink';
+import type { Progress } from '../pipeline/context.ts';
+import type { RunSummary } from '../pipeline/lakehouse.ts';
+import type { TableSummary } from '../worker/catalog.ts';
+import type { Api } from '../worker/client.ts';
+import { RUN_DEFAULTS, type RunOptions } from '../worker/run-options.ts';
+import type { Async } from './async.ts';
+
+type Stage = Progress['stage'];
+
+export interface StageProgress {
+  done: number;
+  total?: number;
+  rowsPerSecond?: number;
+  message?: string;
+}
+
+export interface RunState {
+  phase: 'idle' | 'running' | 'done' | 'failed' | 'cancelled';
+  /** what is running: a generated batch or an uploaded file */
+  what: string;
+  progress: Partial<Record<Stage, StageProgress>>;
+  summary?: RunSummary;
+  error?: string;
+}
+
+/**
+ * What every view shares: the tables (from the logs) and the run in flight. `revision` goes up
+ * whenever the lakehouse may have changed; views that show table data reload on it.
+ */
+export const lake = $state<{ revision: number; tables: Async<TableSummary[]>; run: RunState; form: RunOptions }>({
+  revision: 0,
+  tables: { state: 'pending' },
+  run: { phase: 'idle', what: '', progress: {} },
+  /** the run form, kept while the user looks at other tabs */
+  form: { ...RUN_DEFAULTS },
+});
+
+export function changed(): void {
+  lake.revision++;
+}
+
+let askedToPersist = false;
+
+/** Ask the browser to keep the lakehouse (once, on the first run: a user gesture makes it likelier). */
+function persist(): void {
+  if (askedToPersist) return;
+  askedToPersist = true;
+  void navigator.storage?.persist?.().then(changed, () => {});
+}
+
+async function track(what: string, start: (onProgress: (p: Progress) => void) => Promise<RunSummary>): Promise<void> {
+  if (lake.run.phase === 'running') return;
+  persist();
+  lake.run = { phase: 'running', what, progress: {} };
+  const onProgress = proxy((p: Progress) => {
+    lake.run.progress[p.stage] = { done: p.done, total: p.total, rowsPerSecond: p.rowsPerSecond, message: p.message };
+  });
+  try {
+    const summary = await start(onProgress);
+    lake.run = { ...lake.run, phase: 'done', summary };
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    const cancelled = message.includes('the run was cancelled');
+    lake.run = { ...lake.run, phase: cancelled ? 'cancelled' : 'failed', error: message };
+  } finally {
+    changed();
+  }
+}
+
+export function runPipeline(api: Remote<Api>, options: RunOptions): Promise<void> {
+  return track(`${options.events.toLocaleString('en-US')} generated events (seed ${options.seed})`, (onProgress) => api.run(options, onProgress));
+}
+
+export async function ingestFile(api: Remote<Api>, file: File): Promise<void> {
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  return track(`the file ${file.name}`, (onProgress) => api.ingest(file.name, transfer(bytes, [bytes.buffer]), onProgress));
+}
+
+export async function cancelRun(api: Remote<Api>): Promise<void> {
+  await api.cancel();
+}
+
+export async function resetLakehouse(api: Remote<Api>): Promise<void> {
+  await api.reset();
+  lake.run = { phase: 'idle', what: '', progress: {} };
+  changed();
+}

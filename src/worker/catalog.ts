@@ -1,0 +1,232 @@
+import { LOG_DIR, commitFileName, type Action } from '../delta/actions.ts';
+import { listLog, loadHistory, loadSnapshot, numRecords, readCommit, type LogListing, type Snapshot } from '../delta/snapshot.ts';
+import { typeName, type DeltaType } from '../delta/schema.ts';
+import { GOLD_KPIS, TABLES, goldTable } from '../pipeline/tables.ts';
+import { joinPath, type Storage } from '../storage/types.ts';
+
+/**
+ * What the page shows about tables without reading a single row: everything here comes from the
+ * `_delta_log` (commits, checkpoints, the `stats` of each `add`), so it stays fast however much
+ * data the lakehouse holds.
+ */
+
+export type Layer = 'bronze' | 'silver' | 'gold';
+
+/** The lakehouse's tables, in lineage order. */
+export const KNOWN_TABLES: readonly string[] = [TABLES.bronze, TABLES.silver, TABLES.rejects, TABLES.quality, ...GOLD_KPIS.map(goldTable)];
+
+/** The DuckDB name of a table in the SQL console: its path with '_' for '/' (silver/events → silver_events). */
+export function viewName(path: string): string {
+  return path.replace(/[^A-Za-z0-9_]+/g, '_');
+}
+
+export function layerOf(path: string): Layer {
+  const top = path.split('/')[0];
+  return top === 'bronze' || top === 'gold' ? top : 'silver';
+}
+
+export interface TableSummary {
+  path: string;
+  view: string;
+  layer: Layer;
+  version: number;
+  /** from the files' stats; null when a file has none */
+  rows: number | null;
+  files: number;
+  bytes: number;
+  /** when the latest commit was written, ms since the epoch */
+  updated: number;
+}
+
+export interface ColumnInfo {
+  name: string;
+  type: string;
+  nullable: boolean;
+}
+
+export interface FileEntry {
+  path: string;
+  size: number;
+  rows: number | null;
+  modified: number;
+  partitionValues: Record<string, string | null>;
+}
+
+export interface HistoryRow {
+  version: number;
+  timestamp: number;
+  operation: string;
+  /** operationParameters, each value as text */
+  parameters: Record<string, string>;
+  filesAdded: number;
+  filesRemoved: number;
+  bytesAdded: number;
+  rowsAdded: number | null;
+  rowsRemoved: number | null;
+}
+
+export interface TableDetails extends TableSummary {
+  name: string | null;
+  description: string | null;
+  id: string;
+  createdTime: number | null;
+  partitionColumns: string[];
+  protocol: { minReaderVersion: number; minWriterVersion: number };
+  configuration: Record<string, string>;
+  schema: ColumnInfo[];
+  /** the live data files of the latest version */
+  dataFiles: FileEntry[];
+  /** newest first */
+  history: HistoryRow[];
+  /** versions with a checkpoint file */
+  checkpoints: number[];
+  /** the versions that time travel can reach (every commit still in the log, or covered by a checkpoint) */
+  versions: number[];
+}
+
+export interface CommitView {
+  path: string;
+  version: number;
+  /** the log file, relative to the lakehouse root */
+  file: string;
+  /** one entry per action (line) of the commit, pretty-printed */
+  actions: { kind: string; json: string }[];
+}
+
+export class Catalog {
+  private readonly snapshots = new Map<string, Snapshot>();
+
+  constructor(private readonly storage: Storage) {}
+
+  /** The lakehouse's tables that exist, at their latest versions. */
+  async list(): Promise<TableSummary[]> {
+    const found = await Promise.all(
+      KNOWN_TABLES.map(async (path) => {
+        const listing = await this.listing(path);
+        return listing ? this.summary(path, await this.snapshot(path, undefined, listing), listing) : undefined;
+      }),
+    );
+    return found.filter((t): t is TableSummary => t !== undefined);
+  }
+
+  /** Whether `path` is one of the lakehouse's tables; throws a clear error otherwise. */
+  checkPath(path: string): string {
+    if (!KNOWN_TABLES.includes(path)) throw new Error(`there is no table ${JSON.stringify(path)}; the tables are ${KNOWN_TABLES.join(', ')}`);
+    return path;
+  }
+
+  /** The snapshot of `path` at `version` (default: the latest), cached: a version never changes. */
+  async snapshot(path: string, version?: number, listing?: LogListing): Promise<Snapshot> {
+    this.checkPath(path);
+    const log = listing ?? (await this.listing(path));
+    if (!log) throw new Error(`table ${path} does not exist yet: run the pipeline first`);
+    const v = version ?? log.latest;
+    const key = `${path}@${v}`;
+    let snap = this.snapshots.get(key);
+    if (!snap) {
+      snap = await loadSnapshot(this.storage, path, v, log);
+      this.snapshots.set(key, snap);
+    }
+    return snap;
+  }
+
+  async details(path: string): Promise<TableDetails> {
+    const listing = await this.listing(this.checkPath(path));
+    if (!listing) throw new Error(`table ${path} does not exist yet: run the pipeline first`);
+    const snap = await this.snapshot(path, undefined, listing);
+    const history = await loadHistory(this.storage, path);
+    const oldestCheckpoint = Math.min(...listing.checkpoints.keys());
+    const versions = [...new Set([...listing.commits.keys(), ...listing.checkpoints.keys()])]
+      .filter((v) => listing.commits.has(v) || v >= oldestCheckpoint)
+      .sort((a, b) => b - a);
+    const m = snap.metadata;
+    return {
+      ...this.summary(path, snap, listing),
+      name: m.name ?? null,
+      description: m.description ?? null,
+      id: m.id,
+      createdTime: m.createdTime ?? null,
+      partitionColumns: m.partitionColumns,
+      protocol: { minReaderVersion: snap.protocol.minReaderVersion, minWriterVersion: snap.protocol.minWriterVersion },
+      configuration: m.configuration,
+      schema: snap.schema.fields.map((f) => ({ name: f.name, type: describeType(f.type), nullable: f.nullable })),
+      dataFiles: snap.files.map((a) => ({
+        path: a.path,
+        size: a.size,
+        rows: numRecords(a),
+        modified: a.modificationTime,
+        partitionValues: a.partitionValues,
+      })),
+      history: history.map((h) => ({
+        version: h.version,
+        timestamp: h.timestamp,
+        operation: h.operation,
+        parameters: Object.fromEntries(Object.entries(h.operationParameters).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)])),
+        filesAdded: h.filesAdded,
+        filesRemoved: h.filesRemoved,
+        bytesAdded: h.bytesAdded,
+        rowsAdded: h.rowsAdded,
+        rowsRemoved: h.rowsRemoved,
+      })),
+      checkpoints: [...listing.checkpoints.keys()].sort((a, b) => a - b),
+      versions,
+    };
+  }
+
+  /** The actions of one commit, as written in its log file. */
+  async commit(path: string, version: number): Promise<CommitView> {
+    this.checkPath(path);
+    if (!Number.isInteger(version) || version < 0) throw new Error(`a version is a whole number ≥ 0, got ${version}`);
+    const listing = await this.listing(path);
+    if (!listing?.commits.has(version)) {
+      const latest = listing ? `; the latest is ${listing.latest}` : '';
+      throw new Error(`table ${path} has no commit file for version ${version} in its log${latest}`);
+    }
+    const actions: Action[] = await readCommit(this.storage, path, version);
+    return {
+      path,
+      version,
+      file: joinPath(path, LOG_DIR, commitFileName(version)),
+      actions: actions.map((a) => ({ kind: Object.keys(a)[0] ?? '?', json: JSON.stringify(a, null, 2) })),
+    };
+  }
+
+  /** Forget cached snapshots (after a reset, versions are reused). */
+  clear(): void {
+    this.snapshots.clear();
+  }
+
+  private async listing(path: string): Promise<LogListing | undefined> {
+    const files = await this.storage.list(joinPath(path, LOG_DIR));
+    if (files.length === 0) return undefined;
+    try {
+      return await listLog(this.storage, path);
+    } catch (err) {
+      if (err instanceof Error && err.message.includes('is not a Delta table')) return undefined;
+      throw err;
+    }
+  }
+
+  private summary(path: string, snap: Snapshot, listing: LogListing): TableSummary {
+    const counts = snap.files.map(numRecords);
+    return {
+      path,
+      view: viewName(path),
+      layer: layerOf(path),
+      version: snap.version,
+      rows: counts.some((n) => n === null) ? null : counts.reduce<number>((s, n) => s + (n ?? 0), 0),
+      files: snap.files.length,
+      bytes: snap.files.reduce((s, a) => s + (a.size ?? 0), 0),
+      updated: (listing.commits.get(snap.version) ?? listing.checkpoints.get(snap.version))?.modificationTime ?? 0,
+    };
+  }
+}
+
+/** A Delta type as one readable word: `string`, `timestamp`, `array<string>`, `struct<…>`. */
+export function describeType(type: DeltaType): string {
+  if (typeof type === 'string') return type;
+  if (type.type === 'array') return `array<${describeType(type.elementType)}>`;
+  if (type.type === 'map') return `map<${describeType(type.keyType)}, ${describeType(type.valueType)}>`;
+  if (type.type === 'struct') return `struct<${type.fields.map((f) => `${f.name}: ${describeType(f.type)}`).join(', ')}>`;
+  return typeName(type);
+}

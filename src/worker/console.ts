@@ -1,0 +1,86 @@
+import { quoteIdent } from '../engine/duckdb.ts';
+import type { Engine } from '../engine/types.ts';
+import type { TableCache } from './cache.ts';
+import type { Catalog } from './catalog.ts';
+import { count, gridOf, textRows, type Grid } from './grid.ts';
+import { ConsoleError, checkReadOnly, rewriteTimeTravel, tokenize, type StatementKind } from './sql-text.ts';
+
+export interface ConsoleResult extends Grid {
+  /** the statement as it ran, after the time-travel rewrite */
+  sql: string;
+  rowCount: number;
+  /** more rows than the page was given */
+  truncated: boolean;
+  ms: number;
+  /** the tables this statement read, e.g. silver_events@v3 */
+  tables: string[];
+}
+
+export const CONSOLE_ROWS = 500;
+const RESULT = 'console_result';
+
+/**
+ * The SQL console: one read-only statement at a time, on its own connection to the in-memory
+ * `lake` database. Every table the statement names is loaded first (and only those: a console
+ * query rarely needs bronze, the biggest table) and shown as a view of its latest version;
+ * `name@vN` and `name VERSION AS OF N` read version N.
+ */
+export class SqlConsole {
+  constructor(
+    private readonly engine: Engine,
+    private readonly cache: TableCache,
+    private readonly catalog: Catalog,
+  ) {}
+
+  async run(sql: string): Promise<ConsoleResult> {
+    const tokens = tokenize(sql);
+    const checked = checkReadOnly(sql, tokens);
+    const tables = await this.catalog.list();
+    const byView = new Map(tables.map((t) => [t.view, t.path]));
+    const rewritten = rewriteTimeTravel(checked.body, new Set(byView.keys()));
+    const refs = rewritten.refs.map((r) => ({ path: byView.get(r.view)!, version: r.version, view: r.view }));
+    return this.cache.useMany(refs, (loaded) => {
+      for (const [i, ref] of refs.entries()) {
+        if (ref.version === undefined) this.engine.run(`CREATE OR REPLACE VIEW ${quoteIdent(ref.view)} AS SELECT * FROM ${quoteIdent(loaded[i]!.table)}`);
+      }
+      const started = performance.now();
+      const grid = this.execute(checked.kind, rewritten.sql);
+      return {
+        ...grid,
+        sql: rewritten.sql,
+        ms: Math.round(performance.now() - started),
+        tables: [...new Set(loaded.map((t) => t.table))],
+      };
+    });
+  }
+
+  private execute(kind: StatementKind, sql: string): Grid & { rowCount: number; truncated: boolean } {
+    if (kind !== 'query') {
+      // DESCRIBE, SHOW, SUMMARIZE, EXPLAIN, PRAGMA: read-only by kind, checked by the guard.
+      const table = this.attempt(sql, 0, () => this.engine.query(sql));
+      const columns = table.schema.fields.map((f) => ({ name: f.name, type: String(f.type) }));
+      const rows = textRows(table, columns.length);
+      return { columns, rows: rows.slice(0, CONSOLE_ROWS), rowCount: rows.length, truncated: rows.length > CONSOLE_ROWS };
+    }
+    // As a subquery, the statement can only read: DuckDB refuses anything else in that place.
+    this.attempt(sql, 1, () => this.engine.run(`CREATE OR REPLACE TEMP TABLE ${RESULT} AS SELECT * FROM (\n${sql}\n)`));
+    try {
+      const rowCount = count(this.engine, RESULT);
+      return { ...gridOf(this.engine, RESULT, CONSOLE_ROWS), rowCount, truncated: rowCount > CONSOLE_ROWS };
+    } finally {
+      this.engine.run(`DROP TABLE IF EXISTS ${RESULT}`);
+    }
+  }
+
+  /** DuckDB's own message, its line numbers counted from the user's first line. */
+  private attempt<T>(sql: string, linesBefore: number, fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      const cause = err instanceof Error && err.cause instanceof Error ? err.cause : err;
+      let message = cause instanceof Error ? cause.message : String(cause);
+      if (linesBefore > 0) message = message.replace(/LINE (\d+):/g, (_m, n: string) => `LINE ${Math.max(1, Number(n) - linesBefore)}:`);
+      throw new ConsoleError(message.trim(), sql);
+    }
+  }
+}

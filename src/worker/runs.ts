@@ -1,0 +1,109 @@
+import type { Engine } from '../engine/types.ts';
+import type { PipelineContext, Progress } from '../pipeline/context.ts';
+import { parseExpectations, type Expectation } from '../pipeline/expectations.ts';
+import { generateEvents } from '../pipeline/generator.ts';
+import { runBatch, type RunSummary } from '../pipeline/lakehouse.ts';
+import { jsonlChunks } from '../pipeline/lines.ts';
+import type { Storage } from '../storage/types.ts';
+import type { RunOptions } from './run-options.ts';
+
+export type { RunOptions };
+
+export type ProgressCallback = (p: Progress) => void;
+
+/** Run one thing at a time across every tab of this origin (Web Locks), or in this process only. */
+export type Exclusive = <T>(fn: () => Promise<T>) => Promise<T>;
+
+/**
+ * Runs and uploads go through `runBatch`, exactly as `cli run` and `cli ingest` do. One at a
+ * time; `cancel` aborts the one in flight, which then stops at its next check and leaves every
+ * table at its last committed version.
+ */
+export class Runs {
+  private controller: AbortController | undefined;
+  private readonly expectations: Expectation[];
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly storage: Storage,
+    private readonly goldSql: Record<string, string>,
+    expectationsText: string,
+    private readonly exclusive: Exclusive,
+    /** told when a run ended, whatever the outcome: tables may have new versions */
+    private readonly onChanged: () => void,
+  ) {
+    this.expectations = parseExpectations(expectationsText, 'contracts/expectations.yml');
+  }
+
+  get running(): boolean {
+    return this.controller !== undefined;
+  }
+
+  run(options: RunOptions, onProgress?: ProgressCallback): Promise<RunSummary> {
+    const o = checkOptions(options);
+    return this.batch(() => generateEvents({ events: o.events, seed: o.seed, days: o.days, invalidRate: o.invalidRate }), 'generator', onProgress, o.events);
+  }
+
+  ingest(fileName: string, bytes: Uint8Array, onProgress?: ProgressCallback): Promise<RunSummary> {
+    const name = fileName.split(/[\\/]/).pop() || 'upload.jsonl';
+    // Refuses empty and binary files before anything is written.
+    const chunks = jsonlChunks(bytes, name);
+    return this.batch(() => chunks, `upload:${name}`, onProgress);
+  }
+
+  /** Stop the run in flight; false when there is none. */
+  cancel(): boolean {
+    if (!this.controller) return false;
+    this.controller.abort();
+    return true;
+  }
+
+  /** Delete every table. */
+  async reset(): Promise<void> {
+    if (this.running) throw new Error('a run is in progress: cancel it, or wait for it to finish, before resetting');
+    await this.exclusive(async () => {
+      await this.storage.deleteDir('');
+      // The pipeline's working copy of silver belongs to the lakehouse just deleted.
+      this.engine.run('DROP TABLE IF EXISTS silver_events');
+    });
+    this.onChanged();
+  }
+
+  private async batch(chunks: () => Iterable<string[]>, source: string, onProgress: ProgressCallback | undefined, expected?: number): Promise<RunSummary> {
+    if (this.running) throw new Error('a run is already in progress: wait for it to finish or cancel it');
+    const controller = new AbortController();
+    this.controller = controller;
+    try {
+      return await this.exclusive(async () => {
+        const ctx: PipelineContext = {
+          engine: this.engine,
+          storage: this.storage,
+          expectations: this.expectations,
+          goldSql: this.goldSql,
+          signal: controller.signal,
+          onProgress: onProgress && ((p) => {
+            try {
+              onProgress(p);
+            } catch {
+              // A page that went away does not stop the run.
+            }
+          }),
+        };
+        return runBatch(ctx, chunks(), source, expected);
+      });
+    } finally {
+      this.controller = undefined;
+      this.onChanged();
+    }
+  }
+}
+
+function checkOptions(o: RunOptions): RunOptions {
+  const whole = (name: string, v: unknown, min: number): number => {
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) throw new Error(`${name} must be a whole number ≥ ${min}, got ${String(v)}`);
+    return v;
+  };
+  const invalidRate = o.invalidRate;
+  if (typeof invalidRate !== 'number' || !(invalidRate >= 0 && invalidRate <= 1)) throw new Error(`invalid rate must be a number from 0 to 1, got ${String(invalidRate)}`);
+  return { events: whole('events', o.events, 0), seed: whole('seed', o.seed, 0), days: whole('days', o.days, 1), invalidRate };
+}
