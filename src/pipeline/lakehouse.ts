@@ -1,11 +1,13 @@
 import { tableFromIPC } from 'apache-arrow';
-import { CommitConflictError, writeTable } from '../delta/writer.ts';
+import { CommitConflictError, openWriter, tryLoadSnapshot } from '../delta/writer.ts';
+import { listLog, numRecords } from '../delta/snapshot.ts';
+import { scanIntoEngine } from '../delta/scan.ts';
 import { isStorageFull, StorageFullError } from '../storage/full.ts';
 import { checkGoldSql, computeGoldTable, GOLD_TABLES } from './gold.ts';
 import { writeBronze, type BronzeResult } from './bronze.ts';
 import { checkCancelled, type PipelineContext } from './context.ts';
 import { loadSilverEvents, processPendingBronze, type SilverBatchResult } from './silver.ts';
-import { goldTable } from './tables.ts';
+import { goldTable, TABLES } from './tables.ts';
 
 export interface GoldResult {
   table: string;
@@ -42,6 +44,19 @@ export async function runBatch(ctx: PipelineContext, chunks: Iterable<string[]>,
   }
 }
 
+/**
+ * The version of silver/events that `silver_events` holds. It holds what was loaded plus this
+ * run's batches; rows another run committed meanwhile are missing, so it is read again then.
+ */
+async function syncSilverEvents(ctx: PipelineContext): Promise<number> {
+  const snap = await tryLoadSnapshot(ctx.storage, TABLES.silver);
+  if (!snap) return -1;
+  const committed = snap.files.reduce((n, f) => n + (numRecords(f) ?? Number.NaN), 0);
+  const loaded = Number(ctx.engine.rows<{ n: bigint }>('SELECT count(*) AS n FROM silver_events')[0]!.n);
+  if (committed !== loaded) await scanIntoEngine(ctx.engine, ctx.storage, snap, 'silver_events');
+  return snap.version;
+}
+
 const MAX_ATTEMPTS = 8;
 
 /**
@@ -62,20 +77,31 @@ async function retryOnConflict<T>(ctx: PipelineContext, stage: 'silver' | 'gold'
   }
 }
 
-/** Recompute every gold table from `silver_events` and overwrite it (a new version each run). */
+/**
+ * Recompute every gold table from `silver_events` and overwrite it (a new version each run).
+ * Another run may add to silver meanwhile; gold computed without its rows must not overwrite
+ * gold computed with them, so each commit is refused (and the step retried) once silver moved.
+ */
 export async function refreshGold(ctx: PipelineContext): Promise<GoldResult[]> {
   checkGoldSql(ctx.goldSql);
+  const silverVersion = await syncSilverEvents(ctx);
   const out: GoldResult[] = [];
   for (const [i, name] of GOLD_TABLES.entries()) {
     checkCancelled(ctx);
     ctx.onProgress?.({ stage: 'gold', done: i, total: GOLD_TABLES.length, message: name });
     const { ipc } = computeGoldTable(ctx.engine, name, ctx.goldSql[name]!);
-    const r = await writeTable(ctx.storage, goldTable(name), tableFromIPC(ipc), {
+    const writer = await openWriter(ctx.storage, goldTable(name), {
       mode: 'overwrite',
       name,
       operation: 'CREATE OR REPLACE TABLE AS SELECT',
       operationParameters: { source: `sql/gold/${name}.sql` },
     });
+    const latest = await listLog(ctx.storage, TABLES.silver).then((l) => l.latest, () => -1);
+    if (latest !== silverVersion) {
+      throw new CommitConflictError(goldTable(name), writer.readVersion, `silver/events moved from version ${silverVersion} to ${latest} while gold was computed`);
+    }
+    await writer.write(tableFromIPC(ipc));
+    const r = await writer.commit();
     out.push({ table: goldTable(name), version: r.version, rows: r.rows });
   }
   ctx.onProgress?.({ stage: 'gold', done: GOLD_TABLES.length, total: GOLD_TABLES.length });

@@ -67,6 +67,11 @@ export async function openLakehouse(deps: LakehouseDeps) {
   const runs = new Runs(pipelineEngine, storage, goldSql, deps.expectationsText, deps.exclusive ?? ((fn) => fn()), () => {
     cache.invalidate();
     catalog.clear();
+    // The dashboard is what a user opens after a run: have its (small) tables ready.
+    void catalog
+      .list()
+      .then((tables) => Promise.all(tables.filter((t) => t.layer === 'gold').map((t) => cache.use(t.path, t.version, () => {}))))
+      .catch(() => {});
   });
 
   const goldPath = (name: string): string => {

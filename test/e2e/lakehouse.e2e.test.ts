@@ -256,6 +256,31 @@ describe('the lakehouse app in a browser', () => {
     }
   });
 
+  test('Cancel stops a run without touching the gold tables', async () => {
+    await page.setViewportSize({ width: 1280, height: 800 });
+    const before = await page.evaluate(() => window.lakehouse.tables());
+    await tab('Run');
+    await page.getByLabel('Events', { exact: true }).fill('60000');
+    await page.getByRole('button', { name: 'Run pipeline' }).click();
+    await page.locator('[data-stage="bronze"]', { hasText: 'rows/s' }).waitFor();
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await page.getByRole('heading', { name: 'Run cancelled' }).waitFor({ timeout: 60_000 });
+    const after = await page.evaluate(() => window.lakehouse.tables());
+    const gold = (ts: typeof before) => ts.filter((t) => t.layer === 'gold').map((t) => [t.path, t.version]);
+    expect(gold(after)).toEqual(gold(before));
+  });
+
+  test('Reset lakehouse asks first, then deletes every table', async () => {
+    page.once('dialog', (d) => void d.dismiss());
+    await page.getByRole('button', { name: 'Reset lakehouse' }).click();
+    expect((await page.evaluate(() => window.lakehouse.tables())).length).toBe(10);
+    page.once('dialog', (d) => void d.accept());
+    await page.getByRole('button', { name: 'Reset lakehouse' }).click();
+    await tab('Dashboard');
+    await page.getByText('No data yet — press Run pipeline').waitFor();
+    expect(await page.evaluate(() => window.lakehouse.tables())).toEqual([]);
+  });
+
   test('asked nothing of another origin, and threw nothing', () => {
     expect(session.offOrigin(server.origin)).toEqual([]);
     expect(session.errors).toEqual([]);

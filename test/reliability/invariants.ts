@@ -158,6 +158,7 @@ async function checkBatches(storage: Storage, engine: Engine, c: LakehouseCheck,
       }
     }
   }
+  for (const id of b.keys()) if (!batches.has(id)) p.push(`bronze shows rows of batch ${id}, which no commit added`);
   for (const [name, m] of [['silver/events', s], ['silver/rejects', r]] as const) {
     for (const id of m.keys()) if (!batches.has(id)) p.push(`${name} has rows of batch ${id}, which bronze does not have`);
   }

@@ -2,7 +2,7 @@ import { mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { Float64, Table, Utf8, tableFromArrays, vectorFromArray } from 'apache-arrow';
+import { Float64, Table, Utf8, tableFromArrays, vectorFromArray, type Vector } from 'apache-arrow';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/engine/types.ts';
 import { NodeStorage } from '../../src/storage/node.ts';
@@ -90,8 +90,9 @@ describe('OPTIMIZE', () => {
   it('compacts per partition, leaves a partition with one small file alone, and never merges files of different schemas', async () => {
     const storage = new MemoryStorage();
     const append = (day: string[], n: number[], tag?: (string | null)[]) => {
-      const columns = { day: vectorFromArray(day, new Utf8()), n: vectorFromArray(n, new Float64()) };
-      return writeTable(storage, 't', new Table(tag ? { ...columns, tag: vectorFromArray(tag, new Utf8()) } : columns), { mode: 'append', partitionBy: ['day'] });
+      const columns: Record<string, Vector> = { day: vectorFromArray(day, new Utf8()), n: vectorFromArray(n, new Float64()) };
+      if (tag) columns.tag = vectorFromArray(tag, new Utf8());
+      return writeTable(storage, 't', new Table(columns), { mode: 'append', partitionBy: ['day'] });
     };
     await append(['a', 'a', 'b'], [1, 2, 3], ['x', 'y', 'z']);
     await append(['a', 'c'], [4, 5], ['w', null]);

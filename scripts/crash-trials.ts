@@ -1,0 +1,133 @@
+/**
+ * Fault trials of the command line, with figures (docs/reliability.md):
+ *
+ *   npm run -s reliability -- [--trials 50] [--concurrent 10] [--events 10000] [--recovery-events 2000]
+ *                             [--series 10] [--min-ms 500] [--max-ms auto] [--seed 1]
+ *
+ * Crash trials: `cli run` on a lakehouse, killed with SIGKILL at a random moment between
+ * --min-ms and --max-ms (auto: the measured length of an unkilled run, so kills land in start-up,
+ * bronze, silver and gold); then the checks of test/reliability/trials.ts. A fresh lakehouse
+ * every --series trials, so logs cross checkpoints but runs stay short.
+ * Concurrent trials: two `cli run`s on one folder at once.
+ * Exit status 1 when any trial failed.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { openNodeEngine } from '../src/engine/node.ts';
+import { initParquet } from '../src/parquet/node.ts';
+import { formatTable } from '../src/cli/log.ts';
+import { cliRun, concurrentTrial, crashTrial, type CrashTrial, type Phase } from '../test/reliability/trials.ts';
+
+const { values } = parseArgs({
+  options: {
+    trials: { type: 'string', default: '50' },
+    concurrent: { type: 'string', default: '10' },
+    events: { type: 'string', default: '10000' },
+    'recovery-events': { type: 'string', default: '2000' },
+    series: { type: 'string', default: '10' },
+    'min-ms': { type: 'string', default: '500' },
+    'max-ms': { type: 'string', default: 'auto' },
+    seed: { type: 'string', default: '1' },
+  },
+});
+const n = (name: keyof typeof values) => {
+  const v = Number(values[name]);
+  if (!Number.isInteger(v) || v < 0) throw new Error(`--${name} must be a whole number ≥ 0, got ${values[name]}`);
+  return v;
+};
+
+initParquet();
+const engine = await openNodeEngine();
+const trials = n('trials');
+const events = n('events');
+const series = Math.max(1, n('series'));
+let seed = n('seed');
+const random = mulberry32(seed);
+const kb = (b: number) => `${(b / 1024).toFixed(1)} KB`;
+
+const started = Date.now();
+const results: CrashTrial[] = [];
+let dir = '';
+let maxMs = 0;
+for (let i = 0; i < trials; i++) {
+  if (i % series === 0) {
+    dir = mkdtempSync(join(tmpdir(), 'crash-trials-'));
+    // An unkilled first run: the series starts from a lakehouse with every table, and its length sets the kill window.
+    const first = await cliRun(['--events', String(events), '--seed', String(seed++), '--days', '30', '--out', dir]);
+    if (first.code !== 0) throw new Error(`the first run of a series failed: ${first.stderr}`);
+    maxMs = values['max-ms'] === 'auto' ? first.ms : n('max-ms');
+    process.stderr.write(`series in ${dir}: an unkilled run took ${(first.ms / 1000).toFixed(1)} s (bronze from ${first.stageAt.bronze} ms, silver ${first.stageAt.silver} ms, gold ${first.stageAt.gold} ms)\n`);
+  }
+  const killAtMs = Math.round(n('min-ms') + random() * Math.max(0, maxMs - n('min-ms')));
+  const r = await crashTrial({ dir, engine, trial: i + 1, killAtMs, events, recoveryEvents: n('recovery-events'), seed: seed++ });
+  results.push(r);
+  process.stderr.write(`trial ${r.trial}: killed at ${killAtMs} ms in ${r.phase}; ${r.problems.length ? `FAILED: ${r.problems.join('; ')}` : 'ok'}\n`);
+}
+
+const concurrent = [];
+for (let i = 0; i < n('concurrent'); i++) {
+  if (i % series === 0) dir = mkdtempSync(join(tmpdir(), 'concurrent-trials-'));
+  const r = await concurrentTrial({ dir, engine, trial: i + 1, events, seeds: [seed++, seed++] });
+  concurrent.push(r);
+  process.stderr.write(`concurrent trial ${r.trial}: ${r.problems.length ? `FAILED: ${r.problems.join('; ')}` : 'ok'} (${(r.ms / 1000).toFixed(1)} s)\n`);
+}
+
+const out: string[] = [];
+if (results.length) {
+  out.push(`## Crash trials: cli run --events ${events} killed with SIGKILL at a random moment (${n('min-ms')} ms to the length of an unkilled run), then checked, re-run, vacuumed\n`);
+  out.push(formatTable(results.map((r) => ({
+    trial: r.trial,
+    kill_ms: r.killAtMs,
+    phase: r.phase,
+    versions_after_kill: `b${r.afterKill.bronzeVersion}/s${r.afterKill.processed}`,
+    batches_checked: r.afterKill.batchesChecked,
+    orphans_after_kill: `${r.afterKill.untrackedFiles} (${kb(r.afterKill.untrackedBytes)})`,
+    next_run: r.recovered ? 'ok' : 'FAILED',
+    vacuum_orphans: `${r.orphanFiles} (${kb(r.orphanBytes)})`,
+    vacuum_removed: `${r.removedFiles} (${kb(r.removedBytes)})`,
+    log_tmp_files: r.afterVacuum.logTempFiles,
+    checkpoint_notes: r.afterKill.warnings.length,
+    result: r.problems.length ? 'FAIL' : 'ok',
+  }))));
+  const phases = new Map<Phase, number>();
+  for (const r of results) phases.set(r.phase, (phases.get(r.phase) ?? 0) + 1);
+  const failures = results.filter((r) => r.problems.length > 0).length;
+  const sum = (f: (r: CrashTrial) => number) => results.reduce((s, r) => s + f(r), 0);
+  out.push('');
+  out.push(`trials: ${results.length}; failures: ${failures}`);
+  out.push(`kills landed in: ${[...phases].map(([p, c]) => `${p} ${c}`).join(', ')}`);
+  out.push(`batches checked after kills (bronze = silver + rejects, whole or absent): ${sum((r) => r.afterKill.batchesChecked)}; after the next runs: ${sum((r) => r.afterRecovery.batchesChecked)}`);
+  out.push(`orphans (files no commit names) left by kills and reclaimed by VACUUM (force, 0 h): ${sum((r) => r.orphanFiles)} files, ${kb(sum((r) => r.orphanBytes))}; files left after VACUUM: ${sum((r) => r.afterVacuum.untrackedFiles)}`);
+  out.push(`removed files (overwritten gold) also reclaimed: ${sum((r) => r.removedFiles)} files, ${kb(sum((r) => r.removedBytes))}`);
+  out.push(`temporary files in a _delta_log (a log write cut short; VACUUM never touches the log): at most ${Math.max(...results.map((r) => r.afterVacuum.logTempFiles))} in one lakehouse, ${kb(Math.max(...results.map((r) => r.afterVacuum.logTempBytes)))}`);
+  out.push(`checkpoint notes (a checkpoint missing after a kill; optional in the protocol): ${sum((r) => r.afterKill.warnings.length)}`);
+}
+if (concurrent.length) {
+  out.push('');
+  out.push(`## Concurrent trials: two cli run --events ${events} on one folder at once\n`);
+  out.push(formatTable(concurrent.map((r) => ({
+    trial: r.trial, exits: r.exits.join(','), lost: r.lost, overwritten: r.overwritten, bronze_version: r.check.bronzeVersion,
+    batches_whole: r.check.batchesChecked, seconds: (r.ms / 1000).toFixed(1), result: r.problems.length ? 'FAIL' : 'ok',
+  }))));
+  out.push('');
+  out.push(`concurrent trials: ${concurrent.length}; failures: ${concurrent.filter((r) => r.problems.length).length}; ` +
+    `lost commits: ${concurrent.reduce((s, r) => s + r.lost, 0)}; overwritten: ${concurrent.reduce((s, r) => s + r.overwritten, 0)}; ` +
+    `versions contiguous and every batch whole: ${concurrent.every((r) => r.check.problems.length === 0) ? 'yes' : 'NO'}`);
+}
+out.push('');
+out.push(`took ${((Date.now() - started) / 60_000).toFixed(1)} min`);
+process.stdout.write(out.join('\n') + '\n');
+const failed = results.some((r) => r.problems.length) || concurrent.some((r) => r.problems.length);
+process.exit(failed ? 1 : 0);
+
+/** A small seeded generator, so a run of trials can be repeated. */
+function mulberry32(a: number): () => number {
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
