@@ -2,12 +2,14 @@
  * Fault trials of the command line, with figures (docs/reliability.md):
  *
  *   npm run -s reliability -- [--trials 50] [--concurrent 10] [--events 10000] [--recovery-events 2000]
- *                             [--series 10] [--min-ms 500] [--max-ms auto] [--seed 1]
+ *                             [--series 10] [--kill-from first-output|start] [--min-ms 0] [--max-ms auto] [--seed 1]
  *
- * Crash trials: `cli run` on a lakehouse, killed with SIGKILL at a random moment between
- * --min-ms and --max-ms (auto: the measured length of an unkilled run, so kills land in start-up,
- * bronze, silver and gold); then the checks of test/reliability/trials.ts. A fresh lakehouse
- * every --series trials, so logs cross checkpoints but runs stay short.
+ * Crash trials: `cli run` on a lakehouse, killed with SIGKILL at a random moment, uniformly
+ * between --min-ms and --max-ms after its first progress line (the end of start-up, which takes
+ * anything from 2 to 8 s depending on the machine's load) or after the process started
+ * (--kill-from start); --max-ms auto is the measured working time of an unkilled run, so kills
+ * land in bronze, silver and gold. Then the checks of test/reliability/trials.ts. A fresh
+ * lakehouse every --series trials, so logs cross checkpoints but runs stay short.
  * Concurrent trials: two `cli run`s on one folder at once.
  * Exit status 1 when any trial failed.
  */
@@ -27,7 +29,8 @@ const { values } = parseArgs({
     events: { type: 'string', default: '10000' },
     'recovery-events': { type: 'string', default: '2000' },
     series: { type: 'string', default: '10' },
-    'min-ms': { type: 'string', default: '500' },
+    'kill-from': { type: 'string', default: 'first-output' },
+    'min-ms': { type: 'string', default: '0' },
     'max-ms': { type: 'string', default: 'auto' },
     seed: { type: 'string', default: '1' },
   },
@@ -46,6 +49,8 @@ const series = Math.max(1, n('series'));
 let seed = n('seed');
 const random = mulberry32(seed);
 const kb = (b: number) => `${(b / 1024).toFixed(1)} KB`;
+const killFrom = values['kill-from'] as 'first-output' | 'start';
+if (killFrom !== 'first-output' && killFrom !== 'start') throw new Error(`--kill-from is first-output or start, got ${killFrom}`);
 
 const started = Date.now();
 const results: CrashTrial[] = [];
@@ -57,13 +62,13 @@ for (let i = 0; i < trials; i++) {
     // An unkilled first run: the series starts from a lakehouse with every table, and its length sets the kill window.
     const first = await cliRun(['--events', String(events), '--seed', String(seed++), '--days', '30', '--out', dir]);
     if (first.code !== 0) throw new Error(`the first run of a series failed: ${first.stderr}`);
-    maxMs = values['max-ms'] === 'auto' ? first.ms : n('max-ms');
+    maxMs = values['max-ms'] !== 'auto' ? n('max-ms') : killFrom === 'start' ? first.ms : first.ms - first.stageAt.bronze!;
     process.stderr.write(`series in ${dir}: an unkilled run took ${(first.ms / 1000).toFixed(1)} s (bronze from ${first.stageAt.bronze} ms, silver ${first.stageAt.silver} ms, gold ${first.stageAt.gold} ms)\n`);
   }
   const killAtMs = Math.round(n('min-ms') + random() * Math.max(0, maxMs - n('min-ms')));
-  const r = await crashTrial({ dir, engine, trial: i + 1, killAtMs, events, recoveryEvents: n('recovery-events'), seed: seed++ });
+  const r = await crashTrial({ dir, engine, trial: i + 1, killAtMs, killFrom, events, recoveryEvents: n('recovery-events'), seed: seed++ });
   results.push(r);
-  process.stderr.write(`trial ${r.trial}: killed at ${killAtMs} ms in ${r.phase}; ${r.problems.length ? `FAILED: ${r.problems.join('; ')}` : 'ok'}\n`);
+  process.stderr.write(`trial ${r.trial}: killed ${killAtMs} ms after ${killFrom} (${r.killedAfterMs} ms after the start) in ${r.phase}; ${r.problems.length ? `FAILED: ${r.problems.join('; ')}` : 'ok'}\n`);
 }
 
 const concurrent = [];
@@ -76,10 +81,11 @@ for (let i = 0; i < n('concurrent'); i++) {
 
 const out: string[] = [];
 if (results.length) {
-  out.push(`## Crash trials: cli run --events ${events} killed with SIGKILL at a random moment (${n('min-ms')} ms to the length of an unkilled run), then checked, re-run, vacuumed\n`);
+  out.push(`## Crash trials: cli run --events ${events} killed with SIGKILL ${n('min-ms')} ms to ${values['max-ms'] === 'auto' ? 'the working time of an unkilled run' : `${maxMs} ms`} after ${killFrom === 'start' ? 'its start' : 'its first progress line'}, then checked, run again, vacuumed\n`);
   out.push(formatTable(results.map((r) => ({
     trial: r.trial,
     kill_ms: r.killAtMs,
+    since_start_ms: r.killedAfterMs,
     phase: r.phase,
     versions_after_kill: `b${r.afterKill.bronzeVersion}/s${r.afterKill.processed}`,
     batches_checked: r.afterKill.batchesChecked,

@@ -11,6 +11,8 @@ export interface ScanOptions {
   fileFilter?: (add: Add) => boolean;
   /** called after each file */
   onFile?: (done: number, total: number) => void;
+  /** add the rows to `target`, which exists with the snapshot's columns, instead of replacing it */
+  append?: boolean;
 }
 
 const STAGING = '__delta_scan_file';
@@ -22,7 +24,7 @@ const STAGING = '__delta_scan_file';
  */
 export async function scanIntoEngine(engine: Engine, storage: Storage, snapshot: Snapshot, target: string, options: ScanOptions = {}): Promise<number> {
   const fields = snapshot.schema.fields;
-  engine.run(`CREATE OR REPLACE TABLE ${quoteIdent(target)} (${fields.map((f) => `${quoteIdent(f.name)} ${duckdbType(f.type)}`).join(', ')})`);
+  if (!options.append) engine.run(`CREATE OR REPLACE TABLE ${quoteIdent(target)} (${fields.map((f) => `${quoteIdent(f.name)} ${duckdbType(f.type)}`).join(', ')})`);
   const files = options.fileFilter ? snapshot.files.filter(options.fileFilter) : snapshot.files;
   const partitionColumns = new Set(snapshot.metadata.partitionColumns);
   let done = 0;

@@ -16,6 +16,8 @@ export interface Engine {
   rows<T = Record<string, unknown>>(sql: string): T[];
   /** Create (or replace) table `name` from an Arrow IPC stream. */
   insertIPC(name: string, ipc: Uint8Array): void;
+  /** Append an Arrow IPC stream to the existing table `name`, column by column in order. */
+  appendIPC(name: string, ipc: Uint8Array): void;
   close(): void;
 }
 

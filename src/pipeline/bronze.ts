@@ -1,12 +1,29 @@
+import { Table } from 'apache-arrow';
 import { openWriter } from '../delta/writer.ts';
-import { tableOf } from './columns.ts';
+import { column, constantUtf8, int64Column, sequenceInt64 } from './columns.ts';
 import { checkCancelled, progressReporter, type PipelineContext } from './context.ts';
-import { BRONZE_COLUMNS, TABLES } from './tables.ts';
+import { TABLES } from './tables.ts';
 
 export interface BronzeResult {
   batchId: string;
   version: number;
   rows: number;
+}
+
+/** One Parquet file's worth of received lines, as handed to `onFile`. */
+export interface BronzeFile {
+  raw: string[];
+  /** the line number of raw[0]; the others follow */
+  firstLine: number;
+  batchId: string;
+  ingestedAt: bigint;
+}
+
+export interface BronzeOptions {
+  /** the line number of the first line (a run split into several batches numbers on) */
+  firstLine?: number;
+  /** told about each file's lines once they are written (silver checks them meanwhile) */
+  onFile?: (file: BronzeFile) => void;
 }
 
 /** Rows per bronze Parquet file: large enough to compress well, small enough to stream. */
@@ -16,10 +33,13 @@ const ROWS_PER_FILE = 200_000;
  * Append every received record, valid or not, to bronze/events as one commit: the batch.
  * `chunks` are lists of raw lines (the exact text received).
  */
-export async function writeBronze(ctx: PipelineContext, chunks: Iterable<string[]>, source: string, expected?: number): Promise<BronzeResult> {
+export async function writeBronze(
+  ctx: PipelineContext, chunks: Iterable<string[]>, source: string, expected?: number, options: BronzeOptions = {},
+): Promise<BronzeResult> {
   const now = ctx.now?.() ?? Date.now();
   const batchId = newBatchId(now);
   const ingestedAt = BigInt(now) * 1000n;
+  const firstLine = options.firstLine ?? 1;
   const writer = await openWriter(ctx.storage, TABLES.bronze, {
     mode: 'append',
     name: 'bronze_events',
@@ -32,16 +52,18 @@ export async function writeBronze(ctx: PipelineContext, chunks: Iterable<string[
   let raw: string[] = [];
   let rows = 0;
   const flush = async (): Promise<void> => {
-    const first = rows - raw.length + 1;
+    const n = raw.length;
+    const first = firstLine + rows - n;
     await writer.write(
-      tableOf(BRONZE_COLUMNS, {
-        raw,
-        batch_id: raw.map(() => batchId),
-        source: raw.map(() => source),
-        line_no: raw.map((_, i) => BigInt(first + i)),
-        ingested_at: raw.map(() => ingestedAt),
+      new Table({
+        raw: column('string', raw),
+        batch_id: constantUtf8(batchId, n),
+        source: constantUtf8(source, n),
+        line_no: sequenceInt64(first, n),
+        ingested_at: int64Column('timestamp', new BigInt64Array(n).fill(ingestedAt)),
       }),
     );
+    if (n > 0) options.onFile?.({ raw, firstLine: first, batchId, ingestedAt });
     raw = [];
   };
   for (const chunk of chunks) {
@@ -49,12 +71,12 @@ export async function writeBronze(ctx: PipelineContext, chunks: Iterable<string[
     for (const line of chunk) raw.push(line);
     rows += chunk.length;
     if (raw.length >= ROWS_PER_FILE) await flush();
-    report(rows);
+    report(firstLine - 1 + rows);
   }
   if (raw.length > 0 || rows === 0) await flush();
   checkCancelled(ctx);
   const { version } = await writer.commit();
-  report(rows, true);
+  report(firstLine - 1 + rows, true);
   return { batchId, version, rows };
 }
 

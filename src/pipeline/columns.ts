@@ -58,29 +58,136 @@ const encoder = new TextEncoder();
  * matters for a million raw lines.
  */
 function utf8Column(values: readonly (string | null | undefined)[]): Vector {
-  const n = values.length;
-  const offsets = new Int32Array(n + 1);
-  let capacity = 1024;
-  for (const v of values) if (v) capacity += v.length;
-  let bytes = new Uint8Array(capacity);
-  let at = 0;
-  const bitmap = new Uint8Array(Math.ceil(n / 8));
-  let nulls = 0;
-  for (let i = 0; i < n; i++) {
-    const v = values[i];
-    if (v === null || v === undefined) {
-      nulls++;
-    } else {
-      bitmap[i >> 3]! |= 1 << (i & 7);
-      // A string of k UTF-16 units takes at most 3k bytes.
-      if (at + v.length * 3 > bytes.length) {
-        const grown = new Uint8Array(Math.max(bytes.length * 2, at + v.length * 3));
-        grown.set(bytes.subarray(0, at));
-        bytes = grown;
-      }
-      at += encoder.encodeInto(v, bytes.subarray(at)).written;
-    }
-    offsets[i + 1] = at;
+  const builder = new Utf8Builder(values.length, 1024 + values.reduce((s: number, v) => s + (v ? v.length : 0), 0));
+  for (const v of values) builder.append(v);
+  return builder.finish();
+}
+
+/** `n` copies of one string: its bytes once, then doubled into place. */
+export function constantUtf8(value: string, n: number): Vector {
+  const one = encoder.encode(value);
+  const bytes = new Uint8Array(one.length * n);
+  if (n > 0) {
+    bytes.set(one);
+    for (let filled = one.length; filled < bytes.length; filled *= 2) bytes.copyWithin(filled, 0, Math.min(filled, bytes.length - filled));
   }
-  return makeVector(makeData({ type: new Utf8(), length: n, nullCount: nulls, nullBitmap: bitmap, valueOffsets: offsets, data: bytes.subarray(0, at) }));
+  const offsets = new Int32Array(n + 1);
+  for (let i = 1; i <= n; i++) offsets[i] = i * one.length;
+  return makeVector(makeData({ type: new Utf8(), length: n, nullCount: 0, valueOffsets: offsets, data: bytes }));
+}
+
+/** An Int64 or timestamp column of 64-bit values already in place. */
+export function int64Column(type: 'long' | 'timestamp', data: BigInt64Array, validity?: { bitmap: Uint8Array; nulls: number }): Vector {
+  const t: DataType = type === 'long' ? new Int64() : new TimestampMicrosecond('UTC');
+  return makeVector(makeData({ type: t as Int64, length: data.length, nullCount: validity?.nulls ?? 0, nullBitmap: validity?.bitmap, data }));
+}
+
+/** Whole numbers first..first+n-1 as an Int64 column, without a BigInt per value. */
+export function sequenceInt64(first: number, n: number): Vector {
+  const data = new BigInt64Array(n);
+  if (first >= 0 && first + n <= 0x7fffffff) {
+    const halves = new Int32Array(data.buffer);
+    for (let i = 0; i < n; i++) halves[2 * i] = first + i; // little-endian low word; the high word stays 0
+  } else {
+    for (let i = 0; i < n; i++) data[i] = BigInt(first + i);
+  }
+  return int64Column('long', data);
+}
+
+/**
+ * UTF-8 strings appended one by one into a growing buffer, for Arrow Utf8 columns. ASCII, the
+ * common case, is copied byte by byte: cheaper than a TextEncoder call for short strings.
+ */
+export class Utf8Builder {
+  offsets: Int32Array;
+  bytes: Uint8Array;
+  validity: Uint8Array;
+  length = 0;
+  nulls = 0;
+
+  constructor(capacity = 1024, byteCapacity = capacity * 16) {
+    this.offsets = new Int32Array(capacity + 1);
+    this.bytes = new Uint8Array(Math.max(byteCapacity, 64));
+    this.validity = new Uint8Array(Math.ceil(capacity / 8));
+  }
+
+  get byteLength(): number {
+    return this.offsets[this.length]!;
+  }
+
+  append(v: string | null | undefined): void {
+    const i = this.length;
+    if (i + 1 >= this.offsets.length) this.grow(i + 1);
+    let at = this.offsets[i]!;
+    if (v === null || v === undefined) {
+      this.nulls++;
+    } else {
+      this.validity[i >> 3]! |= 1 << (i & 7);
+      const n = v.length;
+      // A string of n UTF-16 units takes at most 3n bytes.
+      if (at + n * 3 > this.bytes.length) this.reserve(at + n * 3);
+      const bytes = this.bytes;
+      let j = 0;
+      if (n <= 64) {
+        for (; j < n; j++) {
+          const c = v.charCodeAt(j);
+          if (c >= 0x80) break;
+          bytes[at + j] = c;
+        }
+      }
+      at += j === n ? n : j + encoder.encodeInto(j === 0 ? v : v.slice(j), bytes.subarray(at + j)).written;
+    }
+    this.length = i + 1;
+    this.offsets[i + 1] = at;
+  }
+
+  /** The bytes of row `i` of another builder (or column buffers), appended as they are. */
+  appendFrom(offsets: Int32Array, bytes: Uint8Array, validity: Uint8Array | null, i: number): void {
+    const row = this.length;
+    if (row + 1 >= this.offsets.length) this.grow(row + 1);
+    let at = this.offsets[row]!;
+    if (validity && (validity[i >> 3]! & (1 << (i & 7))) === 0) {
+      this.nulls++;
+    } else {
+      this.validity[row >> 3]! |= 1 << (row & 7);
+      const start = offsets[i]!;
+      const end = offsets[i + 1]!;
+      const n = end - start;
+      if (at + n > this.bytes.length) this.reserve(at + n);
+      const out = this.bytes;
+      if (n <= 32) for (let k = 0; k < n; k++) out[at + k] = bytes[start + k]!;
+      else out.set(bytes.subarray(start, end), at);
+      at += n;
+    }
+    this.length = row + 1;
+    this.offsets[row + 1] = at;
+  }
+
+  /** The column so far; the builder's buffers are shared, so append no more after this. */
+  finish(): Vector {
+    const n = this.length;
+    return makeVector(
+      makeData({
+        type: new Utf8(), length: n, nullCount: this.nulls, nullBitmap: this.nulls > 0 ? this.validity.subarray(0, Math.ceil(n / 8)) : undefined,
+        valueOffsets: this.offsets.subarray(0, n + 1), data: this.bytes.subarray(0, this.offsets[n]!),
+      }),
+    );
+  }
+
+  private grow(rows: number): void {
+    const capacity = Math.max(rows + 1, this.offsets.length * 2);
+    const offsets = new Int32Array(capacity);
+    offsets.set(this.offsets.subarray(0, this.length + 1));
+    this.offsets = offsets;
+    const validity = new Uint8Array(Math.ceil(capacity / 8));
+    validity.set(this.validity);
+    this.validity = validity;
+  }
+
+  private reserve(bytes: number): void {
+    if (bytes > 0x7fffffff) throw new RangeError('a string column of one batch exceeds 2 GB');
+    const grown = new Uint8Array(Math.min(0x7fffffff, Math.max(this.bytes.length * 2, bytes)));
+    grown.set(this.bytes.subarray(0, this.offsets[this.length]!));
+    this.bytes = grown;
+  }
 }

@@ -1,13 +1,10 @@
 import { tableFromIPC } from 'apache-arrow';
-import { CommitConflictError, openWriter, tryLoadSnapshot } from '../delta/writer.ts';
-import { listLog, numRecords } from '../delta/snapshot.ts';
-import { scanIntoEngine } from '../delta/scan.ts';
-import { isStorageFull, StorageFullError } from '../storage/full.ts';
+import { CommitConflictError, writeTable } from '../delta/writer.ts';
 import { checkGoldSql, computeGoldTable, GOLD_TABLES } from './gold.ts';
 import { writeBronze, type BronzeResult } from './bronze.ts';
 import { checkCancelled, type PipelineContext } from './context.ts';
-import { loadSilverEvents, processPendingBronze, type SilverBatchResult } from './silver.ts';
-import { goldTable, TABLES } from './tables.ts';
+import { loadSilverEvents, processPendingBronze, SilverBatch, type SilverBatchResult } from './silver.ts';
+import { goldTable } from './tables.ts';
 
 export interface GoldResult {
   table: string;
@@ -15,46 +12,126 @@ export interface GoldResult {
   rows: number;
 }
 
+/** Wall-clock seconds per step of a run. */
+export interface StageTimings {
+  /** reading silver/events into the engine (nothing when it already holds the latest version) */
+  load: number;
+  /** making the records: the generator, or splitting an upload into lines */
+  generate: number;
+  /** encoding and writing bronze files and commits */
+  bronze: number;
+  /** checking lines, expectations, dedup, writing silver/events, rejects and quality */
+  silver: number;
+  gold: number;
+}
+
 export interface RunSummary {
+  /** the run's records in bronze: the first batch's id, the last version, all rows */
   bronze: BronzeResult;
+  /** each bronze batch (commit) of the run; more than one when the run exceeded MAX_BATCH_ROWS */
+  bronzeBatches: BronzeResult[];
   silver: SilverBatchResult[];
   gold: GoldResult[];
   seconds: number;
+  timings: StageTimings;
 }
 
 /**
- * One batch through every layer: the records to bronze (one commit), every bronze version silver
- * has not processed yet to silver/events, rejects and quality, then gold recomputed from silver.
+ * The most records one bronze batch (commit) takes. A larger run is cut into batches of this size,
+ * each taken through silver before the next is read, so memory stays bounded (SPEC: 10 million
+ * events in one browser tab) whatever the size of the run.
  */
-export async function runBatch(ctx: PipelineContext, chunks: Iterable<string[]>, source: string, expected?: number): Promise<RunSummary> {
-  const started = Date.now();
-  let stage: 'bronze' | 'silver' | 'gold' = 'bronze';
-  try {
-    await loadSilverEvents(ctx);
-    const bronze = await writeBronze(ctx, chunks, source, expected);
-    const silver: SilverBatchResult[] = [];
-    stage = 'silver';
-    await retryOnConflict(ctx, 'silver', () => processPendingBronze(ctx, silver));
-    stage = 'gold';
-    const gold = await retryOnConflict(ctx, 'gold', () => refreshGold(ctx));
-    return { bronze, silver, gold, seconds: (Date.now() - started) / 1000 };
-  } catch (err) {
-    // ENOSPC or QuotaExceededError alone would not say that nothing is lost, nor what to do.
-    throw isStorageFull(err) ? new StorageFullError(ctx.storage.description, stage, err) : err;
+export const MAX_BATCH_ROWS = 1_000_000;
+
+/**
+ * One run through every layer: the records to bronze (one commit per MAX_BATCH_ROWS), every bronze
+ * version silver has not processed yet to silver/events, rejects and quality, then gold recomputed
+ * from silver. The lines of a new batch are checked for silver while bronze writes them, so silver
+ * does not read them back from its files.
+ */
+export async function runBatch(ctx: PipelineContext, chunks: Iterable<string[]>, source: string, expected?: number, maxBatchRows = MAX_BATCH_ROWS): Promise<RunSummary> {
+  const started = performance.now();
+  const timings: StageTimings = { load: 0, generate: 0, bronze: 0, silver: 0, gold: 0 };
+  const since = (t: number): number => (performance.now() - t) / 1000;
+  let t = performance.now();
+  await loadSilverEvents(ctx);
+  timings.load = since(t);
+
+  const source$ = timedChunks(chunks, timings);
+  const batches: BronzeResult[] = [];
+  const silver: SilverBatchResult[] = [];
+  let lines = 0;
+  do {
+    checkCancelled(ctx);
+    const part = takeLines(source$, maxBatchRows);
+    const expectedHere = expected === undefined ? undefined : Math.min(expected - lines, maxBatchRows);
+    const batch = new SilverBatch(ctx, expectedHere);
+    t = performance.now();
+    const generatedBefore = timings.generate;
+    const bronze = await writeBronze(ctx, part, source, expected, {
+      firstLine: lines + 1,
+      onFile: (f) => batch.addFile(f.raw, Float64Array.from({ length: f.raw.length }, (_, i) => f.firstLine + i), () => f.ingestedAt, f.batchId),
+    });
+    timings.bronze += since(t) - (timings.generate - generatedBefore) - batch.seconds;
+    const checked = batch.seconds;
+    t = performance.now();
+    await retryOnConflict(ctx, 'silver', () => processPendingBronze(ctx, silver, { version: bronze.version, batch }));
+    timings.silver += since(t) + checked;
+    batches.push(bronze);
+    lines += bronze.rows;
+  } while (!source$.done);
+
+  t = performance.now();
+  const gold = await retryOnConflict(ctx, 'gold', () => refreshGold(ctx));
+  timings.gold = since(t);
+  const bronze: BronzeResult = { batchId: batches[0]!.batchId, version: batches.at(-1)!.version, rows: lines };
+  return { bronze, bronzeBatches: batches, silver, gold, seconds: since(started), timings };
+}
+
+/** The chunks, timing how long producing each one takes (the generator runs inside `next`). */
+function timedChunks(chunks: Iterable<string[]>, timings: StageTimings): Iterator<string[]> & { done: boolean; pending?: string[] } {
+  const inner = chunks[Symbol.iterator]();
+  const it = {
+    done: false,
+    pending: undefined as string[] | undefined,
+    next(): IteratorResult<string[]> {
+      if (it.pending) {
+        const value = it.pending;
+        it.pending = undefined;
+        return { value, done: false };
+      }
+      const t = performance.now();
+      const r = inner.next();
+      timings.generate += (performance.now() - t) / 1000;
+      if (r.done) it.done = true;
+      return r;
+    },
+  };
+  return it;
+}
+
+/**
+ * At most `max` lines of `source`, chunk by chunk; a chunk that straddles the limit is split and
+ * its rest kept for the next batch. Marks `source.done` when the source has nothing left.
+ */
+function* takeLines(source: ReturnType<typeof timedChunks>, max: number): Generator<string[]> {
+  let taken = 0;
+  while (taken < max) {
+    const r = source.next();
+    if (r.done) return;
+    const chunk = r.value;
+    if (taken + chunk.length > max) {
+      source.pending = chunk.slice(max - taken);
+      yield chunk.slice(0, max - taken);
+      return;
+    }
+    taken += chunk.length;
+    yield chunk;
   }
-}
-
-/**
- * The version of silver/events that `silver_events` holds. It holds what was loaded plus this
- * run's batches; rows another run committed meanwhile are missing, so it is read again then.
- */
-async function syncSilverEvents(ctx: PipelineContext): Promise<number> {
-  const snap = await tryLoadSnapshot(ctx.storage, TABLES.silver);
-  if (!snap) return -1;
-  const committed = snap.files.reduce((n, f) => n + (numRecords(f) ?? Number.NaN), 0);
-  const loaded = Number(ctx.engine.rows<{ n: bigint }>('SELECT count(*) AS n FROM silver_events')[0]!.n);
-  if (committed !== loaded) await scanIntoEngine(ctx.engine, ctx.storage, snap, 'silver_events');
-  return snap.version;
+  // Exactly full: look ahead so that a source that just ended does not make an empty batch.
+  const r = source.next();
+  if (r.done) return;
+  source.pending = r.value;
 }
 
 const MAX_ATTEMPTS = 8;
@@ -77,31 +154,20 @@ async function retryOnConflict<T>(ctx: PipelineContext, stage: 'silver' | 'gold'
   }
 }
 
-/**
- * Recompute every gold table from `silver_events` and overwrite it (a new version each run).
- * Another run may add to silver meanwhile; gold computed without its rows must not overwrite
- * gold computed with them, so each commit is refused (and the step retried) once silver moved.
- */
+/** Recompute every gold table from `silver_events` and overwrite it (a new version each run). */
 export async function refreshGold(ctx: PipelineContext): Promise<GoldResult[]> {
   checkGoldSql(ctx.goldSql);
-  const silverVersion = await syncSilverEvents(ctx);
   const out: GoldResult[] = [];
   for (const [i, name] of GOLD_TABLES.entries()) {
     checkCancelled(ctx);
     ctx.onProgress?.({ stage: 'gold', done: i, total: GOLD_TABLES.length, message: name });
     const { ipc } = computeGoldTable(ctx.engine, name, ctx.goldSql[name]!);
-    const writer = await openWriter(ctx.storage, goldTable(name), {
+    const r = await writeTable(ctx.storage, goldTable(name), tableFromIPC(ipc), {
       mode: 'overwrite',
       name,
       operation: 'CREATE OR REPLACE TABLE AS SELECT',
       operationParameters: { source: `sql/gold/${name}.sql` },
     });
-    const latest = await listLog(ctx.storage, TABLES.silver).then((l) => l.latest, () => -1);
-    if (latest !== silverVersion) {
-      throw new CommitConflictError(goldTable(name), writer.readVersion, `silver/events moved from version ${silverVersion} to ${latest} while gold was computed`);
-    }
-    await writer.write(tableFromIPC(ipc));
-    const r = await writer.commit();
     out.push({ table: goldTable(name), version: r.version, rows: r.rows });
   }
   ctx.onProgress?.({ stage: 'gold', done: GOLD_TABLES.length, total: GOLD_TABLES.length });

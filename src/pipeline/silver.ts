@@ -1,19 +1,18 @@
-import { Table, tableFromIPC, tableToIPC, type Vector } from 'apache-arrow';
+import { tableFromIPC, tableToIPC, type Table, type Vector } from 'apache-arrow';
 import { decodeParquet } from '../parquet/codec.ts';
 import { joinPath } from '../storage/types.ts';
-import { decodeDataPath, isAdd } from '../delta/actions.ts';
-import { readCommit, type Snapshot } from '../delta/snapshot.ts';
+import { decodeDataPath, isAdd, isMetaData, isRemove } from '../delta/actions.ts';
+import { numRecords, readCommit, type Snapshot } from '../delta/snapshot.ts';
 import { openWriter, tryLoadSnapshot } from '../delta/writer.ts';
 import { scanIntoEngine } from '../delta/scan.ts';
+import type { Engine } from '../engine/types.ts';
 import { quoteString } from '../engine/duckdb.ts';
 import { checkLine } from './contract.ts';
-import { column, tableOf } from './columns.ts';
+import { tableOf } from './columns.ts';
 import { TypedRows } from './typed-rows.ts';
 import { checkCancelled, progressReporter, type PipelineContext } from './context.ts';
 import type { Expectation } from './expectations.ts';
-import {
-  QUALITY_COLUMNS, REJECT_COLUMNS, SILVER_APP_ID, SILVER_EVENTS_DDL, SILVER_EVENT_COLUMNS, TABLES,
-} from './tables.ts';
+import { QUALITY_COLUMNS, REJECT_COLUMNS, SILVER_APP_ID, SILVER_EVENTS_DDL, TABLES } from './tables.ts';
 
 export type RejectStage = 'parse' | 'schema' | 'expectation' | 'duplicate';
 
@@ -43,125 +42,275 @@ export class ExpectationFailedError extends Error {
   }
 }
 
+/** What the engine's `silver_events` holds: silver/events of table `id` at `version`, `rows` rows. */
+interface LoadedSilver {
+  id: string;
+  version: number;
+  rows: number;
+}
 
-/** The silver events of the lakehouse as DuckDB table `silver_events`, for dedup and gold. */
+/** Per engine connection: which silver snapshot its `silver_events` mirrors, so it is not read again. */
+const loadedSilver = new WeakMap<Engine, LoadedSilver>();
+
+/**
+ * The silver events of the lakehouse as DuckDB table `silver_events`, for dedup and gold. When the
+ * engine already holds the latest version (the worker's engine lives across runs) nothing is read;
+ * when only appends happened since, only their files are read.
+ */
 export async function loadSilverEvents(ctx: PipelineContext): Promise<Snapshot | undefined> {
+  const { engine } = ctx;
   const snap = await tryLoadSnapshot(ctx.storage, TABLES.silver);
-  if (snap) await scanIntoEngine(ctx.engine, ctx.storage, snap, 'silver_events');
-  else ctx.engine.run(`CREATE OR REPLACE TABLE silver_events ${SILVER_EVENTS_DDL}`);
+  if (!snap) {
+    engine.run(`CREATE OR REPLACE TABLE silver_events ${SILVER_EVENTS_DDL}`);
+    loadedSilver.delete(engine);
+    return snap;
+  }
+  let rows: number | null = 0;
+  for (const f of snap.files) {
+    const n = numRecords(f);
+    rows = rows === null || n === null ? null : rows + n;
+  }
+  const held = loadedSilver.get(engine);
+  loadedSilver.delete(engine);
+  if (rows !== null && held && held.id === snap.metadata.id && held.version <= snap.version && tableRows(engine, 'silver_events') === held.rows) {
+    const newer = await appendedSince(ctx, held.version, snap.version);
+    if (newer) {
+      if (newer.size > 0) await scanIntoEngine(engine, ctx.storage, snap, 'silver_events', { append: true, fileFilter: (a) => newer.has(a.path) });
+      if (tableRows(engine, 'silver_events') === rows) {
+        loadedSilver.set(engine, { id: snap.metadata.id, version: snap.version, rows });
+        return snap;
+      }
+    }
+  }
+  await scanIntoEngine(engine, ctx.storage, snap, 'silver_events');
+  if (rows !== null) loadedSilver.set(engine, { id: snap.metadata.id, version: snap.version, rows });
   return snap;
+}
+
+/** The files the commits after `from` up to `to` added, or undefined when one did more than append. */
+async function appendedSince(ctx: PipelineContext, from: number, to: number): Promise<Set<string> | undefined> {
+  const added = new Set<string>();
+  for (let v = from + 1; v <= to; v++) {
+    const actions = await readCommit(ctx.storage, TABLES.silver, v).catch(() => undefined);
+    if (!actions || actions.some((a) => isRemove(a) || isMetaData(a))) return undefined;
+    for (const a of actions) if (isAdd(a)) added.add(a.add.path);
+  }
+  return added;
+}
+
+function tableRows(engine: Engine, table: string): number | undefined {
+  try {
+    return Number(engine.rows<{ n: bigint }>(`SELECT count(*) AS n FROM ${table}`)[0]!.n);
+  } catch {
+    return undefined;
+  }
 }
 
 /**
  * Process every bronze version that silver has not processed yet, in order. Each of the three
  * silver tables records the bronze version it has taken in with a `txn` action in the same
  * commit as its rows, so a re-run after a crash redoes exactly the missing commits.
+ *
+ * `prepared` is a batch whose lines were already checked while they were written to bronze (at
+ * `prepared.version`): it is finished from memory instead of being read back from its files.
  */
-export async function processPendingBronze(ctx: PipelineContext, results: SilverBatchResult[] = []): Promise<SilverBatchResult[]> {
+export async function processPendingBronze(
+  ctx: PipelineContext, results: SilverBatchResult[] = [], prepared?: { version: number; batch: SilverBatch },
+): Promise<SilverBatchResult[]> {
   const bronze = await tryLoadSnapshot(ctx.storage, TABLES.bronze);
   if (!bronze) return results;
   const marks = await Promise.all([TABLES.silver, TABLES.rejects, TABLES.quality].map(async (t) => (await tryLoadSnapshot(ctx.storage, t))?.txns.get(SILVER_APP_ID)?.version ?? -1));
   const [eventsMark, rejectsMark, qualityMark] = marks as [number, number, number];
   for (let v = Math.min(...marks) + 1; v <= bronze.version; v++) {
     checkCancelled(ctx);
-    const result = await processBatch(ctx, v, { events: v > eventsMark, rejects: v > rejectsMark, quality: v > qualityMark });
+    const pending = { events: v > eventsMark, rejects: v > rejectsMark, quality: v > qualityMark };
+    const batch = prepared?.version === v ? prepared.batch : await readBronzeVersion(ctx, v);
+    const result = await batch.finish(v, pending);
     results.push(result);
     if (result.failed) throw new ExpectationFailedError(result);
   }
   return results;
 }
 
-async function processBatch(ctx: PipelineContext, version: number, pending: { events: boolean; rejects: boolean; quality: boolean }): Promise<SilverBatchResult> {
-  const { engine } = ctx;
+/** A bronze version read back from its files and checked line by line. */
+async function readBronzeVersion(ctx: PipelineContext, version: number): Promise<SilverBatch> {
   const adds = (await readCommit(ctx.storage, TABLES.bronze, version)).filter(isAdd).map((a) => a.add);
   const totalRows = adds.reduce((s, a) => s + (JSON.parse(a.stats ?? '{}') as { numRecords?: number }).numRecords!, 0);
-  const report = progressReporter(ctx, 'silver', Number.isFinite(totalRows) ? totalRows : undefined);
-  const rejectedAt = BigInt(ctx.now?.() ?? Date.now()) * 1000n;
-  const early = emptyRejects();
-  let batchId = '';
-  let bronzeRows = 0;
-  let first = true;
+  const batch = new SilverBatch(ctx, Number.isFinite(totalRows) ? totalRows : undefined);
   for (const add of adds) {
     checkCancelled(ctx);
     const file = tableFromIPC(decodeParquet(await ctx.storage.read(joinPath(TABLES.bronze, decodeDataPath(add.path)))));
-    const raw = file.getChild('raw')!;
     const lineNo = file.getChild('line_no')!;
     const ingested = file.getChild('ingested_at')!;
-    batchId ||= String(file.getChild('batch_id')?.get(0) ?? '');
-    const typed = new TypedRows(file.numRows);
+    const lines = Float64Array.from({ length: file.numRows }, (_, i) => Number(bigintAt(lineNo, i)));
+    const ingestedAt = (i: number): bigint => bigintAt(ingested, i);
+    batch.addFile(file.getChild('raw')!, lines, ingestedAt, String(file.getChild('batch_id')?.get(0) ?? ''));
+  }
+  return batch;
+}
+
+/** One raw source of a batch: the lines of a bronze file and their numbers. */
+interface RawFile {
+  raw: Vector | readonly string[];
+  lineNo: Float64Array;
+  /** line numbers ascend, so a line is found by bisection */
+  ascending: boolean;
+}
+
+/**
+ * One bronze batch on its way to silver. Lines come in file by file (`addFile`): JSON and schema
+ * checks run in TypeScript and typed rows are kept in compact columns. `finish` evaluates the
+ * expectations and finds duplicates in DuckDB on a narrow table, writes silver/events,
+ * silver/rejects and silver/quality (one commit each, with the batch's `txn`) and appends the new
+ * silver rows to the engine's `silver_events`.
+ *
+ * The raw text never enters DuckDB: the few rows rejected there get theirs from the files held here.
+ */
+export class SilverBatch {
+  readonly typed: TypedRows;
+  batchId = '';
+  bronzeRows = 0;
+  /** time spent on this batch, in seconds */
+  seconds = 0;
+  private readonly early = emptyRejects();
+  private readonly files: RawFile[] = [];
+  private readonly report: (done: number, force?: boolean) => void;
+  private readonly rawColumn: boolean;
+
+  constructor(private readonly ctx: PipelineContext, expectedRows?: number) {
+    this.rawColumn = ctx.expectations.some((e) => mentions(e.expr, 'raw'));
+    this.typed = new TypedRows(expectedRows ?? 65_536, this.rawColumn);
+    this.report = progressReporter(ctx, 'silver', expectedRows);
+  }
+
+  /**
+   * The lines of one bronze file, all of one batch: `raw` the text as received, `lineNo` each
+   * line's number, `ingestedAt(i)` when line i was received.
+   */
+  addFile(raw: Vector | readonly string[], lineNo: Float64Array, ingestedAt: (i: number) => bigint, batchId: string): void {
+    const started = performance.now();
+    this.batchId ||= batchId;
+    const n = lineNo.length;
+    let ascending = true;
+    for (let i = 1; i < n && ascending; i++) ascending = lineNo[i]! > lineNo[i - 1]!;
+    this.files.push({ raw, lineNo, ascending });
+    const texts: Iterable<string | null> = Array.isArray(raw) ? raw : (raw as Vector);
     let i = 0;
-    for (const text of raw as Iterable<string | null>) {
-      const line = Number(lineNo.get(i));
-      const checked = checkLine(text ?? '', line);
-      if (checked.ok) typed.set(i, checked.event);
-      else pushReject(early, text ?? '', checked.eventId, checked.stage, checked.reasons, checked.errors, batchId, bigintAt(ingested, i), rejectedAt);
+    for (const value of texts) {
+      const text = value ?? '';
+      const line = lineNo[i]!;
+      const checked = checkLine(text, line);
+      if (checked.ok) this.typed.push(checked.event, line, ingestedAt(i), this.rawColumn ? text : undefined);
+      else pushReject(this.early, text, checked.eventId, checked.stage, checked.reasons, checked.errors, batchId, ingestedAt(i));
       i++;
-      if ((i & 0xffff) === 0) report(bronzeRows + i);
+      if ((i & 0xffff) === 0) this.report(this.bronzeRows + i);
     }
-    bronzeRows += file.numRows;
-    // The bronze columns go in as decoded (no re-encoding of the raw text); typed columns beside them.
-    const rows = new Table({ raw, batch_id: file.getChild('batch_id')!, line_no: lineNo, ingested_at: ingested, ...typed.vectors() });
-    engine.insertIPC('batch_chunk', tableToIPC(rows, 'stream'));
-    engine.run(first ? 'CREATE OR REPLACE TABLE batch_typed AS SELECT * FROM batch_chunk' : 'INSERT INTO batch_typed SELECT * FROM batch_chunk');
-    first = false;
-    report(bronzeRows);
+    this.bronzeRows += n;
+    this.report(this.bronzeRows);
+    this.seconds += (performance.now() - started) / 1000;
   }
-  if (first) {
-    const empty = { raw: column('string', []), batch_id: column('string', []), line_no: column('long', []), ingested_at: column('timestamp', []) };
-    engine.insertIPC('batch_typed', tableToIPC(new Table({ ...empty, ...new TypedRows(0).vectors() }), 'stream'));
+
+  /** The raw text of line `line` of this batch. */
+  rawOf(line: number): string {
+    for (const f of this.files) {
+      const n = f.lineNo.length;
+      if (n === 0) continue;
+      let i = -1;
+      if (f.ascending) {
+        if (line < f.lineNo[0]! || line > f.lineNo[n - 1]!) continue;
+        let lo = 0;
+        let hi = n - 1;
+        while (lo <= hi) {
+          const mid = (lo + hi) >> 1;
+          const v = f.lineNo[mid]!;
+          if (v === line) {
+            i = mid;
+            break;
+          }
+          if (v < line) lo = mid + 1;
+          else hi = mid - 1;
+        }
+      } else {
+        i = f.lineNo.indexOf(line);
+      }
+      if (i >= 0) return (Array.isArray(f.raw) ? f.raw[i] : (f.raw as Vector).get(i)) ?? '';
+    }
+    throw new Error(`silver: line ${line} is not part of batch ${this.batchId}`);
   }
-  engine.run('DROP TABLE IF EXISTS batch_chunk');
 
-  const quality = evaluateExpectations(ctx, ctx.expectations, batchId);
-  const result: SilverBatchResult = {
-    batchId, bronzeVersion: version, bronzeRows, silverRows: 0, rejectedRows: 0,
-    rejectsByStage: { parse: 0, schema: 0, expectation: 0, duplicate: 0 }, rejectsByReason: {}, warnings: {},
-  };
-  for (const q of quality) if (q.action === 'warn' && q.failed > 0) result.warnings[q.expectation] = q.failed;
-  const failing = quality.find((q) => q.action === 'fail' && q.failed > 0);
-  const txn = { appId: SILVER_APP_ID, version };
-  const qualityTable = tableOf(QUALITY_COLUMNS, {
-    batch_id: quality.map(() => batchId), expectation: quality.map((q) => q.expectation), action: quality.map((q) => q.action),
-    passed: quality.map((q) => BigInt(q.passed)), failed: quality.map((q) => BigInt(q.failed)),
-  });
+  /** Evaluate, split and commit the batch as bronze version `version`. */
+  async finish(version: number, pending: { events: boolean; rejects: boolean; quality: boolean }): Promise<SilverBatchResult> {
+    const started = performance.now();
+    try {
+      return await this.commit(version, pending);
+    } finally {
+      this.ctx.engine.run('DROP TABLE IF EXISTS batch_typed; DROP TABLE IF EXISTS batch_checked');
+      this.seconds += (performance.now() - started) / 1000;
+    }
+  }
 
-  if (failing) {
-    const sample = engine.rows<{ line_no: bigint; raw: string }>(`SELECT line_no, raw FROM batch_checked WHERE NOT "${failing.column}" ORDER BY line_no LIMIT 1`)[0]!;
-    result.failed = { expectation: failing.expectation, rows: failing.failed, sampleLineNo: Number(sample.line_no), sampleRaw: sample.raw };
-    // The batch is recorded as seen (so later batches go on) but none of its rows enter silver or rejects.
+  private async commit(version: number, pending: { events: boolean; rejects: boolean; quality: boolean }): Promise<SilverBatchResult> {
+    const { ctx, batchId, typed } = this;
+    const { engine } = ctx;
+    const rejectedAt = BigInt(ctx.now?.() ?? Date.now()) * 1000n;
+    checkCancelled(ctx);
+    const quality = evaluateExpectations(ctx, typed, batchId);
+    const result: SilverBatchResult = {
+      batchId, bronzeVersion: version, bronzeRows: this.bronzeRows, silverRows: 0, rejectedRows: 0,
+      rejectsByStage: { parse: 0, schema: 0, expectation: 0, duplicate: 0 }, rejectsByReason: {}, warnings: {},
+    };
+    for (const q of quality) if (q.action === 'warn' && q.failed > 0) result.warnings[q.expectation] = q.failed;
+    const failing = quality.find((q) => q.action === 'fail' && q.failed > 0);
+    const txn = { appId: SILVER_APP_ID, version };
+    const qualityTable = tableOf(QUALITY_COLUMNS, {
+      batch_id: quality.map(() => batchId), expectation: quality.map((q) => q.expectation), action: quality.map((q) => q.action),
+      passed: quality.map((q) => BigInt(q.passed)), failed: quality.map((q) => BigInt(q.failed)),
+    });
+
+    if (failing) {
+      const line = Number(engine.rows<{ line_no: bigint }>(`SELECT line_no FROM batch_checked WHERE NOT "${failing.column}" ORDER BY line_no LIMIT 1`)[0]!.line_no);
+      result.failed = { expectation: failing.expectation, rows: failing.failed, sampleLineNo: line, sampleRaw: this.rawOf(line) };
+      // The batch is recorded as seen (so later batches go on) but none of its rows enter silver or rejects.
+      if (pending.quality) await commitRows(ctx, TABLES.quality, qualityTable, txn, batchId, 'quality');
+      if (pending.rejects) await commitRows(ctx, TABLES.rejects, tableOf(REJECT_COLUMNS, emptyRejects()), txn, batchId, 'rejects');
+      if (pending.events) await commitEvents(ctx, typed.silverTable(new Uint32Array(0), batchId), txn, batchId);
+      return result;
+    }
+
+    const late = lateRejects(ctx, batchId);
+    const lateTable = tableOf(REJECT_COLUMNS, {
+      raw: late.map((r) => this.rawOf(r.line)), event_id: late.map((r) => r.eventId), stage: late.map((r) => r.stage), reasons: late.map((r) => r.reasons),
+      errors: late.map((r) => r.errors), batch_id: late.map(() => batchId), ingested_at: late.map((r) => r.ingestedAt), rejected_at: late.map(() => rejectedAt),
+    });
+    const earlyTable = tableOf(REJECT_COLUMNS, { ...this.early, rejected_at: this.early.raw.map(() => rejectedAt) });
+    for (const t of [earlyTable, lateTable]) {
+      const stage = t.getChild('stage')!;
+      const reasons = t.getChild('reasons')!;
+      for (let i = 0; i < t.numRows; i++) {
+        result.rejectsByStage[stage.get(i) as RejectStage]++;
+        for (const r of reasons.get(i) as Iterable<string>) result.rejectsByReason[r] = (result.rejectsByReason[r] ?? 0) + 1;
+      }
+    }
+    result.rejectedRows = earlyTable.numRows + lateTable.numRows;
+    result.silverRows = typed.length - late.length;
+
+    checkCancelled(ctx);
+    if (pending.rejects) await commitRows(ctx, TABLES.rejects, [earlyTable, lateTable], txn, batchId, 'rejects');
     if (pending.quality) await commitRows(ctx, TABLES.quality, qualityTable, txn, batchId, 'quality');
-    if (pending.rejects) await commitRows(ctx, TABLES.rejects, tableOf(REJECT_COLUMNS, emptyRejects()), txn, batchId, 'rejects');
-    if (pending.events) await commitEvents(ctx, `SELECT ${SILVER_EVENT_COLUMNS.join(', ')} FROM batch_checked WHERE false`, txn, batchId);
+    if (pending.events) {
+      // Silver rows are ordered by occurred_at, event_id: the same row order in memory as in the
+      // files keeps floating-point aggregates in gold bit-identical whether silver was just written
+      // or read back after a reload.
+      const rows = typed.silverTable(typed.silverOrder(new Set(late.map((r) => r.row))), batchId);
+      const committed = await commitEvents(ctx, rows, txn, batchId);
+      engine.appendIPC('silver_events', tableToIPC(rows, 'stream'));
+      const held = loadedSilver.get(engine);
+      if (held && held.version === committed.readVersion) loadedSilver.set(engine, { ...held, version: committed.version, rows: held.rows + rows.numRows });
+      else loadedSilver.delete(engine);
+    }
+    this.report(this.bronzeRows, true);
     return result;
   }
-
-  splitAcceptedAndRejected(ctx, batchId, rejectedAt);
-  const lateRejects = engine.query('SELECT raw, event_id, stage, reasons, errors, batch_id, ingested_at, rejected_at FROM batch_rejects ORDER BY line_no');
-  const earlyRejects = tableOf(REJECT_COLUMNS, early);
-  for (const t of [earlyRejects, lateRejects]) {
-    const stage = t.getChild('stage')!;
-    const reasons = t.getChild('reasons')!;
-    for (let i = 0; i < t.numRows; i++) {
-      result.rejectsByStage[stage.get(i) as RejectStage]++;
-      for (const r of reasons.get(i) as Iterable<string>) result.rejectsByReason[r] = (result.rejectsByReason[r] ?? 0) + 1;
-    }
-  }
-  result.rejectedRows = earlyRejects.numRows + lateRejects.numRows;
-  result.silverRows = Number(engine.rows<{ n: bigint }>('SELECT count(*) AS n FROM batch_accepted')[0]!.n);
-
-  checkCancelled(ctx);
-  if (pending.rejects) await commitRows(ctx, TABLES.rejects, [earlyRejects, lateRejects], txn, batchId, 'rejects');
-  if (pending.quality) await commitRows(ctx, TABLES.quality, qualityTable, txn, batchId, 'quality');
-  if (pending.events) {
-    // The same row order in memory as in the files keeps floating-point aggregates in gold
-    // bit-identical whether silver was just written or read back after a reload.
-    const ordered = `SELECT ${SILVER_EVENT_COLUMNS.join(', ')} FROM batch_accepted ORDER BY occurred_at, event_id`;
-    await commitEvents(ctx, ordered, txn, batchId);
-    engine.run(`INSERT INTO silver_events ${ordered}`);
-  }
-  report(bronzeRows, true);
-  engine.run('DROP TABLE IF EXISTS batch_checked; DROP TABLE IF EXISTS batch_accepted; DROP TABLE IF EXISTS batch_rejects');
-  return result;
 }
 
 interface QualityRow {
@@ -172,64 +321,112 @@ interface QualityRow {
   column: string;
 }
 
-/** One boolean column per expectation on `batch_checked`; a NULL result is a violation. */
-function evaluateExpectations(ctx: PipelineContext, expectations: Expectation[], batchId: string): QualityRow[] {
-  const { engine } = ctx;
-  expectations.forEach((e) => {
+/** Whether SQL text `expr` names column `name` (case-insensitively, as DuckDB resolves names). */
+function mentions(expr: string, name: string): boolean {
+  return new RegExp(`(^|[^A-Za-z0-9_])${name}($|[^A-Za-z0-9_])`, 'i').test(expr);
+}
+
+/** Every column an expectation may name, typed as in silver/events (plus line_no and raw). */
+const EXPECTATION_COLUMNS: [string, string][] = [
+  ...SILVER_EVENTS_DDL.replace(/[()]/g, '').split(',').map((c) => c.trim().split(/\s+/) as [string, string]),
+  ['line_no', 'BIGINT'],
+  ['raw', 'VARCHAR'],
+];
+
+/**
+ * Load the typed rows into DuckDB as `batch_typed` (only the columns the expectations name, plus
+ * those dedup needs) and build `batch_checked`: one boolean column per expectation (a NULL result
+ * is a violation). Returns the pass and fail counts per expectation.
+ */
+function evaluateExpectations(ctx: PipelineContext, typed: TypedRows, batchId: string): QualityRow[] {
+  const { engine, expectations } = ctx;
+  const empty = `(SELECT ${EXPECTATION_COLUMNS.map(([name, type]) => `NULL::${type} AS ${name}`).join(', ')})`;
+  for (const e of expectations) {
     try {
-      engine.run(`SELECT (${e.expr}) FROM batch_typed LIMIT 0`); // a typo fails here, named, not mid-batch
+      engine.run(`SELECT (${e.expr}) FROM ${empty} LIMIT 0`); // a typo fails here, named, not mid-batch
     } catch (err) {
       throw new Error(`expectation ${e.name} is not a valid SQL expression over silver rows: ${(err as Error).message.replace(/^SQL failed: /, '')}`, { cause: err });
     }
-  });
+  }
+  const named = EXPECTATION_COLUMNS.map(([name]) => name).filter((name) => expectations.some((e) => mentions(e.expr, name)));
+  engine.insertIPC('batch_typed', tableToIPC(typed.checkTable(named), 'stream'));
   const flags = expectations.map((e, i) => `coalesce((${e.expr}), false) AS "__exp_${i}"`);
-  engine.run(`CREATE OR REPLACE TABLE batch_events AS
-    SELECT event_id, event_type, occurred_at, creator_id, work_id, stage, words::BIGINT AS words, duration_minutes,
-           words_changed::BIGINT AS words_changed, revision_no::BIGINT AS revision_no, reader_id, engagement_seconds,
-           progress_pct, attributes, batch_id, ingested_at, occurred_at::TIMESTAMP::DATE AS event_date, line_no, raw
-    FROM batch_typed WHERE parsed;
+  engine.run(`CREATE OR REPLACE TABLE batch_checked AS
+    SELECT row_idx, line_no, event_id, occurred_at, ingested_at${flags.length ? ', ' + flags.join(', ') : ''}
+    FROM (
+      SELECT * REPLACE (words::BIGINT AS words, words_changed::BIGINT AS words_changed, revision_no::BIGINT AS revision_no),
+             ${quoteString(batchId)} AS batch_id, occurred_at::TIMESTAMP::DATE AS event_date
+      FROM batch_typed);
     DROP TABLE batch_typed`);
-  engine.run(`CREATE OR REPLACE TABLE batch_checked AS SELECT *${flags.length ? ', ' + flags.join(', ') : ''} FROM batch_events; DROP TABLE batch_events`);
   if (expectations.length === 0) return [];
   const counts = engine.rows<Record<string, bigint>>(
     `SELECT ${expectations.map((_, i) => `count(*) FILTER (WHERE "__exp_${i}") AS p${i}, count(*) FILTER (WHERE NOT "__exp_${i}") AS f${i}`).join(', ')} FROM batch_checked`,
   )[0]!;
-  void batchId;
   return expectations.map((e, i) => ({ expectation: e.name, action: e.action, passed: Number(counts[`p${i}`]), failed: Number(counts[`f${i}`]), column: `__exp_${i}` }));
 }
 
-/** Rows that broke a `drop` rule or repeat an event_id go to `batch_rejects`; the rest to `batch_accepted`. */
-function splitAcceptedAndRejected(ctx: PipelineContext, batchId: string, rejectedAt: bigint): void {
+interface LateReject {
+  row: number;
+  line: number;
+  eventId: string | null;
+  stage: RejectStage;
+  reasons: string[];
+  errors: string[];
+  ingestedAt: bigint;
+}
+
+/**
+ * Rows of `batch_checked` that broke a `drop` rule or repeat an event_id (of silver's other batches,
+ * or of an earlier line of this batch), in line order. Only the few repeated ids get a window.
+ */
+function lateRejects(ctx: PipelineContext, batchId: string): LateReject[] {
   const drops = ctx.expectations.map((e, i) => ({ e, col: `__exp_${i}` })).filter((x) => x.e.action === 'drop');
   const reasons = drops.length ? `list_filter([${drops.map((d) => `CASE WHEN NOT "${d.col}" THEN ${quoteString(d.e.name)} END`).join(', ')}], x -> x IS NOT NULL)` : '[]::VARCHAR[]';
   const errors = drops.length
     ? `list_filter([${drops.map((d) => `CASE WHEN NOT "${d.col}" THEN ${quoteString(`expectation ${d.e.name} failed: requires ${d.e.expr}`)} || ' (event ' || event_id || ', occurred_at ' || strftime(occurred_at::TIMESTAMP, '%Y-%m-%dT%H:%M:%SZ') || ')' END`).join(', ')}], x -> x IS NOT NULL)`
     : '[]::VARCHAR[]';
-  const rejectedAtSql = `make_timestamp(${rejectedAt}::BIGINT)::TIMESTAMPTZ`;
-  ctx.engine.run(`
-    CREATE OR REPLACE TABLE batch_flagged AS
-      SELECT *, ${reasons} AS drop_reasons, ${errors} AS drop_errors FROM batch_checked;
-    CREATE OR REPLACE TABLE batch_kept AS
-      SELECT k.*, p.batch_id AS prior_batch,
-             row_number() OVER (PARTITION BY k.event_id ORDER BY k.line_no) AS occurrence,
-             min(k.line_no) OVER (PARTITION BY k.event_id) AS first_line
-      FROM batch_flagged k
-      LEFT JOIN (SELECT event_id, batch_id FROM silver_events WHERE batch_id <> ${quoteString(batchId)}) p USING (event_id)
-      WHERE len(k.drop_reasons) = 0;
-    CREATE OR REPLACE TABLE batch_rejects AS
-      SELECT line_no, raw, event_id, 'expectation' AS stage, drop_reasons AS reasons, drop_errors AS errors, batch_id, ingested_at,
-             ${rejectedAtSql} AS rejected_at
-      FROM batch_flagged WHERE len(drop_reasons) > 0
-      UNION ALL
-      SELECT line_no, raw, event_id, 'duplicate', ['duplicate_event_id'],
-             [CASE WHEN prior_batch IS NOT NULL
-                   THEN '/event_id: ' || event_id || ' was already accepted in batch ' || prior_batch
-                   ELSE '/event_id: ' || event_id || ' already appeared at line ' || first_line || ' of this batch' END],
-             batch_id, ingested_at, ${rejectedAtSql}
-      FROM batch_kept WHERE prior_batch IS NOT NULL OR occurrence > 1;
-    CREATE OR REPLACE TABLE batch_accepted AS
-      SELECT * FROM batch_kept WHERE prior_batch IS NULL AND occurrence = 1;
-    DROP TABLE batch_flagged; DROP TABLE batch_kept;`);
+  const dropped = drops.length ? drops.map((d) => `NOT "${d.col}"`).join(' OR ') : 'false';
+  const table = ctx.engine.query(`
+    WITH kept AS (
+      SELECT row_idx, line_no, event_id, ingested_at FROM batch_checked WHERE NOT (${dropped})
+    ), prior AS (
+      SELECT k.row_idx, p.batch_id AS prior_batch
+      FROM kept k JOIN (SELECT event_id, batch_id FROM silver_events WHERE batch_id <> ${quoteString(batchId)}) p USING (event_id)
+    ), repeated AS (
+      SELECT row_idx,
+             row_number() OVER (PARTITION BY event_id ORDER BY line_no) AS occurrence,
+             min(line_no) OVER (PARTITION BY event_id) AS first_line
+      FROM kept WHERE event_id IN (SELECT event_id FROM kept GROUP BY event_id HAVING count(*) > 1)
+    ), duplicates AS (
+      SELECT k.*, p.prior_batch, r.first_line
+      FROM kept k LEFT JOIN prior p USING (row_idx) LEFT JOIN repeated r USING (row_idx)
+      WHERE p.prior_batch IS NOT NULL OR r.occurrence > 1
+    )
+    SELECT row_idx, line_no, event_id, 'expectation' AS stage, ${reasons} AS reasons, ${errors} AS errors, ingested_at
+    FROM batch_checked WHERE ${dropped}
+    UNION ALL
+    SELECT row_idx, line_no, event_id, 'duplicate', ['duplicate_event_id'],
+           [CASE WHEN prior_batch IS NOT NULL
+                 THEN '/event_id: ' || event_id || ' was already accepted in batch ' || prior_batch
+                 ELSE '/event_id: ' || event_id || ' already appeared at line ' || first_line || ' of this batch' END],
+           ingested_at
+    FROM duplicates
+    ORDER BY line_no`);
+  const col = (name: string): Vector => table.getChild(name)!;
+  const [row, line, eventId, stage, reasonList, errorList, ingested] = ['row_idx', 'line_no', 'event_id', 'stage', 'reasons', 'errors', 'ingested_at'].map(col) as Vector[];
+  const out: LateReject[] = [];
+  for (let i = 0; i < table.numRows; i++) {
+    out.push({
+      row: row!.get(i) as number,
+      line: Number(bigintAt(line!, i)),
+      eventId: eventId!.get(i) as string | null,
+      stage: stage!.get(i) as RejectStage,
+      reasons: [...(reasonList!.get(i) as Iterable<string>)],
+      errors: [...(errorList!.get(i) as Iterable<string>)],
+      ingestedAt: bigintAt(ingested!, i),
+    });
+  }
+  return out;
 }
 
 async function commitRows(ctx: PipelineContext, table: string, data: Table | Table[], txn: { appId: string; version: number }, batchId: string, kind: string): Promise<void> {
@@ -240,19 +437,21 @@ async function commitRows(ctx: PipelineContext, table: string, data: Table | Tab
   await writer.commit();
 }
 
-async function commitEvents(ctx: PipelineContext, sql: string, txn: { appId: string; version: number }, batchId: string): Promise<void> {
+async function commitEvents(ctx: PipelineContext, rows: Table, txn: { appId: string; version: number }, batchId: string): Promise<{ version: number; readVersion: number }> {
   const writer = await openWriter(ctx.storage, TABLES.silver, { mode: 'append', txn, name: 'silver_events', operationParameters: { batchId } });
-  await writer.write(ctx.engine.query(sql));
-  await writer.commit();
+  await writer.write(rows);
+  const { version } = await writer.commit();
+  return { version, readVersion: writer.readVersion };
 }
 
-function emptyRejects(): Record<keyof typeof REJECT_COLUMNS, unknown[]> {
-  return Object.fromEntries(Object.keys(REJECT_COLUMNS).map((k) => [k, []])) as unknown as Record<keyof typeof REJECT_COLUMNS, unknown[]>;
+type RejectColumns = Record<keyof typeof REJECT_COLUMNS, unknown[]>;
+
+function emptyRejects(): RejectColumns {
+  return Object.fromEntries(Object.keys(REJECT_COLUMNS).map((k) => [k, []])) as unknown as RejectColumns;
 }
 
 function pushReject(
-  r: Record<keyof typeof REJECT_COLUMNS, unknown[]>, raw: string, eventId: string | null, stage: RejectStage, reasons: string[], errors: string[],
-  batchId: string, ingestedAt: bigint, rejectedAt: bigint,
+  r: RejectColumns, raw: string, eventId: string | null, stage: RejectStage, reasons: string[], errors: string[], batchId: string, ingestedAt: bigint,
 ): void {
   r.raw.push(raw);
   r.event_id.push(eventId);
@@ -261,7 +460,6 @@ function pushReject(
   r.errors.push(errors);
   r.batch_id.push(batchId);
   r.ingested_at.push(ingestedAt);
-  r.rejected_at.push(rejectedAt);
 }
 
 /** The raw int64 of a timestamp or long column (Arrow's `get` rounds timestamps to milliseconds). */
@@ -273,4 +471,3 @@ function bigintAt(vector: Vector, i: number): bigint {
   }
   throw new RangeError(`row ${i} is beyond the column`);
 }
-

@@ -1,36 +1,60 @@
-import { Bool, Float64, TimestampMicrosecond, makeData, makeVector, type Vector } from 'apache-arrow';
+import { DateDay, Float64, Int32, Table, makeData, makeVector, type Vector } from 'apache-arrow';
 import type { TypedEvent } from './contract.ts';
-import { column } from './columns.ts';
+import { Utf8Builder, constantUtf8, int64Column } from './columns.ts';
 
 const STRINGS = ['event_id', 'event_type', 'creator_id', 'work_id', 'stage', 'reader_id', 'attributes'] as const;
-/** Whole numbers travel as doubles (all are far below 2^53) and become BIGINT in SQL. */
+/** Whole numbers travel as doubles (all are far below 2^53) and become BIGINT in SQL and silver. */
 const NUMBERS = ['words', 'duration_minutes', 'words_changed', 'revision_no', 'engagement_seconds', 'progress_pct'] as const;
+const WHOLE = new Set<string>(['words', 'words_changed', 'revision_no']);
+
+type StringColumn = (typeof STRINGS)[number];
+type NumberColumn = (typeof NUMBERS)[number];
+
+const MICROS_PER_DAY = 86_400_000_000;
 
 /**
- * Typed event columns for one bronze file, one slot per bronze row; `parsed` is false where the
- * line was rejected before typing. Preallocated typed arrays keep a million rows cheap.
+ * The typed events of one silver batch, column by column, in the order the contract accepted them.
+ * Strings are UTF-8 from the start and numbers sit in typed arrays, so a million rows cost a few
+ * hundred MB of plain buffers rather than millions of JS objects for the garbage collector.
+ *
+ * Two views come out of it: a narrow table in bronze order for the checks in DuckDB
+ * (`checkTable`), and the silver rows themselves in their final order (`silverTable`).
  */
 export class TypedRows {
-  private readonly strings: Record<(typeof STRINGS)[number], (string | null)[]>;
-  private readonly numbers: Record<(typeof NUMBERS)[number], Float64Array>;
-  private readonly numberValid: Record<(typeof NUMBERS)[number], Uint8Array>;
-  private readonly occurredAt: BigInt64Array;
-  private readonly parsed: Uint8Array;
+  length = 0;
+  private capacity: number;
+  private readonly strings = Object.fromEntries(STRINGS.map((k) => [k, new Utf8Builder(0, 0)])) as Record<StringColumn, Utf8Builder>;
+  private numbers: Record<NumberColumn, Float64Array>;
+  private numberValid: Record<NumberColumn, Uint8Array>;
+  /** epoch microseconds, exact */
+  private occurredAt: BigInt64Array;
+  /** the same as doubles, for sorting (order-preserving; ties are settled on the exact value) */
+  private occurredKey: Float64Array;
+  private lineNo: Float64Array;
+  private ingestedAt: BigInt64Array;
 
-  constructor(private readonly length: number) {
-    const bits = () => new Uint8Array(Math.ceil(length / 8));
-    this.strings = Object.fromEntries(STRINGS.map((k) => [k, new Array<string | null>(length).fill(null)])) as TypedRows['strings'];
-    this.numbers = Object.fromEntries(NUMBERS.map((k) => [k, new Float64Array(length)])) as TypedRows['numbers'];
-    this.numberValid = Object.fromEntries(NUMBERS.map((k) => [k, bits()])) as TypedRows['numberValid'];
-    this.occurredAt = new BigInt64Array(length);
-    this.parsed = bits();
+  /** the raw text of each row, kept only when an expectation reads it */
+  private readonly raw: Utf8Builder | undefined;
+
+  constructor(capacity = 1024, withRaw = false) {
+    this.capacity = Math.max(capacity, 16);
+    this.raw = withRaw ? new Utf8Builder(this.capacity, this.capacity * 256) : undefined;
+    for (const k of STRINGS) this.strings[k] = new Utf8Builder(this.capacity, this.capacity * (k === 'attributes' ? 8 : 16));
+    this.numbers = Object.fromEntries(NUMBERS.map((k) => [k, new Float64Array(this.capacity)])) as Record<NumberColumn, Float64Array>;
+    this.numberValid = Object.fromEntries(NUMBERS.map((k) => [k, new Uint8Array(Math.ceil(this.capacity / 8))])) as Record<NumberColumn, Uint8Array>;
+    this.occurredAt = new BigInt64Array(this.capacity);
+    this.occurredKey = new Float64Array(this.capacity);
+    this.lineNo = new Float64Array(this.capacity);
+    this.ingestedAt = new BigInt64Array(this.capacity);
   }
 
-  set(i: number, e: TypedEvent): void {
+  push(e: TypedEvent, lineNo: number, ingestedAt: bigint, raw?: string): void {
+    const i = this.length;
+    if (i >= this.capacity) this.grow();
+    this.raw?.append(raw);
+    for (const k of STRINGS) this.strings[k].append(e[k]);
     const bit = 1 << (i & 7);
     const byte = i >> 3;
-    this.parsed[byte]! |= bit;
-    for (const k of STRINGS) this.strings[k][i] = e[k];
     for (const k of NUMBERS) {
       const v = e[k];
       if (v !== null) {
@@ -39,27 +63,154 @@ export class TypedRows {
       }
     }
     this.occurredAt[i] = e.occurred_at_us;
+    this.occurredKey[i] = Number(e.occurred_at_us);
+    this.lineNo[i] = lineNo;
+    this.ingestedAt[i] = ingestedAt;
+    this.length = i + 1;
   }
 
-  /** The columns, named as silver names them, plus `parsed`. */
-  vectors(): Record<string, Vector> {
+  /** The line number of typed row `i`. */
+  lineOf(i: number): number {
+    return this.lineNo[i]!;
+  }
+
+  /**
+   * Rows in bronze order for the checks in DuckDB: `row_idx` (this row's index here), `line_no`,
+   * `ingested_at`, `occurred_at`, `event_id` and every number column (as DOUBLE: SQL casts the
+   * whole ones), plus the other string columns named in `strings` (`raw` too, when kept).
+   * Zero-copy views of the buffers.
+   */
+  checkTable(strings: readonly string[]): Table {
     const n = this.length;
+    const out: Record<string, Vector> = {
+      row_idx: makeVector(makeData({ type: new Int32(), length: n, nullCount: 0, data: Int32Array.from({ length: n }, (_, i) => i) })),
+      line_no: int64Column('long', BigInt64Array.from(this.lineNo.subarray(0, n), (v) => BigInt(v))),
+      ingested_at: int64Column('timestamp', this.ingestedAt.subarray(0, n)),
+      occurred_at: int64Column('timestamp', this.occurredAt.subarray(0, n)),
+    };
+    for (const k of STRINGS) if (k === 'event_id' || strings.includes(k)) out[k] = this.strings[k].finish();
+    if (this.raw && strings.includes('raw')) out.raw = this.raw.finish();
+    for (const k of NUMBERS) out[k] = this.numberVector(k, n);
+    return new Table(out);
+  }
+
+  /**
+   * Row indexes without `excluded`, ordered as silver stores them: by occurred_at, then event_id
+   * compared as UTF-8 bytes (DuckDB's order for VARCHAR).
+   */
+  silverOrder(excluded: ReadonlySet<number>): Uint32Array {
+    const n = this.length;
+    const order: number[] = [];
+    for (let i = 0; i < n; i++) if (!excluded.has(i)) order.push(i);
+    const key = this.occurredKey;
+    const exact = this.occurredAt;
+    const { offsets, bytes } = this.strings.event_id;
+    const byId = (a: number, b: number): number => {
+      let x = offsets[a]!;
+      let y = offsets[b]!;
+      const xe = offsets[a + 1]!;
+      const ye = offsets[b + 1]!;
+      for (; x < xe && y < ye; x++, y++) if (bytes[x] !== bytes[y]) return bytes[x]! - bytes[y]!;
+      return xe - x - (ye - y);
+    };
+    // Generated feeds arrive nearly in time order; Array#sort (TimSort) then runs in about linear time.
+    order.sort((a, b) => key[a]! - key[b]! || (exact[a]! < exact[b]! ? -1 : exact[a]! > exact[b]! ? 1 : byId(a, b)));
+    return Uint32Array.from(order);
+  }
+
+  /** The silver/events columns of the rows in `order` (SILVER_EVENTS_DDL, column for column). */
+  silverTable(order: Uint32Array, batchId: string): Table {
+    const n = order.length;
     const out: Record<string, Vector> = {};
-    const nulls = (bitmap: Uint8Array) => n - popcount(bitmap, n);
-    for (const k of STRINGS) out[k] = column('string', this.strings[k]);
-    for (const k of NUMBERS) {
-      out[k] = makeVector(makeData({ type: new Float64(), length: n, nullCount: nulls(this.numberValid[k]), nullBitmap: this.numberValid[k], data: this.numbers[k] }));
+    const gatherString = (k: StringColumn): Vector => {
+      const src = this.strings[k];
+      const bytes = order.reduce((s, i) => s + src.offsets[i + 1]! - src.offsets[i]!, 0);
+      const b = new Utf8Builder(n, bytes);
+      const validity = src.nulls > 0 ? src.validity : null;
+      for (let r = 0; r < n; r++) b.appendFrom(src.offsets, src.bytes, validity, order[r]!);
+      return b.finish();
+    };
+    const gatherNumber = (k: NumberColumn): Vector => {
+      const src = this.numbers[k];
+      const valid = this.numberValid[k];
+      const bitmap = new Uint8Array(Math.ceil(n / 8));
+      let nulls = 0;
+      if (WHOLE.has(k)) {
+        const data = new BigInt64Array(n);
+        for (let r = 0; r < n; r++) {
+          const i = order[r]!;
+          if (valid[i >> 3]! & (1 << (i & 7))) {
+            bitmap[r >> 3]! |= 1 << (r & 7);
+            data[r] = BigInt(src[i]!);
+          } else nulls++;
+        }
+        return int64Column('long', data, { bitmap, nulls });
+      }
+      const data = new Float64Array(n);
+      for (let r = 0; r < n; r++) {
+        const i = order[r]!;
+        if (valid[i >> 3]! & (1 << (i & 7))) {
+          bitmap[r >> 3]! |= 1 << (r & 7);
+          data[r] = src[i]!;
+        } else nulls++;
+      }
+      return makeVector(makeData({ type: new Float64(), length: n, nullCount: nulls, nullBitmap: bitmap, data }));
+    };
+    const occurred = new BigInt64Array(n);
+    const ingested = new BigInt64Array(n);
+    const days = new Int32Array(n);
+    for (let r = 0; r < n; r++) {
+      const i = order[r]!;
+      const us = this.occurredAt[i]!;
+      occurred[r] = us;
+      ingested[r] = this.ingestedAt[i]!;
+      const key = this.occurredKey[i]!;
+      // The UTC date of occurred_at (floor, also before 1970); exact arithmetic beyond 2^53 µs.
+      days[r] = Math.abs(key) < 2 ** 53 ? Math.floor(key / MICROS_PER_DAY) : Number((us - (((us % 86_400_000_000n) + 86_400_000_000n) % 86_400_000_000n)) / 86_400_000_000n);
     }
-    out.occurred_at = makeVector(
-      makeData({ type: new TimestampMicrosecond('UTC'), length: n, nullCount: nulls(this.parsed), nullBitmap: this.parsed.slice(), data: this.occurredAt }),
-    );
-    out.parsed = makeVector(makeData({ type: new Bool(), length: n, nullCount: 0, data: this.parsed }));
-    return out;
+    out.event_id = gatherString('event_id');
+    out.event_type = gatherString('event_type');
+    out.occurred_at = int64Column('timestamp', occurred);
+    out.creator_id = gatherString('creator_id');
+    out.work_id = gatherString('work_id');
+    out.stage = gatherString('stage');
+    out.words = gatherNumber('words');
+    out.duration_minutes = gatherNumber('duration_minutes');
+    out.words_changed = gatherNumber('words_changed');
+    out.revision_no = gatherNumber('revision_no');
+    out.reader_id = gatherString('reader_id');
+    out.engagement_seconds = gatherNumber('engagement_seconds');
+    out.progress_pct = gatherNumber('progress_pct');
+    out.attributes = gatherString('attributes');
+    out.batch_id = constantUtf8(batchId, n);
+    out.ingested_at = int64Column('timestamp', ingested);
+    out.event_date = makeVector(makeData({ type: new DateDay(), length: n, nullCount: 0, data: days }));
+    return new Table(out);
+  }
+
+  private numberVector(k: NumberColumn, n: number): Vector {
+    const valid = this.numberValid[k].subarray(0, Math.ceil(n / 8));
+    let set = 0;
+    for (let i = 0; i < n; i++) if (valid[i >> 3]! & (1 << (i & 7))) set++;
+    return makeVector(makeData({ type: new Float64(), length: n, nullCount: n - set, nullBitmap: valid, data: this.numbers[k].subarray(0, n) }));
+  }
+
+  private grow(): void {
+    const capacity = this.capacity * 2;
+    const grow = <T extends Float64Array | BigInt64Array | Uint8Array>(a: T, size: number): T => {
+      const b = new (a.constructor as new (n: number) => T)(size);
+      b.set(a as never);
+      return b;
+    };
+    for (const k of NUMBERS) {
+      this.numbers[k] = grow(this.numbers[k], capacity);
+      this.numberValid[k] = grow(this.numberValid[k], Math.ceil(capacity / 8));
+    }
+    this.occurredAt = grow(this.occurredAt, capacity);
+    this.occurredKey = grow(this.occurredKey, capacity);
+    this.lineNo = grow(this.lineNo, capacity);
+    this.ingestedAt = grow(this.ingestedAt, capacity);
+    this.capacity = capacity;
   }
 }
 
-function popcount(bitmap: Uint8Array, n: number): number {
-  let count = 0;
-  for (let i = 0; i < n; i++) if (bitmap[i >> 3]! & (1 << (i & 7))) count++;
-  return count;
-}

@@ -118,6 +118,8 @@ export class Catalog {
   /** The snapshot of `path` at `version` (default: the latest), cached: a version never changes. */
   async snapshot(path: string, version?: number, listing?: LogListing): Promise<Snapshot> {
     this.checkPath(path);
+    const known = version === undefined ? undefined : this.snapshots.get(`${path}@${version}`);
+    if (known) return known;
     const log = listing ?? (await this.listing(path));
     if (!log) throw new Error(`table ${path} does not exist yet: run the pipeline first`);
     const v = version ?? log.latest;
@@ -197,8 +199,6 @@ export class Catalog {
   }
 
   private async listing(path: string): Promise<LogListing | undefined> {
-    const files = await this.storage.list(joinPath(path, LOG_DIR));
-    if (files.length === 0) return undefined;
     try {
       return await listLog(this.storage, path);
     } catch (err) {

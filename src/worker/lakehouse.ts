@@ -107,9 +107,10 @@ export async function openLakehouse(deps: LakehouseDeps) {
 
     query: async (sql: string): Promise<ConsoleResult> => sqlConsole.run(sql),
 
-    goldTable: async (name: string): Promise<GoldData> => {
+    /** `version`: default the latest. */
+    goldTable: async (name: string, version?: number): Promise<GoldData> => {
       const path = goldPath(name);
-      return cache.use(path, undefined, (t) => ({
+      return cache.use(path, version, (t) => ({
         name: path.slice('gold/'.length),
         path,
         version: t.version,

@@ -138,8 +138,8 @@ const api = {
   /** One read-only statement of the SQL console; `name@vN` reads version N. */
   query: withContext('SQL', async (sql: string) => (await lake()).query(sql)),
 
-  /** A gold table's rows, typed, for the dashboard. */
-  goldTable: withContext('reading a gold table', async (name: string) => (await lake()).goldTable(name)),
+  /** A gold table's rows at a version (default latest), typed, for the dashboard. */
+  goldTable: withContext('reading a gold table', async (name: string, version?: number) => (await lake()).goldTable(name, version)),
 
   /** Rejects by stage and rule, sample rejects, expectation results per batch. */
   quality: withContext('reading data quality', async () => (await lake()).quality()),

@@ -28,12 +28,15 @@ describe('cli run killed with SIGKILL', () => {
     expect(first.code).toBe(0);
     const results: CrashTrial[] = [];
     for (let i = 0; i < TRIALS; i++) {
-      // One kill in each slice of the run's length, so start-up, bronze, silver and gold all get some.
-      const killAtMs = Math.round(500 + ((i + Math.random()) / TRIALS) * Math.max(0, first.ms - 500));
-      results.push(await crashTrial({ dir, engine, trial: i + 1, killAtMs, events: EVENTS, recoveryEvents: 300, seed: 10 + i, recoverInProcess: true }));
+      // One kill in each slice of the working time (from the first progress line to the exit), so bronze, silver and gold all get some.
+      const work = first.ms - first.stageAt.bronze!;
+      const killAtMs = Math.round(((i + Math.random()) / TRIALS) * work);
+      results.push(await crashTrial({
+        dir, engine, trial: i + 1, killAtMs, killFrom: 'first-output', events: EVENTS, recoveryEvents: 300, seed: 10 + i, recoverInProcess: true,
+      }));
     }
     console.log(formatTable(results.map((r) => ({
-      trial: r.trial, kill_ms: r.killAtMs, phase: r.phase, batches_checked: r.afterKill.batchesChecked,
+      trial: r.trial, kill_ms_after_startup: r.killAtMs, phase: r.phase, batches_checked: r.afterKill.batchesChecked,
       orphan_bytes_reclaimed: r.orphanBytes, problems: r.problems.join('; ') || 'none',
     }))));
     expect(results.flatMap((r) => r.problems)).toEqual([]);

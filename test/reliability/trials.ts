@@ -31,26 +31,32 @@ export interface CliRun {
 
 /**
  * `cli run` as its own process group (tsx runs the program in a child process), killed with
- * SIGKILL — parent and child at once, nothing can catch it — after `killAfterMs` if given.
+ * SIGKILL — parent and child at once, nothing can catch it — `kill.afterMs` after the start, or
+ * after its first progress line (the end of start-up, which a loaded machine stretches).
  */
-export function cliRun(args: string[], killAfterMs?: number): Promise<CliRun> {
+export function cliRun(args: string[], kill?: { afterMs: number; from: 'start' | 'first-output' }): Promise<CliRun> {
   const started = Date.now();
   const child = spawn(process.execPath, [...CLI, 'run', ...args], { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   const out: CliRun = { code: null, signal: null, stdout: '', stderr: '', stageAt: {}, ms: 0 };
   child.stdout.on('data', (d: Buffer) => (out.stdout += String(d)));
+  let timer: NodeJS.Timeout | undefined;
+  const arm = () => {
+    timer ??= setTimeout(() => {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }, kill!.afterMs);
+  };
+  if (kill?.from === 'start') arm();
   child.stderr.on('data', (d: Buffer) => {
     out.stderr += String(d);
+    if (kill?.from === 'first-output') arm();
     for (const stage of ['bronze', 'silver', 'gold'] as const) {
       if (out.stageAt[stage] === undefined && new RegExp(`^${stage} `, 'm').test(out.stderr)) out.stageAt[stage] = Date.now() - started;
     }
   });
-  const timer = killAfterMs === undefined ? undefined : setTimeout(() => {
-    try {
-      process.kill(-child.pid!, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }, killAfterMs);
   return new Promise((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code, signal) => {
@@ -69,6 +75,8 @@ export type Phase = 'startup' | 'bronze' | 'silver' | 'gold' | 'after gold' | 'f
 export interface CrashTrial {
   trial: number;
   killAtMs: number;
+  /** ms from the process start to the kill */
+  killedAfterMs: number;
   phase: Phase;
   afterKill: LakehouseCheck;
   recovered: boolean;
@@ -93,14 +101,16 @@ async function goldVersions(storage: NodeStorage): Promise<number[]> {
  * removes what the kill left behind, and the lakehouse must still check out.
  */
 export async function crashTrial(o: {
-  dir: string; engine: Engine; trial: number; killAtMs: number; events: number; recoveryEvents: number; seed: number;
+  dir: string; engine: Engine; trial: number; events: number; recoveryEvents: number; seed: number;
+  /** when to kill: ms after the process started, or after its first progress line */
+  killAtMs: number; killFrom: 'start' | 'first-output';
   /** run the recovery `cli run` in this process (runCommand, the same code without a process start): faster, for CI */
   recoverInProcess?: boolean;
 }): Promise<CrashTrial> {
   const storage = new NodeStorage(o.dir);
   const before = await checkLakehouse(storage, o.engine);
   const goldBefore = await goldVersions(storage);
-  const killed = await cliRun(['--events', String(o.events), '--seed', String(o.seed), '--days', '30', '--out', o.dir], o.killAtMs);
+  const killed = await cliRun(['--events', String(o.events), '--seed', String(o.seed), '--days', '30', '--out', o.dir], { afterMs: o.killAtMs, from: o.killFrom });
   const problems: string[] = [];
   if (killed.signal !== 'SIGKILL' && killed.code !== 0) problems.push(`the run to be killed failed on its own (exit ${killed.code}): ${killed.stderr.trim().split('\n').at(-1)}`);
 
@@ -139,7 +149,7 @@ export async function crashTrial(o: {
   problems.push(...afterVacuum.problems.map((p) => `after VACUUM: ${p}`));
   if (afterVacuum.untrackedFiles > 0) problems.push(`after VACUUM ${afterVacuum.untrackedFiles} files that no commit names are left`);
   if (afterKill.untrackedFiles > 0 && orphanFiles === 0 && afterRecovery.untrackedFiles > 0) problems.push('VACUUM removed none of the orphans');
-  return { trial: o.trial, killAtMs: o.killAtMs, phase, afterKill, recovered, afterRecovery, orphanFiles, orphanBytes, removedFiles, removedBytes, afterVacuum, problems };
+  return { trial: o.trial, killAtMs: o.killAtMs, killedAfterMs: killed.ms, phase, afterKill, recovered, afterRecovery, orphanFiles, orphanBytes, removedFiles, removedBytes, afterVacuum, problems };
 }
 
 export interface ConcurrentTrial {
