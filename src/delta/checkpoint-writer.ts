@@ -1,5 +1,5 @@
 import {
-  Bool, Field, Int32, Int64, List, Map_, Struct, Table, Utf8, makeBuilder, tableToIPC, type DataType, type Vector,
+  Bool, Data, DataType, Field, Int32, Int64, List, Map_, Struct, Table, Utf8, Vector, makeBuilder, tableToIPC,
 } from 'apache-arrow';
 import { encodeParquet } from '../parquet/codec.ts';
 import { joinPath, type Storage } from '../storage/types.ts';
@@ -61,13 +61,39 @@ export async function writeCheckpoint(storage: Storage, table: string, snapshot:
   for (const [name, type] of Object.entries(CHECKPOINT_SCHEMA)) {
     const builder = makeBuilder<DataType, null | undefined>({ type, nullValues: [null, undefined] });
     for (const row of rows) builder.append(toArrowValue(row[name as keyof Row], type) as never);
-    columns[name] = builder.finish().toVector();
+    columns[name] = new Vector(builder.finish().toVector().data.map((d) => fillNullParentBools(d)));
   }
   const arrowTable = new Table(columns);
   const bytes = encodeParquet(tableToIPC(arrowTable, 'stream'));
   await storage.write(joinPath(table, LOG_DIR, checkpointFileName(snapshot.version)), bytes);
   const last = { version: snapshot.version, size: rows.length, sizeInBytes: bytes.byteLength, numOfAddFiles: snapshot.files.length };
   await storage.write(joinPath(table, LOG_DIR, '_last_checkpoint'), new TextEncoder().encode(JSON.stringify(last)));
+}
+
+/**
+ * Arrow JS writes a boolean array that holds only nulls with an empty value buffer, which
+ * Parquet writers refuse: in a table that never removed a file, `remove.dataChange` is such an
+ * array. Where the enclosing struct is null the child's value is never read, so it is set to a
+ * valid `false` there, and the array is no longer all null.
+ */
+function fillNullParentBools(data: Data, parentValid: (i: number) => boolean = () => true): Data {
+  if (!DataType.isStruct(data.type)) return data;
+  const valid = (i: number) => parentValid(i) && data.getValid(i);
+  const children = data.children.map((child) => {
+    if (DataType.isStruct(child.type)) return fillNullParentBools(child, valid);
+    if (!DataType.isBool(child.type) || child.nullCount < child.length) return child;
+    const bytes = Math.ceil((child.offset + child.length) / 8);
+    const values = new Uint8Array(bytes);
+    const nulls = new Uint8Array(bytes);
+    let nullCount = 0;
+    for (let i = 0; i < child.length; i++) {
+      const bit = child.offset + i;
+      if (!valid(i)) nulls[bit >> 3]! |= 1 << (bit & 7);
+      else nullCount++;
+    }
+    return new Data(child.type, child.offset, child.length, nullCount, [undefined, values, nulls, undefined] as unknown as Data['buffers']);
+  });
+  return new Data(data.type, data.offset, data.length, data.nullCount, [data.valueOffsets, data.values, data.nullBitmap, data.typeIds] as Data['buffers'], children);
 }
 
 /** Plain action objects to what the Arrow builders take: Maps for map columns, BigInt for longs. */

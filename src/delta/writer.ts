@@ -2,10 +2,10 @@ import { tableToIPC, type Schema, type Table } from 'apache-arrow';
 import { encodeParquet } from '../parquet/codec.ts';
 import { joinPath, type Storage } from '../storage/types.ts';
 import {
-  LOG_DIR, commitFileName, encodeDataPath, isAdd, isMetaData, isRemove, isTxn, serializeCommit,
+  LOG_DIR, checkpointFileName, commitFileName, encodeDataPath, isAdd, isMetaData, isRemove, isTxn, serializeCommit,
   type Action, type Add, type CommitInfo, type Metadata, type Protocol, type Remove,
 } from './actions.ts';
-import { writeCheckpointIfDue } from './checkpoint-writer.ts';
+import { CHECKPOINT_INTERVAL, writeCheckpoint, writeCheckpointIfDue } from './checkpoint-writer.ts';
 import { partitionTable, partitionPath } from './partition.ts';
 import { deltaSchemaOfArrow, parseSchema, type DeltaSchema } from './schema.ts';
 import { listLog, loadSnapshot, readCommit, type Snapshot } from './snapshot.ts';
@@ -97,13 +97,17 @@ export class TableWriter {
     return this.metadata?.partitionColumns ?? this.current?.metadata.partitionColumns ?? this.options.partitionBy ?? [];
   }
 
-  async write(data: Table): Promise<void> {
+  /**
+   * Add `data` as one or more data files. `ipc`, when given, is `data` already as an Arrow IPC
+   * stream: a table that goes into one file whole is then not serialised a second time.
+   */
+  async write(data: Table, ipc?: Uint8Array): Promise<void> {
     this.setSchema(data.schema);
     if (data.numRows === 0) return;
     const config = this.metadata?.configuration ?? this.current?.metadata.configuration ?? {};
     const statsColumns = config['delta.dataSkippingStatsColumns'];
     const only = statsColumns ? new Set(statsColumns.split(',').map((c) => c.trim())) : undefined;
-    this.added.push(...(await writeDataFiles(this.storage, this.table, data, this.partitionColumns, this.added.length, this.options.maxRowsPerFile, only)));
+    this.added.push(...(await writeDataFiles(this.storage, this.table, data, this.partitionColumns, this.added.length, this.options.maxRowsPerFile, only, ipc)));
     this.rows += data.numRows;
   }
 
@@ -153,11 +157,16 @@ export class TableWriter {
 /**
  * A checkpoint only speeds up reading; once the commit exists the write has succeeded, and a
  * failed checkpoint (a full disk, a crash) must not make the caller believe otherwise and write
- * the batch again. Readers replay the JSON commits instead.
+ * the batch again: readers replay the JSON commits instead, and the next commit writes the
+ * checkpoint that is missing.
  */
 export async function checkpointAfterCommit(storage: Storage, table: string, version: number): Promise<void> {
   try {
-    await writeCheckpointIfDue(storage, table, version);
+    const due = version - (version % CHECKPOINT_INTERVAL);
+    if (due === version) await writeCheckpointIfDue(storage, table, version);
+    else if (due > 0 && !(await storage.stat(joinPath(table, LOG_DIR, checkpointFileName(due))))) {
+      await writeCheckpoint(storage, table, await loadSnapshot(storage, table, due));
+    }
   } catch {
     // the JSON commits still hold the state
   }
@@ -177,7 +186,9 @@ export async function tryLoadSnapshot(storage: Storage, table: string): Promise<
 
 async function writeDataFiles(
   storage: Storage, table: string, data: Table, partitionColumns: string[], firstIndex: number, maxRows = 1_000_000, statsColumns?: ReadonlySet<string>,
+  ipc?: Uint8Array,
 ): Promise<Add[]> {
+  const whole = ipc && partitionColumns.length === 0 && data.numRows <= maxRows ? ipc : undefined;
   const added: Add[] = [];
   const skip = new Set(partitionColumns);
   for (const part of partitionTable(data, partitionColumns)) {
@@ -186,7 +197,7 @@ async function writeDataFiles(
       const dir = partitionPath(part.values, partitionColumns);
       const name = `part-${String(firstIndex + added.length).padStart(5, '0')}-${crypto.randomUUID()}-c000.zstd.parquet`;
       const relPath = dir ? `${dir}/${name}` : name;
-      const bytes = encodeParquet(tableToIPC(slice, 'stream'));
+      const bytes = encodeParquet(whole ?? tableToIPC(slice, 'stream'));
       await storage.write(joinPath(table, relPath), bytes);
       added.push({
         path: encodeDataPath(relPath),
@@ -234,15 +245,16 @@ function rebase(table: string, version: number, mine: Action[], winner: Action[]
     }
   }
   const myRemoves = new Set(mine.filter(isRemove).map((a) => a.remove.path));
-  if (myRemoves.size > 0) {
-    if (winner.some((a) => isRemove(a) && myRemoves.has(a.remove.path))) {
-      throw new CommitConflictError(table, version, 'both commits remove the same file');
-    }
-    // A compaction (removes with dataChange false) rewrites only files that still exist, so a
-    // concurrent append does not touch it; an overwrite would hide the appended rows.
-    if (winner.some((a) => isAdd(a) && a.add.dataChange) && mine.some((a) => isRemove(a) && a.remove.dataChange)) {
-      throw new CommitConflictError(table, version, 'data was added concurrently to a table this commit overwrites');
-    }
+  if (winner.some((a) => isRemove(a) && myRemoves.has(a.remove.path))) {
+    throw new CommitConflictError(table, version, 'both commits remove the same file');
+  }
+  // An overwrite replaces every row it read; rows added since would survive next to it (two
+  // writers creating one table would both land, the loser as an append). A compaction (removes
+  // with dataChange false) rewrites only files that still exist, so an append does not touch it.
+  const overwrite = mine.some((a) => isRemove(a) && a.remove.dataChange) ||
+    mine.some((a) => 'commitInfo' in a && (a.commitInfo as CommitInfo).operationParameters?.mode === 'Overwrite');
+  if (overwrite && winner.some((a) => isAdd(a) && a.add.dataChange)) {
+    throw new CommitConflictError(table, version, 'data was added concurrently to a table this commit overwrites');
   }
   return next.map((a) => ('commitInfo' in a ? { commitInfo: { ...(a.commitInfo as CommitInfo), readVersion: version } } : a));
 }

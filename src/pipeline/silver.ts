@@ -302,8 +302,9 @@ export class SilverBatch {
       // files keeps floating-point aggregates in gold bit-identical whether silver was just written
       // or read back after a reload.
       const rows = typed.silverTable(typed.silverOrder(new Set(late.map((r) => r.row))), batchId);
-      const committed = await commitEvents(ctx, rows, txn, batchId);
-      engine.appendIPC('silver_events', tableToIPC(rows, 'stream'));
+      const ipc = tableToIPC(rows, 'stream');
+      const committed = await commitEvents(ctx, rows, txn, batchId, ipc);
+      engine.appendIPC('silver_events', ipc);
       const held = loadedSilver.get(engine);
       if (held && held.version === committed.readVersion) loadedSilver.set(engine, { ...held, version: committed.version, rows: held.rows + rows.numRows });
       else loadedSilver.delete(engine);
@@ -437,9 +438,11 @@ async function commitRows(ctx: PipelineContext, table: string, data: Table | Tab
   await writer.commit();
 }
 
-async function commitEvents(ctx: PipelineContext, rows: Table, txn: { appId: string; version: number }, batchId: string): Promise<{ version: number; readVersion: number }> {
+async function commitEvents(
+  ctx: PipelineContext, rows: Table, txn: { appId: string; version: number }, batchId: string, ipc?: Uint8Array,
+): Promise<{ version: number; readVersion: number }> {
   const writer = await openWriter(ctx.storage, TABLES.silver, { mode: 'append', txn, name: 'silver_events', operationParameters: { batchId } });
-  await writer.write(rows);
+  await writer.write(rows, ipc);
   const { version } = await writer.commit();
   return { version, readVersion: writer.readVersion };
 }

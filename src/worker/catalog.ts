@@ -1,5 +1,5 @@
 import { LOG_DIR, commitFileName, type Action } from '../delta/actions.ts';
-import { listLog, loadHistory, loadSnapshot, numRecords, readCommit, type LogListing, type Snapshot } from '../delta/snapshot.ts';
+import { listLog, loadHistory, loadSnapshot, numRecords, readCommit, type HistoryEntry, type LogListing, type Snapshot } from '../delta/snapshot.ts';
 import { typeName, type DeltaType } from '../delta/schema.ts';
 import { GOLD_KPIS, TABLES, goldTable } from '../pipeline/tables.ts';
 import { joinPath, type Storage } from '../storage/types.ts';
@@ -95,6 +95,7 @@ export interface CommitView {
 
 export class Catalog {
   private readonly snapshots = new Map<string, Snapshot>();
+  private readonly histories = new Map<string, Promise<HistoryEntry[]>>();
 
   constructor(private readonly storage: Storage) {}
 
@@ -132,11 +133,25 @@ export class Catalog {
     return snap;
   }
 
+  /** Every commit still in the log, newest first; cached per latest version, as commits never change. */
+  async history(path: string, listing?: LogListing): Promise<HistoryEntry[]> {
+    const log = listing ?? (await this.listing(this.checkPath(path)));
+    if (!log) return [];
+    const key = `${path}@${log.latest}`;
+    let history = this.histories.get(key);
+    if (!history) {
+      history = loadHistory(this.storage, path);
+      this.histories.set(key, history);
+      history.catch(() => this.histories.delete(key));
+    }
+    return history;
+  }
+
   async details(path: string): Promise<TableDetails> {
     const listing = await this.listing(this.checkPath(path));
     if (!listing) throw new Error(`table ${path} does not exist yet: run the pipeline first`);
     const snap = await this.snapshot(path, undefined, listing);
-    const history = await loadHistory(this.storage, path);
+    const history = await this.history(path, listing);
     const oldestCheckpoint = Math.min(...listing.checkpoints.keys());
     const versions = [...new Set([...listing.commits.keys(), ...listing.checkpoints.keys()])]
       .filter((v) => listing.commits.has(v) || v >= oldestCheckpoint)
@@ -196,6 +211,7 @@ export class Catalog {
   /** Forget cached snapshots (after a reset, versions are reused). */
   clear(): void {
     this.snapshots.clear();
+    this.histories.clear();
   }
 
   private async listing(path: string): Promise<LogListing | undefined> {

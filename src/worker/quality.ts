@@ -1,8 +1,6 @@
 import { quoteIdent } from '../engine/duckdb.ts';
 import type { Engine } from '../engine/types.ts';
-import { loadHistory } from '../delta/snapshot.ts';
-import { TABLES } from '../pipeline/tables.ts';
-import type { Storage } from '../storage/types.ts';
+import type { HistoryEntry } from '../delta/snapshot.ts';
 
 /** What happened to the records that did not make it, and how each batch fared against the rules. */
 export interface QualityReport {
@@ -45,9 +43,15 @@ const SAMPLES = 200;
 
 /**
  * `rejects` and `quality` are the in-memory tables of silver/rejects and silver/quality (either
- * may be missing before the first run); the batches' sources come from bronze's commitInfo.
+ * may be missing before the first run); the batches' sources come from bronze's history (its
+ * commitInfo).
  */
-export async function qualityReport(engine: Engine, storage: Storage, rejects: string | undefined, quality: string | undefined): Promise<QualityReport> {
+export async function qualityReport(
+  engine: Engine,
+  bronzeHistory: () => Promise<HistoryEntry[]>,
+  rejects: string | undefined,
+  quality: string | undefined,
+): Promise<QualityReport> {
   const report: QualityReport = { rejects: 0, byStage: REJECT_STAGES.map((stage) => ({ stage, rows: 0 })), byRule: [], samples: [], batches: [] };
   if (rejects) {
     const r = quoteIdent(rejects);
@@ -82,7 +86,7 @@ export async function qualityReport(engine: Engine, storage: Storage, rejects: s
   }
 
   const bronze = new Map<string, { source: string | null; version: number; ingestedAt: number; records: number | null }>();
-  const history = await loadHistory(storage, TABLES.bronze).catch(() => []);
+  const history = await bronzeHistory();
   for (const h of history) {
     const batchId = h.operationParameters.batchId;
     if (typeof batchId === 'string') {
