@@ -1,4 +1,5 @@
 import { openNodeEngine } from '../engine/node.ts';
+import type { Engine } from '../engine/types.ts';
 import { initParquet } from '../parquet/node.ts';
 import { UsageError } from './args.ts';
 import { logCommand } from './log.ts';
@@ -8,9 +9,11 @@ import { ingestCommand, runCommand } from './run.ts';
 
 const USAGE = `CreatorOps Lakehouse command line
 
-  run [--events N] [--seed S] [--days D] [--invalid-rate R] [--out DIR]
+  run [--events N] [--seed S] [--days D] [--invalid-rate R] [--out DIR] [--engine wasm|native]
                                                       generate one batch of events; bronze -> silver -> gold into DIR (default out/delta)
-  ingest FILE.jsonl [--out DIR]                       your own events as a batch, through silver and gold
+  ingest FILE.jsonl [--out DIR] [--engine wasm|native]
+                                                      your own events as a batch, through silver and gold
+                                                      (--engine native: native DuckDB, from the dev dependency @duckdb/node-api)
 
   read TABLE_DIR [--version N] [--out FILE.parquet]   rows of a Delta table (JSON lines, or one Parquet file)
   log TABLE_DIR [--json]                              a Delta table's history
@@ -20,14 +23,30 @@ const USAGE = `CreatorOps Lakehouse command line
                                                       delete files no version within the retention needs (default 168 h)
 `;
 
+/** `--engine wasm` (DuckDB-WASM, the default: what the browser runs) or `--engine native`; the other arguments. */
+async function engineOption(argv: string[]): Promise<{ engine: Engine; args: string[] }> {
+  const at = argv.findIndex((a) => a === '--engine' || a.startsWith('--engine='));
+  if (at < 0) return { engine: await openNodeEngine(), args: argv };
+  const inline = argv[at]!.startsWith('--engine=') ? argv[at]!.slice('--engine='.length) : undefined;
+  const kind = inline ?? argv[at + 1];
+  const args = argv.filter((_, i) => i !== at && (inline !== undefined || i !== at + 1));
+  if (kind === 'wasm') return { engine: await openNodeEngine(), args };
+  if (kind === 'native') {
+    const { openNativeEngine } = await import('../engine/native.ts');
+    return { engine: await openNativeEngine(), args };
+  }
+  throw new UsageError(`--engine must be wasm or native, got ${kind === undefined ? 'nothing' : JSON.stringify(kind)}`);
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   initParquet();
   switch (command) {
     case 'run':
-      return runCommand(rest, await openNodeEngine(), process.stdout);
-    case 'ingest':
-      return ingestCommand(rest, await openNodeEngine(), process.stdout);
+    case 'ingest': {
+      const { engine, args } = await engineOption(rest);
+      return (command === 'run' ? runCommand : ingestCommand)(args, engine, process.stdout);
+    }
     case 'read':
       return readCommand(rest, await openNodeEngine(), process.stdout);
     case 'log':

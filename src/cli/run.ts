@@ -53,5 +53,7 @@ export function formatSummary(s: RunSummary, outDir: string): string {
     if (warns.length) lines.push(`    warnings (rows kept): ${warns.map(([r, n]) => `${r} ${n}`).join(', ')}`);
   }
   for (const g of s.gold) lines.push(`  ${g.table.padEnd(30)} version ${g.version}  ${g.rows} rows`);
+  const t = s.timings;
+  lines.push(`  seconds: load ${t.load.toFixed(2)}, generate ${t.generate.toFixed(2)}, bronze ${t.bronze.toFixed(2)}, silver ${t.silver.toFixed(2)}, gold ${t.gold.toFixed(2)}`);
   return lines.join('\n') + '\n';
 }

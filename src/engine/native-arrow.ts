@@ -1,6 +1,6 @@
 import {
   Binary, Bool, DataType, DateDay, Decimal, Field, Float32, Float64, Int16, Int32, Int64, Int8, List, RecordBatch, Schema, Struct,
-  Table, Time64, TimeUnit, Timestamp, Uint16, Uint32, Uint64, Uint8, Utf8, makeData, vectorFromArray, type Data,
+  Table, TimeMicrosecond, TimeUnit, Timestamp, Uint16, Uint32, Uint64, Uint8, Utf8, makeData, vectorFromArray, type Data,
 } from 'apache-arrow';
 import type * as NodeApi from '@duckdb/node-api';
 import type Bindings from '@duckdb/node-bindings';
@@ -162,7 +162,7 @@ function arrowTypeOf(api: Api, type: DuckType): DataType {
     case T.ENUM: return new Utf8();
     case T.BLOB: return new Binary();
     case T.DATE: return new DateDay();
-    case T.TIME: return new Time64(TimeUnit.MICROSECOND);
+    case T.TIME: return new TimeMicrosecond();
     case T.TIMESTAMP: return new Timestamp(TimeUnit.MICROSECOND);
     case T.TIMESTAMP_TZ: return new Timestamp(TimeUnit.MICROSECOND, 'UTC');
     case T.TIMESTAMP_S: return new Timestamp(TimeUnit.SECOND);

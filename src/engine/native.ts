@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { tableFromIPC } from 'apache-arrow';
 import { QueryError, type Engine } from './types.ts';
@@ -44,10 +45,13 @@ function startHost(): Promise<Host> {
     const { port1, port2 } = new MessageChannel();
     const signal = new Int32Array(new SharedArrayBuffer(4));
     // The worker is TypeScript, like the rest; tsx (a dev dependency, as is the native package) compiles it.
-    const tsx = require.resolve('tsx/esm/api');
+    // Node 20 applies no --import hooks to a worker's entry module: register tsx, then import.
+    const tsx = pathToFileURL(require.resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
     const entry = new URL('./native-worker.ts', import.meta.url).href;
-    const bootstrap = `require(${JSON.stringify(tsx)}).register(); import(${JSON.stringify(entry)});`;
-    const worker = new Worker(bootstrap, { eval: true, workerData: { port: port2, signal }, transferList: [port2], execArgv: [] });
+    const bootstrap = `import { register } from ${JSON.stringify(tsx)}; register(); await import(${JSON.stringify(entry)});`;
+    const worker = new Worker(new URL(`data:text/javascript,${encodeURIComponent(bootstrap)}`), {
+      workerData: { port: port2, signal }, transferList: [port2], execArgv: [],
+    });
     const version = await new Promise<string>((resolve, reject) => {
       worker.once('message', (m: { version: string }) => resolve(m.version));
       worker.once('error', (err) => reject(new Error(`native engine: its thread failed to start: ${err.message}`, { cause: err })));
@@ -77,7 +81,7 @@ export async function openNativeEngine(): Promise<Engine> {
   const opened = call(host, { op: 'connect' });
   if (!opened.ok) throw new Error(`native engine: cannot connect: ${opened.message}`);
   const conn = opened.conn!;
-  const request = (req: Request, sql: string, what?: string): Response => {
+  const request = (req: Request, sql: string, what?: string): { conn?: number; ipc?: Uint8Array } => {
     const res = call(host, req);
     if (!res.ok) throw new QueryError(what ? `${what} failed: ${res.message}` : `SQL failed: ${res.message}`, sql, new Error(res.message));
     return res;

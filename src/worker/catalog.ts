@@ -96,11 +96,21 @@ export interface CommitView {
 export class Catalog {
   private readonly snapshots = new Map<string, Snapshot>();
   private readonly histories = new Map<string, Promise<HistoryEntry[]>>();
+  private listing_: Promise<TableSummary[]> | undefined;
 
   constructor(private readonly storage: Storage) {}
 
-  /** The lakehouse's tables that exist, at their latest versions. */
-  async list(): Promise<TableSummary[]> {
+  /** The lakehouse's tables that exist, at their latest versions. Callers at the same moment share one listing. */
+  list(): Promise<TableSummary[]> {
+    if (!this.listing_) {
+      this.listing_ = this.listNow();
+      const clear = () => (this.listing_ = undefined);
+      this.listing_.then(clear, clear);
+    }
+    return this.listing_;
+  }
+
+  private async listNow(): Promise<TableSummary[]> {
     const found = await Promise.all(
       KNOWN_TABLES.map(async (path) => {
         const listing = await this.listing(path);

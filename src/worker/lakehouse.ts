@@ -95,10 +95,7 @@ export async function openLakehouse(deps: LakehouseDeps) {
     catalog.clear();
     goldRows.clear();
     // The dashboard is what a user opens after a run: have it ready.
-    void catalog
-      .list()
-      .then((tables) => Promise.all(tables.filter((t) => t.layer === 'gold').map((t) => readGold(t.path, t.version))))
-      .catch(() => {});
+    for (const kpi of GOLD_KPIS) readGold(goldTable(kpi), undefined).catch(() => {});
   });
 
   return {

@@ -260,7 +260,7 @@ describe('the lakehouse app in a browser', () => {
     await page.setViewportSize({ width: 1280, height: 800 });
     const before = await page.evaluate(() => window.lakehouse.tables());
     await tab('Run');
-    await page.getByLabel('Events', { exact: true }).fill('60000');
+    await page.getByLabel('Events', { exact: true }).fill('30000');
     await page.getByRole('button', { name: 'Run pipeline' }).click();
     await page.locator('[data-stage="bronze"]', { hasText: 'rows/s' }).waitFor();
     await page.getByRole('button', { name: 'Cancel' }).click();

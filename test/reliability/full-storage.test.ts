@@ -1,7 +1,7 @@
 import { cpSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/engine/types.ts';
 import { NodeStorage } from '../../src/storage/node.ts';
 import { MemoryStorage } from '../../src/storage/memory.ts';
@@ -19,6 +19,7 @@ let engine: Engine;
 let base: string;
 let writes: QuotaStorage['writes'];
 let baseUsed: number;
+const figures: string[] = [];
 
 const batch = (seed: number) => generateEvents({ events: 400, seed, days: 10, invalidRate: 0.05 });
 const run = (storage: Storage, seed: number) => runBatch(pipelineContext(engine, storage), batch(seed), 'generator');
@@ -35,6 +36,10 @@ beforeAll(async () => {
   baseUsed = probe.used;
   await run(probe, 2);
   writes = probe.writes;
+});
+
+afterAll(() => {
+  if (figures.length) console.log(`full storage (lakehouse of one 400-event batch, ${baseUsed} B; the next batch writes ${writes.at(-1)!.usedAfter - baseUsed} B):\n${figures.join('\n')}`);
 });
 
 /** A budget that runs out halfway through the `nth` write matching `pick`. */
@@ -92,6 +97,8 @@ describe('a disk that fills up during a run', () => {
     }
     expect(reclaimed).toBe(done.untrackedFiles);
     expect((await checkLakehouse(inner, engine, { complete: true })).untrackedFiles).toBe(0);
+    figures.push(`  ${_what.padEnd(36)} budget +${String(budget - baseUsed).padStart(7)} B  stopped in ${stage.padEnd(6)}  ` +
+      `left ${done.untrackedFiles} uncommitted file(s), ${done.untrackedBytes} B, reclaimed by VACUUM; next run took in bronze v${summary.silver.map((x) => x.bronzeVersion).join(', v')}`);
   });
 
   it('in the browser the quota error is a DOMException; the message is the same', async () => {

@@ -216,6 +216,9 @@ describe('cli optimize and vacuum', () => {
     expect(opt.text()).toContain('bronze/events  skipped: silver takes in each commit of bronze/events as a batch');
     expect(opt.text()).toMatch(/^silver\/events {2}version 2 OPTIMIZE: 2 files \([\d.]+ KB\) -> 1 file \([\d.]+ KB\), [\d,]+ rows, dataChange false; versions before 2 stay readable until VACUUM$/m);
     expect(opt.text()).toMatch(/^gold\/engagement_bands {2}nothing to compact at version 1/m);
+    const bronze = sink();
+    await optimizeCommand([join(dir, 'bronze/events')], bronze.stream);
+    expect(bronze.text()).toMatch(/bronze\/events {2}skipped: silver takes in each commit of bronze\/events as a batch/);
     await expect(vacuumCommand([dir, '--retention-hours', '0'], sink().stream)).rejects.toThrow(/^delta: vacuum of \S+ refused/);
     const dry = sink();
     await vacuumCommand([dir, '--retention-hours', '0', '--force', '--dry-run'], dry.stream);
