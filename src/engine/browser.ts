@@ -5,6 +5,7 @@ import type { Engine } from './types.ts';
 import { engineFromBindings, type BlockingBindings } from './duckdb.ts';
 
 let bindingsPromise: Promise<BlockingBindings> | undefined;
+let started: BlockingBindings | undefined;
 
 /**
  * The one DuckDB-WASM instance of this (worker) context. The blocking bindings run DuckDB on the
@@ -19,7 +20,8 @@ function loadBindings(): Promise<BlockingBindings> {
     };
     const db = await createDuckDB(bundles, new VoidLogger(), BROWSER_RUNTIME);
     await db.instantiate(() => {});
-    return db as BlockingBindings;
+    started = db as BlockingBindings;
+    return started;
   })();
   // A failed start is not cached: the next caller tries again.
   bindingsPromise.catch(() => (bindingsPromise = undefined));
@@ -29,4 +31,13 @@ function loadBindings(): Promise<BlockingBindings> {
 /** A new connection on the worker's DuckDB-WASM instance (started on first use). */
 export async function openBrowserEngine(): Promise<Engine> {
   return engineFromBindings(await loadBindings());
+}
+
+/**
+ * Bytes of DuckDB-WASM's linear memory, or null before the engine started. Wasm memory only
+ * grows, so this is also the peak since the engine started.
+ */
+export function duckdbWasmBytes(): number | null {
+  const mod = (started as { mod?: { HEAPU8?: Uint8Array } } | undefined)?.mod;
+  return mod?.HEAPU8?.buffer.byteLength ?? null;
 }

@@ -29,6 +29,7 @@ const SETTINGS = [
   'SET autoload_known_extensions = false',
   'SET autoinstall_known_extensions = false',
   "SET TimeZone = 'UTC'",
+  'SET threads = 1',
 ];
 
 const instance = await api.DuckDBInstance.create(':memory:');

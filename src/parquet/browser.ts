@@ -13,3 +13,12 @@ export function initParquet(): Promise<void> {
   ready.catch(() => (ready = undefined));
   return ready;
 }
+
+/** Bytes of parquet-wasm's linear memory (it only grows: also the peak), or null before init. */
+export function parquetWasmBytes(): number | null {
+  try {
+    return parquetWasm.wasmMemory().buffer.byteLength;
+  } catch {
+    return null;
+  }
+}

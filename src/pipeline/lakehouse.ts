@@ -1,10 +1,12 @@
 import { tableFromIPC } from 'apache-arrow';
-import { CommitConflictError, writeTable } from '../delta/writer.ts';
+import { CommitConflictError, openWriter } from '../delta/writer.ts';
+import { listLog } from '../delta/snapshot.ts';
+import { isStorageFull, StorageFullError } from '../storage/full.ts';
 import { checkGoldSql, computeGoldTable, GOLD_TABLES } from './gold.ts';
 import { writeBronze, type BronzeResult } from './bronze.ts';
 import { checkCancelled, type PipelineContext } from './context.ts';
 import { loadSilverEvents, processPendingBronze, SilverBatch, type SilverBatchResult } from './silver.ts';
-import { goldTable } from './tables.ts';
+import { goldTable, TABLES } from './tables.ts';
 
 export interface GoldResult {
   table: string;
@@ -50,6 +52,18 @@ export const MAX_BATCH_ROWS = 1_000_000;
  * does not read them back from its files.
  */
 export async function runBatch(ctx: PipelineContext, chunks: Iterable<string[]>, source: string, expected?: number, maxBatchRows = MAX_BATCH_ROWS): Promise<RunSummary> {
+  const at: { stage: 'bronze' | 'silver' | 'gold' } = { stage: 'bronze' };
+  try {
+    return await runLayers(ctx, chunks, source, expected, maxBatchRows, at);
+  } catch (err) {
+    // ENOSPC or QuotaExceededError alone would not say that nothing is lost, nor what to do.
+    throw isStorageFull(err) ? new StorageFullError(ctx.storage.description, at.stage, err) : err;
+  }
+}
+
+async function runLayers(
+  ctx: PipelineContext, chunks: Iterable<string[]>, source: string, expected: number | undefined, maxBatchRows: number, at: { stage: 'bronze' | 'silver' | 'gold' },
+): Promise<RunSummary> {
   const started = performance.now();
   const timings: StageTimings = { load: 0, generate: 0, bronze: 0, silver: 0, gold: 0 };
   const since = (t: number): number => (performance.now() - t) / 1000;
@@ -67,6 +81,7 @@ export async function runBatch(ctx: PipelineContext, chunks: Iterable<string[]>,
     const expectedHere = expected === undefined ? undefined : Math.min(expected - lines, maxBatchRows);
     const batch = new SilverBatch(ctx, expectedHere);
     t = performance.now();
+    at.stage = 'bronze';
     const generatedBefore = timings.generate;
     const bronze = await writeBronze(ctx, part, source, expected, {
       firstLine: lines + 1,
@@ -75,6 +90,7 @@ export async function runBatch(ctx: PipelineContext, chunks: Iterable<string[]>,
     timings.bronze += since(t) - (timings.generate - generatedBefore) - batch.seconds;
     const checked = batch.seconds;
     t = performance.now();
+    at.stage = 'silver';
     await retryOnConflict(ctx, 'silver', () => processPendingBronze(ctx, silver, { version: bronze.version, batch }));
     timings.silver += since(t) + checked;
     batches.push(bronze);
@@ -82,6 +98,7 @@ export async function runBatch(ctx: PipelineContext, chunks: Iterable<string[]>,
   } while (!source$.done);
 
   t = performance.now();
+  at.stage = 'gold';
   const gold = await retryOnConflict(ctx, 'gold', () => refreshGold(ctx));
   timings.gold = since(t);
   const bronze: BronzeResult = { batchId: batches[0]!.batchId, version: batches.at(-1)!.version, rows: lines };
@@ -154,20 +171,31 @@ async function retryOnConflict<T>(ctx: PipelineContext, stage: 'silver' | 'gold'
   }
 }
 
-/** Recompute every gold table from `silver_events` and overwrite it (a new version each run). */
+/**
+ * Recompute every gold table from `silver_events` and overwrite it (a new version each run).
+ * Another run may add to silver meanwhile; gold computed without its rows must not overwrite
+ * gold computed with them, so a commit is refused (and the step retried) once silver has moved.
+ */
 export async function refreshGold(ctx: PipelineContext): Promise<GoldResult[]> {
   checkGoldSql(ctx.goldSql);
+  const silverVersion = (await loadSilverEvents(ctx))?.version ?? -1;
   const out: GoldResult[] = [];
   for (const [i, name] of GOLD_TABLES.entries()) {
     checkCancelled(ctx);
     ctx.onProgress?.({ stage: 'gold', done: i, total: GOLD_TABLES.length, message: name });
     const { ipc } = computeGoldTable(ctx.engine, name, ctx.goldSql[name]!);
-    const r = await writeTable(ctx.storage, goldTable(name), tableFromIPC(ipc), {
+    const writer = await openWriter(ctx.storage, goldTable(name), {
       mode: 'overwrite',
       name,
       operation: 'CREATE OR REPLACE TABLE AS SELECT',
       operationParameters: { source: `sql/gold/${name}.sql` },
     });
+    const latest = await listLog(ctx.storage, TABLES.silver).then((l) => l.latest, () => -1);
+    if (latest !== silverVersion) {
+      throw new CommitConflictError(goldTable(name), writer.readVersion, `silver/events moved from version ${silverVersion} to ${latest} while gold was computed`);
+    }
+    await writer.write(tableFromIPC(ipc));
+    const r = await writer.commit();
     out.push({ table: goldTable(name), version: r.version, rows: r.rows });
   }
   ctx.onProgress?.({ stage: 'gold', done: GOLD_TABLES.length, total: GOLD_TABLES.length });

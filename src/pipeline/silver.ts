@@ -62,7 +62,8 @@ export async function loadSilverEvents(ctx: PipelineContext): Promise<Snapshot |
   const snap = await tryLoadSnapshot(ctx.storage, TABLES.silver);
   if (!snap) {
     engine.run(`CREATE OR REPLACE TABLE silver_events ${SILVER_EVENTS_DDL}`);
-    loadedSilver.delete(engine);
+    // '' stands for the table this engine will create with its first commit.
+    loadedSilver.set(engine, { id: '', version: -1, rows: 0 });
     return snap;
   }
   let rows: number | null = 0;
@@ -72,7 +73,7 @@ export async function loadSilverEvents(ctx: PipelineContext): Promise<Snapshot |
   }
   const held = loadedSilver.get(engine);
   loadedSilver.delete(engine);
-  if (rows !== null && held && held.id === snap.metadata.id && held.version <= snap.version && tableRows(engine, 'silver_events') === held.rows) {
+  if (rows !== null && held && (held.id === snap.metadata.id || held.id === '') && held.version <= snap.version && tableRows(engine, 'silver_events') === held.rows) {
     const newer = await appendedSince(ctx, held.version, snap.version);
     if (newer) {
       if (newer.size > 0) await scanIntoEngine(engine, ctx.storage, snap, 'silver_events', { append: true, fileFilter: (a) => newer.has(a.path) });
