@@ -1,0 +1,175 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { ROOT, serveStatic, waitForEngine, type StaticServer } from '../test/e2e/harness.ts';
+import type { BenchResult } from './result.ts';
+
+/** The bench's own production build, apart from the e2e tests' (which may be rebuilt meanwhile). */
+export const BENCH_DIST = join(ROOT, '.tmp', 'bench-dist');
+
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+export async function buildBenchApp(): Promise<void> {
+  const vite = join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js');
+  const child = spawn(process.execPath, [vite, 'build', '--outDir', BENCH_DIST, '--emptyOutDir', '--logLevel', 'warn'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (b: Buffer) => (output += b.toString()));
+  child.stderr.on('data', (b: Buffer) => (output += b.toString()));
+  const code = await new Promise<number | null>((done, fail) => {
+    child.on('error', fail);
+    child.on('close', done);
+  });
+  if (code !== 0) throw new Error(`bench: vite build failed (exit ${code}):\n${output}`);
+}
+
+/** Processes below `pid` (Linux /proc), with their command lines. */
+function descendants(pid: number): { pid: number; cmdline: string }[] {
+  const parent = new Map<number, number>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      parent.set(Number(name), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const out: { pid: number; cmdline: string }[] = [];
+  for (const [child] of parent) {
+    let p: number | undefined = child;
+    while (p !== undefined && p > 1 && p !== pid) p = parent.get(p);
+    if (p === pid && child !== pid) {
+      try {
+        out.push({ pid: child, cmdline: readFileSync(`/proc/${child}/cmdline`, 'utf8').replaceAll('\0', ' ') });
+      } catch {
+        // gone meanwhile
+      }
+    }
+  }
+  return out;
+}
+
+function browserPid(profile: string): number | undefined {
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${name}/cmdline`, 'utf8');
+      if (cmd.includes(`--user-data-dir=${profile}`) && !cmd.includes('--type=')) return Number(name);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return undefined;
+}
+
+/** Peak RSS (VmHWM) of the renderer processes of this browser: the tab and its worker live there. */
+function rendererPeakRss(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  let peak: number | null = null;
+  for (const p of descendants(pid)) {
+    if (!p.cmdline.includes('--type=renderer') || p.cmdline.includes('--extension-process')) continue;
+    try {
+      const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${p.pid}/status`, 'utf8'));
+      if (m) peak = Math.max(peak ?? 0, Number(m[1]) * 1024);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return peak;
+}
+
+interface Summary {
+  seconds: number;
+  timings: { load: number; generate: number; bronze: number; silver: number; gold: number };
+  bronze: { rows: number };
+}
+
+interface Metrics {
+  duckdbWasmBytes: number | null;
+  parquetWasmBytes: number | null;
+  jsHeapUsedBytes: number | null;
+}
+
+/**
+ * One `run` of `events` events in a fresh headless Chromium (fresh profile, so an empty OPFS),
+ * through the worker API the page exposes as `window.lakehouse`, exactly as the Run button does.
+ */
+export async function browserRun(server: StaticServer, events: number, seed: number): Promise<BenchResult> {
+  const profile = mkdtempSync(join(tmpdir(), 'creatorops-bench-'));
+  const notes: string[] = [];
+  let context: BrowserContext | undefined;
+  try {
+    context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ARGS });
+    const errors: string[] = [];
+    context.on('weberror', (e) => void errors.push(e.error().message));
+    const page: Page = context.pages()[0] ?? (await context.newPage());
+    const loadStarted = Date.now();
+    await page.goto(server.url);
+    await waitForEngine(page, 120_000);
+    const engineReady = (Date.now() - loadStarted) / 1000;
+    await page.evaluate(() => window.lakehouse.init());
+    const worker = page.workers()[0];
+
+    // The worker's JS heap, sampled while it runs (it answers between its awaits).
+    let peakHeap: number | null = null;
+    let heapSource = 'worker';
+    const sample = async (): Promise<void> => {
+      const used = await worker?.evaluate(() => (performance as Performance & { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? null).catch(() => null);
+      if (typeof used === 'number') peakHeap = Math.max(peakHeap ?? 0, used);
+    };
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        await sample();
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    })();
+    const summary = (await page.evaluate(
+      (o) => window.lakehouse.run({ events: o.events, seed: o.seed, days: 60, invalidRate: 0.01 }),
+      { events, seed },
+    )) as unknown as Summary;
+    sampling = false;
+    await sampler;
+    await sample();
+    if (peakHeap === null) {
+      heapSource = 'page';
+      peakHeap = await page.evaluate(() => (performance as Performance & { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? null);
+      notes.push('JS heap: the page (performance.memory is not exposed in the worker)');
+    }
+
+    const metrics = await page.evaluate(async () => {
+      const api = window.lakehouse as unknown as { metrics?: () => Promise<unknown> };
+      try {
+        return (await api.metrics!()) as Metrics;
+      } catch {
+        return null;
+      }
+    });
+    if (!metrics) notes.push('wasm memory: not reported (the worker API has no metrics(); see src/worker/metrics.ts)');
+    const files = await page.evaluate(() => window.lakehouse.listFiles(''));
+    const bytes = files.filter((f) => f.path.endsWith('.parquet') && !f.path.includes('/_delta_log/')).reduce((s, f) => s + f.size, 0);
+    if (errors.length) notes.push(`page errors: ${errors.join('; ')}`);
+    const t = summary.timings;
+    return {
+      mode: 'browser',
+      events,
+      seconds: { total: summary.seconds, load: t.load, generate: t.generate, bronze: t.bronze, silver: t.silver, gold: t.gold },
+      parquetBytes: bytes,
+      peakWasmBytes: metrics ? (metrics.duckdbWasmBytes ?? 0) + (metrics.parquetWasmBytes ?? 0) : null,
+      peakJsHeapBytes: peakHeap,
+      peakRssBytes: rendererPeakRss(browserPid(profile)),
+      notes,
+      extra: { engineReadySeconds: engineReady, heapSource, duckdbWasmBytes: metrics?.duckdbWasmBytes ?? null, parquetWasmBytes: metrics?.parquetWasmBytes ?? null },
+    };
+  } finally {
+    await context?.close();
+    rmSync(profile, { recursive: true, force: true });
+  }
+}
+
+export async function serveBenchApp(): Promise<StaticServer> {
+  return serveStatic(BENCH_DIST);
+}

@@ -1,0 +1,46 @@
+import { spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { parquetBytes } from './native-reference.ts';
+import type { BenchResult } from './result.ts';
+
+const ROOT = join(import.meta.dirname, '..');
+
+/** Run a Node script (TypeScript through tsx) with the peak-RSS hook; its stdout and the peak. */
+export async function runNode(args: string[], timeoutMs = 60 * 60_000): Promise<{ stdout: string; stderr: string; peakRssBytes: number | null }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--import', './bench/report-rss.ts', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+  child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const code = await new Promise<number | null>((done, fail) => {
+    child.on('error', fail);
+    child.on('close', done);
+  });
+  clearTimeout(timer);
+  if (code !== 0) throw new Error(`bench: node ${args.join(' ')} exited with ${code}:\n${stderr.slice(-3000)}`);
+  const rss = /BENCH_PEAK_RSS_BYTES=(\d+)/.exec(stderr);
+  return { stdout, stderr, peakRssBytes: rss ? Number(rss[1]) : null };
+}
+
+/** `cli run --events N` into a fresh folder, on DuckDB-WASM (the default) or native DuckDB. */
+export async function nodeCliRun(events: number, seed: number, outDir: string, engine: 'wasm' | 'native'): Promise<BenchResult> {
+  rmSync(outDir, { recursive: true, force: true });
+  const { stdout, peakRssBytes } = await runNode(['src/cli/main.ts', 'run', '--events', String(events), '--seed', String(seed), '--out', outDir, '--engine', engine]);
+  const total = /records in ([\d.]+) s/.exec(stdout);
+  const stages = /seconds: load ([\d.]+), generate ([\d.]+), bronze ([\d.]+), silver ([\d.]+), gold ([\d.]+)/.exec(stdout);
+  if (!total || !stages) throw new Error(`bench: cannot read the timings of cli run:\n${stdout}`);
+  const [load, generate, bronze, silver, gold] = stages.slice(1).map(Number) as [number, number, number, number, number];
+  const result: BenchResult = {
+    mode: engine === 'wasm' ? 'node-wasm' : 'node-native-engine',
+    events,
+    seconds: { total: Number(total[1]), load, generate, bronze, silver, gold },
+    parquetBytes: parquetBytes(outDir),
+    peakWasmBytes: null,
+    peakJsHeapBytes: null,
+    peakRssBytes,
+  };
+  rmSync(outDir, { recursive: true, force: true });
+  return result;
+}

@@ -1,0 +1,126 @@
+/**
+ * `npm run bench [-- --json] [-- --large]`: the pipeline measured side by side, per size (100,000
+ * and 1,000,000 events; 5,000,000 too with --large):
+ *
+ * - browser: the production build in headless Chromium, `window.lakehouse.run(...)` (generate →
+ *   bronze → silver → gold into OPFS, every Delta commit included);
+ * - node-wasm: `cli run` (the same pipeline on DuckDB-WASM under Node);
+ * - node-native-engine: `cli run --engine native` (the same pipeline on native DuckDB);
+ * - native-reference: the same events (JSONL, written once) and the same SQL models on native
+ *   DuckDB alone (bench/native-reference.ts): the physical limit on this machine.
+ *
+ * Prints a table, the ratios browser/native and Node-WASM/native, and with --json one JSON line.
+ * Options: --sizes 100000,1000000  --only browser,node-wasm,node-native-engine,native-reference  --seed 42
+ */
+import { existsSync, mkdirSync, renameSync, writeFileSync, openSync, closeSync, writeSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { generateEvents } from '../src/pipeline/generator.ts';
+import { ROOT } from '../test/e2e/harness.ts';
+import { browserRun, buildBenchApp, serveBenchApp } from './browser.ts';
+import { nodeCliRun, runNode } from './node-cli.ts';
+import { eventsPerSecond, type BenchResult } from './result.ts';
+
+const MODES = ['browser', 'node-wasm', 'node-native-engine', 'native-reference'] as const;
+type Mode = (typeof MODES)[number];
+
+const argv = process.argv.slice(2);
+const flag = (name: string) => argv.includes(`--${name}`);
+const option = (name: string) => {
+  const i = argv.indexOf(`--${name}`);
+  return i < 0 ? undefined : argv[i + 1];
+};
+
+const json = flag('json');
+const seed = Number(option('seed') ?? 42);
+const sizes = option('sizes')?.split(',').map(Number) ?? [100_000, 1_000_000, ...(flag('large') ? [5_000_000] : [])];
+const only = (option('only')?.split(',') ?? MODES) as Mode[];
+for (const m of only) if (!MODES.includes(m)) throw new Error(`bench: unknown mode ${m} (modes: ${MODES.join(', ')})`);
+const WORK = join(ROOT, '.tmp', 'bench');
+mkdirSync(WORK, { recursive: true });
+const log = (s: string) => process.stderr.write(`${s}\n`);
+
+/** The generator's events for this size and seed as JSONL, written once and kept for later runs. */
+function eventsFile(events: number): string {
+  const file = join(WORK, `events-${events}-seed${seed}.jsonl`);
+  if (existsSync(file)) return file;
+  const fd = openSync(`${file}.partial`, 'w');
+  for (const chunk of generateEvents({ events, seed, days: 60, invalidRate: 0.01 })) writeSync(fd, chunk.join('\n') + '\n');
+  closeSync(fd);
+  renameSync(`${file}.partial`, file);
+  return file;
+}
+
+async function nativeReference(events: number): Promise<BenchResult> {
+  const { stdout } = await runNode(['bench/native-reference.ts', '--file', eventsFile(events), '--out', join(WORK, 'native-reference')]);
+  const r = JSON.parse(stdout.trim().split('\n').at(-1)!) as { events: number; threads: number; seconds: BenchResult['seconds']; parquetBytes: number; peakRssBytes: number; rows: Record<string, number> };
+  return {
+    mode: 'native-reference', events, seconds: r.seconds, parquetBytes: r.parquetBytes, peakWasmBytes: null, peakJsHeapBytes: null, peakRssBytes: r.peakRssBytes,
+    notes: [`${r.threads} threads; silver ${r.rows.silver}, rejects ${r.rows.rejects}`], extra: { threads: r.threads, rows: r.rows },
+  };
+}
+
+const results: BenchResult[] = [];
+const server = only.includes('browser') ? (log('bench: building the app…'), await buildBenchApp(), await serveBenchApp()) : undefined;
+try {
+  for (const events of sizes) {
+    for (const mode of only) {
+      log(`bench: ${events.toLocaleString('en-US')} events, ${mode}…`);
+      const out = join(WORK, `lake-${mode}`);
+      const r =
+        mode === 'browser' ? await browserRun(server!, events, seed)
+        : mode === 'node-wasm' ? await nodeCliRun(events, seed, out, 'wasm')
+        : mode === 'node-native-engine' ? await nodeCliRun(events, seed, out, 'native')
+        : await nativeReference(events);
+      results.push(r);
+      log(`bench:   ${r.seconds.total.toFixed(1)} s`);
+    }
+  }
+} finally {
+  await server?.close();
+}
+
+const ratios = sizes.map((events) => {
+  const of = (mode: Mode) => results.find((r) => r.events === events && r.mode === mode);
+  const native = of('native-reference');
+  const ratio = (mode: Mode, withoutGenerate = false) => {
+    const r = of(mode);
+    if (!r || !native) return null;
+    const t = withoutGenerate ? r.seconds.total - (r.seconds.generate ?? 0) : r.seconds.total;
+    return Number((t / native.seconds.total).toFixed(2));
+  };
+  return {
+    events,
+    browserOverNative: ratio('browser'),
+    nodeWasmOverNative: ratio('node-wasm'),
+    nativeEngineOverNative: ratio('node-native-engine'),
+    // the reference reads its events from a file; these leave out the pipeline's generator
+    browserOverNativeWithoutGenerate: ratio('browser', true),
+    nodeWasmOverNativeWithoutGenerate: ratio('node-wasm', true),
+  };
+});
+
+const mb = (b: number | null) => (b === null ? '—' : (b / 1e6).toFixed(0));
+const s = (v: number | undefined) => (v === undefined ? '—' : v.toFixed(2));
+const rows = [
+  ['events', 'mode', 'total s', 'events/s', 'generate', 'bronze', 'silver', 'gold', 'load', 'Parquet MB', 'wasm MB', 'JS heap MB', 'peak RSS MB'],
+  ...results.map((r) => [
+    r.events.toLocaleString('en-US'), r.mode, s(r.seconds.total), Math.round(eventsPerSecond(r)).toLocaleString('en-US'), s(r.seconds.generate), s(r.seconds.bronze),
+    s(r.seconds.silver), s(r.seconds.gold), s(r.seconds.load), (r.parquetBytes / 1e6).toFixed(1), mb(r.peakWasmBytes), mb(r.peakJsHeapBytes), mb(r.peakRssBytes),
+  ]),
+];
+const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
+const line = (row: string[]) => `| ${row.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
+const table = [line(rows[0]!), `|${widths.map((w, i) => (i < 2 ? ':' : '-') + '-'.repeat(w) + (i < 2 ? '-' : ':')).join('|')}|`, ...rows.slice(1).map(line)];
+const x = (v: number | null) => (v === null ? '—' : `${v}×`);
+const ratioLines = ratios.map(
+  (r) => `${r.events.toLocaleString('en-US')} events: browser/native ${x(r.browserOverNative)} (without generating: ${x(r.browserOverNativeWithoutGenerate)}), ` +
+    `Node-WASM/native ${x(r.nodeWasmOverNative)} (without generating: ${x(r.nodeWasmOverNativeWithoutGenerate)}), native engine/native ${x(r.nativeEngineOverNative)}`,
+);
+const notes = results.flatMap((r) => (r.notes ?? []).map((n) => `${r.events.toLocaleString('en-US')} ${r.mode}: ${n}`));
+const machine = { cpus: cpus().length, cpu: cpus()[0]?.model, loadavg: loadavg().map((l) => Number(l.toFixed(2))), node: process.version };
+
+process.stdout.write(`${table.join('\n')}\n\n${ratioLines.join('\n')}\n${notes.length ? `\n${notes.join('\n')}\n` : ''}`);
+const record = { bench: 'creatorops-lakehouse', date: new Date().toISOString(), seed, machine, results, ratios };
+writeFileSync(join(WORK, 'latest.json'), JSON.stringify(record, null, 2));
+if (json) process.stdout.write(`${JSON.stringify(record)}\n`);
