@@ -1,6 +1,9 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
+import { fileURLToPath } from 'node:url';
 import { defineConfig, type Plugin } from 'vite';
 
 const require = createRequire(import.meta.url);
@@ -30,10 +33,36 @@ function contentSecurityPolicy(): Plugin {
   };
 }
 
+/**
+ * The service worker (`sw.js`, next to index.html) that makes the app work offline after its first
+ * visit: it precaches the page, every emitted chunk and asset (the worker chunk and the wasm files
+ * included) and the files of public/, all by relative URL so any sub-path works. The list, and so
+ * the cache's name, changes with every build that changes a file. DuckDB's mvp build (for browsers
+ * without wasm exceptions) is left to the runtime cache: 39 MB few need.
+ */
+function serviceWorker(): Plugin {
+  const PUBLIC = ['./', './favicon.svg', './manifest.webmanifest'];
+  return {
+    name: 'service-worker',
+    apply: 'build',
+    generateBundle(_options, bundle) {
+      const files = Object.keys(bundle)
+        .filter((f) => f !== 'sw.js' && !f.endsWith('.map') && !/duckdb-mvp[^/]*\.wasm$/.test(f))
+        .sort();
+      const urls = [...PUBLIC, ...files.filter((f) => f !== 'index.html').map((f) => `./${f}`)];
+      const version = createHash('sha256').update(files.join('\n')).digest('hex').slice(0, 16);
+      const source = readFileSync(join(dirname(fileURLToPath(import.meta.url)), 'src', 'sw.js'), 'utf8')
+        .replace('__CACHE__', `creatorops-${version}`)
+        .replace('__PRECACHE__', JSON.stringify(urls));
+      this.emitFile({ type: 'asset', fileName: 'sw.js', source });
+    },
+  };
+}
+
 export default defineConfig({
   // Relative asset URLs: the build works from any sub-path of any static host.
   base: './',
-  plugins: [svelte(), contentSecurityPolicy()],
+  plugins: [svelte(), contentSecurityPolicy(), serviceWorker()],
   resolve: {
     alias: [
       // The synchronous browser bindings are not in the package's `exports`.

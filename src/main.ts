@@ -16,3 +16,10 @@ window.lakehouse = worker.api;
 const target = document.getElementById('app');
 if (!target) throw new Error('index.html has no #app element');
 mount(App, { target, props: { worker } });
+
+// Offline after the first visit (see src/sw.js). Built app only: the dev server's files change.
+if (import.meta.env.PROD && 'serviceWorker' in navigator) {
+  addEventListener('load', () => {
+    navigator.serviceWorker.register('./sw.js').catch((err: unknown) => console.warn('service worker not registered:', err));
+  });
+}

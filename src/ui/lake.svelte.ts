@@ -5,6 +5,7 @@ import type { TableSummary } from '../worker/catalog.ts';
 import type { Api } from '../worker/client.ts';
 import { RUN_DEFAULTS, type RunOptions } from '../worker/run-options.ts';
 import type { Async } from './async.ts';
+import { runOptionsFromQuery } from './share.ts';
 
 type Stage = Progress['stage'];
 
@@ -32,8 +33,8 @@ export const lake = $state<{ revision: number; tables: Async<TableSummary[]>; ru
   revision: 0,
   tables: { state: 'pending' },
   run: { phase: 'idle', what: '', progress: {} },
-  /** the run form, kept while the user looks at other tabs */
-  form: { ...RUN_DEFAULTS },
+  /** the run form, kept while the user looks at other tabs; a shared link's query string fills it */
+  form: typeof location === 'undefined' ? { ...RUN_DEFAULTS } : runOptionsFromQuery(location.search),
 });
 
 export function changed(): void {

@@ -52,6 +52,7 @@ const MIME: Record<string, string> = {
   '.mjs': 'text/javascript; charset=utf-8',
   '.css': 'text/css; charset=utf-8',
   '.json': 'application/json',
+  '.webmanifest': 'application/manifest+json',
   '.map': 'application/json',
   '.wasm': 'application/wasm',
   '.svg': 'image/svg+xml',
@@ -102,7 +103,11 @@ export async function serveStatic(dir: string, base = '/'): Promise<StaticServer
     url: origin + base,
     origin,
     served,
-    close: () => new Promise<void>((done) => server.close(() => done())),
+    close: () =>
+      new Promise<void>((done) => {
+        server.close(() => done());
+        server.closeAllConnections();
+      }),
   };
 }
 

@@ -12,8 +12,8 @@ import { cliRun, concurrentTrial, crashTrial, type CrashTrial } from './trials.t
  * and prints the figures of docs/reliability.md.
  */
 
-const TRIALS = 6;
-const EVENTS = 3_000;
+const TRIALS = 5;
+const EVENTS = 2_000;
 
 let engine: Engine;
 beforeAll(async () => {

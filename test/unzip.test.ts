@@ -1,0 +1,72 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { loadSnapshot } from '../src/delta/snapshot.ts';
+import { MemoryStorage } from '../src/storage/memory.ts';
+import { deltaTableRoot, unzip, ZipFormatError } from '../src/unzip.ts';
+import { zip } from '../src/zip.ts';
+
+const text = (s: string) => new TextEncoder().encode(s);
+const FIXTURE = resolve(import.meta.dirname, '../../shared/delta-fixtures/data-reader-timestamp_ntz');
+
+describe('unzip', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'unzip-test-'));
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  test('reads back what zip.ts writes (stored entries)', async () => {
+    const big = new Uint8Array(100_000).map((_, i) => (i * 7919) % 251);
+    const entries = [
+      { name: 't/_delta_log/00000000000000000000.json', data: text('{"commitInfo":{}}\n'), modified: new Date(2025, 0, 2, 3, 4, 6).getTime() },
+      { name: 't/part-00000 é.parquet', data: big, modified: new Date(2025, 0, 2, 3, 4, 6).getTime() },
+      { name: 't/empty', data: new Uint8Array(0), modified: new Date(2025, 0, 2, 3, 4, 6).getTime() },
+    ];
+    expect(await unzip(zip(entries))).toEqual(entries);
+  });
+
+  test('reads a deflated archive made by Python, and refuses a damaged one', async () => {
+    const file = join(dir, 'deflated.zip');
+    const script = [
+      'import zipfile, sys',
+      'with zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED) as z:',
+      '    z.writestr("a/", "")',
+      '    z.writestr("a/b.txt", "hello " * 1000)',
+      '    z.writestr("c.bin", bytes(range(256)) * 10, compress_type=zipfile.ZIP_STORED)',
+    ].join('\n');
+    execFileSync('python3', ['-c', script, file]);
+    const bytes = new Uint8Array(await readFile(file));
+    const entries = await unzip(bytes);
+    expect(entries.map((e) => e.name)).toEqual(['a/b.txt', 'c.bin']);
+    expect(new TextDecoder().decode(entries[0]!.data)).toBe('hello '.repeat(1000));
+    expect(entries[1]!.data).toEqual(new Uint8Array(2560).map((_, i) => i % 256));
+
+    await expect(unzip(text('not a zip at all, no, not at all'))).rejects.toThrow(ZipFormatError);
+    const damaged = bytes.slice();
+    const at = damaged.indexOf(0x63 /* 'c' */, 40); // inside the stored c.bin data, or a name
+    damaged[bytes.length - 200] = (damaged[bytes.length - 200]! + 1) % 256;
+    void at;
+    await expect(unzip(damaged)).rejects.toThrow(/damaged|CRC|central/);
+  });
+
+  test('finds the table root', () => {
+    expect(deltaTableRoot(['x/delta/_delta_log/00000000000000000000.json', 'x/delta/part-0.parquet'])).toBe('x/delta');
+    expect(deltaTableRoot(['_delta_log/00000000000000000000.json'])).toBe('');
+    expect(deltaTableRoot(['a/b.txt'])).toBeUndefined();
+  });
+
+  test('a Delta table zipped by the zip CLI (deflate) loads into a MemoryStorage', async () => {
+    const file = join(dir, 'table.zip');
+    execFileSync('zip', ['-r', '-q', '-9', file, 'delta'], { cwd: FIXTURE });
+    const entries = await unzip(new Uint8Array(await readFile(file)));
+    const root = deltaTableRoot(entries.map((e) => e.name));
+    expect(root).toBe('delta');
+    const storage = new MemoryStorage();
+    for (const e of entries) await storage.write(e.name, e.data);
+    const snapshot = await loadSnapshot(storage, root!);
+    expect(snapshot.schema.map((c) => c.name)).toContain('tsNtzPartition');
+  });
+});
