@@ -65,9 +65,13 @@ export class NodeStorage implements Storage {
       for (const e of entries) {
         const full = join(folder, e.name);
         if (e.isDirectory()) await walk(full);
-        else if (e.isFile()) {
-          const st = await fs.stat(full);
-          out.push({ path: relative(this.root, full).split(sep).join('/'), size: st.size, modificationTime: Math.floor(st.mtimeMs) });
+        else if (e.isFile() && !e.name.endsWith('.tmp')) {
+          // Another process may remove a file between readdir and stat: it is simply gone.
+          const st = await fs.stat(full).catch((err: unknown) => {
+            if (code(err) === 'ENOENT') return undefined;
+            throw err;
+          });
+          if (st) out.push({ path: relative(this.root, full).split(sep).join('/'), size: st.size, modificationTime: Math.floor(st.mtimeMs) });
         }
       }
     };
