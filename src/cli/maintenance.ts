@@ -1,9 +1,11 @@
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readdir, stat } from 'node:fs/promises';
+import { join, relative, resolve, sep } from 'node:path';
 import { NodeStorage } from '../storage/node.ts';
-import type { Storage } from '../storage/types.ts';
+import type { FileInfo, Storage } from '../storage/types.ts';
 import { optimizeTable, DEFAULT_TARGET_FILE_SIZE, type OptimizeResult } from '../delta/optimize.ts';
 import { vacuumTable, type VacuumResult } from '../delta/vacuum.ts';
+import { listLog } from '../delta/snapshot.ts';
 import { TABLES } from '../pipeline/tables.ts';
 import { numberOption, parseArgs, UsageError } from './args.ts';
 
@@ -24,6 +26,39 @@ export async function findTables(storage: Storage, dir: string): Promise<string[
 }
 
 /**
+ * The `.tmp` files below `root/dir`, which NodeStorage.list leaves out: a write cut short (a
+ * kill, a full disk) leaves its part there, and only VACUUM takes it away.
+ */
+export function nodeTemporaryFiles(root: string): (dir: string) => Promise<FileInfo[]> {
+  return async (dir) => {
+    const out: FileInfo[] = [];
+    const walk = async (folder: string): Promise<void> => {
+      const entries = await readdir(folder, { withFileTypes: true }).catch(() => []);
+      for (const e of entries) {
+        const full = join(folder, e.name);
+        if (e.isDirectory()) await walk(full);
+        else if (e.name.endsWith('.tmp')) {
+          const st = await stat(full).catch(() => undefined);
+          if (st) out.push({ path: relative(root, full).split(sep).join('/'), size: st.size, modificationTime: Math.floor(st.mtimeMs) });
+        }
+      }
+    };
+    await walk(join(root, dir));
+    return out;
+  };
+}
+
+/** A log folder with no commit yet: the first write of the table was cut short. */
+async function uncreated(storage: Storage, table: string): Promise<boolean> {
+  return listLog(storage, table).then(() => false, (err: Error) => {
+    if (/is not a Delta table/.test(err.message)) return true;
+    throw err;
+  });
+}
+
+const NOT_CREATED = 'skipped: its _delta_log has no commit yet (the first write was cut short); nothing to do';
+
+/**
  * Silver takes in every commit of bronze/events as a batch (see processPendingBronze), so a
  * compaction commit there would be taken in as a new batch: bronze of a lakehouse is not compacted.
  */
@@ -42,6 +77,10 @@ export async function optimizeCommand(argv: string[], out: NodeJS.WritableStream
   const storage = new NodeStorage(root);
   const lines: string[] = [];
   for (const table of await findTables(storage, root)) {
+    if (table && (await uncreated(storage, table))) {
+      lines.push(`${name(dir, table)}  ${NOT_CREATED}`);
+      continue;
+    }
     if (isSilverSource(join(root, table))) {
       lines.push(`${name(dir, table)}  skipped: silver takes in each commit of bronze/events as a batch, so a compaction commit there would be taken in again`);
       continue;
@@ -69,20 +108,25 @@ export async function vacuumCommand(argv: string[], out: NodeJS.WritableStream):
   const lines: string[] = [];
   let files = 0;
   let bytes = 0;
+  const tables: string[] = [];
+  for (const table of await findTables(storage, root)) {
+    if (table && (await uncreated(storage, table))) lines.push(`${name(dir, table)}  ${NOT_CREATED}`);
+    else tables.push(table);
+  }
   // Check every table's retention before deleting anything anywhere.
-  const tables = await findTables(storage, root);
   if (!force && retentionHours !== undefined) {
     for (const table of tables) await vacuumTable(storage, table, { retentionHours, dryRun: true });
   }
   for (const table of tables) {
-    const r = await vacuumTable(storage, table, { retentionHours, dryRun, force });
+    const r = await vacuumTable(storage, table, { retentionHours, dryRun, force, listTemporary: nodeTemporaryFiles(root) });
     if (dryRun) for (const f of r.files) lines.push(`  would delete ${join(table, f.path)}  ${f.size} bytes (${f.reason === 'untracked' ? 'never committed' : 'removed'})`);
     lines.push(`${name(dir, table)}  ${describeVacuum(r)}`);
     files += r.files.length;
     bytes += r.bytes;
   }
   if (tables.length > 1) lines.push(`total: ${dryRun ? 'would delete' : 'deleted'} ${plural(files, 'file')} (${mb(bytes)})`);
-  if (files > 0) lines.push(`versions that needed ${dryRun ? 'these files' : 'the deleted files'} (those replaced before the cutoff) can no longer be read; the latest version and later ones can`);
+  if (files > 0 && dryRun) lines.push('versions that need these files (replaced before the cutoff) could no longer be read afterwards');
+  if (files > 0 && !dryRun) lines.push('versions that needed the deleted files (replaced before the cutoff) can no longer be read; the latest version, and those after the cutoff, can');
   out.write(lines.join('\n') + '\n');
 }
 

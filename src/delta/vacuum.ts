@@ -1,4 +1,4 @@
-import { joinPath, type Storage } from '../storage/types.ts';
+import { joinPath, type FileInfo, type Storage } from '../storage/types.ts';
 import { decodeDataPath, isRemove, type Metadata } from './actions.ts';
 import { listLog, loadSnapshot, readCommit, where } from './snapshot.ts';
 
@@ -14,6 +14,11 @@ export interface VacuumOptions {
   dryRun?: boolean;
   /** the clock (tests move it forward) */
   now?: number;
+  /**
+   * Files below a folder that `Storage.list` leaves out because they may be in flight: a write
+   * cut short leaves them for good (on the Node filesystem `<name>.<uuid>.tmp`).
+   */
+  listTemporary?: (dir: string) => Promise<FileInfo[]>;
 }
 
 export interface VacuumFile {
@@ -79,7 +84,7 @@ export async function vacuumTable(storage: Storage, table: string, options: Vacu
   }
 
   const partitionColumns = new Set(snapshot.metadata.partitionColumns);
-  const listing = await storage.list(table);
+  const listing = [...(await storage.list(table)), ...((await options.listTemporary?.(table)) ?? [])];
   const prefix = table === '' ? '' : `${table.replace(/\/$/, '')}/`;
   const relative = listing.map((f) => ({ ...f, rel: f.path.slice(prefix.length) }));
   const nested = nestedTables(relative.map((f) => f.rel));

@@ -21,6 +21,15 @@ export class NativeEngineUnavailableError extends Error {
   }
 }
 
+/** Throws NativeEngineUnavailableError unless the native package can be loaded (`resolve` for tests). */
+export function requireNativePackage(resolve: (id: string) => string = require.resolve): void {
+  try {
+    resolve(NATIVE_PACKAGE);
+  } catch (err) {
+    throw new NativeEngineUnavailableError(err);
+  }
+}
+
 interface Host {
   port: MessagePort;
   signal: Int32Array;
@@ -37,11 +46,7 @@ let hostPromise: Promise<Host> | undefined;
  */
 function startHost(): Promise<Host> {
   hostPromise ??= (async () => {
-    try {
-      require.resolve(NATIVE_PACKAGE);
-    } catch (err) {
-      throw new NativeEngineUnavailableError(err);
-    }
+    requireNativePackage();
     const { port1, port2 } = new MessageChannel();
     const signal = new Int32Array(new SharedArrayBuffer(4));
     // The worker is TypeScript, like the rest; tsx (a dev dependency, as is the native package) compiles it.

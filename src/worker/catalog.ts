@@ -98,7 +98,11 @@ export class Catalog {
   private readonly histories = new Map<string, Promise<HistoryEntry[]>>();
   private listing_: Promise<TableSummary[]> | undefined;
 
-  constructor(private readonly storage: Storage) {}
+  /** `known`: the table paths it serves (default: the lakehouse's; one opened table: its root). */
+  constructor(
+    private readonly storage: Storage,
+    private readonly known: readonly string[] = KNOWN_TABLES,
+  ) {}
 
   /** The lakehouse's tables that exist, at their latest versions. Callers at the same moment share one listing. */
   list(): Promise<TableSummary[]> {
@@ -112,7 +116,7 @@ export class Catalog {
 
   private async listNow(): Promise<TableSummary[]> {
     const found = await Promise.all(
-      KNOWN_TABLES.map(async (path) => {
+      this.known.map(async (path) => {
         const listing = await this.listing(path);
         return listing ? this.summary(path, await this.snapshot(path, undefined, listing), listing) : undefined;
       }),
@@ -122,7 +126,7 @@ export class Catalog {
 
   /** Whether `path` is one of the lakehouse's tables; throws a clear error otherwise. */
   checkPath(path: string): string {
-    if (!KNOWN_TABLES.includes(path)) throw new Error(`there is no table ${JSON.stringify(path)}; the tables are ${KNOWN_TABLES.join(', ')}`);
+    if (!this.known.includes(path)) throw new Error(`there is no table ${JSON.stringify(path)}; the tables are ${this.known.join(', ')}`);
     return path;
   }
 

@@ -10,6 +10,7 @@ import { OpfsStorage } from '../storage/opfs.ts';
 import type { FileInfo } from '../storage/types.ts';
 import { withContext } from './errors.ts';
 import { openLakehouse, type Download, type Lakehouse } from './lakehouse.ts';
+import { openZippedTable, type OpenedTable } from './opened.ts';
 import type { RunOptions } from './runs.ts';
 
 /** Where the lakehouse lives in OPFS, and a separate folder the storage self-test may scribble in. */
@@ -93,6 +94,13 @@ async function withProgress<R>(onProgress: ((p: Progress) => void) | undefined, 
 
 const sent = (d: Download): Download => transfer(d, [d.bytes.buffer as ArrayBuffer]);
 
+/** The Delta table opened from a .zip, read-only, apart from the lakehouse (see opened.ts). */
+let opened: OpenedTable | undefined;
+const openedTable = (): OpenedTable => {
+  if (!opened) throw new Error('no table is open: choose a .zip of a Delta table first');
+  return opened;
+};
+
 const api = {
   /** Answers as soon as the worker runs; starts nothing. */
   async ping(): Promise<{ duckdbWasm: string }> {
@@ -149,6 +157,26 @@ const api = {
 
   /** A table's Delta folder (data and `_delta_log`) as a .zip. */
   downloadZip: withContext('making the .zip', async (path: string) => sent(await (await lake()).downloadZip(path))),
+
+  /** Open a .zip of a Delta table (from Spark, delta-rs, Databricks…) read-only; its details, or why it cannot be read. */
+  openZip: withContext('opening the .zip', async (name: string, bytes: Uint8Array) => {
+    opened = undefined;
+    opened = await openZippedTable(name, bytes);
+    return { name: opened.name, root: opened.root, details: await opened.details() };
+  }),
+
+  /** The data files of the opened table at a version (time travel). */
+  openedVersion: withContext('reading the opened table', async (version: number) => {
+    const t = openedTable();
+    const snap = await t.catalog.snapshot(t.root, version);
+    return { version: snap.version, files: snap.files.map((a) => ({ path: a.path, size: a.size, partitionValues: a.partitionValues })) };
+  }),
+
+  /** One commit of the opened table, as written in its log. */
+  openedCommit: withContext('reading the opened table', async (version: number) => {
+    const t = openedTable();
+    return t.catalog.commit(t.root, version);
+  }),
 
   /** How much storage this origin uses, and whether it is persistent. */
   storageInfo: withContext('asking about storage', async (): Promise<StorageInfo> => {

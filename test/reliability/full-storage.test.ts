@@ -7,6 +7,7 @@ import { NodeStorage } from '../../src/storage/node.ts';
 import { MemoryStorage } from '../../src/storage/memory.ts';
 import { StorageFullError } from '../../src/storage/full.ts';
 import { vacuumTable } from '../../src/delta/vacuum.ts';
+import { nodeTemporaryFiles } from '../../src/cli/maintenance.ts';
 import { generateEvents } from '../../src/pipeline/generator.ts';
 import { runBatch } from '../../src/pipeline/lakehouse.ts';
 import type { Storage } from '../../src/storage/types.ts';
@@ -93,9 +94,12 @@ describe('a disk that fills up during a run', () => {
     // What the failed write left behind is not part of any table, and VACUUM takes it away.
     let reclaimed = 0;
     for (const t of Object.keys(done.versions)) {
-      reclaimed += (await vacuumTable(inner, t, { retentionHours: 0, force: true })).files.filter((f) => f.reason === 'untracked').length;
+      const vacuumed = await vacuumTable(inner, t, { retentionHours: 0, force: true, listTemporary: nodeTemporaryFiles(dir) });
+      reclaimed += vacuumed.files.filter((f) => f.reason === 'untracked').length;
     }
     expect(reclaimed).toBe(done.untrackedFiles);
+    // A write cut short leaves the part that fitted (all but the commits, which are created whole).
+    if (!path.includes('/_delta_log/')) expect(done.untrackedFiles).toBeGreaterThan(0);
     expect((await checkLakehouse(inner, engine, { complete: true })).untrackedFiles).toBe(0);
     figures.push(`  ${_what.padEnd(36)} budget +${String(budget - baseUsed).padStart(7)} B  stopped in ${stage.padEnd(6)}  ` +
       `left ${done.untrackedFiles} uncommitted file(s), ${done.untrackedBytes} B, reclaimed by VACUUM; next run took in bronze v${summary.silver.map((x) => x.bronzeVersion).join(', v')}`);

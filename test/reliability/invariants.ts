@@ -4,6 +4,8 @@ import { isCommitInfo, isTxn } from '../../src/delta/actions.ts';
 import { listLog, loadSnapshot, readCommit } from '../../src/delta/snapshot.ts';
 import { scanIntoEngine } from '../../src/delta/scan.ts';
 import { vacuumTable } from '../../src/delta/vacuum.ts';
+import { nodeTemporaryFiles } from '../../src/cli/maintenance.ts';
+import { NodeStorage } from '../../src/storage/node.ts';
 import { GOLD_TABLES } from '../../src/pipeline/gold.ts';
 import { loadSql } from '../../src/pipeline/sql-node.ts';
 import { SILVER_APP_ID, SILVER_EVENTS_DDL, TABLES } from '../../src/pipeline/tables.ts';
@@ -48,7 +50,9 @@ export async function checkLakehouse(storage: Storage, engine: Engine, options: 
     problems: [], warnings: [], versions: {}, bronzeVersion: -1, processed: -1, batchesChecked: 0, bronzeRows: 0,
     untrackedFiles: 0, untrackedBytes: 0, removedFiles: 0, removedBytes: 0, logTempFiles: 0, logTempBytes: 0,
   };
-  const all = await storage.list('');
+  // NodeStorage.list leaves out `.tmp` files (they may be in flight); after a kill they are orphans.
+  const temporary = storage instanceof NodeStorage ? nodeTemporaryFiles(storage.description) : undefined;
+  const all = [...(await storage.list('')), ...((await temporary?.('')) ?? [])];
   const logDirs = new Set<string>();
   for (const f of all) {
     const i = f.path.split('/').indexOf('_delta_log');
@@ -85,7 +89,7 @@ export async function checkLakehouse(storage: Storage, engine: Engine, options: 
         isNotFound(err) && err.message.includes('_last_checkpoint') ? ['_last_checkpoint names -1, expected a checkpoint'] : [`the validator failed: ${err.message}`],
       );
       for (const p of found) note(p).push(`${t}: ${p}`);
-      const orphans = await vacuumTable(storage, t, { retentionHours: 0, force: true, dryRun: true });
+      const orphans = await vacuumTable(storage, t, { retentionHours: 0, force: true, dryRun: true, listTemporary: temporary });
       for (const f of orphans.files) {
         if (f.reason === 'untracked') (c.untrackedFiles++, (c.untrackedBytes += f.size));
         else (c.removedFiles++, (c.removedBytes += f.size));

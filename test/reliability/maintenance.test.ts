@@ -1,4 +1,4 @@
-import { mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -13,7 +13,7 @@ import { scanIntoEngine } from '../../src/delta/scan.ts';
 import { writeTable } from '../../src/delta/writer.ts';
 import { optimizeTable } from '../../src/delta/optimize.ts';
 import { parseIntervalHours, vacuumTable } from '../../src/delta/vacuum.ts';
-import { optimizeCommand, vacuumCommand } from '../../src/cli/maintenance.ts';
+import { nodeTemporaryFiles, optimizeCommand, vacuumCommand } from '../../src/cli/maintenance.ts';
 import { generateEvents } from '../../src/pipeline/generator.ts';
 import { runBatch } from '../../src/pipeline/lakehouse.ts';
 import { TABLES } from '../../src/pipeline/tables.ts';
@@ -160,12 +160,19 @@ describe('VACUUM', () => {
     const orphan = join(dir, t, 'part-00000-0rphan00-0000-0000-0000-000000000000-c000.zstd.parquet');
     writeFileSync(orphan, 'not committed');
     utimesSync(orphan, new Date(Date.now() - 8 * DAY), new Date(Date.now() - 8 * DAY));
+    const cut = join(dir, t, 'part-00001-cut0short.parquet.5678.tmp');
+    writeFileSync(cut, 'a write cut short');
+    utimesSync(cut, new Date(Date.now() - 8 * DAY), new Date(Date.now() - 8 * DAY));
     writeFileSync(join(dir, t, 'part-00001-young.parquet.1234.tmp'), 'in progress');
+    const listTemporary = nodeTemporaryFiles(dir);
 
     // Default retention (7 days): the compacted files were removed just now, so every version stays readable.
-    const week = await vacuumTable(storage, t);
+    const week = await vacuumTable(storage, t, { listTemporary });
     expect(week.retentionHours).toBe(168);
-    expect(week.files).toEqual([{ path: 'part-00000-0rphan00-0000-0000-0000-000000000000-c000.zstd.parquet', size: 13, reason: 'untracked' }]);
+    expect(week.files).toEqual([
+      { path: 'part-00000-0rphan00-0000-0000-0000-000000000000-c000.zstd.parquet', size: 13, reason: 'untracked' },
+      { path: 'part-00001-cut0short.parquet.5678.tmp', size: 17, reason: 'untracked' },
+    ]);
     for (let v = 0; v <= 2; v++) await rowsAt(storage, t, v);
     expect(await rowsAt(storage, t, 0)).toEqual(v0);
 
@@ -175,13 +182,14 @@ describe('VACUUM', () => {
     );
 
     // Eight days on, the same retention lets the compacted files go.
-    const dry = await vacuumTable(storage, t, { now: Date.now() + 8 * DAY, dryRun: true });
-    expect(dry.files.map((f) => f.reason)).toEqual(['removed', 'removed', 'untracked']);
+    const dry = await vacuumTable(storage, t, { now: Date.now() + 8 * DAY, dryRun: true, listTemporary });
+    // Eight days on, the file that was in flight then is old enough to go too.
+    expect(dry.files.map((f) => [f.reason, f.path.endsWith('.tmp')])).toEqual([['removed', false], ['removed', false], ['untracked', true]]);
     expect((await storage.list(t)).length).toBeGreaterThan(dry.files.length);
     expect(dry.bytes).toBe(dry.files.reduce((s, f) => s + f.size, 0));
     for (let v = 0; v <= 2; v++) await rowsAt(storage, t, v); // dry run deleted nothing
 
-    const forced = await vacuumTable(storage, t, { retentionHours: 0, force: true });
+    const forced = await vacuumTable(storage, t, { retentionHours: 0, force: true, listTemporary });
     expect(forced.files.map((f) => f.path).sort()).toEqual(dry.files.map((f) => f.path).sort());
     expect(await validateDeltaTable(storage, t, engine)).toEqual([]);
     expect(await rowsAt(storage, t, 2)).toEqual(v2);
@@ -224,13 +232,18 @@ describe('cli optimize and vacuum', () => {
     await vacuumCommand([dir, '--retention-hours', '0', '--force', '--dry-run'], dry.stream);
     expect(dry.text()).toMatch(/^ {2}would delete silver\/events\/part-\S+ {2}\d+ bytes \(removed\)$/m);
     expect(dry.text()).toMatch(/^total: would delete \d+ files/m);
+    // A table whose first commit was cut short has a log folder and nothing else.
+    mkdirSync(join(dir, 'gold/cut_short/_delta_log'), { recursive: true });
+    writeFileSync(join(dir, 'gold/cut_short/_delta_log/00000000000000000000.crc'), '{}');
     const vac = sink();
     await vacuumCommand([dir, '--retention-hours', '0', '--force'], vac.stream);
+    expect(vac.text()).toContain('gold/cut_short  skipped: its _delta_log has no commit yet (the first write was cut short); nothing to do\n');
     expect(vac.text()).toMatch(/^silver\/events {2}deleted 2 files \([\d.]+ KB\): 2 removed from the table, 0 never committed; retention 0 h/m);
     expect(vac.text()).toMatch(/^gold\/stage_bottlenecks {2}deleted 1 file /m);
     const check = await checkLakehouse(storage, engine, { complete: true });
     expect(check.problems).toEqual([]);
-    expect([check.untrackedFiles, check.removedFiles]).toEqual([0, 0]);
+    // What is left is the log folder of the table that was never created: not a table, so not VACUUM's.
+    expect([check.untrackedFiles, check.removedFiles]).toEqual([1, 0]);
     // On a single table folder.
     const one = sink();
     await vacuumCommand([join(dir, 'silver/events')], one.stream);

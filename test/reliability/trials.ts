@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { runCommand } from '../../src/cli/run.ts';
+import { nodeTemporaryFiles } from '../../src/cli/maintenance.ts';
 import type { Engine } from '../../src/engine/types.ts';
 import { NodeStorage } from '../../src/storage/node.ts';
 import { isCommitInfo, type Action } from '../../src/delta/actions.ts';
@@ -140,7 +141,7 @@ export async function crashTrial(o: {
 
   let orphanFiles = 0, orphanBytes = 0, removedFiles = 0, removedBytes = 0;
   for (const table of Object.keys(afterRecovery.versions)) {
-    for (const f of (await vacuumTable(storage, table, { retentionHours: 0, force: true })).files) {
+    for (const f of (await vacuumTable(storage, table, { retentionHours: 0, force: true, listTemporary: nodeTemporaryFiles(o.dir) })).files) {
       if (f.reason === 'untracked') (orphanFiles++, (orphanBytes += f.size));
       else (removedFiles++, (removedBytes += f.size));
     }
