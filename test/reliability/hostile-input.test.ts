@@ -28,6 +28,7 @@ let engine: Engine;
 let dir: string;
 let lake: string;
 const figures: string[] = [];
+const counts: string[] = [];
 
 beforeAll(async () => {
   engine = await testEngine();
@@ -37,7 +38,8 @@ beforeAll(async () => {
 });
 
 afterAll(() => {
-  if (figures.length) console.log(`hostile input, memory (heap after GC; peak sampled every 10 ms):\n${figures.join('\n')}`);
+  console.log(`hostile input through cli ingest, per file:\n${counts.join('\n')}`);
+  if (figures.length) console.log(`memory (heap after GC; peak sampled every 10 ms):\n${figures.join('\n')}`);
 });
 
 const enc = new TextEncoder();
@@ -78,6 +80,7 @@ async function ingest(name: string, content: Uint8Array): Promise<Landed> {
   const m = /: (\d+) accepted, (\d+) rejected \(parse (\d+), schema (\d+), expectation (\d+), duplicate (\d+)\)/.exec(text)!;
   const [accepted, rejected, parse, schema, expectation, duplicate] = m.slice(1).map(Number) as [number, number, number, number, number, number];
   expect(accepted + rejected, `${name}: bronze = silver + rejects`).toBe(bronze);
+  counts.push(`  ${name.padEnd(18)} ${String(bronze).padStart(6)} lines = ${accepted} in silver + ${rejected} rejected (parse ${parse}, schema ${schema}, expectation ${expectation}, duplicate ${duplicate})`);
   return { bronze, accepted, rejected, stages: { parse, schema, expectation, duplicate } };
 }
 
@@ -86,6 +89,7 @@ async function refused(name: string, content: Uint8Array, reason: string): Promi
   writeFileSync(file, content);
   const before = await loadSnapshot(new NodeStorage(lake), TABLES.bronze).then((s) => s.version, () => -1);
   await expect(ingestCommand([file, '--out', lake], engine, sink().stream)).rejects.toThrow(`${file} ${reason}`);
+  counts.push(`  ${name.padEnd(18)} refused: ${reason}`);
   expect(await loadSnapshot(new NodeStorage(lake), TABLES.bronze).then((s) => s.version, () => -1)).toBe(before);
 }
 
@@ -222,8 +226,9 @@ describe('hostile files through cli ingest', () => {
       await ingestCommand([file, '--out', lake], engine, o.stream);
       return o.text();
     });
-    const m = /: (\d+) accepted, (\d+) rejected/.exec(out)!;
+    const m = /: (\d+) accepted, (\d+) rejected \(parse (\d+), schema (\d+), expectation (\d+), duplicate (\d+)\)/.exec(out)!;
     expect(Number(m[1]) + Number(m[2])).toBe(100_000);
+    counts.push(`  ${'100k.jsonl'.padEnd(18)} ${'100000'.padStart(6)} lines = ${m[1]} in silver + ${m[2]} rejected (parse ${m[3]}, schema ${m[4]}, expectation ${m[5]}, duplicate ${m[6]})`);
     expect(Number(m[2])).toBeGreaterThan(500);
     expect(retainedMB).toBeLessThan(64);
     expect(peakMB).toBeLessThan(1024);
