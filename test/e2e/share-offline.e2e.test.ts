@@ -37,7 +37,7 @@ describe('share a run, offline, static hosting', () => {
     return gold;
   }
 
-  test('the URL carries the run options; two fresh profiles on one link get identical gold tables', async () => {
+  test('the URL carries the run options; two fresh profiles on one link get identical gold tables', { timeout: 300_000 }, async () => {
     const server = await serve();
     const link = `${server.url}?seed=5&events=1500&days=20&invalid=0.03`;
     const [a, b] = await Promise.all([browser(), browser()]);
@@ -114,11 +114,11 @@ describe('share a run, offline, static hosting', () => {
     expect(session.errors).toEqual([]);
   }
 
-  test('after one visit, the app reloads and runs a full pipeline with the network off', async () => {
+  test('after one visit, the app reloads and runs a full pipeline with the network off', { timeout: 300_000 }, async () => {
     await offlineRun('/');
   });
 
-  test('under a sub-path (/creatorops/): installable, offline, nothing asked outside the sub-path', async () => {
+  test('under a sub-path (/creatorops/): installable, offline, nothing asked outside the sub-path', { timeout: 300_000 }, async () => {
     const server = await serve('/creatorops/');
     const session = await browser();
     await session.page.goto(server.url);
