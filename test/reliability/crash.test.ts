@@ -12,7 +12,7 @@ import { cliRun, concurrentTrial, crashTrial, type CrashTrial } from './trials.t
  * and prints the figures of docs/reliability.md.
  */
 
-const TRIALS = 5;
+const TRIALS = 4;
 const EVENTS = 2_000;
 
 let engine: Engine;

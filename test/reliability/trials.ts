@@ -78,6 +78,8 @@ export interface CrashTrial {
   killAtMs: number;
   /** ms from the process start to the kill */
   killedAfterMs: number;
+  /** when the run finished before the kill: ms from its first progress line to its exit */
+  finishedWorkMs?: number;
   phase: Phase;
   afterKill: LakehouseCheck;
   recovered: boolean;
@@ -150,7 +152,8 @@ export async function crashTrial(o: {
   problems.push(...afterVacuum.problems.map((p) => `after VACUUM: ${p}`));
   if (afterVacuum.untrackedFiles > 0) problems.push(`after VACUUM ${afterVacuum.untrackedFiles} files that no commit names are left`);
   if (afterKill.untrackedFiles > 0 && orphanFiles === 0 && afterRecovery.untrackedFiles > 0) problems.push('VACUUM removed none of the orphans');
-  return { trial: o.trial, killAtMs: o.killAtMs, killedAfterMs: killed.ms, phase, afterKill, recovered, afterRecovery, orphanFiles, orphanBytes, removedFiles, removedBytes, afterVacuum, problems };
+  const finishedWorkMs = phase === 'finished' && killed.stageAt.bronze !== undefined ? killed.ms - killed.stageAt.bronze : undefined;
+  return { trial: o.trial, killAtMs: o.killAtMs, killedAfterMs: killed.ms, finishedWorkMs, phase, afterKill, recovered, afterRecovery, orphanFiles, orphanBytes, removedFiles, removedBytes, afterVacuum, problems };
 }
 
 export interface ConcurrentTrial {
