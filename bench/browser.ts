@@ -83,7 +83,8 @@ function rendererPeakRss(pid: number | undefined): number | null {
 
 interface Summary {
   seconds: number;
-  timings: { load: number; generate: number; bronze: number; silver: number; gold: number };
+  /** absent in a baseline checkout older than the stage timings */
+  timings?: { load: number; generate: number; bronze: number; silver: number; gold: number };
   bronze: { rows: number };
 }
 
@@ -156,7 +157,7 @@ export async function browserRun(server: StaticServer, events: number, seed: num
     return {
       mode: 'browser',
       events,
-      seconds: { total: summary.seconds, load: t.load, generate: t.generate, bronze: t.bronze, silver: t.silver, gold: t.gold },
+      seconds: { total: summary.seconds, ...(t ? { load: t.load, generate: t.generate, bronze: t.bronze, silver: t.silver, gold: t.gold } : {}) },
       parquetBytes: bytes,
       peakWasmBytes: metrics ? (metrics.duckdbWasmBytes ?? 0) + (metrics.parquetWasmBytes ?? 0) : null,
       peakJsHeapBytes: peakHeap,

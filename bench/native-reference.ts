@@ -40,8 +40,8 @@ const lit = (s: string): string => `'${s.replaceAll("'", "''")}'`;
 /** SQL for the reasons a parsed line breaks the contract: a list of rule names, as contract.ts names them. */
 function contractSql(schema: Schema): { fields: string[]; reasons: string } {
   const fields = Object.keys(schema.properties);
-  const t = (f: string) => `t[${fields.indexOf(f) + 1}]`;
-  const v = (f: string) => `v[${fields.indexOf(f) + 1}]`;
+  const t = (f: string) => `"t_${f}"`;
+  const v = (f: string) => `"v_${f}"`;
   const checks: string[] = [];
   for (const f of schema.required) checks.push(`CASE WHEN ${t(f)} IS NULL THEN 'required:${f}' END`);
   for (const rule of schema.allOf) {
@@ -95,62 +95,70 @@ export async function nativeReference(file: string, out: string, threads?: numbe
   const seconds: Record<string, number> = {};
   const started = performance.now();
 
+  const batch = lit('batch-native-reference');
   await timed('bronze', seconds, async () => {
-    await c.run(`CREATE TABLE bronze AS
-      SELECT raw, 'batch-native-reference' AS batch_id, 'generator' AS source, row_number() OVER () AS line_no, now() AS ingested_at
-      FROM read_csv(${lit(file)}, columns = {'raw': 'VARCHAR'}, header = false, delim = E'\\x1f', quote = '', escape = '', auto_detect = false, new_line = '\\n')`);
+    // Insertion order is kept: line_no is rowid + 1 (no window over the whole file).
+    await c.run(`CREATE TABLE lines AS
+      SELECT raw FROM read_csv(${lit(file)}, columns = {'raw': 'VARCHAR'}, header = false, delim = E'\\x1f', quote = '', escape = '', auto_detect = false, new_line = '\\n')`);
+    await c.run(`CREATE VIEW bronze AS SELECT raw, ${batch} AS batch_id, 'generator' AS source, rowid + 1 AS line_no, TIMESTAMPTZ '2026-01-01 00:00:00+00' AS ingested_at FROM lines`);
     await c.run(parquet('bronze', 'bronze/part-00000.zstd.parquet'));
   });
 
   const { fields, reasons } = contractSql(schema);
   const paths = `[${fields.map((f) => lit(`$.${f}`)).join(', ')}]`;
-  const typed = (f: string, type: string) => `try_cast(v[${fields.indexOf(f) + 1}] AS ${type}) AS ${f}`;
+  const typed = (f: string, type: string) => `try_cast("v_${f}" AS ${type}) AS ${f}`;
+  const cols = 'event_id, event_type, occurred_at, creator_id, work_id, stage, words, duration_minutes, words_changed, revision_no, reader_id, engagement_seconds, progress_pct, attributes, batch_id, ingested_at, event_date';
   await timed('silver', seconds, async () => {
-    // One JSON parse per line for all fields (json_extract with a list of paths), then the contract.
+    // The types and the text of every field in one JSON parse each (list-of-paths forms), then the contract.
     await c.run(`CREATE TABLE checked AS
-      WITH parsed AS (
-        SELECT line_no, raw, ingested_at, json_valid(raw) AS is_json FROM bronze
+      WITH objects AS (
+        SELECT line_no, ingested_at, raw FROM bronze WHERE json_valid(raw) AND json_type(raw) = 'OBJECT'
+      ), lists AS (
+        SELECT line_no, ingested_at, json_keys(raw) AS keys, json_type(raw, ${paths}) AS t, json_extract_string(raw, ${paths}) AS v,
+               json_extract(raw, '$.attributes')::VARCHAR AS attributes
+        FROM objects
       ), fields AS (
-        SELECT line_no, raw, ingested_at, is_json, json_type(raw) AS root,
-               json_keys(raw) AS keys, json_extract(raw, ${paths}) AS e
-        FROM parsed WHERE is_json AND json_type(raw) = 'OBJECT'
-      ), values AS (
-        SELECT *, list_transform(e, x -> json_type(x)) AS t, list_transform(e, x -> json_extract_string(x, '$')) AS v FROM fields
+        SELECT line_no, ingested_at, keys, attributes,
+               ${fields.map((f, i) => `t[${i + 1}] AS "t_${f}", v[${i + 1}] AS "v_${f}"`).join(', ')}
+        FROM lists
       )
-      SELECT line_no, raw, ingested_at, ${reasons} AS reasons, v[${fields.indexOf('event_id') + 1}] AS event_id_text,
+      SELECT line_no, ingested_at, ${reasons} AS reasons, "v_event_id" AS event_id_text,
              ${typed('event_id', 'VARCHAR')}, ${typed('event_type', 'VARCHAR')}, ${typed('occurred_at', 'TIMESTAMPTZ')},
              ${typed('creator_id', 'VARCHAR')}, ${typed('work_id', 'VARCHAR')}, ${typed('stage', 'VARCHAR')}, ${typed('words', 'BIGINT')},
              ${typed('duration_minutes', 'DOUBLE')}, ${typed('words_changed', 'BIGINT')}, ${typed('revision_no', 'BIGINT')},
-             ${typed('reader_id', 'VARCHAR')}, ${typed('engagement_seconds', 'DOUBLE')}, ${typed('progress_pct', 'DOUBLE')},
-             e[${fields.indexOf('attributes') + 1}]::VARCHAR AS attributes
-      FROM values`);
+             ${typed('reader_id', 'VARCHAR')}, ${typed('engagement_seconds', 'DOUBLE')}, ${typed('progress_pct', 'DOUBLE')}, attributes
+      FROM fields`);
+    await c.run(`CREATE VIEW typed AS
+      SELECT * EXCLUDE (reasons, event_id_text), ${batch} AS batch_id, occurred_at::TIMESTAMP::DATE AS event_date FROM checked WHERE len(reasons) = 0`);
     const flags = expectations.map((e, i) => `coalesce((${e.expr}), false) AS __exp_${i}`);
-    await c.run(`CREATE TABLE flagged AS
-      SELECT *, ${flags.join(', ')}
-      FROM (SELECT * EXCLUDE (reasons, event_id_text), 'batch-native-reference' AS batch_id, occurred_at::TIMESTAMP::DATE AS event_date
-            FROM checked WHERE len(reasons) = 0)`);
+    await c.run(`CREATE TABLE flags AS SELECT line_no, event_id, ${flags.join(', ')} FROM typed`);
     const drops = expectations.map((e, i) => ({ e, i })).filter(({ e }) => e.action === 'drop');
     const dropped = drops.length ? drops.map(({ i }) => `NOT __exp_${i}`).join(' OR ') : 'false';
     await c.run(`CREATE TABLE silver_events (
       event_id VARCHAR, event_type VARCHAR, occurred_at TIMESTAMPTZ, creator_id VARCHAR, work_id VARCHAR, stage VARCHAR, words BIGINT,
       duration_minutes DOUBLE, words_changed BIGINT, revision_no BIGINT, reader_id VARCHAR, engagement_seconds DOUBLE, progress_pct DOUBLE,
       attributes VARCHAR, batch_id VARCHAR, ingested_at TIMESTAMPTZ, event_date DATE)`);
-    await c.run(`CREATE TABLE kept AS
-      SELECT f.*, p.batch_id AS prior_batch, row_number() OVER (PARTITION BY f.event_id ORDER BY f.line_no) AS occurrence
-      FROM flagged f LEFT JOIN silver_events p USING (event_id) WHERE NOT (${dropped})`);
-    const cols = 'event_id, event_type, occurred_at, creator_id, work_id, stage, words, duration_minutes, words_changed, revision_no, reader_id, engagement_seconds, progress_pct, attributes, batch_id, ingested_at, event_date';
-    await c.run(`INSERT INTO silver_events SELECT ${cols} FROM kept WHERE prior_batch IS NULL AND occurrence = 1 ORDER BY occurred_at, event_id`);
+    // Dedup on (line_no, event_id) only: against silver's other batches, then within the batch.
+    await c.run(`CREATE TABLE late AS
+      WITH kept AS (SELECT line_no, event_id FROM flags WHERE NOT (${dropped}))
+      SELECT line_no, event_id, 'expectation' AS stage FROM flags WHERE ${dropped}
+      UNION ALL
+      SELECT line_no, event_id, 'duplicate' FROM (
+        SELECT k.line_no, k.event_id, p.batch_id AS prior_batch, row_number() OVER (PARTITION BY k.event_id ORDER BY k.line_no) AS occurrence
+        FROM kept k LEFT JOIN (SELECT event_id, batch_id FROM silver_events WHERE batch_id <> ${batch}) p USING (event_id)
+        WHERE k.event_id IN (SELECT event_id FROM kept GROUP BY event_id HAVING count(*) > 1) OR p.batch_id IS NOT NULL)
+      WHERE prior_batch IS NOT NULL OR occurrence > 1`);
+    await c.run(`INSERT INTO silver_events SELECT ${cols} FROM typed WHERE line_no NOT IN (SELECT line_no FROM late) ORDER BY occurred_at, event_id`);
     await c.run(`CREATE TABLE rejects AS
-      SELECT raw, NULL::VARCHAR AS event_id, 'parse' AS stage, ['invalid_json'] AS reasons, line_no, ingested_at FROM bronze WHERE NOT json_valid(raw)
-      UNION ALL SELECT raw, NULL, 'schema', ['not_object'], line_no, ingested_at FROM bronze WHERE json_valid(raw) AND json_type(raw) <> 'OBJECT'
-      UNION ALL SELECT raw, event_id_text, 'schema', reasons, line_no, ingested_at FROM checked WHERE len(reasons) > 0
-      UNION ALL SELECT b.raw, f.event_id, 'expectation', ['expectation'], f.line_no, f.ingested_at FROM flagged f JOIN bronze b USING (line_no) WHERE ${dropped}
-      UNION ALL SELECT b.raw, k.event_id, 'duplicate', ['duplicate_event_id'], k.line_no, k.ingested_at FROM kept k JOIN bronze b USING (line_no)
-                WHERE k.prior_batch IS NOT NULL OR k.occurrence > 1`);
-    await c.run(`CREATE TABLE quality AS ${expectations.map((e, i) => `SELECT 'batch-native-reference' AS batch_id, ${lit(e.name)} AS expectation, ${lit(e.action)} AS action,
-      count(*) FILTER (WHERE __exp_${i}) AS passed, count(*) FILTER (WHERE NOT __exp_${i}) AS failed FROM flagged`).join(' UNION ALL ')}`);
+      SELECT line_no, NULL::VARCHAR AS event_id, 'parse' AS stage, ['invalid_json'] AS reasons FROM bronze WHERE NOT json_valid(raw)
+      UNION ALL SELECT line_no, NULL, 'schema', ['not_object'] FROM bronze WHERE json_valid(raw) AND json_type(raw) <> 'OBJECT'
+      UNION ALL SELECT line_no, event_id_text, 'schema', reasons FROM checked WHERE len(reasons) > 0
+      UNION ALL SELECT line_no, event_id, stage, [stage] FROM late`);
+    await c.run(`CREATE TABLE quality AS ${expectations.map((e, i) => `SELECT ${batch} AS batch_id, ${lit(e.name)} AS expectation, ${lit(e.action)} AS action,
+      count(*) FILTER (WHERE __exp_${i}) AS passed, count(*) FILTER (WHERE NOT __exp_${i}) AS failed FROM flags`).join(' UNION ALL ')}`);
     await c.run(parquet('silver_events', 'silver/events/part-00000.zstd.parquet'));
-    await c.run(parquet('rejects', 'silver/rejects/part-00000.zstd.parquet', 'ORDER BY line_no'));
+    await c.run(`COPY (SELECT b.raw, r.event_id, r.stage, r.reasons, b.batch_id, b.ingested_at, now() AS rejected_at FROM rejects r JOIN bronze b USING (line_no) ORDER BY line_no)
+      TO ${lit(join(out, 'silver/rejects/part-00000.zstd.parquet'))} (FORMAT parquet, COMPRESSION zstd)`);
     await c.run(parquet('quality', 'silver/quality/part-00000.zstd.parquet'));
   });
 
@@ -162,7 +170,7 @@ export async function nativeReference(file: string, out: string, threads?: numbe
   });
   seconds.total = (performance.now() - started) / 1000;
   const count = async (t: string) => Number((await c.runAndReadAll(`SELECT count(*) AS n FROM ${t}`)).getRowObjectsJS()[0]!.n);
-  const rows = { bronze: await count('bronze'), silver: await count('silver_events'), rejects: await count('rejects') };
+  const rows = { bronze: await count('lines'), silver: await count('silver_events'), rejects: await count('rejects') };
   c.closeSync();
   db.closeSync();
   return { mode: 'native-reference', events: rows.bronze, threads: usedThreads, seconds, rows, parquetBytes: parquetBytes(out), peakRssBytes: process.resourceUsage().maxRSS * 1024 };

@@ -5,7 +5,7 @@ import { loadSnapshot } from '../src/delta/snapshot.ts';
 import { scanIntoEngine } from '../src/delta/scan.ts';
 import { generateEvents } from '../src/pipeline/generator.ts';
 import { runBatch } from '../src/pipeline/lakehouse.ts';
-import { loadSilverEvents } from '../src/pipeline/silver.ts';
+import { ensureSilverCapacity, loadSilverEvents } from '../src/pipeline/silver.ts';
 import { TABLES } from '../src/pipeline/tables.ts';
 import { testEngine } from './helpers/engine.ts';
 import { pipelineContext } from './helpers/pipeline.ts';
@@ -92,5 +92,30 @@ describe('silver_events in the engine', () => {
     expect(engine.rows('SELECT count(*) AS n FROM silver_events')).toEqual([{ n: 1_300n }]);
     await load(storage, TABLES.silver, 's_all');
     expect(engine.rows('SELECT count(*) AS n FROM (SELECT * FROM silver_events EXCEPT ALL SELECT * FROM s_all)')).toEqual([{ n: 0n }]);
+  });
+});
+
+describe('a large silver_events', () => {
+  it('moves to a compressed in-memory database and gives the same gold', async () => {
+    const gold = async (compressAt: number | undefined) => {
+      const storage = new MemoryStorage();
+      const ctx = pipelineContext(engine, storage);
+      await runBatch(ctx, generateEvents({ events: 1_500, seed: 3, days: 15, invalidRate: 0.02 }), 'generator', 1_500);
+      const moved = compressAt !== undefined && ensureSilverCapacity(engine, 1_000, compressAt);
+      const where = engine.rows<{ d: string }>('SELECT current_database() AS d')[0]!.d;
+      const summary = await runBatch(ctx, generateEvents({ events: 1_000, seed: 4, days: 15, invalidRate: 0.02 }), 'generator', 1_000);
+      const rows = Object.fromEntries(summary.gold.map((g) => [g.table, engine.rows(ctx.goldSql[g.table.slice('gold/'.length)]!)]));
+      return { moved, where, rows, silver: engine.rows('SELECT count(*) AS n FROM silver_events')[0] };
+    };
+    try {
+      const plain = await gold(undefined);
+      const compressed = await gold(2_000);
+      expect([plain.moved, plain.where]).toEqual([false, 'memory']);
+      expect([compressed.moved, compressed.where]).toEqual([true, 'lakehouse_silver']);
+      expect(compressed.silver).toEqual(plain.silver);
+      expect(compressed.rows).toEqual(plain.rows);
+    } finally {
+      engine.run('USE memory');
+    }
   });
 });

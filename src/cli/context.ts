@@ -5,6 +5,7 @@ import { NodeStorage } from '../storage/node.ts';
 import type { PipelineContext, Progress } from '../pipeline/context.ts';
 import { parseExpectations } from '../pipeline/expectations.ts';
 import { loadSql } from '../pipeline/sql-node.ts';
+import { idleCheckerThreads, nodeCheckers } from './checkers.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -21,6 +22,7 @@ export function nodeContext(engine: Engine, outDir: string, onProgress?: (p: Pro
     expectations: parseExpectations(expectationsText, 'contracts/expectations.yml'),
     goldSql,
     onProgress,
+    ...checkerThreads(),
   };
 }
 
@@ -41,4 +43,14 @@ export function progressPrinter(stream: NodeJS.WriteStream = process.stderr): (p
     if (stream.isTTY) stream.write(`\r\x1b[K${line}`);
     else stream.write(line + '\n');
   };
+}
+
+/**
+ * Checker threads for silver's line checks, when cores are idle (see idleCheckerThreads), or as
+ * many as LAKEHOUSE_CHECK_THREADS says (0: none, the lines are checked on the main thread).
+ */
+function checkerThreads(): Pick<PipelineContext, 'checkers'> {
+  const env = process.env.LAKEHOUSE_CHECK_THREADS;
+  const threads = env !== undefined && env !== '' ? Number(env) : idleCheckerThreads();
+  return Number.isInteger(threads) && threads > 0 ? { checkers: nodeCheckers(threads) } : {};
 }

@@ -59,14 +59,25 @@ function minMax(column: Vector, kind: Kind): { min: unknown; max: unknown; nulls
       return (bitmap[bit >> 3]! & (1 << (bit & 7))) !== 0;
     };
     if (kind === 'string') {
-      // Compare UTF-8 bytes (Spark's order for strings) and decode only the two winners.
+      // Compare UTF-8 bytes (Spark's order for strings) in place, and decode only the two winners.
       const offsets = data.valueOffsets as Int32Array;
       const bytes = data.values as Uint8Array;
+      let lo = -1;
+      let hi = -1;
       for (let i = 0; i < data.length; i++) {
         if (!isValid(i)) continue;
-        const v = bytes.subarray(offsets[i]!, offsets[i + 1]!);
-        if (min === undefined || compareBytes(v, min as Uint8Array) < 0) min = v;
-        if (max === undefined || compareBytes(v, max as Uint8Array) > 0) max = v;
+        if (lo < 0) {
+          lo = hi = i;
+          continue;
+        }
+        if (compareAt(bytes, offsets, i, lo) < 0) lo = i;
+        else if (compareAt(bytes, offsets, i, hi) > 0) hi = i;
+      }
+      if (lo >= 0) {
+        const low = bytes.subarray(offsets[lo]!, offsets[lo + 1]!);
+        const high = bytes.subarray(offsets[hi]!, offsets[hi + 1]!);
+        if (min === undefined || compareBytes(low, min as Uint8Array) < 0) min = low;
+        if (max === undefined || compareBytes(high, max as Uint8Array) > 0) max = high;
       }
       continue;
     }
@@ -84,6 +95,20 @@ function minMax(column: Vector, kind: Kind): { min: unknown; max: unknown; nulls
     return { min: min && decoder.decode(min as Uint8Array), max: max && decoder.decode(max as Uint8Array), nulls };
   }
   return { min, max, nulls };
+}
+
+/** Strings i and j of one Utf8 buffer, compared as bytes. */
+function compareAt(bytes: Uint8Array, offsets: Int32Array, i: number, j: number): number {
+  let x = offsets[i]!;
+  let y = offsets[j]!;
+  const xe = offsets[i + 1]!;
+  const ye = offsets[j + 1]!;
+  if (x === y && xe === ye) return 0;
+  for (; x < xe && y < ye; x++, y++) {
+    const d = bytes[x]! - bytes[y]!;
+    if (d !== 0) return d;
+  }
+  return xe - x - (ye - y);
 }
 
 function compareBytes(a: Uint8Array, b: Uint8Array): number {

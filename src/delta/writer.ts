@@ -1,5 +1,6 @@
-import { tableToIPC, type Schema, type Table } from 'apache-arrow';
+import type { Schema, Table } from 'apache-arrow';
 import { encodeParquet } from '../parquet/codec.ts';
+import { IpcScratch } from '../parquet/ipc.ts';
 import { joinPath, type Storage } from '../storage/types.ts';
 import {
   LOG_DIR, checkpointFileName, commitFileName, encodeDataPath, isAdd, isMetaData, isRemove, isTxn, serializeCommit,
@@ -184,6 +185,14 @@ export async function tryLoadSnapshot(storage: Storage, table: string): Promise<
   return log && loadSnapshot(storage, table, undefined, log);
 }
 
+/** Data files are encoded one at a time, synchronously after their IPC is written: one buffer serves all. */
+const ipcScratch = new IpcScratch();
+
+/** Let the buffer data files were encoded through go (a run over; the next one grows it again). */
+export function releaseWriteBuffers(): void {
+  ipcScratch.release();
+}
+
 async function writeDataFiles(
   storage: Storage, table: string, data: Table, partitionColumns: string[], firstIndex: number, maxRows = 1_000_000, statsColumns?: ReadonlySet<string>,
   ipc?: Uint8Array,
@@ -197,7 +206,7 @@ async function writeDataFiles(
       const dir = partitionPath(part.values, partitionColumns);
       const name = `part-${String(firstIndex + added.length).padStart(5, '0')}-${crypto.randomUUID()}-c000.zstd.parquet`;
       const relPath = dir ? `${dir}/${name}` : name;
-      const bytes = encodeParquet(whole ?? tableToIPC(slice, 'stream'));
+      const bytes = encodeParquet(whole ?? ipcScratch.write(slice));
       await storage.write(joinPath(table, relPath), bytes);
       added.push({
         path: encodeDataPath(relPath),

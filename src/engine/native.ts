@@ -1,9 +1,9 @@
 import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
-import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort, type MessagePort, type Worker } from 'node:worker_threads';
 import { tableFromIPC } from 'apache-arrow';
 import { QueryError, type Engine } from './types.ts';
 import type { Request, Response } from './native-worker.ts';
+import { tsWorker } from './ts-worker.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -49,14 +49,7 @@ function startHost(): Promise<Host> {
     requireNativePackage();
     const { port1, port2 } = new MessageChannel();
     const signal = new Int32Array(new SharedArrayBuffer(4));
-    // The worker is TypeScript, like the rest; tsx (a dev dependency, as is the native package) compiles it.
-    // Node 20 applies no --import hooks to a worker's entry module: register tsx, then import.
-    const tsx = pathToFileURL(require.resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
-    const entry = new URL('./native-worker.ts', import.meta.url).href;
-    const bootstrap = `import { register } from ${JSON.stringify(tsx)}; register(); await import(${JSON.stringify(entry)});`;
-    const worker = new Worker(new URL(`data:text/javascript,${encodeURIComponent(bootstrap)}`), {
-      workerData: { port: port2, signal }, transferList: [port2], execArgv: [],
-    });
+    const worker = tsWorker(new URL('./native-worker.ts', import.meta.url), { workerData: { port: port2, signal }, transferList: [port2] });
     const version = await new Promise<string>((resolve, reject) => {
       worker.once('message', (m: { version: string }) => resolve(m.version));
       worker.once('error', (err) => reject(new Error(`native engine: its thread failed to start: ${err.message}`, { cause: err })));

@@ -1,6 +1,6 @@
-import { Table } from 'apache-arrow';
+import { Table, type Vector } from 'apache-arrow';
 import { openWriter } from '../delta/writer.ts';
-import { column, constantUtf8, int64Column, sequenceInt64 } from './columns.ts';
+import { LineBuffer, constantUtf8, int64Column, sequenceInt64 } from './columns.ts';
 import { checkCancelled, progressReporter, type PipelineContext } from './context.ts';
 import { TABLES } from './tables.ts';
 
@@ -10,24 +10,38 @@ export interface BronzeResult {
   rows: number;
 }
 
-/** One Parquet file's worth of received lines, as handed to `onFile`. */
+/** One Parquet file's raw lines, as handed to `onFile` once the file is written. */
 export interface BronzeFile {
-  raw: string[];
+  /** the lines as received, a Utf8 vector over buffers that stay valid until `buffers` is reused */
+  raw: Vector;
   /** the line number of raw[0]; the others follow */
   firstLine: number;
-  batchId: string;
-  ingestedAt: bigint;
 }
 
 export interface BronzeOptions {
   /** the line number of the first line (a run split into several batches numbers on) */
   firstLine?: number;
-  /** told about each file's lines once they are written (silver checks them meanwhile) */
+  /** told about each chunk of lines as it arrives, before it is written (silver checks them meanwhile) */
+  onLines?: (lines: string[], firstLine: number, batch: { batchId: string; ingestedAt: bigint }) => void | Promise<void>;
+  /** told about each file's lines once the file is written */
   onFile?: (file: BronzeFile) => void;
+  /** buffers for the files' raw text, kept from an earlier batch of the run (see LineBuffers) */
+  buffers?: LineBuffers;
 }
 
 /** Rows per bronze Parquet file: large enough to compress well, small enough to stream. */
-const ROWS_PER_FILE = 200_000;
+export const ROWS_PER_FILE = 200_000;
+
+/** One LineBuffer per file of a batch, reused by the next batch of a run. */
+export class LineBuffers {
+  private readonly files: LineBuffer[] = [];
+
+  file(i: number): LineBuffer {
+    while (this.files.length <= i) this.files.push(new LineBuffer());
+    const f = this.files[i]!;
+    return f;
+  }
+}
 
 /**
  * Append every received record, valid or not, to bronze/events as one commit: the batch.
@@ -40,6 +54,7 @@ export async function writeBronze(
   const batchId = newBatchId(now);
   const ingestedAt = BigInt(now) * 1000n;
   const firstLine = options.firstLine ?? 1;
+  const buffers = options.buffers ?? new LineBuffers();
   const writer = await openWriter(ctx.storage, TABLES.bronze, {
     mode: 'append',
     name: 'bronze_events',
@@ -49,31 +64,40 @@ export async function writeBronze(
     operationParameters: { batchId, source },
   });
   const report = progressReporter(ctx, 'bronze', expected);
-  let raw: string[] = [];
+  let files = 0;
+  let file = buffers.file(files);
+  file.reset();
   let rows = 0;
   const flush = async (): Promise<void> => {
-    const n = raw.length;
+    const n = file.length;
     const first = firstLine + rows - n;
+    const raw = file.vector();
     await writer.write(
       new Table({
-        raw: column('string', raw),
+        raw,
         batch_id: constantUtf8(batchId, n),
         source: constantUtf8(source, n),
         line_no: sequenceInt64(first, n),
         ingested_at: int64Column('timestamp', new BigInt64Array(n).fill(ingestedAt)),
       }),
     );
-    if (n > 0) options.onFile?.({ raw, firstLine: first, batchId, ingestedAt });
-    raw = [];
+    if (n > 0) options.onFile?.({ raw, firstLine: first });
+    file = buffers.file(++files);
+    file.reset();
   };
   for (const chunk of chunks) {
     checkCancelled(ctx);
-    for (const line of chunk) raw.push(line);
-    rows += chunk.length;
-    if (raw.length >= ROWS_PER_FILE) await flush();
+    await options.onLines?.(chunk, firstLine + rows, { batchId, ingestedAt });
+    for (let from = 0; from < chunk.length; ) {
+      const to = Math.min(chunk.length, from + ROWS_PER_FILE - file.length);
+      file.append(chunk, from, to, ROWS_PER_FILE);
+      rows += to - from;
+      from = to;
+      if (file.length >= ROWS_PER_FILE) await flush();
+    }
     report(firstLine - 1 + rows);
   }
-  if (raw.length > 0 || rows === 0) await flush();
+  if (file.length > 0 || rows === 0) await flush();
   checkCancelled(ctx);
   const { version } = await writer.commit();
   report(firstLine - 1 + rows, true);

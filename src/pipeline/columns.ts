@@ -92,6 +92,76 @@ function asciiColumn(values: readonly (string | null | undefined)[]): Vector | u
   return makeVector(makeData({ type: new Utf8(), length: n, nullCount: 0, valueOffsets: offsets, data: bytes }));
 }
 
+/**
+ * The raw lines of one Parquet file, UTF-8 encoded as they arrive, chunk by chunk, into buffers
+ * that are kept: a run's next batch reuses them (fresh memory costs page faults, and JS strings
+ * kept alive until the file is written would all be promoted to the old generation of the GC).
+ * All-ASCII runs of lines are encoded with one TextEncoder call each (a call costs more than its
+ * bytes for lines of a few hundred characters); other lines one by one.
+ */
+export class LineBuffer {
+  private bytes = new Uint8Array(0);
+  private offsets = new Int32Array(1);
+  length = 0;
+
+  reset(): void {
+    this.length = 0;
+  }
+
+  /**
+   * Lines `from`..`to`-1 of `lines`, appended. `expectedRows`, the rows the file will have, sizes
+   * the buffer once from the first lines' length rather than by repeated doubling.
+   */
+  append(lines: readonly string[], from = 0, to = lines.length, expectedRows = 0): void {
+    const n = to - from;
+    if (this.length + n + 1 > this.offsets.length) {
+      const grown = new Int32Array(Math.max(this.length + n + 1, this.offsets.length * 2));
+      grown.set(this.offsets.subarray(0, this.length + 1));
+      this.offsets = grown;
+    }
+    let at = this.offsets[this.length]!;
+    let chars = 0;
+    for (let i = from; i < to; i++) chars += lines[i]!.length;
+    const reserve = (bytes: number): void => {
+      if (at + bytes <= this.bytes.length) return;
+      if (at + bytes > 0x7fffffff) throw new RangeError('the raw lines of one Parquet file exceed 2 GB');
+      const grown = new Uint8Array(Math.min(0x7fffffff, Math.max(this.bytes.length * 2, at + bytes + chars)));
+      grown.set(this.bytes.subarray(0, at));
+      this.bytes = grown;
+    };
+    // A guess from the first lines, never more than 256 MB: a file of huge lines grows as it must.
+    if (at === 0 && expectedRows > n && n > 0) reserve(Math.min(2 ** 28, Math.ceil((chars / n) * expectedRows * 1.1)) - chars);
+    const RUN = 256;
+    let row = this.length;
+    for (let start = from; start < to; start += RUN) {
+      const end = Math.min(to, start + RUN);
+      const run = lines.slice(start, end).join('');
+      chars -= run.length;
+      if (!NON_ASCII.test(run)) {
+        reserve(run.length);
+        encoder.encodeInto(run, this.bytes.subarray(at));
+        for (let i = start; i < end; i++) this.offsets[++row] = at += lines[i]!.length;
+        continue;
+      }
+      for (let i = start; i < end; i++) {
+        const line = lines[i]!;
+        reserve(line.length * 3);
+        at += encoder.encodeInto(line, this.bytes.subarray(at)).written;
+        this.offsets[++row] = at;
+      }
+    }
+    this.length = row;
+  }
+
+  /** The lines so far as a Utf8 vector over these buffers: valid until the next reset. */
+  vector(): Vector {
+    const n = this.length;
+    return makeVector(
+      makeData({ type: new Utf8(), length: n, nullCount: 0, valueOffsets: this.offsets.subarray(0, n + 1), data: this.bytes.subarray(0, this.offsets[n]!) }),
+    );
+  }
+}
+
 /** `n` copies of one string: its bytes once, then doubled into place. */
 export function constantUtf8(value: string, n: number): Vector {
   const one = encoder.encode(value);
@@ -121,6 +191,26 @@ export function sequenceInt64(first: number, n: number): Vector {
     for (let i = 0; i < n; i++) data[i] = BigInt(first + i);
   }
   return int64Column('long', data);
+}
+
+/** A Utf8 column's buffers, trimmed, as Utf8Builder.toData makes them. */
+export interface Utf8Data {
+  length: number;
+  nulls: number;
+  offsets: Int32Array;
+  bytes: Uint8Array;
+  validity: Uint8Array;
+}
+
+/** Bits 0..n-1 of `from` to bits at..at+n-1 of `to` (set bits only: `to` starts cleared there). */
+export function copyBits(from: Uint8Array, to: Uint8Array, at: number, n: number): void {
+  if ((at & 7) === 0) {
+    to.set(from.subarray(0, Math.ceil(n / 8)), at >> 3);
+    const spare = n & 7;
+    if (spare) to[(at + n) >> 3]! &= (1 << spare) - 1; // keep bits beyond n of the last byte clear
+    return;
+  }
+  for (let i = 0; i < n; i++) if (from[i >> 3]! & (1 << (i & 7))) to[(at + i) >> 3]! |= 1 << ((at + i) & 7);
 }
 
 /**
@@ -190,6 +280,31 @@ export class Utf8Builder {
     }
     this.length = row + 1;
     this.offsets[row + 1] = at;
+  }
+
+  /** The strings so far as compact buffers (copies), e.g. to send to another thread. */
+  toData(): Utf8Data {
+    const n = this.length;
+    return {
+      length: n, nulls: this.nulls, offsets: this.offsets.slice(0, n + 1), bytes: this.bytes.slice(0, this.offsets[n]!),
+      validity: this.validity.slice(0, Math.ceil(n / 8)),
+    };
+  }
+
+  /** Every string of `data` (made by toData), appended. */
+  appendData(data: Utf8Data): void {
+    const n = data.length;
+    const row = this.length;
+    if (row + n + 1 > this.offsets.length) this.grow(row + n);
+    const base = this.offsets[row]!;
+    const size = data.offsets[n]! - data.offsets[0]!;
+    if (base + size > this.bytes.length) this.reserve(base + size);
+    this.bytes.set(data.bytes.subarray(data.offsets[0]!, data.offsets[n]!), base);
+    const shift = base - data.offsets[0]!;
+    for (let i = 1; i <= n; i++) this.offsets[row + i] = data.offsets[i]! + shift;
+    copyBits(data.validity, this.validity, row, n);
+    this.nulls += data.nulls;
+    this.length = row + n;
   }
 
   /** The column so far; the builder's buffers are shared, so append no more after this. */

@@ -1,5 +1,6 @@
 import type { Engine } from '../engine/types.ts';
 import type { Storage } from '../storage/types.ts';
+import type { LineCheckers } from './check-lines.ts';
 import type { Expectation } from './expectations.ts';
 
 export type Stage = 'bronze' | 'silver' | 'gold';
@@ -24,6 +25,8 @@ export interface PipelineContext {
   signal?: AbortSignal;
   /** the clock, for ingestion times (tests pin it) */
   now?: () => number;
+  /** checks lines on other threads while bronze is written (see check-lines.ts); else in line */
+  checkers?: LineCheckers;
 }
 
 export class CancelledError extends Error {

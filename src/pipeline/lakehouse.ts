@@ -1,11 +1,11 @@
 import { tableFromIPC } from 'apache-arrow';
-import { CommitConflictError, openWriter } from '../delta/writer.ts';
+import { CommitConflictError, openWriter, releaseWriteBuffers } from '../delta/writer.ts';
 import { listLog } from '../delta/snapshot.ts';
 import { isStorageFull, StorageFullError } from '../storage/full.ts';
 import { checkGoldSql, computeGoldTable, GOLD_TABLES } from './gold.ts';
-import { writeBronze, type BronzeResult } from './bronze.ts';
+import { LineBuffers, writeBronze, type BronzeResult } from './bronze.ts';
 import { checkCancelled, type PipelineContext } from './context.ts';
-import { loadSilverEvents, processPendingBronze, SilverBatch, type SilverBatchResult } from './silver.ts';
+import { ensureSilverCapacity, loadSilverEvents, processPendingBronze, releaseSilverBuffers, SilverBatch, type SilverBatchResult } from './silver.ts';
 import { goldTable, TABLES } from './tables.ts';
 
 export interface GoldResult {
@@ -58,6 +58,10 @@ export async function runBatch(ctx: PipelineContext, chunks: Iterable<string[]>,
   } catch (err) {
     // ENOSPC or QuotaExceededError alone would not say that nothing is lost, nor what to do.
     throw isStorageFull(err) ? new StorageFullError(ctx.storage.description, at.stage, err) : err;
+  } finally {
+    // Buffers reused from batch to batch are not kept between runs (the worker lives on).
+    releaseSilverBuffers();
+    releaseWriteBuffers();
   }
 }
 
@@ -72,6 +76,8 @@ async function runLayers(
   timings.load = since(t);
 
   const source$ = timedChunks(chunks, timings);
+  // The raw text of a batch's files, reused by the next batch of this run.
+  const buffers = new LineBuffers();
   const batches: BronzeResult[] = [];
   const silver: SilverBatchResult[] = [];
   let lines = 0;
@@ -79,13 +85,19 @@ async function runLayers(
     checkCancelled(ctx);
     const part = takeLines(source$, maxBatchRows);
     const expectedHere = expected === undefined ? undefined : Math.min(expected - lines, maxBatchRows);
+    ensureSilverCapacity(ctx.engine, expectedHere ?? maxBatchRows);
     const batch = new SilverBatch(ctx, expectedHere);
     t = performance.now();
     at.stage = 'bronze';
     const generatedBefore = timings.generate;
     const bronze = await writeBronze(ctx, part, source, expected, {
       firstLine: lines + 1,
-      onFile: (f) => batch.addFile(f.raw, Float64Array.from({ length: f.raw.length }, (_, i) => f.firstLine + i), () => f.ingestedAt, f.batchId),
+      buffers,
+      onLines: (chunk, first, b) =>
+        ctx.checkers
+          ? batch.submitLines(ctx.checkers, chunk, first, b.ingestedAt, b.batchId)
+          : batch.checkLines(chunk, (i) => first + i, () => b.ingestedAt, b.batchId),
+      onFile: (f) => batch.keepRaw(f.raw, f.firstLine),
     });
     timings.bronze += since(t) - (timings.generate - generatedBefore) - batch.seconds;
     const checked = batch.seconds;

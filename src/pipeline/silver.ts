@@ -1,5 +1,6 @@
-import { tableFromIPC, tableToIPC, type Table, type Vector } from 'apache-arrow';
+import { tableFromIPC, type Table, type Vector } from 'apache-arrow';
 import { decodeParquet } from '../parquet/codec.ts';
+import { IpcScratch } from '../parquet/ipc.ts';
 import { joinPath } from '../storage/types.ts';
 import { decodeDataPath, isAdd, isMetaData, isRemove } from '../delta/actions.ts';
 import { numRecords, readCommit, type Snapshot } from '../delta/snapshot.ts';
@@ -7,6 +8,7 @@ import { openWriter, tryLoadSnapshot } from '../delta/writer.ts';
 import { scanIntoEngine } from '../delta/scan.ts';
 import type { Engine } from '../engine/types.ts';
 import { quoteString } from '../engine/duckdb.ts';
+import type { LineCheckers } from './check-lines.ts';
 import { checkLine } from './contract.ts';
 import { tableOf } from './columns.ts';
 import { TypedRows } from './typed-rows.ts';
@@ -88,6 +90,29 @@ export async function loadSilverEvents(ctx: PipelineContext): Promise<Snapshot |
   return snap;
 }
 
+/** Past this many rows silver_events moves to a compressed in-memory database (see ensureSilverCapacity). */
+export const COMPRESS_SILVER_ABOVE = 2_000_000;
+const COMPRESSED = 'lakehouse_silver';
+
+/**
+ * Make room for `coming` more rows in `silver_events`. DuckDB keeps a table of its in-memory
+ * database uncompressed, about 250 bytes per silver row: 10 million rows would not fit in wasm32's
+ * 4 GB. Past `limit` rows the table moves to an in-memory database attached with COMPRESS (about
+ * 25 bytes per row; inserts cost more, scans less), which this connection then uses by default,
+ * so every statement of the pipeline finds it by the same name. Smaller lakehouses keep the
+ * cheaper uncompressed table.
+ */
+export function ensureSilverCapacity(engine: Engine, coming: number, limit = COMPRESS_SILVER_ABOVE): boolean {
+  const rows = tableRows(engine, 'silver_events') ?? 0;
+  if (rows + coming <= limit) return false;
+  if (engine.rows<{ d: string }>('SELECT current_database() AS d')[0]!.d === COMPRESSED) return false;
+  engine.run(`ATTACH IF NOT EXISTS ':memory:' AS ${COMPRESSED} (COMPRESS);
+    CREATE OR REPLACE TABLE ${COMPRESSED}.main.silver_events AS SELECT * FROM silver_events;
+    DROP TABLE silver_events;
+    USE ${COMPRESSED}`);
+  return true;
+}
+
 /** The files the commits after `from` up to `to` added, or undefined when one did more than append. */
 async function appendedSince(ctx: PipelineContext, from: number, to: number): Promise<Set<string> | undefined> {
   const added = new Set<string>();
@@ -144,28 +169,34 @@ async function readBronzeVersion(ctx: PipelineContext, version: number): Promise
     const lineNo = file.getChild('line_no')!;
     const ingested = file.getChild('ingested_at')!;
     const lines = Float64Array.from({ length: file.numRows }, (_, i) => Number(bigintAt(lineNo, i)));
-    const ingestedAt = (i: number): bigint => bigintAt(ingested, i);
-    batch.addFile(file.getChild('raw')!, lines, ingestedAt, String(file.getChild('batch_id')?.get(0) ?? ''));
+    const raw = file.getChild('raw')!;
+    batch.checkLines(raw as Iterable<string | null>, (i) => lines[i]!, (i) => bigintAt(ingested, i), String(file.getChild('batch_id')?.get(0) ?? ''));
+    batch.keepRaw(raw, lines);
   }
   return batch;
 }
 
-/** One raw source of a batch: the lines of a bronze file and their numbers. */
+/** Chunks (of 10,000 lines from the generator) out to checker threads at once. */
+const MAX_IN_FLIGHT = 8;
+
+/** The raw lines of one bronze file, kept for the few rows DuckDB rejects. */
 interface RawFile {
-  raw: Vector | readonly string[];
-  lineNo: Float64Array;
-  /** line numbers ascend, so a line is found by bisection */
-  ascending: boolean;
+  raw: Vector;
+  /** the line number of raw[0] when the others follow it one by one */
+  first?: number;
+  /** else each line's number */
+  lineNo?: Float64Array;
 }
 
 /**
- * One bronze batch on its way to silver. Lines come in file by file (`addFile`): JSON and schema
- * checks run in TypeScript and typed rows are kept in compact columns. `finish` evaluates the
- * expectations and finds duplicates in DuckDB on a narrow table, writes silver/events,
+ * One bronze batch on its way to silver. Lines come in chunk by chunk (`checkLines`): JSON and
+ * schema checks run in TypeScript and typed rows are kept in compact columns. `finish` evaluates
+ * the expectations and finds duplicates in DuckDB on a narrow table, writes silver/events,
  * silver/rejects and silver/quality (one commit each, with the batch's `txn`) and appends the new
  * silver rows to the engine's `silver_events`.
  *
- * The raw text never enters DuckDB: the few rows rejected there get theirs from the files held here.
+ * The raw text never enters DuckDB: the few rows rejected there get theirs from the files' raw
+ * columns, kept here (`keepRaw`).
  */
 export class SilverBatch {
   readonly typed: TypedRows;
@@ -177,6 +208,9 @@ export class SilverBatch {
   private readonly files: RawFile[] = [];
   private readonly report: (done: number, force?: boolean) => void;
   private readonly rawColumn: boolean;
+  /** chunks sent to checkers and not taken in yet, and the chain that takes them in, in order */
+  private readonly inFlight: Promise<void>[] = [];
+  private pending: Promise<void> = Promise.resolve();
 
   constructor(private readonly ctx: PipelineContext, expectedRows?: number) {
     this.rawColumn = ctx.expectations.some((e) => mentions(e.expr, 'raw'));
@@ -185,62 +219,71 @@ export class SilverBatch {
   }
 
   /**
-   * The lines of one bronze file, all of one batch: `raw` the text as received, `lineNo` each
-   * line's number, `ingestedAt(i)` when line i was received.
+   * Check received lines: `lineNo(i)` is the number of the i-th, `ingestedAt(i)` when it was
+   * received. Valid events become typed rows; the others rejects of stage parse or schema.
    */
-  addFile(raw: Vector | readonly string[], lineNo: Float64Array, ingestedAt: (i: number) => bigint, batchId: string): void {
+  checkLines(texts: Iterable<string | null>, lineNo: (i: number) => number, ingestedAt: (i: number) => bigint, batchId: string): void {
     const started = performance.now();
     this.batchId ||= batchId;
-    const n = lineNo.length;
-    let ascending = true;
-    for (let i = 1; i < n && ascending; i++) ascending = lineNo[i]! > lineNo[i - 1]!;
-    this.files.push({ raw, lineNo, ascending });
-    const texts: Iterable<string | null> = Array.isArray(raw) ? raw : (raw as Vector);
     let i = 0;
     for (const value of texts) {
       const text = value ?? '';
-      const line = lineNo[i]!;
+      const line = lineNo(i);
       const checked = checkLine(text, line);
       if (checked.ok) this.typed.push(checked.event, line, ingestedAt(i), this.rawColumn ? text : undefined);
       else pushReject(this.early, text, checked.eventId, checked.stage, checked.reasons, checked.errors, batchId, ingestedAt(i));
       i++;
-      if ((i & 0xffff) === 0) this.report(this.bronzeRows + i);
     }
-    this.bronzeRows += n;
+    this.bronzeRows += i;
     this.report(this.bronzeRows);
     this.seconds += (performance.now() - started) / 1000;
+  }
+
+  /**
+   * Like checkLines, on `checkers` (other threads): resolves once the chunk may be let go, with at
+   * most MAX_IN_FLIGHT chunks out, so a fast producer does not pile up lines in memory. Results
+   * are taken in, in order, as they come back; `finish` waits for the last.
+   */
+  async submitLines(checkers: LineCheckers, lines: string[], firstLine: number, ingestedAt: bigint, batchId: string): Promise<void> {
+    this.batchId ||= batchId;
+    this.bronzeRows += lines.length;
+    const answer = checkers.check({ lines, firstLine, ingestedAt, batchId, rawColumn: this.rawColumn });
+    answer.catch(() => {}); // reported through `pending`
+    this.pending = this.pending.then(async () => {
+      const { typed, rejects } = await answer;
+      const started = performance.now();
+      this.typed.appendData(typed);
+      for (const r of rejects) pushReject(this.early, r.raw, r.eventId, r.stage, r.reasons, r.errors, batchId, ingestedAt);
+      this.report(this.typed.length + this.early.raw.length);
+      this.seconds += (performance.now() - started) / 1000;
+    });
+    this.pending.catch(() => {});
+    this.inFlight.push(this.pending);
+    while (this.inFlight.length >= MAX_IN_FLIGHT) await this.inFlight.shift()!.catch(() => {});
+  }
+
+  /** Keep a file's raw column: lines numbered from `first` on, or as `lineNo` says. */
+  keepRaw(raw: Vector, lines: number | Float64Array): void {
+    this.files.push(typeof lines === 'number' ? { raw, first: lines } : { raw, lineNo: lines });
   }
 
   /** The raw text of line `line` of this batch. */
   rawOf(line: number): string {
     for (const f of this.files) {
-      const n = f.lineNo.length;
-      if (n === 0) continue;
       let i = -1;
-      if (f.ascending) {
-        if (line < f.lineNo[0]! || line > f.lineNo[n - 1]!) continue;
-        let lo = 0;
-        let hi = n - 1;
-        while (lo <= hi) {
-          const mid = (lo + hi) >> 1;
-          const v = f.lineNo[mid]!;
-          if (v === line) {
-            i = mid;
-            break;
-          }
-          if (v < line) lo = mid + 1;
-          else hi = mid - 1;
-        }
+      if (f.first !== undefined) {
+        if (line >= f.first && line < f.first + f.raw.length) i = line - f.first;
       } else {
-        i = f.lineNo.indexOf(line);
+        i = f.lineNo!.indexOf(line);
       }
-      if (i >= 0) return (Array.isArray(f.raw) ? f.raw[i] : (f.raw as Vector).get(i)) ?? '';
+      if (i >= 0) return (f.raw.get(i) as string | null) ?? '';
     }
     throw new Error(`silver: line ${line} is not part of batch ${this.batchId}`);
   }
 
   /** Evaluate, split and commit the batch as bronze version `version`. */
   async finish(version: number, pending: { events: boolean; rejects: boolean; quality: boolean }): Promise<SilverBatchResult> {
+    await this.pending;
     const started = performance.now();
     try {
       return await this.commit(version, pending);
@@ -303,7 +346,7 @@ export class SilverBatch {
       // files keeps floating-point aggregates in gold bit-identical whether silver was just written
       // or read back after a reload.
       const rows = typed.silverTable(typed.silverOrder(new Set(late.map((r) => r.row))), batchId);
-      const ipc = tableToIPC(rows, 'stream');
+      const ipc = ipcScratch.write(rows);
       const committed = await commitEvents(ctx, rows, txn, batchId, ipc);
       engine.appendIPC('silver_events', ipc);
       const held = loadedSilver.get(engine);
@@ -313,6 +356,17 @@ export class SilverBatch {
     this.report(this.bronzeRows, true);
     return result;
   }
+}
+
+/**
+ * Silver's Arrow IPC buffer, reused batch after batch. Each stream written into it is consumed
+ * (copied into DuckDB or parquet-wasm) before the next one is written; batches finish one at a time.
+ */
+const ipcScratch = new IpcScratch();
+
+/** Let silver's reused buffers go (a run over). */
+export function releaseSilverBuffers(): void {
+  ipcScratch.release();
 }
 
 interface QualityRow {
@@ -351,7 +405,7 @@ function evaluateExpectations(ctx: PipelineContext, typed: TypedRows, batchId: s
     }
   }
   const named = EXPECTATION_COLUMNS.map(([name]) => name).filter((name) => expectations.some((e) => mentions(e.expr, name)));
-  engine.insertIPC('batch_typed', tableToIPC(typed.checkTable(named), 'stream'));
+  engine.insertIPC('batch_typed', ipcScratch.write(typed.checkTable(named)));
   const flags = expectations.map((e, i) => `coalesce((${e.expr}), false) AS "__exp_${i}"`);
   engine.run(`CREATE OR REPLACE TABLE batch_checked AS
     SELECT row_idx, line_no, event_id, occurred_at, ingested_at${flags.length ? ', ' + flags.join(', ') : ''}
@@ -392,17 +446,18 @@ function lateRejects(ctx: PipelineContext, batchId: string): LateReject[] {
     WITH kept AS (
       SELECT row_idx, line_no, event_id, ingested_at FROM batch_checked WHERE NOT (${dropped})
     ), prior AS (
-      SELECT k.row_idx, p.batch_id AS prior_batch
+      SELECT k.row_idx, k.line_no, k.event_id, k.ingested_at, p.batch_id AS prior_batch
       FROM kept k JOIN (SELECT event_id, batch_id FROM silver_events WHERE batch_id <> ${quoteString(batchId)}) p USING (event_id)
     ), repeated AS (
-      SELECT row_idx,
+      SELECT row_idx, line_no, event_id, ingested_at,
              row_number() OVER (PARTITION BY event_id ORDER BY line_no) AS occurrence,
              min(line_no) OVER (PARTITION BY event_id) AS first_line
       FROM kept WHERE event_id IN (SELECT event_id FROM kept GROUP BY event_id HAVING count(*) > 1)
     ), duplicates AS (
-      SELECT k.*, p.prior_batch, r.first_line
-      FROM kept k LEFT JOIN prior p USING (row_idx) LEFT JOIN repeated r USING (row_idx)
-      WHERE p.prior_batch IS NOT NULL OR r.occurrence > 1
+      SELECT row_idx, line_no, event_id, ingested_at, prior_batch, NULL::BIGINT AS first_line FROM prior
+      UNION ALL
+      SELECT row_idx, line_no, event_id, ingested_at, NULL, first_line
+      FROM repeated WHERE occurrence > 1 AND row_idx NOT IN (SELECT row_idx FROM prior)
     )
     SELECT row_idx, line_no, event_id, 'expectation' AS stage, ${reasons} AS reasons, ${errors} AS errors, ingested_at
     FROM batch_checked WHERE ${dropped}

@@ -1,6 +1,6 @@
 import { DateDay, Float64, Int32, Table, makeData, makeVector, type Vector } from 'apache-arrow';
 import type { TypedEvent } from './contract.ts';
-import { Utf8Builder, constantUtf8, int64Column } from './columns.ts';
+import { Utf8Builder, constantUtf8, copyBits, int64Column, type Utf8Data } from './columns.ts';
 
 const STRINGS = ['event_id', 'event_type', 'creator_id', 'work_id', 'stage', 'reader_id', 'attributes'] as const;
 /** Whole numbers travel as doubles (all are far below 2^53) and become BIGINT in SQL and silver. */
@@ -11,6 +11,27 @@ type StringColumn = (typeof STRINGS)[number];
 type NumberColumn = (typeof NUMBERS)[number];
 
 const MICROS_PER_DAY = 86_400_000_000;
+
+/** TypedRows as plain buffers: what crosses between threads (all ArrayBuffers, transferable). */
+export interface TypedRowsData {
+  length: number;
+  strings: Record<StringColumn, Utf8Data>;
+  raw: Utf8Data | undefined;
+  numbers: Record<NumberColumn, Float64Array>;
+  numberValid: Record<NumberColumn, Uint8Array>;
+  occurredAt: BigInt64Array;
+  occurredKey: Float64Array;
+  lineNo: Float64Array;
+  ingestedAt: BigInt64Array;
+}
+
+/** The buffers of `data`, to transfer rather than copy. */
+export function typedRowsBuffers(data: TypedRowsData): ArrayBuffer[] {
+  const out: ArrayBuffer[] = [];
+  for (const s of [...Object.values(data.strings), ...(data.raw ? [data.raw] : [])]) out.push(s.offsets.buffer as ArrayBuffer, s.bytes.buffer as ArrayBuffer, s.validity.buffer as ArrayBuffer);
+  for (const a of [...Object.values(data.numbers), ...Object.values(data.numberValid), data.occurredAt, data.occurredKey, data.lineNo, data.ingestedAt]) out.push(a.buffer as ArrayBuffer);
+  return out;
+}
 
 /**
  * The typed events of one silver batch, column by column, in the order the contract accepted them.
@@ -52,21 +73,62 @@ export class TypedRows {
     const i = this.length;
     if (i >= this.capacity) this.grow();
     this.raw?.append(raw);
-    for (const k of STRINGS) this.strings[k].append(e[k]);
-    const bit = 1 << (i & 7);
-    const byte = i >> 3;
-    for (const k of NUMBERS) {
-      const v = e[k];
-      if (v !== null) {
-        this.numbers[k][i] = v;
-        this.numberValid[k][byte]! |= bit;
-      }
-    }
+    // Spelled out: a loop over the key names makes every access megamorphic, and this runs per line.
+    const s = this.strings;
+    s.event_id.append(e.event_id);
+    s.event_type.append(e.event_type);
+    s.creator_id.append(e.creator_id);
+    s.work_id.append(e.work_id);
+    s.stage.append(e.stage);
+    s.reader_id.append(e.reader_id);
+    s.attributes.append(e.attributes);
+    const { numbers: n, numberValid: ok } = this;
+    setNumber(n.words, ok.words, i, e.words);
+    setNumber(n.duration_minutes, ok.duration_minutes, i, e.duration_minutes);
+    setNumber(n.words_changed, ok.words_changed, i, e.words_changed);
+    setNumber(n.revision_no, ok.revision_no, i, e.revision_no);
+    setNumber(n.engagement_seconds, ok.engagement_seconds, i, e.engagement_seconds);
+    setNumber(n.progress_pct, ok.progress_pct, i, e.progress_pct);
     this.occurredAt[i] = e.occurred_at_us;
     this.occurredKey[i] = Number(e.occurred_at_us);
     this.lineNo[i] = lineNo;
     this.ingestedAt[i] = ingestedAt;
     this.length = i + 1;
+  }
+
+  /** The rows as compact buffers (copies), e.g. to send from another thread (see appendData). */
+  toData(): TypedRowsData {
+    const n = this.length;
+    const bits = Math.ceil(n / 8);
+    return {
+      length: n,
+      strings: Object.fromEntries(STRINGS.map((k) => [k, this.strings[k].toData()])) as Record<StringColumn, Utf8Data>,
+      raw: this.raw?.toData(),
+      numbers: Object.fromEntries(NUMBERS.map((k) => [k, this.numbers[k].slice(0, n)])) as Record<NumberColumn, Float64Array>,
+      numberValid: Object.fromEntries(NUMBERS.map((k) => [k, this.numberValid[k].slice(0, bits)])) as Record<NumberColumn, Uint8Array>,
+      occurredAt: this.occurredAt.slice(0, n),
+      occurredKey: this.occurredKey.slice(0, n),
+      lineNo: this.lineNo.slice(0, n),
+      ingestedAt: this.ingestedAt.slice(0, n),
+    };
+  }
+
+  /** Every row of `data` (made by toData), appended. */
+  appendData(data: TypedRowsData): void {
+    const n = data.length;
+    const at = this.length;
+    while (at + n > this.capacity) this.grow();
+    for (const k of STRINGS) this.strings[k].appendData(data.strings[k]);
+    if (this.raw && data.raw) this.raw.appendData(data.raw);
+    for (const k of NUMBERS) {
+      this.numbers[k].set(data.numbers[k], at);
+      copyBits(data.numberValid[k], this.numberValid[k], at, n);
+    }
+    this.occurredAt.set(data.occurredAt, at);
+    this.occurredKey.set(data.occurredKey, at);
+    this.lineNo.set(data.lineNo, at);
+    this.ingestedAt.set(data.ingestedAt, at);
+    this.length = at + n;
   }
 
   /** The line number of typed row `i`. */
@@ -166,7 +228,7 @@ export class TypedRows {
       ingested[r] = this.ingestedAt[i]!;
       const key = this.occurredKey[i]!;
       // The UTC date of occurred_at (floor, also before 1970); exact arithmetic beyond 2^53 µs.
-      days[r] = Math.abs(key) < 2 ** 53 ? Math.floor(key / MICROS_PER_DAY) : Number((us - (((us % 86_400_000_000n) + 86_400_000_000n) % 86_400_000_000n)) / 86_400_000_000n);
+      days[r] = Math.abs(key) < 2 ** 53 ? floorDay(key) : Number((us - (((us % 86_400_000_000n) + 86_400_000_000n) % 86_400_000_000n)) / 86_400_000_000n);
     }
     out.event_id = gatherString('event_id');
     out.event_type = gatherString('event_type');
@@ -214,3 +276,17 @@ export class TypedRows {
   }
 }
 
+
+/** floor(us / one day) for a whole number of microseconds below 2^53, exact (the division may round). */
+function floorDay(us: number): number {
+  let day = Math.floor(us / MICROS_PER_DAY);
+  if (day * MICROS_PER_DAY > us) day--;
+  else if ((day + 1) * MICROS_PER_DAY <= us) day++;
+  return day;
+}
+
+function setNumber(values: Float64Array, valid: Uint8Array, i: number, v: number | null): void {
+  if (v === null) return;
+  values[i] = v;
+  valid[i >> 3]! |= 1 << (i & 7);
+}
