@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { ROOT, serveStatic, waitForEngine, type StaticServer } from '../test/e2e/harness.ts';
@@ -109,6 +110,7 @@ export async function browserRun(server: StaticServer, events: number, seed: num
     const page: Page = context.pages()[0] ?? (await context.newPage());
     const loadStarted = Date.now();
     await page.goto(server.url);
+    const coldPaintMs = await firstContentfulPaint(page);
     await waitForEngine(page, 120_000);
     const engineReady = (Date.now() - loadStarted) / 1000;
     await page.evaluate(() => window.lakehouse.init());
@@ -150,6 +152,7 @@ export async function browserRun(server: StaticServer, events: number, seed: num
       }
     });
     if (!metrics) notes.push('wasm memory: not reported (the worker API has no metrics(); see src/worker/metrics.ts)');
+    const ui = await dashboardTimings(page);
     const files = await page.evaluate(() => window.lakehouse.listFiles(''));
     const bytes = files.filter((f) => f.path.endsWith('.parquet') && !f.path.includes('/_delta_log/')).reduce((s, f) => s + f.size, 0);
     if (errors.length) notes.push(`page errors: ${errors.join('; ')}`);
@@ -163,7 +166,7 @@ export async function browserRun(server: StaticServer, events: number, seed: num
       peakJsHeapBytes: peakHeap,
       peakRssBytes: rendererPeakRss(browserPid(profile)),
       notes,
-      extra: { engineReadySeconds: engineReady, heapSource, duckdbWasmBytes: metrics?.duckdbWasmBytes ?? null, parquetWasmBytes: metrics?.parquetWasmBytes ?? null },
+      extra: { coldPaintMs, ...ui, engineReadySeconds: engineReady, heapSource, duckdbWasmBytes: metrics?.duckdbWasmBytes ?? null, parquetWasmBytes: metrics?.parquetWasmBytes ?? null },
     };
   } finally {
     await context?.close();
@@ -173,4 +176,71 @@ export async function browserRun(server: StaticServer, events: number, seed: num
 
 export async function serveBenchApp(): Promise<StaticServer> {
   return serveStatic(BENCH_DIST);
+}
+
+/** First contentful paint of the page just loaded, in ms from navigation start. */
+async function firstContentfulPaint(page: Page): Promise<number | null> {
+  return page.evaluate(
+    () =>
+      new Promise<number | null>((resolve) => {
+        const seen = performance.getEntriesByName('first-contentful-paint')[0];
+        if (seen) return resolve(Math.round(seen.startTime));
+        new PerformanceObserver((list) => resolve(Math.round(list.getEntries()[0]!.startTime))).observe({ type: 'paint', buffered: true });
+        setTimeout(() => resolve(null), 30_000);
+      }),
+  );
+}
+
+/**
+ * With the lakehouse just written in this profile: reload on the dashboard and time, from
+ * navigation start, the first paint and all six KPI charts drawn (the lakehouse restored from
+ * OPFS, engine start included); then a refresh of the dashboard (to the Run tab and back) until
+ * the six charts are drawn again.
+ */
+async function dashboardTimings(page: Page): Promise<{ restorePaintMs: number | null; restoreDashboardMs: number; dashboardRefreshMs: number }> {
+  await page.goto(`${new URL(page.url()).origin}/#dashboard`);
+  await page.reload();
+  const restorePaintMs = await firstContentfulPaint(page);
+  const charts = '[data-kpi] svg[role="img"]';
+  await page.waitForFunction((sel) => document.querySelectorAll(sel).length === 6, charts, { timeout: 300_000, polling: 'raf' });
+  const restoreDashboardMs = Math.round(await page.evaluate(() => performance.now()));
+  await page.locator('#tab-run').click();
+  await page.waitForFunction((sel) => document.querySelectorAll(sel).length === 0, charts, { polling: 'raf' });
+  // A string, not a function: tsx would wrap a named inner function in a helper the page lacks.
+  const dashboardRefreshMs = (await page.evaluate(`new Promise((resolve) => {
+    const t0 = performance.now();
+    document.getElementById('tab-dashboard').click();
+    (function poll() {
+      if (document.querySelectorAll(${JSON.stringify(charts)}).length === 6) resolve(Math.round(performance.now() - t0));
+      else requestAnimationFrame(poll);
+    })();
+  })`)) as number;
+  return { restorePaintMs, restoreDashboardMs, dashboardRefreshMs };
+}
+
+/**
+ * Gzip sizes of the build: the page's JavaScript (the entry script index.html loads and its
+ * static imports), the worker's (every other .js file: the lakehouse worker, DuckDB-WASM's glue,
+ * Arrow), and the two wasm modules the worker fetches.
+ */
+export function bundleSizes(dist: string): { page: number; worker: number; wasm: { duckdb: number; parquet: number } } {
+  const html = readFileSync(join(dist, 'index.html'), 'utf8');
+  const entry = /<script[^>]+src="\.\/(assets\/[^"]+\.js)"/.exec(html)?.[1];
+  if (!entry) throw new Error(`bench: no entry script in ${dist}/index.html`);
+  const pageFiles = new Set<string>();
+  const visit = (file: string): void => {
+    if (pageFiles.has(file)) return;
+    pageFiles.add(file);
+    const text = readFileSync(join(dist, file), 'utf8');
+    for (const m of text.matchAll(/(?:from|import)\s*"\.\/([^"]+\.js)"/g)) visit(`assets/${m[1]}`);
+  };
+  visit(entry);
+  const gz = (file: string) => gzipSync(readFileSync(join(dist, file))).byteLength;
+  const assets = readdirSync(join(dist, 'assets')).map((f) => `assets/${f}`);
+  const sum = (files: string[]) => files.reduce((s, f) => s + gz(f), 0);
+  return {
+    page: sum([...pageFiles]),
+    worker: sum(assets.filter((f) => f.endsWith('.js') && !pageFiles.has(f))),
+    wasm: { duckdb: sum(assets.filter((f) => /duckdb-eh.*\.wasm$/.test(f))), parquet: sum(assets.filter((f) => /parquet.*\.wasm$/.test(f))) },
+  };
 }

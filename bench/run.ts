@@ -17,7 +17,7 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { generateEvents } from '../src/pipeline/generator.ts';
 import { ROOT } from '../test/e2e/harness.ts';
-import { browserRun, buildBenchApp, serveBenchApp } from './browser.ts';
+import { BENCH_DIST, browserRun, buildBenchApp, bundleSizes, serveBenchApp } from './browser.ts';
 import { nodeCliRun, runNode } from './node-cli.ts';
 import { eventsPerSecond, type BenchResult } from './result.ts';
 
@@ -117,10 +117,20 @@ const ratioLines = ratios.map(
   (r) => `${r.events.toLocaleString('en-US')} events: browser/native ${x(r.browserOverNative)} (without generating: ${x(r.browserOverNativeWithoutGenerate)}), ` +
     `Node-WASM/native ${x(r.nodeWasmOverNative)} (without generating: ${x(r.nodeWasmOverNativeWithoutGenerate)}), native engine/native ${x(r.nativeEngineOverNative)}`,
 );
+const ms = (v: unknown) => (typeof v === 'number' ? `${v.toLocaleString('en-US')} ms` : '—');
+const uiLines = results
+  .filter((r) => r.mode === 'browser')
+  .map((r) => `${r.events.toLocaleString('en-US')} events, browser UI: cold load → first paint ${ms(r.extra?.['coldPaintMs'])}; reload with this lakehouse → first paint ${ms(r.extra?.['restorePaintMs'])}, all six KPI charts ${ms(r.extra?.['restoreDashboardMs'])}; dashboard refresh ${ms(r.extra?.['dashboardRefreshMs'])}`);
+const bundle = only.includes('browser') ? bundleSizes(BENCH_DIST) : undefined;
+if (bundle) uiLines.push(`app JavaScript, gzip: page ${kb(bundle.page)}, worker ${kb(bundle.worker)} (wasm excluded: DuckDB ${kb(bundle.wasm.duckdb)}, Parquet ${kb(bundle.wasm.parquet)}, loaded by the worker and cached by the service worker)`);
 const notes = results.flatMap((r) => (r.notes ?? []).map((n) => `${r.events.toLocaleString('en-US')} ${r.mode}: ${n}`));
 const machine = { cpus: cpus().length, cpu: cpus()[0]?.model, loadavg: loadavg().map((l) => Number(l.toFixed(2))), node: process.version };
 
-process.stdout.write(`${table.join('\n')}\n\n${ratioLines.join('\n')}\n${notes.length ? `\n${notes.join('\n')}\n` : ''}`);
-const record = { bench: 'creatorops-lakehouse', date: new Date().toISOString(), seed, machine, results, ratios };
+process.stdout.write(`${table.join('\n')}\n\n${ratioLines.join('\n')}\n${uiLines.length ? `${uiLines.join('\n')}\n` : ''}${notes.length ? `\n${notes.join('\n')}\n` : ''}`);
+const record = { bench: 'creatorops-lakehouse', date: new Date().toISOString(), seed, machine, results, ratios, bundle };
 writeFileSync(join(WORK, 'latest.json'), JSON.stringify(record, null, 2));
 if (json) process.stdout.write(`${JSON.stringify(record)}\n`);
+
+function kb(bytes: number): string {
+  return `${(bytes / 1024).toFixed(1)} KB`;
+}

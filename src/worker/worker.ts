@@ -10,12 +10,15 @@ import { OpfsStorage } from '../storage/opfs.ts';
 import type { FileInfo } from '../storage/types.ts';
 import { withContext } from './errors.ts';
 import { openLakehouse, type Download, type Lakehouse } from './lakehouse.ts';
-import { openZippedTable, type OpenedTable } from './opened.ts';
+import { filesOfDirectory, folderSource, zipSource, type FolderFile } from './opened.ts';
 import type { RunOptions } from './runs.ts';
+import { workerMetrics, type WorkerMetrics } from './metrics.ts';
 
 /** Where the lakehouse lives in OPFS, and a separate folder the storage self-test may scribble in. */
 const ROOT = 'lakehouse';
 const SELFTEST_ROOT = 'lakehouse-selftest';
+/** The Web Lock a run (and a reset, a VACUUM) holds: one at a time across the tabs of this origin. */
+const RUN_LOCK = 'creatorops-lakehouse-run';
 
 /** The gold models, bundled as text: the same files `cli run` reads. */
 const GOLD_SQL: Record<string, string> = Object.fromEntries(
@@ -65,8 +68,15 @@ function start(): Promise<Runtime> {
       openEngine: openBrowserEngine,
       goldSql: GOLD_SQL,
       expectationsText,
-      // One run at a time across every tab of this origin.
-      exclusive: <T>(fn: () => Promise<T>) => navigator.locks.request('creatorops-lakehouse-run', fn) as Promise<T>,
+      // One run at a time across every tab of this origin; a run that has to wait says so.
+      exclusive: async <T>(fn: () => Promise<T>, onWait?: () => void): Promise<T> => {
+        const now = (await navigator.locks.request(RUN_LOCK, { ifAvailable: true }, async (lock) => (lock ? { value: await fn() } : undefined))) as
+          | { value: T }
+          | undefined;
+        if (now) return now.value;
+        onWait?.();
+        return navigator.locks.request(RUN_LOCK, fn) as Promise<T>;
+      },
     });
     return {
       engine,
@@ -94,12 +104,6 @@ async function withProgress<R>(onProgress: ((p: Progress) => void) | undefined, 
 
 const sent = (d: Download): Download => transfer(d, [d.bytes.buffer as ArrayBuffer]);
 
-/** The Delta table opened from a .zip, read-only, apart from the lakehouse (see opened.ts). */
-let opened: OpenedTable | undefined;
-const openedTable = (): OpenedTable => {
-  if (!opened) throw new Error('no table is open: choose a .zip of a Delta table first');
-  return opened;
-};
 
 const api = {
   /** Answers as soon as the worker runs; starts nothing. */
@@ -123,6 +127,16 @@ const api = {
   /** Stop the run in flight (false if none); it stops at its next step, every table at its last commit. */
   cancel: withContext('cancelling the run', async () => (await lake()).cancel()),
 
+  /** VACUUM every table: `{ retentionHours, force, dryRun, temporaryMinAgeHours }` as for `cli vacuum`; one result per table. */
+  vacuum: withContext('vacuuming the lakehouse', async (options?: { retentionHours?: number; force?: boolean; dryRun?: boolean; temporaryMinAgeHours?: number }) =>
+    (await lake()).vacuum(options),
+  ),
+
+  /** The temporary files (`.<uuid>.tmp`) below a folder of the lakehouse, which listFiles leaves out: writes in flight or cut short. */
+  listTemporaryFiles: withContext('listing temporary files', async (dir: string = ''): Promise<FileInfo[]> => {
+    return (await start()).storage.listTemporary(dir);
+  }),
+
   /** Delete every table of the lakehouse. */
   reset: withContext('resetting the lakehouse', async () => (await lake()).reset()),
 
@@ -141,7 +155,10 @@ const api = {
   profile: withContext('profiling a table', async (path: string, version?: number) => (await lake()).profile(path, version)),
 
   /** A page of rows as they were at a version (default latest). */
-  rows: withContext('reading rows', async (path: string, version?: number, limit?: number, offset?: number) => (await lake()).rows(path, version, limit, offset)),
+  /** `filter` (optional): conditions like `year = '2021' AND id >= 10`; only the files that can match are read. */
+  rows: withContext('reading rows', async (path: string, version?: number, limit?: number, offset?: number, filter?: string) =>
+    (await lake()).rows(path, version, limit, offset, filter),
+  ),
 
   /** One read-only statement of the SQL console; `name@vN` reads version N. */
   query: withContext('SQL', async (sql: string) => (await lake()).query(sql)),
@@ -158,25 +175,46 @@ const api = {
   /** A table's Delta folder (data and `_delta_log`) as a .zip. */
   downloadZip: withContext('making the .zip', async (path: string) => sent(await (await lake()).downloadZip(path))),
 
-  /** Open a .zip of a Delta table (from Spark, delta-rs, Databricks…) read-only; its details, or why it cannot be read. */
-  openZip: withContext('opening the .zip', async (name: string, bytes: Uint8Array) => {
-    opened = undefined;
-    opened = await openZippedTable(name, bytes);
-    return { name: opened.name, root: opened.root, details: await opened.details() };
+  /** The whole lakehouse (every table's Delta folder, its whole log) as one .zip: `creatorops-lakehouse.zip`. */
+  exportLakehouse: withContext('exporting the lakehouse', async () => {
+    const out = await (await lake()).exportLakehouse();
+    return transfer(out, [out.bytes.buffer as ArrayBuffer]);
   }),
 
-  /** The data files of the opened table at a version (time travel). */
-  openedVersion: withContext('reading the opened table', async (version: number) => {
-    const t = openedTable();
-    const snap = await t.catalog.snapshot(t.root, version);
-    return { version: snap.version, files: snap.files.map((a) => ({ path: a.path, size: a.size, partitionValues: a.partitionValues })) };
-  }),
+  /** Restore a lakehouse exported as .zip; a lakehouse that has tables is replaced only when `replace` is true. */
+  importLakehouse: withContext('importing the lakehouse', async (name: string, bytes: Uint8Array, replace?: boolean) =>
+    (await lake()).importLakehouse(name, bytes, replace),
+  ),
 
-  /** One commit of the opened table, as written in its log. */
-  openedCommit: withContext('reading the opened table', async (version: number) => {
-    const t = openedTable();
-    return t.catalog.commit(t.root, version);
-  }),
+  /** OPTIMIZE one table (small files compacted, `dataChange: false`). */
+  optimize: withContext('optimizing the table', async (path: string) => (await lake()).optimize(path)),
+
+  /** VACUUM one table: `{ retentionHours, force, dryRun }`; a retention under the table's (7 days) needs `force`. */
+  vacuumTable: withContext('vacuuming the table', async (path: string, options?: { retentionHours?: number; force?: boolean; dryRun?: boolean }) =>
+    (await lake()).vacuumTable(path, options),
+  ),
+
+  /**
+   * Open a .zip of a Delta table (from Spark, delta-rs, Databricks…) read-only at `opened/<name>`:
+   * its details, or why it cannot be read. From then on it is a table like the others (table, rows,
+   * profile, commit, the SQL console as `opened_<name>`).
+   */
+  openZip: withContext('opening the .zip', async (name: string, bytes: Uint8Array) => (await lake()).open(await zipSource(name, bytes))),
+
+  /**
+   * Open a folder holding a Delta table, read-only: a directory handle (File System Access API) or
+   * the files of `<input webkitdirectory>` (paths relative to the picked folder). Nothing but the
+   * `_delta_log` is read until rows are asked for.
+   */
+  openFolder: withContext('opening the folder', async (name: string, from: FileSystemDirectoryHandle | FolderFile[]) =>
+    (await lake()).open(folderSource(name, Array.isArray(from) ? from : await filesOfDirectory(from))),
+  ),
+
+  /** The data files of an opened folder read so far (null for a .zip). */
+  openedReads: withContext('reading the opened table', async (path: string) => (await lake()).openedReads(path)),
+
+  /** Memory the worker holds (wasm linear memories, JS heap), for benchmarks. */
+  metrics: withContext('reading memory figures', async (): Promise<WorkerMetrics> => workerMetrics()),
 
   /** How much storage this origin uses, and whether it is persistent. */
   storageInfo: withContext('asking about storage', async (): Promise<StorageInfo> => {
