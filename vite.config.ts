@@ -45,6 +45,10 @@ function serviceWorker(): Plugin {
   return {
     name: 'service-worker',
     apply: 'build',
+    // main.ts registers sw.js exactly when this plugin emitted it. Not `import.meta.env.PROD`: that
+    // follows NODE_ENV, and a build started under NODE_ENV=test (vitest's globalSetup) left the
+    // registration out, so the offline tests waited forever for a service worker.
+    config: () => ({ define: { __SERVICE_WORKER__: JSON.stringify('./sw.js') } }),
     generateBundle(_options, bundle) {
       const files = Object.keys(bundle)
         .filter((f) => f !== 'sw.js' && !f.endsWith('.map') && !/duckdb-mvp[^/]*\.wasm$/.test(f))

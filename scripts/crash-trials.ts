@@ -11,6 +11,14 @@
  * again whenever a run ends before its kill), so kills land in bronze, silver and gold. Then the checks of test/reliability/trials.ts. A fresh
  * lakehouse every --series trials, so logs cross checkpoints but runs stay short.
  * Concurrent trials: two `cli run`s on one folder at once.
+ *
+ *   npm run -s reliability -- --browser [--trials 50] [--events 3000] [--recovery-events 500] [--series 10] [--dist DIR]
+ *
+ * Browser crash trials (test/reliability/browser-trials.ts): the built app (DIST, default
+ * $E2E_DIST or .tmp/e2e-dist; build it first with `npx vite build --outDir DIR`) in headless
+ * Chromium, a run killed at a uniformly random moment between its start and the length of an
+ * unkilled run, alternately by terminating the worker and by closing the tab and the browser; the
+ * same profile is opened again and checked as above, with the files copied out of OPFS.
  * Exit status 1 when any trial failed.
  */
 import { mkdtempSync } from 'node:fs';
@@ -21,9 +29,13 @@ import { openNodeEngine } from '../src/engine/node.ts';
 import { initParquet } from '../src/parquet/node.ts';
 import { formatTable } from '../src/cli/log.ts';
 import { cliRun, concurrentTrial, crashTrial, type CrashTrial, type Phase } from '../test/reliability/trials.ts';
+import { BrowserLab, browserCrashTrial, type BrowserCrashTrial, type BrowserPhase } from '../test/reliability/browser-trials.ts';
+import type { LakehouseCheck } from '../test/reliability/invariants.ts';
 
 const { values } = parseArgs({
   options: {
+    browser: { type: 'boolean', default: false },
+    dist: { type: 'string', default: process.env.E2E_DIST ?? join(import.meta.dirname, '../.tmp/e2e-dist') },
     trials: { type: 'string', default: '50' },
     concurrent: { type: 'string', default: '10' },
     events: { type: 'string', default: '10000' },
@@ -51,6 +63,8 @@ const random = mulberry32(seed);
 const kb = (b: number) => `${(b / 1024).toFixed(1)} KB`;
 const killFrom = values['kill-from'] as 'first-output' | 'start';
 if (killFrom !== 'first-output' && killFrom !== 'start') throw new Error(`--kill-from is first-output or start, got ${killFrom}`);
+
+if (values.browser) process.exit(await browserTrials());
 
 const started = Date.now();
 const results: CrashTrial[] = [];
@@ -109,7 +123,7 @@ if (results.length) {
   out.push(`batches checked after kills (bronze = silver + rejects, whole or absent): ${sum((r) => r.afterKill.batchesChecked)}; after the next runs: ${sum((r) => r.afterRecovery.batchesChecked)}`);
   out.push(`orphans (files no commit names) left by kills and reclaimed by VACUUM (force, 0 h): ${sum((r) => r.orphanFiles)} files, ${kb(sum((r) => r.orphanBytes))}; files left after VACUUM: ${sum((r) => r.afterVacuum.untrackedFiles)}`);
   out.push(`removed files (overwritten gold) also reclaimed: ${sum((r) => r.removedFiles)} files, ${kb(sum((r) => r.removedBytes))}`);
-  out.push(`temporary files in a _delta_log (a log write cut short; VACUUM never touches the log): at most ${Math.max(...results.map((r) => r.afterVacuum.logTempFiles))} in one lakehouse, ${kb(Math.max(...results.map((r) => r.afterVacuum.logTempBytes)))}`);
+  out.push(`temporary files left in a _delta_log after VACUUM (a log write cut short; VACUUM removes them): at most ${Math.max(...results.map((r) => r.afterVacuum.logTempFiles))} in one lakehouse, ${kb(Math.max(...results.map((r) => r.afterVacuum.logTempBytes)))}`);
   out.push(`checkpoint notes (a checkpoint missing after a kill; optional in the protocol): ${sum((r) => r.afterKill.warnings.length)}`);
 }
 if (concurrent.length) {
@@ -138,4 +152,80 @@ function mulberry32(a: number): () => number {
     t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/** The browser crash trials; prints their figures, returns the exit status. */
+async function browserTrials(): Promise<number> {
+  const { serveStatic } = await import('../test/e2e/harness.ts');
+  const started = Date.now();
+  const server = await serveStatic(values.dist!);
+  const recoveryEvents = n('recovery-events');
+  const results: BrowserCrashTrial[] = [];
+  let lab: BrowserLab | undefined;
+  let work = '';
+  let maxMs = 0;
+  let before: LakehouseCheck | undefined;
+  try {
+    for (let i = 0; i < trials; i++) {
+      if (i % series === 0) {
+        await lab?.close();
+        const profile = mkdtempSync(join(tmpdir(), 'browser-trials-profile-'));
+        work = mkdtempSync(join(tmpdir(), 'browser-trials-copy-'));
+        lab = await BrowserLab.open(profile, server.url);
+        // An unkilled first run: the series starts from a lakehouse with every table, and its length sets the kill window.
+        const t0 = Date.now();
+        const failed = await lab.run({ events, seed: seed++, days: 30, invalidRate: 0.01 });
+        if (failed !== undefined) throw new Error(`the first run of a series failed: ${failed}`);
+        maxMs = Date.now() - t0;
+        before = await lab.check(engine, work, true);
+        if (before.problems.length) throw new Error(`the first run of a series does not check out: ${before.problems.join('; ')}`);
+        process.stderr.write(`series with profile ${profile}: an unkilled run took ${(maxMs / 1000).toFixed(1)} s\n`);
+      }
+      const mode = i % 2 === 0 ? 'worker' : 'tab';
+      const killAtMs = Math.round(random() * maxMs);
+      const t = Date.now();
+      const r = await browserCrashTrial(lab!, { engine, trial: i + 1, mode, killAtMs, events, recoveryEvents, seed: seed++, before: before!, work });
+      results.push(r);
+      before = r.afterVacuum;
+      // The machine got faster than when the window was measured: the run ended before its kill.
+      if (r.finishedMs !== undefined) maxMs = Math.min(maxMs, r.finishedMs);
+      process.stderr.write(`trial ${r.trial}: ${mode} killed ${killAtMs} ms after the run started, in ${r.phase}; ${r.problems.length ? `FAILED: ${r.problems.join('; ')}` : 'ok'} (${((Date.now() - t) / 1000).toFixed(1)} s)\n`);
+    }
+  } finally {
+    await lab?.close();
+    await server.close();
+  }
+  const out: string[] = [];
+  out.push(`## Browser crash trials: the app's run of ${events} events killed (worker terminated / tab and browser closed, alternately) at a random moment, then the same profile reopened, checked, run again, vacuumed\n`);
+  out.push(formatTable(results.map((r) => ({
+    trial: r.trial,
+    kill: r.mode,
+    kill_ms: r.killAtMs,
+    phase: r.phase,
+    versions_after_kill: `b${r.afterKill.bronzeVersion}/s${r.afterKill.processed}`,
+    batches_checked: r.afterKill.batchesChecked,
+    orphans_after_kill: `${r.afterKill.untrackedFiles} (${kb(r.afterKill.untrackedBytes)})`,
+    tmp_after_kill: `${r.tempAfterKill} (${kb(r.tempBytesAfterKill)})`,
+    next_run: r.recovered ? 'ok' : 'FAILED',
+    vacuum_orphans: `${r.orphanFiles} (${kb(r.orphanBytes)})`,
+    vacuum_tmp: r.tempFilesReclaimed,
+    vacuum_removed: `${r.removedFiles} (${kb(r.removedBytes)})`,
+    result: r.problems.length ? 'FAIL' : 'ok',
+  }))));
+  const phases = new Map<BrowserPhase, number>();
+  for (const r of results) phases.set(r.phase, (phases.get(r.phase) ?? 0) + 1);
+  const sum = (f: (r: BrowserCrashTrial) => number) => results.reduce((s, r) => s + f(r), 0);
+  const failures = results.filter((r) => r.problems.length > 0);
+  out.push('');
+  out.push(`trials: ${results.length} (worker terminated ${results.filter((r) => r.mode === 'worker').length}, tab closed ${results.filter((r) => r.mode === 'tab').length}); failures: ${failures.length}`);
+  out.push(`kills landed in: ${[...phases].map(([p, c]) => `${p} ${c}`).join(', ')}`);
+  out.push(`batches checked after kills (bronze = silver + rejects, whole or absent): ${sum((r) => r.afterKill.batchesChecked)}; after the next runs: ${sum((r) => r.afterRecovery.batchesChecked)}`);
+  out.push(`orphans (files no commit names, temporary files included) reclaimed by VACUUM (force, 0 h, in the browser): ${sum((r) => r.orphanFiles)} files, ${kb(sum((r) => r.orphanBytes))}, of which temporary files: ${sum((r) => r.tempFilesReclaimed)}; files no commit names left after VACUUM: ${sum((r) => r.afterVacuum.untrackedFiles)}; temporary files left: ${sum((r) => r.tempAfterVacuum)}`);
+  out.push(`removed files (overwritten gold) also reclaimed: ${sum((r) => r.removedFiles)} files, ${kb(sum((r) => r.removedBytes))}`);
+  out.push(`checkpoint notes (a checkpoint missing after a kill; optional in the protocol): ${sum((r) => r.afterKill.warnings.length)}`);
+  for (const r of failures) out.push(`trial ${r.trial} FAILED: ${r.problems.join('; ')}`);
+  out.push('');
+  out.push(`took ${((Date.now() - started) / 60_000).toFixed(1)} min`);
+  process.stdout.write(out.join('\n') + '\n');
+  return failures.length ? 1 : 0;
 }

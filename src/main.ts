@@ -7,19 +7,25 @@ declare global {
   interface Window {
     /** The worker's api, for the devtools console and the end-to-end tests. */
     lakehouse: Remote<Api>;
+    /** Kill the worker as a crash would (the browser crash trials); the page needs a reload afterwards. */
+    terminateLakehouseWorker: () => void;
   }
 }
 
 const worker = startWorker();
 window.lakehouse = worker.api;
+window.terminateLakehouseWorker = () => worker.terminate();
 
 const target = document.getElementById('app');
 if (!target) throw new Error('index.html has no #app element');
 mount(App, { target, props: { worker } });
 
-// Offline after the first visit (see src/sw.js). Built app only: the dev server's files change.
-if (import.meta.env.PROD && 'serviceWorker' in navigator) {
+// Offline after the first visit (see src/sw.js). Built app only (the dev server's files change):
+// vite.config.ts (serviceWorker) defines __SERVICE_WORKER__ when it emits sw.js.
+declare const __SERVICE_WORKER__: string | undefined;
+if (typeof __SERVICE_WORKER__ === 'string' && 'serviceWorker' in navigator) {
+  const script = __SERVICE_WORKER__;
   addEventListener('load', () => {
-    navigator.serviceWorker.register('./sw.js').catch((err: unknown) => console.warn('service worker not registered:', err));
+    navigator.serviceWorker.register(script).catch((err: unknown) => console.warn('service worker not registered:', err));
   });
 }

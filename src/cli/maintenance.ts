@@ -6,7 +6,6 @@ import type { FileInfo, Storage } from '../storage/types.ts';
 import { optimizeTable, DEFAULT_TARGET_FILE_SIZE, type OptimizeResult } from '../delta/optimize.ts';
 import { vacuumTable, type VacuumResult } from '../delta/vacuum.ts';
 import { listLog } from '../delta/snapshot.ts';
-import { TABLES } from '../pipeline/tables.ts';
 import { numberOption, parseArgs, UsageError } from './args.ts';
 
 /**
@@ -58,14 +57,6 @@ async function uncreated(storage: Storage, table: string): Promise<boolean> {
 
 const NOT_CREATED = 'skipped: its _delta_log has no commit yet (the first write was cut short); nothing to do';
 
-/**
- * Silver takes in every commit of bronze/events as a batch (see processPendingBronze), so a
- * compaction commit there would be taken in as a new batch: bronze of a lakehouse is not compacted.
- */
-function isSilverSource(tableDir: string): boolean {
-  return /[\\/]bronze[\\/]events[\\/]?$/.test(tableDir) && existsSync(join(tableDir, '../../', TABLES.silver, '_delta_log'));
-}
-
 const name = (dir: string, table: string) => table || dir;
 
 export async function optimizeCommand(argv: string[], out: NodeJS.WritableStream): Promise<void> {
@@ -79,10 +70,6 @@ export async function optimizeCommand(argv: string[], out: NodeJS.WritableStream
   for (const table of await findTables(storage, root)) {
     if (table && (await uncreated(storage, table))) {
       lines.push(`${name(dir, table)}  ${NOT_CREATED}`);
-      continue;
-    }
-    if (isSilverSource(join(root, table))) {
-      lines.push(`${name(dir, table)}  skipped: silver takes in each commit of bronze/events as a batch, so a compaction commit there would be taken in again`);
       continue;
     }
     lines.push(`${name(dir, table)}  ${describeOptimize(await optimizeTable(storage, table, { targetFileSize }))}`);

@@ -5,6 +5,13 @@ import { listLog, loadSnapshot, readCommit, where } from './snapshot.ts';
 /** Delta's default `delta.deletedFileRetentionDuration`: one week. */
 export const DEFAULT_RETENTION_HOURS = 168;
 
+/**
+ * A temporary file (`.<uuid>.tmp`, a write not yet moved onto its name) younger than this may
+ * belong to a write in flight, so VACUUM leaves it whatever the retention; older ones were cut
+ * short (a kill, a closed tab, a full disk) and go.
+ */
+export const TEMPORARY_MIN_AGE_HOURS = 1;
+
 export interface VacuumOptions {
   /** how long a removed file stays for time travel; default the table's retention (7 days) */
   retentionHours?: number;
@@ -16,9 +23,13 @@ export interface VacuumOptions {
   now?: number;
   /**
    * Files below a folder that `Storage.list` leaves out because they may be in flight: a write
-   * cut short leaves them for good (on the Node filesystem `<name>.<uuid>.tmp`).
+   * cut short leaves them for good (on the Node filesystem `<name>.<uuid>.tmp`). Default: the
+   * storage's own `listTemporary`. They are deleted wherever they are, `_delta_log` included,
+   * once older than the retention and than `temporaryMinAgeHours`.
    */
   listTemporary?: (dir: string) => Promise<FileInfo[]>;
+  /** temporary files younger than this stay, even with a shorter retention (default 1 hour) */
+  temporaryMinAgeHours?: number;
 }
 
 export interface VacuumFile {
@@ -56,7 +67,8 @@ export class RetentionTooShortError extends Error {
  * Delete the data files of `table` that neither its latest version nor any version within the
  * retention period needs: files removed longer ago than the retention, and files no commit ever
  * named (left by a writer that stopped before its commit) once they are older than the retention.
- * The `_delta_log` is never touched, nor any hidden file or nested table.
+ * Of the `_delta_log` and hidden files only temporary files of writes cut short go (see
+ * `TEMPORARY_MIN_AGE_HOURS`); nested tables are never touched.
  */
 export async function vacuumTable(storage: Storage, table: string, options: VacuumOptions = {}): Promise<VacuumResult> {
   const log = await listLog(storage, table);
@@ -84,13 +96,24 @@ export async function vacuumTable(storage: Storage, table: string, options: Vacu
   }
 
   const partitionColumns = new Set(snapshot.metadata.partitionColumns);
-  const listing = [...(await storage.list(table)), ...((await options.listTemporary?.(table)) ?? [])];
+  const listTemporary = options.listTemporary ?? (storage.listTemporary && ((dir: string) => storage.listTemporary!(dir)));
+  const temporary = (await listTemporary?.(table)) ?? [];
+  const minAge = options.temporaryMinAgeHours ?? TEMPORARY_MIN_AGE_HOURS;
+  if (!Number.isFinite(minAge) || minAge < 0) throw new Error(`delta: a minimum age of temporary files is a number of hours ≥ 0, got ${minAge}`);
+  const temporaryCutoff = Math.min(cutoff, now - minAge * 3_600_000);
+  const listing = [...(await storage.list(table)).map((f) => ({ ...f, temporary: false })), ...temporary.map((f) => ({ ...f, temporary: true }))];
   const prefix = table === '' ? '' : `${table.replace(/\/$/, '')}/`;
   const relative = listing.map((f) => ({ ...f, rel: f.path.slice(prefix.length) }));
   const nested = nestedTables(relative.map((f) => f.rel));
   const files: VacuumFile[] = [];
   for (const f of relative) {
-    if (isHidden(f.rel, partitionColumns) || nested.some((n) => f.rel.startsWith(n))) continue;
+    if (nested.some((n) => f.rel.startsWith(n))) continue;
+    if (f.temporary) {
+      // A write cut short, hidden or in the log alike: never named by a commit, nothing reads it.
+      if (f.modificationTime < temporaryCutoff) files.push({ path: f.rel, size: f.size, reason: 'untracked' });
+      continue;
+    }
+    if (isHidden(f.rel, partitionColumns)) continue;
     if (live.has(f.rel)) continue;
     const removed = removedAt.get(f.rel);
     if (removed !== undefined && removed >= cutoff) continue;

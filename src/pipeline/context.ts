@@ -13,6 +13,8 @@ export interface Progress {
   total?: number;
   rowsPerSecond?: number;
   message?: string;
+  /** the run has not started: it waits for another one (in another tab) to finish; what to show */
+  waiting?: string;
 }
 
 /** Everything a pipeline step needs: where tables live, the engine, the rules, and a way to report. */

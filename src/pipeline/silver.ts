@@ -149,6 +149,8 @@ export async function processPendingBronze(
   const [eventsMark, rejectsMark, qualityMark] = marks as [number, number, number];
   for (let v = Math.min(...marks) + 1; v <= bronze.version; v++) {
     checkCancelled(ctx);
+    // A commit that adds no data (OPTIMIZE: every add and remove `dataChange: false`) is no batch.
+    if (prepared?.version !== v && !(await isBatch(ctx, v))) continue;
     const pending = { events: v > eventsMark, rejects: v > rejectsMark, quality: v > qualityMark };
     const batch = prepared?.version === v ? prepared.batch : await readBronzeVersion(ctx, v);
     const result = await batch.finish(v, pending);
@@ -156,6 +158,17 @@ export async function processPendingBronze(
     if (result.failed) throw new ExpectationFailedError(result);
   }
   return results;
+}
+
+/**
+ * Whether a bronze commit is a batch: it adds data, or it is an empty batch (no file at all). A
+ * rewrite whose adds and removes are all `dataChange: false` (OPTIMIZE) moves rows already taken
+ * in and is skipped; silver's watermark stays at the last batch, so it is read again next time.
+ */
+export async function isBatch(ctx: Pick<PipelineContext, 'storage'>, version: number): Promise<boolean> {
+  const actions = await readCommit(ctx.storage, TABLES.bronze, version);
+  if (actions.some((a) => isAdd(a) && a.add.dataChange !== false)) return true;
+  return !actions.some((a) => (isAdd(a) && a.add.dataChange === false) || (isRemove(a) && a.remove.dataChange === false));
 }
 
 /** A bronze version read back from its files and checked line by line. */

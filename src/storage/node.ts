@@ -52,6 +52,15 @@ export class NodeStorage implements Storage {
   }
 
   async list(dir: string): Promise<FileInfo[]> {
+    return this.walk(dir, false);
+  }
+
+  /** The `.tmp` files `list` leaves out: writes in flight, or cut short (a kill, a full disk). */
+  async listTemporary(dir: string): Promise<FileInfo[]> {
+    return this.walk(dir, true);
+  }
+
+  private async walk(dir: string, temporary: boolean): Promise<FileInfo[]> {
     const base = this.abs(dir);
     const out: FileInfo[] = [];
     const walk = async (folder: string): Promise<void> => {
@@ -65,7 +74,7 @@ export class NodeStorage implements Storage {
       for (const e of entries) {
         const full = join(folder, e.name);
         if (e.isDirectory()) await walk(full);
-        else if (e.isFile() && !e.name.endsWith('.tmp')) {
+        else if (e.isFile() && e.name.endsWith('.tmp') === temporary) {
           // Another process may remove a file between readdir and stat: it is simply gone.
           const st = await fs.stat(full).catch((err: unknown) => {
             if (code(err) === 'ENOENT') return undefined;

@@ -97,6 +97,15 @@ export class OpfsStorage implements Storage {
   }
 
   async list(dir: string): Promise<FileInfo[]> {
+    return this.walk(dir, false);
+  }
+
+  /** The temporary files `list` leaves out: writes in flight, or cut short (a closed tab, a full disk). */
+  async listTemporary(dir: string): Promise<FileInfo[]> {
+    return this.walk(dir, true);
+  }
+
+  private async walk(dir: string, temporary: boolean): Promise<FileInfo[]> {
     const base = segments(dir);
     const out: FileInfo[] = [];
     const walk = async (folder: FileSystemDirectoryHandle, prefix: string[]): Promise<void> => {
@@ -104,7 +113,7 @@ export class OpfsStorage implements Storage {
       for await (const [name, handle] of (folder as unknown as IterableDirectory).entries()) {
         if (handle.kind === 'directory') {
           pending.push(walk(handle as FileSystemDirectoryHandle, [...prefix, name]));
-        } else if (!IN_FLIGHT.test(name)) {
+        } else if (IN_FLIGHT.test(name) === temporary) {
           pending.push(
             (handle as FileSystemFileHandle).getFile().then(
               (file) => void out.push({ path: [...prefix, name].join('/'), size: file.size, modificationTime: file.lastModified }),
@@ -122,7 +131,7 @@ export class OpfsStorage implements Storage {
       const folder = await this.folder(base, false);
       if (folder) await walk(folder, base);
     } catch (err) {
-      throw this.wrap('list', dir, err);
+      throw this.wrap(temporary ? 'list temporary files in' : 'list', dir, err);
     }
     return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   }

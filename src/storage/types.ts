@@ -15,6 +15,11 @@ export interface Storage {
   putIfAbsent(path: string, data: Uint8Array): Promise<boolean>;
   /** The files below a folder (recursively), paths relative to the storage root; [] if none. */
   list(dir: string): Promise<FileInfo[]>;
+  /**
+   * The temporary files below a folder that `list` leaves out because a write may be in flight
+   * (`.<uuid>.tmp` and the like); a write cut short leaves them for good, and VACUUM removes old ones.
+   */
+  listTemporary?(dir: string): Promise<FileInfo[]>;
   /** Size and time of one file, or undefined when it does not exist. */
   stat(path: string): Promise<FileInfo | undefined>;
   /** Remove a file; removing a missing file is not an error. */

@@ -23,15 +23,19 @@ export interface RunState {
   progress: Partial<Record<Stage, StageProgress>>;
   summary?: RunSummary;
   error?: string;
+  /** set while the run waits for another tab's run to finish */
+  waiting?: string;
 }
 
 /**
  * What every view shares: the tables (from the logs) and the run in flight. `revision` goes up
  * whenever the lakehouse may have changed; views that show table data reload on it.
  */
-export const lake = $state<{ revision: number; tables: Async<TableSummary[]>; run: RunState; form: RunOptions }>({
+export const lake = $state<{ revision: number; tables: Async<TableSummary[]>; opened: TableSummary[]; run: RunState; form: RunOptions }>({
   revision: 0,
   tables: { state: 'pending' },
+  /** tables opened from a .zip or a folder (read-only, `opened/<name>`), newest last */
+  opened: [],
   run: { phase: 'idle', what: '', progress: {} },
   /** the run form, kept while the user looks at other tabs; a shared link's query string fills it */
   form: typeof location === 'undefined' ? { ...RUN_DEFAULTS } : runOptionsFromQuery(location.search),
@@ -55,15 +59,17 @@ async function track(what: string, start: (onProgress: (p: Progress) => void) =>
   persist();
   lake.run = { phase: 'running', what, progress: {} };
   const onProgress = proxy((p: Progress) => {
+    lake.run.waiting = p.waiting;
+    if (p.waiting) return;
     lake.run.progress[p.stage] = { done: p.done, total: p.total, rowsPerSecond: p.rowsPerSecond, message: p.message };
   });
   try {
     const summary = await start(onProgress);
-    lake.run = { ...lake.run, phase: 'done', summary };
+    lake.run = { ...lake.run, phase: 'done', summary, waiting: undefined };
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     const cancelled = message.includes('the run was cancelled');
-    lake.run = { ...lake.run, phase: cancelled ? 'cancelled' : 'failed', error: message };
+    lake.run = { ...lake.run, phase: cancelled ? 'cancelled' : 'failed', error: message, waiting: undefined };
   } finally {
     changed();
   }

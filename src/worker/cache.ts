@@ -1,6 +1,7 @@
 import { quoteIdent } from '../engine/duckdb.ts';
 import type { Engine } from '../engine/types.ts';
 import { scanIntoEngine } from '../delta/scan.ts';
+import type { Add } from '../delta/actions.ts';
 import type { Snapshot } from '../delta/snapshot.ts';
 import type { Storage } from '../storage/types.ts';
 import { viewName, type Catalog } from './catalog.ts';
@@ -33,6 +34,22 @@ export interface Materialised {
   table: string;
   rows: number;
   snapshot: Snapshot;
+  /** the data files scanned into `table` (all of the version's, unless a subset was asked for) */
+  files: number;
+}
+
+/**
+ * Only some data files of a version (file skipping, src/delta/skipping.ts): they are scanned
+ * into a table of their own, `silver_events@v3~<hash of the file list>`, cached like any other.
+ */
+export interface FileSubset {
+  paths: ReadonlySet<string>;
+}
+
+export interface TableRef {
+  path: string;
+  version?: number | undefined;
+  subset?: FileSubset | undefined;
 }
 
 interface Entry {
@@ -57,17 +74,17 @@ export class TableCache {
    * Run `fn` with `path` at `version` (default: the latest) loaded; the table is not evicted
    * while `fn` runs.
    */
-  async use<T>(path: string, version: number | undefined, fn: (t: Materialised) => T | Promise<T>): Promise<T> {
-    return this.useMany([{ path, version }], ([t]) => fn(t!));
+  async use<T>(path: string, version: number | undefined, fn: (t: Materialised) => T | Promise<T>, subset?: FileSubset): Promise<T> {
+    return this.useMany([{ path, version, subset }], ([t]) => fn(t!));
   }
 
-  async useMany<T>(refs: { path: string; version?: number | undefined }[], fn: (ts: Materialised[]) => T | Promise<T>): Promise<T> {
+  async useMany<T>(refs: TableRef[], fn: (ts: Materialised[]) => T | Promise<T>): Promise<T> {
     const entries: Entry[] = [];
     try {
       const loaded: Materialised[] = [];
       for (const ref of refs) {
         const snapshot = await this.catalog.snapshot(ref.path, ref.version);
-        const entry = this.entry(snapshot);
+        const entry = this.entry(snapshot, ref.subset);
         entry.pins++;
         entries.push(entry);
         loaded.push(await entry.ready);
@@ -89,8 +106,10 @@ export class TableCache {
     for (const o of objects) this.engine.run(`DROP ${o.kind === 'VIEW' ? 'VIEW' : 'TABLE'} IF EXISTS ${quoteIdent(o.name)}`);
   }
 
-  private entry(snapshot: Snapshot): Entry {
-    const key = versionTable(viewName(snapshot.table), snapshot.version);
+  private entry(snapshot: Snapshot, subset?: FileSubset): Entry {
+    const keep = subset && ((a: Add) => subset.paths.has(a.path));
+    const files = keep ? snapshot.files.filter(keep).length : snapshot.files.length;
+    const key = versionTable(viewName(snapshot.table), snapshot.version) + (subset ? `~${subsetHash(subset)}` : '');
     const existing = this.entries.get(key);
     if (existing) {
       existing.lastUsed = ++this.clock;
@@ -104,7 +123,7 @@ export class TableCache {
         const changed = () => new Error(`the lakehouse changed while ${snapshot.table} was loading; try again`);
         let rows: number;
         try {
-          rows = await scanIntoEngine(this.engine, this.storage, snapshot, key);
+          rows = await scanIntoEngine(this.engine, this.storage, snapshot, key, keep ? { fileFilter: keep } : {});
         } catch (err) {
           throw generation === this.generation ? err : changed();
         }
@@ -113,7 +132,7 @@ export class TableCache {
           this.engine.run(`DROP TABLE IF EXISTS ${quoteIdent(key)}`);
           throw changed();
         }
-        return { path: snapshot.table, version: snapshot.version, table: key, rows, snapshot };
+        return { path: snapshot.table, version: snapshot.version, table: key, rows, snapshot, files };
       })(),
     };
     this.entries.set(key, entry);
@@ -131,4 +150,14 @@ export class TableCache {
       this.engine.run(`DROP TABLE IF EXISTS ${quoteIdent(key)}`);
     }
   }
+}
+
+/** A short name for a set of files (FNV-1a over the sorted paths). */
+function subsetHash(subset: FileSubset): string {
+  let h = 0x811c9dc5;
+  for (const ch of [...subset.paths].sort().join('\n')) {
+    h ^= ch.charCodeAt(0);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h.toString(16).padStart(8, '0');
 }

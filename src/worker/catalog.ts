@@ -10,7 +10,8 @@ import { joinPath, type Storage } from '../storage/types.ts';
  * data the lakehouse holds.
  */
 
-export type Layer = 'bronze' | 'silver' | 'gold';
+/** `opened`: a table opened from a .zip or a folder, mounted read-only at `opened/<name>`. */
+export type Layer = 'bronze' | 'silver' | 'gold' | 'opened';
 
 /** The lakehouse's tables, in lineage order. */
 export const KNOWN_TABLES: readonly string[] = [TABLES.bronze, TABLES.silver, TABLES.rejects, TABLES.quality, ...GOLD_KPIS.map(goldTable)];
@@ -22,7 +23,7 @@ export function viewName(path: string): string {
 
 export function layerOf(path: string): Layer {
   const top = path.split('/')[0];
-  return top === 'bronze' || top === 'gold' ? top : 'silver';
+  return top === 'bronze' || top === 'gold' || top === 'opened' ? top : 'silver';
 }
 
 export interface TableSummary {
@@ -97,6 +98,8 @@ export class Catalog {
   private readonly snapshots = new Map<string, Snapshot>();
   private readonly histories = new Map<string, Promise<HistoryEntry[]>>();
   private listing_: Promise<TableSummary[]> | undefined;
+  /** opened tables mounted into this catalog's storage (see opened.ts), served beside `known` */
+  private readonly mounted = new Set<string>();
 
   /** `known`: the table paths it serves (default: the lakehouse's; one opened table: its root). */
   constructor(
@@ -124,10 +127,38 @@ export class Catalog {
     return found.filter((t): t is TableSummary => t !== undefined);
   }
 
-  /** Whether `path` is one of the lakehouse's tables; throws a clear error otherwise. */
+  /** Whether `path` is one of the lakehouse's tables or a mounted one; throws a clear error otherwise. */
   checkPath(path: string): string {
-    if (!this.known.includes(path)) throw new Error(`there is no table ${JSON.stringify(path)}; the tables are ${this.known.join(', ')}`);
+    if (!this.known.includes(path) && !this.mounted.has(path)) {
+      throw new Error(`there is no table ${JSON.stringify(path)}; the tables are ${[...this.known, ...this.mounted].join(', ')}`);
+    }
     return path;
+  }
+
+  /** Serve the opened table at `path` (already mounted in the storage); its cached versions are forgotten. */
+  mount(path: string): void {
+    this.forget(path);
+    this.mounted.add(path);
+  }
+
+  unmount(path: string): void {
+    this.forget(path);
+    this.mounted.delete(path);
+  }
+
+  /** The opened tables, at their latest versions. */
+  async listMounted(): Promise<TableSummary[]> {
+    return Promise.all(
+      [...this.mounted].map(async (path) => {
+        const listing = (await this.listing(path))!;
+        return this.summary(path, await this.snapshot(path, undefined, listing), listing);
+      }),
+    );
+  }
+
+  private forget(path: string): void {
+    for (const key of [...this.snapshots.keys()]) if (key.startsWith(`${path}@`)) this.snapshots.delete(key);
+    for (const key of [...this.histories.keys()]) if (key.startsWith(`${path}@`)) this.histories.delete(key);
   }
 
   /** The snapshot of `path` at `version` (default: the latest), cached: a version never changes. */

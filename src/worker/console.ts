@@ -1,9 +1,11 @@
 import { quoteIdent } from '../engine/duckdb.ts';
 import type { Engine } from '../engine/types.ts';
-import type { TableCache } from './cache.ts';
+import { describePruning, pruneFiles } from '../delta/skipping.ts';
+import { versionTable, type FileSubset, type TableCache } from './cache.ts';
+import { consoleConditions } from './filter.ts';
 import type { Catalog } from './catalog.ts';
 import { count, gridOf, textRows, type Grid } from './grid.ts';
-import { ConsoleError, checkReadOnly, rewriteTimeTravel, tokenize, type StatementKind } from './sql-text.ts';
+import { ConsoleError, checkReadOnly, rewriteTimeTravel, tokenize, type StatementKind, type Token } from './sql-text.ts';
 
 export interface ConsoleResult extends Grid {
   /** the statement as it ran, after the time-travel rewrite */
@@ -14,6 +16,11 @@ export interface ConsoleResult extends Grid {
   ms: number;
   /** the tables this statement read, e.g. silver_events@v3 */
   tables: string[];
+  /**
+   * per table the statement names: how many of its data files were read, and how many its WHERE
+   * let skip (partition values, min/max statistics), e.g. "read 2 of 6 files (4 skipped: 4 by partition values)"
+   */
+  files: { table: string; read: number; total: number; skippedByPartition: number; skippedByStats: number; text: string }[];
 }
 
 export const CONSOLE_ROWS = 500;
@@ -35,21 +42,53 @@ export class SqlConsole {
   async run(sql: string): Promise<ConsoleResult> {
     const tokens = tokenize(sql);
     const checked = checkReadOnly(sql, tokens);
-    const tables = await this.catalog.list();
+    const tables = [...(await this.catalog.list()), ...(await this.catalog.listMounted())];
     const byView = new Map(tables.map((t) => [t.view, t.path]));
     const rewritten = rewriteTimeTravel(checked.body, new Set(byView.keys()));
-    const refs = rewritten.refs.map((r) => ({ path: byView.get(r.view)!, version: r.version, view: r.view }));
+    const refs: { path: string; version?: number | undefined; view: string; subset?: FileSubset }[] = rewritten.refs.map((r) => ({
+      path: byView.get(r.view)!,
+      version: r.version,
+      view: r.view,
+    }));
+    const snapshots = await Promise.all(refs.map((r) => this.catalog.snapshot(r.path, r.version)));
+    const pruned = snapshots.map((snap) => ({ total: snap.files.length, skippedByPartition: 0, skippedByStats: 0 }));
+    let text = rewritten.sql;
+    let replaced: { start: number; end: number } | undefined;
+    if (checked.kind === 'query' && refs.length === 1) {
+      // One table, read once, with a WHERE: read only the files that can match it.
+      const ref = refs[0]!;
+      const snap = snapshots[0]!;
+      const names = new Set([ref.view, versionTable(ref.view, snap.version)]);
+      const isTable = (t: Token) =>
+        ref.version === undefined ? t.kind === 'word' && t.text.toLowerCase() === ref.view : t.kind === 'quoted' && names.has(t.text.slice(1, -1).toLowerCase());
+      const found = consoleConditions(text, isTable, snap.schema.fields.map((f) => f.name));
+      if (found && found.conditions.length > 0) {
+        const p = pruneFiles(snap, found.conditions);
+        if (p.files.length < p.total) {
+          ref.subset = { paths: new Set(p.files.map((a) => a.path)) };
+          pruned[0] = { total: p.total, skippedByPartition: p.skippedByPartition, skippedByStats: p.skippedByStats };
+          replaced = found;
+        }
+      }
+    }
     return this.cache.useMany(refs, (loaded) => {
       for (const [i, ref] of refs.entries()) {
-        if (ref.version === undefined) this.engine.run(`CREATE OR REPLACE VIEW ${quoteIdent(ref.view)} AS SELECT * FROM ${quoteIdent(loaded[i]!.table)}`);
+        if (ref.version === undefined && !ref.subset) this.engine.run(`CREATE OR REPLACE VIEW ${quoteIdent(ref.view)} AS SELECT * FROM ${quoteIdent(loaded[i]!.table)}`);
       }
+      if (replaced) text = text.slice(0, replaced.start) + quoteIdent(loaded[0]!.table) + text.slice(replaced.end);
       const started = performance.now();
-      const grid = this.execute(checked.kind, rewritten.sql);
+      const grid = this.execute(checked.kind, text);
       return {
         ...grid,
-        sql: rewritten.sql,
+        sql: text,
         ms: Math.round(performance.now() - started),
         tables: [...new Set(loaded.map((t) => t.table))],
+        files: refs.map((r, i) => ({
+          table: versionTable(r.view, snapshots[i]!.version),
+          read: loaded[i]!.files,
+          ...pruned[i]!,
+          text: describePruning(pruned[i]!),
+        })),
       };
     });
   }

@@ -13,6 +13,14 @@ import { count, gridOf, type Grid } from './grid.ts';
 import { profileTable, type TableProfile } from './profile.ts';
 import { qualityReport, type QualityReport } from './quality.ts';
 import { Runs, type Exclusive, type ProgressCallback, type RunOptions } from './runs.ts';
+import { optimizeTable, type OptimizeResult } from '../delta/optimize.ts';
+import { vacuumTable as vacuumOneTable, type VacuumResult as TableVacuumResult } from '../delta/vacuum.ts';
+import { KNOWN_TABLES } from './catalog.ts';
+import { exportLakehouse, importLakehouse, type ExportResult, type ImportResult } from './portable.ts';
+import { vacuumTable, type VacuumResult } from '../delta/vacuum.ts';
+import { describePruning, pruneFiles } from '../delta/skipping.ts';
+import { parseRowFilter } from './filter.ts';
+import { FolderStorage, MountedStorage, openedPath, type TableSource } from './opened.ts';
 
 export interface LakehouseDeps {
   storage: Storage;
@@ -27,9 +35,11 @@ export interface LakehouseDeps {
 export interface RowsPage extends Grid {
   path: string;
   version: number;
-  /** rows in the table at that version */
+  /** rows in the table at that version (matching the filter, when there is one) */
   total: number;
   offset: number;
+  /** with a filter: its SQL, and the data files read of the version's (the others skipped) */
+  filter?: { sql: string; read: number; total: number; skippedByPartition: number; skippedByStats: number; text: string };
 }
 
 export interface GoldData {
@@ -47,6 +57,7 @@ export interface Download {
 }
 
 const MAX_PAGE = 1000;
+const FILTERED = '__rows_filtered';
 
 /**
  * Everything the page can ask of the lakehouse, over any storage and engine: the worker exposes
@@ -55,8 +66,10 @@ const MAX_PAGE = 1000;
 export async function openLakehouse(deps: LakehouseDeps) {
   const { storage } = deps;
   const [pipelineEngine, lakeEngine, consoleEngine] = await Promise.all([deps.openEngine(), deps.openEngine(), deps.openEngine()]);
-  const catalog = new Catalog(storage);
-  const cache = new TableCache(useLake(lakeEngine), storage, catalog);
+  // Opened tables (a .zip or a folder, read-only) are mounted beside the lakehouse's own at opened/<name>.
+  const mounted = new MountedStorage(storage);
+  const catalog = new Catalog(mounted);
+  const cache = new TableCache(useLake(lakeEngine), mounted, catalog);
   const sqlConsole = new SqlConsole(useLake(consoleEngine), cache, catalog);
   const goldSql = Object.fromEntries(
     GOLD_KPIS.map((name) => {
@@ -98,12 +111,97 @@ export async function openLakehouse(deps: LakehouseDeps) {
     for (const kpi of GOLD_KPIS) readGold(goldTable(kpi), undefined).catch(() => {});
   });
 
+  /**
+   * Rows matching a filter (`year = '2021' AND id >= 10`): only the data files whose partition
+   * values and statistics can match are read (src/delta/skipping.ts), and the page says how many.
+   */
+  const filteredRows = async (path: string, version: number | undefined, limit: number, offset: number, filter: string): Promise<RowsPage> => {
+    const snap = await catalog.snapshot(path, version);
+    const parsed = parseRowFilter(filter, snap.schema.fields.map((f) => f.name));
+    const p = pruneFiles(snap, parsed.conditions);
+    const subset = p.files.length < p.total ? { paths: new Set(p.files.map((a) => a.path)) } : undefined;
+    return cache.use(
+      path,
+      snap.version,
+      (t) => {
+        lakeEngine.run(`CREATE OR REPLACE TEMP VIEW ${FILTERED} AS SELECT * FROM ${quoteIdent(t.table)} WHERE ${parsed.sql}`);
+        try {
+          const files = { sql: parsed.sql, read: t.files, total: p.total, skippedByPartition: p.skippedByPartition, skippedByStats: p.skippedByStats, text: describePruning(p) };
+          return { path, version: t.version, total: count(lakeEngine, FILTERED), offset, ...gridOf(lakeEngine, FILTERED, limit, offset), filter: files };
+        } finally {
+          lakeEngine.run(`DROP VIEW IF EXISTS ${FILTERED}`);
+        }
+      },
+      subset,
+    );
+  };
+
+  /** One of the lakehouse's own tables (not an opened one, which is read-only). */
+  const ownTable = (path: string): string => {
+    if (!KNOWN_TABLES.includes(path)) throw new Error(`${JSON.stringify(path)} is not a table of the lakehouse; the tables are ${KNOWN_TABLES.join(', ')}`);
+    return path;
+  };
+  /** A change to the lakehouse outside a run: never during one, under the run lock; every cache forgotten after. */
+  const maintain = async <T>(fn: () => Promise<T>): Promise<T> => {
+    if (runs.running) throw new Error('a run is in progress: wait for it to finish or cancel it first');
+    try {
+      return await (deps.exclusive ?? ((f) => f()))(fn);
+    } finally {
+      cache.invalidate();
+      catalog.clear();
+      goldRows.clear();
+    }
+  };
+
   return {
+    /**
+     * Open a Delta table from outside (a .zip or a folder, see opened.ts) read-only at
+     * `opened/<name>`: from then on `table`, `rows`, `profile`, `commit` and the SQL console
+     * (`opened_<name>`, with time travel) serve it like the lakehouse's own tables. Refused, with
+     * the reason, when the reader cannot read it (deletion vectors, column mapping, …).
+     */
+    open: async (source: TableSource): Promise<TableDetails> => {
+      const path = openedPath(source.name);
+      const replacing = mounted.source(path) !== undefined;
+      mounted.mount(path, source);
+      catalog.mount(path);
+      if (replacing) cache.invalidate();
+      try {
+        return await catalog.details(path);
+      } catch (err) {
+        catalog.unmount(path);
+        mounted.unmount(path);
+        throw err;
+      }
+    },
+    /** The data files of an opened folder read so far (null for a .zip, which is in memory already). */
+    openedReads: async (path: string): Promise<{ kind: 'zip' | 'folder'; read: string[] | null }> => {
+      const source = mounted.source(catalog.checkPath(path));
+      if (!source) throw new Error(`${path} is not an opened table`);
+      const read = source.storage instanceof FolderStorage ? source.storage.read_.filter((f) => !f.split('/').includes('_delta_log')) : null;
+      return { kind: source.kind, read };
+    },
+
     /** Generate a batch and run it bronze → silver → gold, like `cli run`. */
     run: async (options: RunOptions, onProgress?: ProgressCallback): Promise<RunSummary> => runs.run(options, onProgress),
     /** A JSONL file's lines as a batch, like `cli ingest`. */
     ingest: async (fileName: string, bytes: Uint8Array, onProgress?: ProgressCallback): Promise<RunSummary> => runs.ingest(fileName, bytes, onProgress),
     cancel: async (): Promise<boolean> => runs.cancel(),
+    /**
+     * VACUUM every table of the lakehouse (src/delta/vacuum.ts: files no version within the
+     * retention needs, and temporary files of writes cut short), holding the run lock so that no
+     * run of this origin is writing meanwhile.
+     */
+    vacuum: async (options: { retentionHours?: number; force?: boolean; dryRun?: boolean; temporaryMinAgeHours?: number } = {}): Promise<VacuumResult[]> => {
+      const results = await (deps.exclusive ?? ((fn) => fn()))(async () => {
+        const out: VacuumResult[] = [];
+        for (const t of await catalog.list()) out.push(await vacuumTable(storage, t.path, options));
+        return out;
+      });
+      catalog.clear();
+      cache.invalidate();
+      return results;
+    },
     reset: async (): Promise<void> => runs.reset(),
     running: async (): Promise<boolean> => runs.running,
 
@@ -114,9 +212,10 @@ export async function openLakehouse(deps: LakehouseDeps) {
     profile: async (path: string, version?: number): Promise<TableProfile & { path: string; version: number }> =>
       cache.use(path, version, (t) => ({ path, version: t.version, ...profileTable(lakeEngine, t.table) })),
 
-    rows: async (path: string, version?: number, limit = 100, offset = 0): Promise<RowsPage> => {
+    rows: async (path: string, version?: number, limit = 100, offset = 0, filter = ''): Promise<RowsPage> => {
       if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) throw new Error(`limit must be a whole number from 1 to ${MAX_PAGE}, got ${limit}`);
       if (!Number.isInteger(offset) || offset < 0) throw new Error(`offset must be a whole number ≥ 0, got ${offset}`);
+      if (filter.trim()) return filteredRows(path, version, limit, offset, filter);
       return cache.use(path, version, (t) => ({
         path, version: t.version, total: count(lakeEngine, t.table), offset, ...gridOf(lakeEngine, t.table, limit, offset),
       }));
@@ -148,15 +247,44 @@ export async function openLakehouse(deps: LakehouseDeps) {
     /** A table's folder — data files and `_delta_log` — as a .zip that unzips to a folder named like the table. */
     downloadZip: async (path: string): Promise<Download> => {
       catalog.checkPath(path);
-      const files = await storage.list(path);
+      const files = await mounted.list(path);
       if (!files.some((f) => f.path.startsWith(`${path}/_delta_log/`))) throw new Error(`table ${path} does not exist yet: run the pipeline first`);
       const folder = viewName(path);
       const entries = [];
       for (const f of files) {
-        entries.push({ name: `${folder}/${f.path.slice(path.length + 1)}`, data: await storage.read(f.path), modified: f.modificationTime });
+        entries.push({ name: `${folder}/${f.path.slice(path.length + 1)}`, data: await mounted.read(f.path), modified: f.modificationTime });
       }
       return { fileName: `${folder}.zip`, bytes: zip(entries) };
     },
+
+    // Export, import and maintenance (issue 7, items 2 and 3): see portable.ts and src/delta/.
+    /** The whole lakehouse — every table's Delta folder, its whole log — as one .zip. */
+    exportLakehouse: async (): Promise<ExportResult> => {
+      const own = (await catalog.list()).map((t) => t.path).filter((p) => KNOWN_TABLES.includes(p));
+      return exportLakehouse(storage, own);
+    },
+    /** Restore an exported lakehouse (or one table's .zip); a lakehouse with tables is replaced only with `replace`. */
+    importLakehouse: async (name: string, bytes: Uint8Array, replace = false): Promise<ImportResult> =>
+      maintain(() =>
+        importLakehouse(storage, name, bytes, {
+          known: KNOWN_TABLES,
+          replace,
+          present: async () => (await catalog.list()).map((t) => t.path).filter((p) => KNOWN_TABLES.includes(p)),
+          clear: async () => {
+            await storage.deleteDir('');
+            // The pipeline's working copy of silver belongs to the lakehouse being replaced.
+            pipelineEngine.run('DROP TABLE IF EXISTS silver_events');
+          },
+        }),
+      ),
+    /** OPTIMIZE one table: small files compacted into larger ones, `dataChange: false`, rows unchanged. */
+    optimize: async (path: string): Promise<OptimizeResult> => maintain(() => optimizeTable(storage, ownTable(path))),
+    /**
+     * VACUUM one table: data files no version within `retentionHours` needs are deleted, so older
+     * versions stop being readable. Shorter than the table's retention (7 days) needs `force`.
+     */
+    vacuumTable: async (path: string, options: { retentionHours?: number; force?: boolean; dryRun?: boolean } = {}): Promise<TableVacuumResult> =>
+      maintain(() => vacuumOneTable(storage, ownTable(path), options)),
   };
 }
 

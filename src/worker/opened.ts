@@ -1,29 +1,219 @@
 import { MemoryStorage } from '../storage/memory.ts';
+import { NotFoundError, joinPath, type FileInfo, type Storage } from '../storage/types.ts';
 import { deltaTableRoot, unzip } from '../unzip.ts';
 import { Catalog, type TableDetails } from './catalog.ts';
 
 /**
- * A Delta table brought in as a .zip (exported from Databricks, written by Spark or delta-rs):
- * its files in a MemoryStorage, read-only, through the same Catalog as the lakehouse's own tables
- * (schema, history, any version's files and commits). A feature the reader does not support
- * is refused with the reader's UnsupportedFeatureError message.
+ * Delta tables brought in from outside (exported from Databricks, written by Spark or delta-rs):
+ * a `.zip` (unpacked into a MemoryStorage) or a folder the user picks (read lazily from the
+ * browser's File objects: the `_delta_log` when it opens, a Parquet file only when a view or a
+ * query needs its rows). Each is mounted read-only into the lakehouse's namespace as
+ * `opened/<name>`, so the same Catalog, table cache, explorer views and SQL console serve it as
+ * they serve the lakehouse's own tables (console name `opened_<name>`).
  */
-export interface OpenedTable {
-  /** the archive's name */
+
+/** Where opened tables are mounted: `opened/<name>`; never a folder of the lakehouse itself. */
+export const OPENED_DIR = 'opened';
+
+export interface TableSource {
+  /** the archive's or the folder's name, as the user chose it */
   name: string;
-  /** the folder of the archive holding `_delta_log` ('' for the archive's root) */
+  kind: 'zip' | 'folder';
+  storage: Storage;
+  /** the folder of `storage` holding `_delta_log` ('' for its root) */
   root: string;
-  storage: MemoryStorage;
-  catalog: Catalog;
-  details(): Promise<TableDetails>;
 }
 
-export async function openZippedTable(name: string, bytes: Uint8Array): Promise<OpenedTable> {
+/** The mount path of a table named `name` (a file or folder name): `opened/<lowercase letters, digits and _>`. */
+export function openedPath(name: string): string {
+  const slug = name
+    .replace(/\.zip$/i, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9_]+/g, '_')
+    .replace(/^_+|_+$/g, '');
+  return `${OPENED_DIR}/${slug || 'table'}`;
+}
+
+export async function zipSource(name: string, bytes: Uint8Array): Promise<TableSource> {
   const entries = await unzip(bytes);
   const root = deltaTableRoot(entries.map((e) => e.name));
   if (root === undefined) throw new Error(`${name} holds no Delta table: no folder in it has a _delta_log`);
   const storage = new MemoryStorage();
   for (const e of entries) await storage.write(e.name, e.data);
+  return { name, kind: 'zip', storage, root };
+}
+
+/** One file of a picked folder: its path inside the folder, and the browser's lazy handle on it. */
+export interface FolderFile {
+  path: string;
+  file: Blob;
+  /** ms since the epoch (File.lastModified) */
+  modified?: number;
+}
+
+/**
+ * The files of a picked folder, read only when asked: a `File` from `<input webkitdirectory>` or
+ * `FileSystemFileHandle.getFile()` is a handle on the disk, not its bytes. Read-only; it records
+ * which files were read, so the page can show that only the needed Parquet files were.
+ */
+export class FolderStorage implements Storage {
+  readonly description: string;
+  private readonly files = new Map<string, FolderFile>();
+  /** every path read, in order of first read */
+  readonly read_: string[] = [];
+
+  constructor(files: readonly FolderFile[], description: string) {
+    for (const f of files) this.files.set(f.path.replace(/^\/+/, ''), f);
+    this.description = description;
+  }
+
+  async read(path: string): Promise<Uint8Array> {
+    const f = this.files.get(path);
+    if (!f) throw new NotFoundError(path, this.description);
+    if (!this.read_.includes(path)) this.read_.push(path);
+    return new Uint8Array(await f.file.arrayBuffer());
+  }
+
+  async list(dir: string): Promise<FileInfo[]> {
+    const prefix = dir === '' ? '' : dir.replace(/\/?$/, '/');
+    const out: FileInfo[] = [];
+    for (const [path, f] of this.files) if (path.startsWith(prefix)) out.push({ path, size: f.file.size, modificationTime: f.modified ?? 0 });
+    return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  }
+
+  async stat(path: string): Promise<FileInfo | undefined> {
+    const f = this.files.get(path);
+    return f && { path, size: f.file.size, modificationTime: f.modified ?? 0 };
+  }
+
+  write(): Promise<void> {
+    return readOnly(this.description);
+  }
+  putIfAbsent(): Promise<boolean> {
+    return readOnly(this.description);
+  }
+  delete(): Promise<void> {
+    return readOnly(this.description);
+  }
+  deleteDir(): Promise<void> {
+    return readOnly(this.description);
+  }
+}
+
+function readOnly(where: string): Promise<never> {
+  return Promise.reject(new Error(`${where} is an opened table: it is read-only`));
+}
+
+/** The files below a directory handle (File System Access API), as lazy Files: nothing is read. */
+export async function filesOfDirectory(handle: FileSystemDirectoryHandle): Promise<FolderFile[]> {
+  type Entries = { entries(): AsyncIterable<[string, FileSystemHandle]> };
+  const out: FolderFile[] = [];
+  const walk = async (dir: FileSystemDirectoryHandle, prefix: string): Promise<void> => {
+    for await (const [name, h] of (dir as unknown as Entries).entries()) {
+      if (h.kind === 'directory') await walk(h as FileSystemDirectoryHandle, `${prefix}${name}/`);
+      else {
+        const file = await (h as FileSystemFileHandle).getFile();
+        out.push({ path: `${prefix}${name}`, file, modified: file.lastModified });
+      }
+    }
+  };
+  await walk(handle, '');
+  return out;
+}
+
+/** A picked folder as a table: the shallowest folder in it holding `_delta_log`. */
+export function folderSource(name: string, files: readonly FolderFile[]): TableSource {
+  const root = deltaTableRoot(files.map((f) => f.path.replace(/^\/+/, '')));
+  if (root === undefined) throw new Error(`the folder ${name} holds no Delta table: neither it nor a folder in it has a _delta_log`);
+  return { name, kind: 'folder', storage: new FolderStorage(files, `folder ${name}`), root };
+}
+
+/**
+ * The lakehouse's storage with opened tables mounted at `opened/<name>`: reads below a mount go
+ * to its source (read-only), everything else to the lakehouse.
+ */
+export class MountedStorage implements Storage {
+  private readonly mounts = new Map<string, TableSource>();
+
+  constructor(private readonly base: Storage) {}
+
+  get description(): string {
+    return this.base.description;
+  }
+
+  mount(path: string, source: TableSource): void {
+    this.mounts.set(path, source);
+  }
+
+  unmount(path: string): void {
+    this.mounts.delete(path);
+  }
+
+  source(path: string): TableSource | undefined {
+    return this.mounts.get(path);
+  }
+
+  /** The mount a path lies in, and the path inside its source. */
+  private route(path: string): { at: string; source: TableSource; inner: string } | undefined {
+    for (const [at, source] of this.mounts) {
+      if (path === at || path.startsWith(`${at}/`)) return { at, source, inner: joinPath(source.root, path.slice(at.length + 1)) };
+    }
+    return undefined;
+  }
+
+  read(path: string): Promise<Uint8Array> {
+    const r = this.route(path);
+    return r ? r.source.storage.read(r.inner) : this.base.read(path);
+  }
+
+  async list(dir: string): Promise<FileInfo[]> {
+    const r = this.route(dir);
+    if (!r) return this.base.list(dir);
+    const prefix = r.source.root === '' ? '' : `${r.source.root}/`;
+    return (await r.source.storage.list(r.inner)).map((f) => ({ ...f, path: joinPath(r.at, f.path.slice(prefix.length)) }));
+  }
+
+  async stat(path: string): Promise<FileInfo | undefined> {
+    const r = this.route(path);
+    if (!r) return this.base.stat(path);
+    const info = await r.source.storage.stat(r.inner);
+    return info && { ...info, path };
+  }
+
+  async listTemporary(dir: string): Promise<FileInfo[]> {
+    if (this.route(dir)) return [];
+    return this.base.listTemporary ? this.base.listTemporary(dir) : [];
+  }
+
+  private refuse(path: string): Promise<never> {
+    return Promise.reject(new Error(`${path} belongs to an opened table, which is read-only`));
+  }
+
+  write(path: string, data: Uint8Array): Promise<void> {
+    return this.route(path) ? this.refuse(path) : this.base.write(path, data);
+  }
+  putIfAbsent(path: string, data: Uint8Array): Promise<boolean> {
+    return this.route(path) ? this.refuse(path) : this.base.putIfAbsent(path, data);
+  }
+  delete(path: string): Promise<void> {
+    return this.route(path) ? this.refuse(path) : this.base.delete(path);
+  }
+  deleteDir(dir: string): Promise<void> {
+    return this.route(dir) ? this.refuse(dir) : this.base.deleteDir(dir);
+  }
+}
+
+/** A table opened from a .zip on its own, outside any lakehouse (kept for callers that need no engine). */
+export interface OpenedTable {
+  name: string;
+  root: string;
+  storage: Storage;
+  catalog: Catalog;
+  details(): Promise<TableDetails>;
+}
+
+export async function openZippedTable(name: string, bytes: Uint8Array): Promise<OpenedTable> {
+  const { storage, root } = await zipSource(name, bytes);
   const catalog = new Catalog(storage, [root]);
   const opened: OpenedTable = { name, root, storage, catalog, details: () => catalog.details(root) };
   await opened.details(); // refuse now what cannot be read

@@ -11,8 +11,14 @@ export type { RunOptions };
 
 export type ProgressCallback = (p: Progress) => void;
 
-/** Run one thing at a time across every tab of this origin (Web Locks), or in this process only. */
-export type Exclusive = <T>(fn: () => Promise<T>) => Promise<T>;
+/**
+ * Run one thing at a time across every tab of this origin (Web Locks), or in this process only;
+ * `onWait` is told when `fn` cannot start at once because another holds the lock.
+ */
+export type Exclusive = <T>(fn: () => Promise<T>, onWait?: () => void) => Promise<T>;
+
+/** What a run that waits for the lock shows. */
+export const WAITING_MESSAGE = 'Waiting for another tab’s run to finish…';
 
 /**
  * Runs and uploads go through `runBatch`, exactly as `cli run` and `cli ingest` do. One at a
@@ -90,7 +96,7 @@ export class Runs {
           }),
         };
         return runBatch(ctx, chunks(), source, expected);
-      });
+      }, () => onProgress?.({ stage: 'bronze', done: 0, waiting: WAITING_MESSAGE }));
     } finally {
       this.controller = undefined;
       this.onChanged();

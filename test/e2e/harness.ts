@@ -16,8 +16,8 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const DIST = process.env.E2E_DIST ?? join(ROOT, '.tmp', 'e2e-dist');
 
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
+export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+export const CHROMIUM_ARGS = [
   '--no-sandbox',
   '--disable-gpu',
   '--disable-quic',
@@ -37,7 +37,9 @@ export async function buildApp(): Promise<void> {
   const args = [vite, 'build', '--outDir', DIST, '--emptyOutDir', '--logLevel', 'warn'];
   const output: Buffer[] = [];
   const code = await new Promise<number | null>((done, fail) => {
-    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    // NODE_ENV=production: vitest sets NODE_ENV=test, and a build under it is a development build.
+    const env = { ...process.env, NODE_ENV: 'production' };
+    const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout.on('data', (b: Buffer) => output.push(b));
     child.stderr.on('data', (b: Buffer) => output.push(b));
     child.on('error', fail);

@@ -143,7 +143,7 @@ export async function crashTrial(o: {
 
   let orphanFiles = 0, orphanBytes = 0, removedFiles = 0, removedBytes = 0;
   for (const table of Object.keys(afterRecovery.versions)) {
-    for (const f of (await vacuumTable(storage, table, { retentionHours: 0, force: true, listTemporary: nodeTemporaryFiles(o.dir) })).files) {
+    for (const f of (await vacuumTable(storage, table, { retentionHours: 0, force: true, listTemporary: nodeTemporaryFiles(o.dir), temporaryMinAgeHours: 0 })).files) {
       if (f.reason === 'untracked') (orphanFiles++, (orphanBytes += f.size));
       else (removedFiles++, (removedBytes += f.size));
     }
