@@ -83,6 +83,17 @@ describe('export, import, optimize and vacuum through the lakehouse API', () => 
     expect((await b.tables()).find((t) => t.path === 'bronze/events')?.rows).toBe(1200);
   });
 
+  test('one table’s .zip (Download as .zip) imports as that table, with its history', async () => {
+    const made = await nodeLakehouse();
+    dirs.push(made.dir);
+    const one = await a.downloadZip('gold/engagement_bands');
+    expect(one.fileName).toBe('gold_engagement_bands.zip');
+    const r = await made.lakehouse.importLakehouse(one.fileName, one.bytes);
+    expect(r.tables.map((t) => [t.path, t.from, t.version, t.commits])).toEqual([['gold/engagement_bands', 'gold_engagement_bands', 2, 3]]);
+    expect((await made.lakehouse.tables()).map((t) => t.path)).toEqual(['gold/engagement_bands']);
+    for (const v of [0, 2]) expect((await made.lakehouse.goldTable('engagement_bands', v)).rows).toEqual((await a.goldTable('engagement_bands', v)).rows);
+  });
+
   test('OPTIMIZE compacts one table with its rows unchanged; VACUUM with 0 hours needs force and keeps the latest version', async () => {
     const made = await nodeLakehouse();
     dirs.push(made.dir);

@@ -178,7 +178,7 @@ export async function openLakehouse(deps: LakehouseDeps) {
     openedReads: async (path: string): Promise<{ kind: 'zip' | 'folder'; read: string[] | null }> => {
       const source = mounted.source(catalog.checkPath(path));
       if (!source) throw new Error(`${path} is not an opened table`);
-      const read = source.storage instanceof FolderStorage ? source.storage.read_.filter((f) => !f.split('/').includes('_delta_log')) : null;
+      const read = source.storage instanceof FolderStorage ? source.storage.readPaths.filter((f) => !f.split('/').includes('_delta_log')) : null;
       return { kind: source.kind, read };
     },
 

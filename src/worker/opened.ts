@@ -60,7 +60,7 @@ export class FolderStorage implements Storage {
   readonly description: string;
   private readonly files = new Map<string, FolderFile>();
   /** every path read, in order of first read */
-  readonly read_: string[] = [];
+  readonly readPaths: string[] = [];
 
   constructor(files: readonly FolderFile[], description: string) {
     for (const f of files) this.files.set(f.path.replace(/^\/+/, ''), f);
@@ -70,7 +70,7 @@ export class FolderStorage implements Storage {
   async read(path: string): Promise<Uint8Array> {
     const f = this.files.get(path);
     if (!f) throw new NotFoundError(path, this.description);
-    if (!this.read_.includes(path)) this.read_.push(path);
+    if (!this.readPaths.includes(path)) this.readPaths.push(path);
     return new Uint8Array(await f.file.arrayBuffer());
   }
 

@@ -78,5 +78,5 @@ describe('a run killed in the browser', () => {
       bronze = r.afterRecovery.bronzeVersion;
       before = r.afterVacuum;
     }
-  });
+  }, 480_000);
 });

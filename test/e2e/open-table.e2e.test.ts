@@ -67,7 +67,8 @@ async function grid(page: Page, region: ReturnType<Page['locator']>): Promise<(s
 
 /** Run one statement in the SQL tab; its rows (or its error) and the status lines. */
 async function sql(page: Page, text: string): Promise<{ rows: (string | null)[][]; status: string; files: string[]; error?: string }> {
-  const answered = async () => Number((await page.locator('[data-answered]').first().getAttribute('data-answered').catch(() => '0')) ?? 0);
+  const marker = page.locator('[data-answered]');
+  const answered = async () => ((await marker.count()) === 0 ? 0 : Number(await marker.first().getAttribute('data-answered')));
   const before = await answered();
   await page.getByLabel('SQL statement').fill(text);
   await page.getByRole('button', { name: 'Run query' }).click();

@@ -78,10 +78,13 @@ describe('share a run, offline, static hosting', () => {
    * build made by globalSetup ran under vitest's NODE_ENV=test, a development build, and
    * `import.meta.env.PROD` left the registration out).
    */
+  const OFFLINE_RUN = '?seed=3&events=800&days=10&invalid=0.02';
   async function offlineRun(server: StaticServer, session: BrowserSession): Promise<void> {
     const { context, page } = session;
-    await page.goto(`${server.url}?seed=3&events=800&days=10&invalid=0.02`);
-    expect(await waitForEngine(page)).toMatch(/^Engine ready/);
+    if (page.url() !== `${server.url}${OFFLINE_RUN}`) {
+      await page.goto(`${server.url}${OFFLINE_RUN}`);
+      expect(await waitForEngine(page)).toMatch(/^Engine ready/);
+    }
     const registered = await page.evaluate(async () => {
       const ready = navigator.serviceWorker.ready.then((r) => (r.active ? 'active' : 'no active worker'));
       return Promise.race([ready, new Promise<string>((done) => setTimeout(() => done('no service worker after 30 s'), 30_000))]);
@@ -136,7 +139,7 @@ describe('share a run, offline, static hosting', () => {
   test('under a sub-path (/creatorops/), no server config: installable, runs, offline, nothing asked outside the sub-path', { timeout: 110_000 }, async () => {
     const server = await serve('/creatorops/');
     const session = await browser();
-    await session.page.goto(server.url);
+    await session.page.goto(`${server.url}${OFFLINE_RUN}`);
     expect(await waitForEngine(session.page)).toMatch(/^Engine ready/);
     const manifest = await session.page.evaluate(async () => {
       const href = document.querySelector<HTMLLinkElement>('link[rel="manifest"]')!.href;

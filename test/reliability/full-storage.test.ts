@@ -94,7 +94,7 @@ describe('a disk that fills up during a run', () => {
     // What the failed write left behind is not part of any table, and VACUUM takes it away.
     let reclaimed = 0;
     for (const t of Object.keys(done.versions)) {
-      const vacuumed = await vacuumTable(inner, t, { retentionHours: 0, force: true, listTemporary: nodeTemporaryFiles(dir) });
+      const vacuumed = await vacuumTable(inner, t, { retentionHours: 0, force: true, listTemporary: nodeTemporaryFiles(dir), temporaryMinAgeHours: 0 });
       reclaimed += vacuumed.files.filter((f) => f.reason === 'untracked').length;
     }
     expect(reclaimed).toBe(done.untrackedFiles);
