@@ -228,4 +228,55 @@ describe('open Delta tables written by Spark and delta-rs', () => {
     expect((await sql(page, 'SELECT * FROM opened_dv')).error).toMatch(/opened_dv/);
     expect(session.errors.filter((e) => !e.includes('Failed to load resource'))).toEqual([]);
   });
+
+  test('Choose a folder… (File System Access API): the directory handle is read in the worker', async () => {
+    // The native picker cannot be driven headless: it is replaced by one that hands back a real
+    // directory handle, a folder of this origin's private file system holding the fixture.
+    const c = cases.find((x) => x.name === 'snapshot-data1')!;
+    const storage = new NodeStorage(join(FIXTURES, c.table));
+    const files: { path: string; data: number[] }[] = [];
+    for (const f of await storage.list('')) files.push({ path: f.path, data: [...(await storage.read(f.path))] });
+    await page.addInitScript(() => {
+      (window as unknown as { showDirectoryPicker: () => Promise<FileSystemDirectoryHandle> }).showDirectoryPicker = async () =>
+        (await (await navigator.storage.getDirectory()).getDirectoryHandle('picked')).getDirectoryHandle('snapshot-data1');
+    });
+    await page.evaluate(async (files) => {
+      const root = await (await (await navigator.storage.getDirectory()).getDirectoryHandle('picked', { create: true })).getDirectoryHandle('snapshot-data1', { create: true });
+      for (const f of files) {
+        const parts = f.path.split('/');
+        let dir = root;
+        for (const p of parts.slice(0, -1)) dir = await dir.getDirectoryHandle(p, { create: true });
+        const w = await (await dir.getFileHandle(parts[parts.length - 1]!, { create: true })).createWritable();
+        await w.write(new Uint8Array(f.data));
+        await w.close();
+      }
+    }, files);
+    // Only the hash differs, so goto alone would not load the page again (nor run the init script).
+    await page.goto(`${server.url}#explorer`);
+    await page.reload();
+    expect(await waitForEngine(page)).toMatch(/^Engine ready/);
+    await page.getByRole('button', { name: 'Choose a folder…' }).click();
+    const path = 'opened/snapshot_data1';
+    await rowsRegion(path, 1).waitFor({ timeout: 60_000 });
+    expect(await page.getByTestId('row-count').innerText()).toBe('20 rows at version 1; showing 1–20.');
+    expect(sortRows(await grid(page, rowsRegion(path, 1)))).toEqual(await expectedRows(c, 1));
+    await expect.poll(() => page.getByTestId('opened-reads').innerText()).toMatch(/so far: 4 \(the latest version has 4;/);
+    await page.getByLabel('Version', { exact: true }).selectOption('0');
+    await rowsRegion(path, 0).waitFor({ timeout: 60_000 });
+    expect(sortRows(await grid(page, rowsRegion(path, 0)))).toEqual(await expectedRows(c, 0));
+    await tab('SQL');
+    expect((await sql(page, 'SELECT count(*), sum(col1) FROM opened_snapshot_data1 VERSION AS OF 0')).rows).toEqual([
+      [String((await expectedRows(c, 0)).length), (await sumCol1(c, 0))],
+    ]);
+  });
 });
+
+/** sum(col1) of the expected rows of a case at a version, in Node. */
+async function sumCol1(c: Case, version: number): Promise<string> {
+  engine.insertIPC('expected_sum', decodeParquet(await readFile(join(FIXTURES, c.name, c.versions.find((x) => x.version === version)!.expected))));
+  try {
+    return String(engine.rows<{ s: bigint }>('SELECT sum(col1) AS s FROM expected_sum')[0]!.s);
+  } finally {
+    engine.run('DROP TABLE expected_sum');
+  }
+}
