@@ -11,6 +11,7 @@
  *
  * Prints a table, the ratios browser/native and Node-WASM/native, and with --json one JSON line.
  * Options: --sizes 100000,1000000  --only browser,node-wasm,node-native-engine,native-reference  --seed 42
+ *          --repeat N (default 3 rounds; each mode's fastest is reported, every round's total in the notes)
  */
 import { existsSync, mkdirSync, renameSync, writeFileSync, openSync, closeSync, writeSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -34,6 +35,7 @@ const option = (name: string) => {
 const json = flag('json');
 const seed = Number(option('seed') ?? 42);
 const sizes = option('sizes')?.split(',').map(Number) ?? [100_000, 1_000_000, ...(flag('large') ? [5_000_000] : [])];
+const repeat = Math.max(1, Number(option('repeat') ?? 3));
 const only = (option('only')?.split(',') ?? MODES) as Mode[];
 for (const m of only) if (!MODES.includes(m)) throw new Error(`bench: unknown mode ${m} (modes: ${MODES.join(', ')})`);
 const WORK = join(ROOT, '.tmp', 'bench');
@@ -60,24 +62,42 @@ async function nativeReference(events: number): Promise<BenchResult> {
   };
 }
 
-const results: BenchResult[] = [];
+const runs: BenchResult[] = [];
 const server = only.includes('browser') ? (log('bench: building the app…'), await buildBenchApp(), await serveBenchApp()) : undefined;
 try {
-  for (const events of sizes) {
-    for (const mode of only) {
-      log(`bench: ${events.toLocaleString('en-US')} events, ${mode}…`);
-      const out = join(WORK, `lake-${mode}`);
-      const r =
-        mode === 'browser' ? await browserRun(server!, events, seed)
-        : mode === 'node-wasm' ? await nodeCliRun(events, seed, out, 'wasm')
-        : mode === 'node-native-engine' ? await nodeCliRun(events, seed, out, 'native')
-        : await nativeReference(events);
-      results.push(r);
-      log(`bench:   ${r.seconds.total.toFixed(1)} s`);
+  // Rounds, not one mode N times in a row: a burst of load from elsewhere then hits every mode alike.
+  for (let round = 1; round <= repeat; round++) {
+    for (const events of sizes) {
+      for (const mode of only) {
+        log(`bench: ${events.toLocaleString('en-US')} events, ${mode}${repeat > 1 ? ` (round ${round} of ${repeat})` : ''}…`);
+        const out = join(WORK, `lake-${mode}`);
+        const r =
+          mode === 'browser' ? await browserRun(server!, events, seed)
+          : mode === 'node-wasm' ? await nodeCliRun(events, seed, out, 'wasm')
+          : mode === 'node-native-engine' ? await nodeCliRun(events, seed, out, 'native')
+          : await nativeReference(events);
+        runs.push(r);
+        log(`bench:   ${r.seconds.total.toFixed(1)} s`);
+      }
     }
   }
 } finally {
   await server?.close();
+}
+
+/**
+ * Per size and mode, the fastest of the rounds: on a shared machine other work only ever adds
+ * time, so the minimum is the figure least disturbed by it. Every round's total is in the notes.
+ */
+const results: BenchResult[] = [];
+for (const events of sizes) {
+  for (const mode of only) {
+    const all = runs.filter((r) => r.events === events && r.mode === mode);
+    if (all.length === 0) continue;
+    const best = all.reduce((a, b) => (b.seconds.total < a.seconds.total ? b : a));
+    if (all.length > 1) best.notes = [...(best.notes ?? []), `fastest of ${all.length} rounds: ${all.map((r) => r.seconds.total.toFixed(1)).join(', ')} s`];
+    results.push(best);
+  }
 }
 
 const ratios = sizes.map((events) => {
@@ -127,7 +147,7 @@ const notes = results.flatMap((r) => (r.notes ?? []).map((n) => `${r.events.toLo
 const machine = { cpus: cpus().length, cpu: cpus()[0]?.model, loadavg: loadavg().map((l) => Number(l.toFixed(2))), node: process.version };
 
 process.stdout.write(`${table.join('\n')}\n\n${ratioLines.join('\n')}\n${uiLines.length ? `${uiLines.join('\n')}\n` : ''}${notes.length ? `\n${notes.join('\n')}\n` : ''}`);
-const record = { bench: 'creatorops-lakehouse', date: new Date().toISOString(), seed, machine, results, ratios, bundle };
+const record = { bench: 'creatorops-lakehouse', date: new Date().toISOString(), seed, repeat, machine, results, ratios, bundle, rounds: runs.map((r) => ({ events: r.events, mode: r.mode, seconds: r.seconds.total })) };
 writeFileSync(join(WORK, 'latest.json'), JSON.stringify(record, null, 2));
 if (json) process.stdout.write(`${JSON.stringify(record)}\n`);
 

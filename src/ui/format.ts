@@ -1,4 +1,9 @@
+// Formatters made once: toLocaleString with options builds a new one per call, and the dashboard
+// formats every cell of tables with tens of thousands of rows.
 const int = new Intl.NumberFormat('en-US');
+const whole = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+const threeDigits = new Intl.NumberFormat('en-US', { maximumSignificantDigits: 3 });
+const oneDecimal = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1 });
 
 export function count(n: number | null | undefined): string {
   return n === null || n === undefined ? '—' : int.format(n);
@@ -13,7 +18,7 @@ export function bytes(n: number | null | undefined): string {
     v /= 1000;
     u++;
   }
-  return `${u === 0 ? v : v.toLocaleString('en-US', { maximumFractionDigits: v < 10 ? 1 : 0 })} ${units[u]}`;
+  return `${u === 0 ? v : (v < 10 ? oneDecimal : whole).format(v)} ${units[u]}`;
 }
 
 /** A number for a chart label or table cell: integers in full, others to 3 significant digits. */
@@ -22,11 +27,11 @@ export function num(v: unknown): string {
   if (typeof v !== 'number') return String(v);
   if (Number.isInteger(v)) return int.format(v);
   const abs = Math.abs(v);
-  return v.toLocaleString('en-US', abs >= 100 ? { maximumFractionDigits: 0 } : { maximumSignificantDigits: 3 });
+  return (abs >= 100 ? whole : threeDigits).format(v);
 }
 
 export function pct(v: number | null | undefined): string {
-  return v === null || v === undefined ? '—' : `${(v * 100).toLocaleString('en-US', { maximumFractionDigits: 1 })} %`;
+  return v === null || v === undefined ? '—' : `${oneDecimal.format(v * 100)} %`;
 }
 
 export function seconds(s: number): string {
