@@ -21,7 +21,7 @@
  * same profile is opened again and checked as above, with the files copied out of OPFS.
  * Exit status 1 when any trial failed.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -169,6 +169,8 @@ async function browserTrials(): Promise<number> {
     for (let i = 0; i < trials; i++) {
       if (i % series === 0) {
         await lab?.close();
+        if (lab) rmSync(lab.profile, { recursive: true, force: true });
+        if (work) rmSync(work, { recursive: true, force: true });
         const profile = mkdtempSync(join(tmpdir(), 'browser-trials-profile-'));
         work = mkdtempSync(join(tmpdir(), 'browser-trials-copy-'));
         lab = await BrowserLab.open(profile, server.url);
@@ -193,6 +195,8 @@ async function browserTrials(): Promise<number> {
     }
   } finally {
     await lab?.close();
+    if (lab) rmSync(lab.profile, { recursive: true, force: true });
+    if (work) rmSync(work, { recursive: true, force: true });
     await server.close();
   }
   const out: string[] = [];
