@@ -2,20 +2,19 @@ import { quoteIdent } from '../engine/duckdb.ts';
 import type { Engine } from '../engine/types.ts';
 import { jsonLines } from '../delta/export.ts';
 import { encodeParquet } from '../parquet/codec.ts';
+import type { LineCheckers } from '../pipeline/check-lines.ts';
 import { GOLD_KPIS, TABLES, goldTable } from '../pipeline/tables.ts';
 import type { RunSummary } from '../pipeline/lakehouse.ts';
 import type { Storage } from '../storage/types.ts';
 import { zip } from '../zip.ts';
 import { TableCache, useLake } from './cache.ts';
-import { Catalog, viewName, type CommitView, type TableDetails, type TableSummary } from './catalog.ts';
+import { Catalog, KNOWN_TABLES, viewName, type CommitView, type TableDetails, type TableSummary } from './catalog.ts';
 import { SqlConsole, type ConsoleResult } from './console.ts';
 import { count, gridOf, type Grid } from './grid.ts';
 import { profileTable, type TableProfile } from './profile.ts';
 import { qualityReport, type QualityReport } from './quality.ts';
 import { Runs, type Exclusive, type ProgressCallback, type RunOptions } from './runs.ts';
 import { optimizeTable, type OptimizeResult } from '../delta/optimize.ts';
-import { vacuumTable as vacuumOneTable, type VacuumResult as TableVacuumResult } from '../delta/vacuum.ts';
-import { KNOWN_TABLES } from './catalog.ts';
 import { exportLakehouse, importLakehouse, type ExportResult, type ImportResult } from './portable.ts';
 import { vacuumTable, type VacuumResult } from '../delta/vacuum.ts';
 import { describePruning, pruneFiles } from '../delta/skipping.ts';
@@ -30,6 +29,8 @@ export interface LakehouseDeps {
   goldSql: Record<string, string>;
   expectationsText: string;
   exclusive?: Exclusive;
+  /** threads for silver's line checks, if any (the worker's: browserCheckers) */
+  checkers?: () => LineCheckers | undefined;
 }
 
 export interface RowsPage extends Grid {
@@ -109,7 +110,7 @@ export async function openLakehouse(deps: LakehouseDeps) {
     goldRows.clear();
     // The dashboard is what a user opens after a run: have it ready.
     for (const kpi of GOLD_KPIS) readGold(goldTable(kpi), undefined).catch(() => {});
-  });
+  }, deps.checkers);
 
   /**
    * Rows matching a filter (`year = '2021' AND id >= 10`): only the data files whose partition
@@ -283,8 +284,8 @@ export async function openLakehouse(deps: LakehouseDeps) {
      * VACUUM one table: data files no version within `retentionHours` needs are deleted, so older
      * versions stop being readable. Shorter than the table's retention (7 days) needs `force`.
      */
-    vacuumTable: async (path: string, options: { retentionHours?: number; force?: boolean; dryRun?: boolean } = {}): Promise<TableVacuumResult> =>
-      maintain(() => vacuumOneTable(storage, ownTable(path), options)),
+    vacuumTable: async (path: string, options: { retentionHours?: number; force?: boolean; dryRun?: boolean } = {}): Promise<VacuumResult> =>
+      maintain(() => vacuumTable(storage, ownTable(path), options)),
   };
 }
 

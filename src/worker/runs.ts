@@ -1,4 +1,5 @@
 import type { Engine } from '../engine/types.ts';
+import type { LineCheckers } from '../pipeline/check-lines.ts';
 import type { PipelineContext, Progress } from '../pipeline/context.ts';
 import { parseExpectations, type Expectation } from '../pipeline/expectations.ts';
 import { generateEvents } from '../pipeline/generator.ts';
@@ -37,6 +38,8 @@ export class Runs {
     private readonly exclusive: Exclusive,
     /** told when a run ended, whatever the outcome: tables may have new versions */
     private readonly onChanged: () => void,
+    /** threads for silver's line checks (none: the lines are checked on this thread) */
+    private readonly checkers: () => LineCheckers | undefined = () => undefined,
   ) {
     this.expectations = parseExpectations(expectationsText, 'contracts/expectations.yml');
   }
@@ -87,6 +90,7 @@ export class Runs {
           expectations: this.expectations,
           goldSql: this.goldSql,
           signal: controller.signal,
+          ...withCheckers(this.checkers()),
           onProgress: onProgress && ((p) => {
             try {
               onProgress(p);
@@ -113,3 +117,5 @@ function checkOptions(o: RunOptions): RunOptions {
   if (typeof invalidRate !== 'number' || !(invalidRate >= 0 && invalidRate <= 1)) throw new Error(`invalid rate must be a number from 0 to 1, got ${String(invalidRate)}`);
   return { events: whole('events', o.events, 0), seed: whole('seed', o.seed, 0), days: whole('days', o.days, 1), invalidRate };
 }
+
+const withCheckers = (checkers: LineCheckers | undefined): Pick<PipelineContext, 'checkers'> => (checkers ? { checkers } : {});

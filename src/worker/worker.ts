@@ -13,6 +13,7 @@ import { openLakehouse, type Download, type Lakehouse } from './lakehouse.ts';
 import { filesOfDirectory, folderSource, zipSource, type FolderFile } from './opened.ts';
 import type { RunOptions } from './runs.ts';
 import { workerMetrics, type WorkerMetrics } from './metrics.ts';
+import { browserCheckers, useCheckerThreads } from './checkers.ts';
 
 /** Where the lakehouse lives in OPFS, and a separate folder the storage self-test may scribble in. */
 const ROOT = 'lakehouse';
@@ -77,6 +78,7 @@ function start(): Promise<Runtime> {
         onWait?.();
         return navigator.locks.request(RUN_LOCK, fn) as Promise<T>;
       },
+      checkers: () => browserCheckers(),
     });
     return {
       engine,
@@ -212,6 +214,9 @@ const api = {
 
   /** The data files of an opened folder read so far (null for a .zip). */
   openedReads: withContext('reading the opened table', async (path: string) => (await lake()).openedReads(path)),
+
+  /** How many checker workers silver's line checks use from the next run on (tests, benchmarks; undefined: from the cores). */
+  checkerThreads: withContext('setting checker threads', async (threads: number | undefined) => useCheckerThreads(threads)),
 
   /** Memory the worker holds (wasm linear memories, JS heap), for benchmarks. */
   metrics: withContext('reading memory figures', async (): Promise<WorkerMetrics> => workerMetrics()),

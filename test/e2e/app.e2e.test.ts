@@ -42,6 +42,39 @@ describe('the app', () => {
     }
   });
 
+  test('silver checks lines on checker workers (used with more than two cores) and gives the same tables as without them', { timeout: 240_000 }, async () => {
+    session = await launchBrowser();
+    const { page } = session;
+    await page.goto(server.url);
+    await waitForEngine(page);
+    const options = { events: 25_000, seed: 11, days: 30, invalidRate: 0.05 };
+    const runWith = async (threads: number) => {
+      await page.evaluate((t) => window.lakehouse.checkerThreads(t), threads);
+      await page.evaluate(() => window.lakehouse.reset());
+      const summary = await page.evaluate((o) => window.lakehouse.run(o), options);
+      const gold: Record<string, string[]> = {};
+      for (const t of summary.gold) {
+        const rows = await page.evaluate((name) => window.lakehouse.goldTable(name), t.table);
+        gold[t.table] = rows.rows.map((r) => JSON.stringify(r)).sort();
+      }
+      const silver = await page.evaluate(() => window.lakehouse.query('SELECT count(*) AS n, count(DISTINCT event_id) AS ids, min(event_id) AS first, max(event_id) AS last, sum(coalesce(words, 0)) AS words, max(occurred_at) AS latest FROM silver_events'));
+      const rejects = await page.evaluate(() => window.lakehouse.query('SELECT stage, count(*) AS n FROM silver_rejects GROUP BY stage ORDER BY stage'));
+      return { gold, silver: JSON.stringify(silver.rows), rejects: JSON.stringify(rejects.rows), workers: page.workers().filter((w) => w.url().includes('check-worker')).length };
+    };
+    const threaded = await runWith(2);
+    const inline = await runWith(0);
+    // chunks of 10,000 lines go to the checkers in turn, so results from both come back in order
+    expect(threaded.workers).toBe(2);
+    expect(inline.workers).toBe(0);
+    expect(Object.keys(threaded.gold).length).toBe(6);
+    expect(threaded.gold).toEqual(inline.gold);
+    expect(threaded.silver).toBe(inline.silver);
+    expect(threaded.rejects).toBe(inline.rejects);
+    expect(JSON.parse(threaded.rejects).length).toBeGreaterThan(1);
+    await page.evaluate(() => window.lakehouse.checkerThreads(undefined));
+    expect(session.errors).toEqual([]);
+  });
+
   test('the harness sees what a worker does wrong', async () => {
     session = await launchBrowser();
     await session.page.goto(server.url);
