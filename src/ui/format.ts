@@ -9,6 +9,11 @@ export function count(n: number | null | undefined): string {
   return n === null || n === undefined ? '—' : int.format(n);
 }
 
+/** "1 file", "12 files". */
+export function files(n: number): string {
+  return `${count(n)} file${n === 1 ? '' : 's'}`;
+}
+
 export function bytes(n: number | null | undefined): string {
   if (n === null || n === undefined) return '—';
   const units = ['B', 'KB', 'MB', 'GB', 'TB'];
