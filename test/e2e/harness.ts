@@ -165,3 +165,13 @@ export async function waitForEngine(page: Page, timeout = 60_000): Promise<strin
   await status.and(page.locator('[data-state="ready"], [data-state="failed"]')).waitFor({ timeout });
   return (await status.innerText()).replace(/\s+/g, ' ').trim();
 }
+
+/** Fill the Run form with `o` and press Run pipeline, as a user would; resolves at "Run complete". */
+export async function runThroughForm(page: Page, o: { seed: number; events: number; days: number; invalidRate: number }): Promise<void> {
+  await page.getByLabel('Seed', { exact: true }).fill(String(o.seed));
+  await page.getByLabel('Events', { exact: true }).fill(String(o.events));
+  await page.getByLabel('Days', { exact: true }).fill(String(o.days));
+  await page.getByLabel('Invalid rate', { exact: true }).fill(String(o.invalidRate));
+  await page.getByRole('button', { name: 'Run pipeline' }).click();
+  await page.getByRole('heading', { name: 'Run complete' }).waitFor({ timeout: 90_000 });
+}

@@ -16,7 +16,7 @@ import { generateEvents } from '../../src/pipeline/generator.ts';
 import { runBatch, type RunSummary } from '../../src/pipeline/lakehouse.ts';
 import { GOLD_KPIS } from '../../src/pipeline/tables.ts';
 import { NodeStorage } from '../../src/storage/node.ts';
-import { DIST, ROOT, launchBrowser, serveStatic, waitForEngine, type BrowserSession, type StaticServer } from './harness.ts';
+import { DIST, ROOT, launchBrowser, runThroughForm, serveStatic, waitForEngine, type BrowserSession, type StaticServer } from './harness.ts';
 
 /**
  * The app as a new user meets it, in headless Chromium against the production build, checked
@@ -56,12 +56,7 @@ describe('the lakehouse app in a browser', () => {
 
   async function runInPage(o: typeof FIRST): Promise<void> {
     await tab('Run');
-    await page.getByLabel('Seed', { exact: true }).fill(String(o.seed));
-    await page.getByLabel('Events', { exact: true }).fill(String(o.events));
-    await page.getByLabel('Days', { exact: true }).fill(String(o.days));
-    await page.getByLabel('Invalid rate', { exact: true }).fill(String(o.invalidRate));
-    await page.getByRole('button', { name: 'Run pipeline' }).click();
-    await page.getByRole('heading', { name: 'Run complete' }).waitFor({ timeout: 90_000 });
+    await runThroughForm(page, o);
   }
 
   beforeAll(async () => {

@@ -10,7 +10,7 @@ import { NodeStorage } from '../../src/storage/node.ts';
 import { zip } from '../../src/zip.ts';
 import { validateDeltaTable } from '../helpers/delta-validator.ts';
 import { testEngine } from '../helpers/engine.ts';
-import { DIST, launchBrowser, serveStatic, waitForEngine, type BrowserSession, type StaticServer } from './harness.ts';
+import { DIST, launchBrowser, runThroughForm, serveStatic, waitForEngine, type BrowserSession, type StaticServer } from './harness.ts';
 
 /**
  * Issue 7, items 2 and 3, in the page: the whole lakehouse exported from profile A and imported
@@ -70,12 +70,7 @@ describe('export and import the lakehouse; optimize and vacuum from the explorer
     await page.goto(server.url);
     expect(await waitForEngine(page)).toMatch(/^Engine ready/);
     for (const o of RUNS) {
-      await page.getByLabel('Seed', { exact: true }).fill(String(o.seed));
-      await page.getByLabel('Events', { exact: true }).fill(String(o.events));
-      await page.getByLabel('Days', { exact: true }).fill(String(o.days));
-      await page.getByLabel('Invalid rate', { exact: true }).fill(String(o.invalidRate));
-      await page.getByRole('button', { name: 'Run pipeline' }).click();
-      await page.getByRole('heading', { name: 'Run complete' }).waitFor({ timeout: 90_000 });
+      await runThroughForm(page, o);
     }
   }, 300_000);
   afterAll(async () => {
