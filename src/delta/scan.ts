@@ -29,20 +29,7 @@ export async function scanIntoEngine(engine: Engine, storage: Storage, snapshot:
   const partitionColumns = new Set(snapshot.metadata.partitionColumns);
   let done = 0;
   for (const add of files) {
-    const path = joinPath(snapshot.table, decodeDataPath(add.path));
-    let ipc: Uint8Array;
-    try {
-      ipc = decodeParquet(await storage.read(path));
-    } catch (err) {
-      if (isNotFound(err)) {
-        throw new Error(
-          `delta: version ${snapshot.version} of ${where(storage, snapshot.table)} cannot be read: its data file ${decodeDataPath(add.path)} is gone ` +
-            '(VACUUM deletes the files that only versions older than its retention period need), so read a newer version',
-          { cause: err },
-        );
-      }
-      throw new Error(`delta: data file ${path} of version ${snapshot.version} cannot be read: ${(err as Error).message}`, { cause: err });
-    }
+    const ipc = decodeDataFile(snapshot, add, await readDataFile(storage, snapshot, add));
     engine.insertIPC(STAGING, ipc);
     const present = new Map(
       engine.rows<{ column_name: string }>(`SELECT column_name FROM (DESCRIBE ${STAGING})`).map((r) => [r.column_name.toLowerCase(), r.column_name]),
@@ -59,6 +46,32 @@ export async function scanIntoEngine(engine: Engine, storage: Storage, snapshot:
   engine.run(`DROP TABLE IF EXISTS ${STAGING}`);
   return Number(engine.rows<{ n: bigint }>(`SELECT count(*) AS n FROM ${quoteIdent(target)}`)[0]!.n);
 }
+
+/** The bytes of one data file of a snapshot; a file VACUUM deleted is named in the error, with what to do. */
+export async function readDataFile(storage: Storage, snapshot: Snapshot, add: Add): Promise<Uint8Array> {
+  try {
+    return await storage.read(joinPath(snapshot.table, decodeDataPath(add.path)));
+  } catch (err) {
+    if (!isNotFound(err)) throw unreadable(snapshot, add, err);
+    throw new Error(
+      `delta: version ${snapshot.version} of ${where(storage, snapshot.table)} cannot be read: its data file ${decodeDataPath(add.path)} is gone ` +
+        '(VACUUM deletes the files that only versions older than its retention period need), so read a newer version',
+      { cause: err },
+    );
+  }
+}
+
+/** A data file's Parquet bytes as Arrow IPC; a file that does not decode is named in the error. */
+export function decodeDataFile(snapshot: Snapshot, add: Add, bytes: Uint8Array): Uint8Array {
+  try {
+    return decodeParquet(bytes);
+  } catch (err) {
+    throw unreadable(snapshot, add, err);
+  }
+}
+
+const unreadable = (snapshot: Snapshot, add: Add, err: unknown): Error =>
+  new Error(`delta: data file ${joinPath(snapshot.table, decodeDataPath(add.path))} of version ${snapshot.version} cannot be read: ${(err as Error).message}`, { cause: err });
 
 function castTo(expr: string, field: DeltaField): string {
   // Through TIMESTAMP: DuckDB without ICU casts any timestamp unit to TIMESTAMPTZ only that way.

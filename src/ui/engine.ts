@@ -14,7 +14,9 @@ export function startEngine(worker: LakehouseWorker, report: (status: EngineStat
     try {
       say({ state: 'starting', step: 'Starting worker…' });
       await Promise.race([worker.api.ping(), worker.failed]);
-      say({ state: 'starting', step: 'Starting engine…' });
+      say({ state: 'starting', step: 'Opening the lakehouse…' });
+      await Promise.race([worker.api.open(), worker.failed]);
+      say({ state: 'starting', step: 'Starting engine…', open: true });
       say({ state: 'ready', versions: await Promise.race([worker.api.init(), worker.failed]) });
     } catch (err) {
       say({ state: 'failed', message: err instanceof Error ? err.message : String(err) });

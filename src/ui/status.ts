@@ -2,6 +2,7 @@ import type { Versions } from '../worker/worker.ts';
 
 /** What the page knows about the worker and its engine. */
 export type EngineStatus =
-  | { state: 'starting'; step: string }
+  /** `open`: the tables can be listed and the dashboard read already (no engine needed for that) */
+  | { state: 'starting'; step: string; open?: boolean }
   | { state: 'ready'; versions: Versions }
   | { state: 'failed'; message: string };

@@ -18,6 +18,8 @@ import { optimizeTable, type OptimizeResult } from '../delta/optimize.ts';
 import { exportLakehouse, importLakehouse, type ExportResult, type ImportResult } from './portable.ts';
 import { vacuumTable, type VacuumResult } from '../delta/vacuum.ts';
 import { describePruning, pruneFiles } from '../delta/skipping.ts';
+import { readRows } from '../delta/rows.ts';
+import type { Snapshot } from '../delta/snapshot.ts';
 import { parseRowFilter } from './filter.ts';
 import { FolderStorage, MountedStorage, openedPath, type TableSource } from './opened.ts';
 
@@ -31,6 +33,8 @@ export interface LakehouseDeps {
   exclusive?: Exclusive;
   /** threads for silver's line checks, if any (the worker's: browserCheckers) */
   checkers?: () => LineCheckers | undefined;
+  /** the reader the page used before the engine started (made here if not given) */
+  reader?: LakeReader;
 }
 
 export interface RowsPage extends Grid {
@@ -61,15 +65,64 @@ const MAX_PAGE = 1000;
 const FILTERED = '__rows_filtered';
 
 /**
+ * What the page can have before the engine has started: the tables' logs, and the gold tables'
+ * rows read straight from Parquet (src/delta/rows.ts). A reload draws the dashboard from this
+ * while DuckDB's module still compiles.
+ */
+export function openLakeReader(storage: Storage) {
+  // Opened tables (a .zip or a folder, read-only) are mounted beside the lakehouse's own at opened/<name>.
+  const mounted = new MountedStorage(storage);
+  const catalog = new Catalog(mounted);
+  /** Gold rows by table@version (undefined: the table needs the engine): a version never changes. */
+  const goldRows = new Map<string, Promise<GoldData | undefined>>();
+  return {
+    mounted,
+    catalog,
+    /** A gold table's rows at a version (default latest), or undefined when only the engine can read it. */
+    goldTable: async (name: string, version?: number): Promise<GoldData | undefined> => {
+      const path = goldPath(name);
+      const snapshot = await catalog.snapshot(path, version);
+      const key = `${path}@${snapshot.version}`;
+      let rows = goldRows.get(key);
+      if (!rows) {
+        rows = readRows(mounted, snapshot).then((r) => r && { ...goldHeader(path, snapshot), rows: r });
+        goldRows.set(key, rows);
+        rows.catch(() => goldRows.delete(key));
+      }
+      return rows;
+    },
+    /** Forget what was read: the lakehouse changed. */
+    forget(): void {
+      catalog.clear();
+      goldRows.clear();
+    },
+  };
+}
+
+export type LakeReader = ReturnType<typeof openLakeReader>;
+
+function goldPath(name: string): string {
+  const kpi = name.replace(/^gold[/_]/, '');
+  if (!(GOLD_KPIS as readonly string[]).includes(kpi)) throw new Error(`there is no gold table ${JSON.stringify(name)}; the gold tables are ${GOLD_KPIS.join(', ')}`);
+  return goldTable(kpi);
+}
+
+const goldHeader = (path: string, snapshot: Snapshot): Omit<GoldData, 'rows'> => ({
+  name: path.slice('gold/'.length),
+  path,
+  version: snapshot.version,
+  columns: snapshot.schema.fields.map((f) => ({ name: f.name, type: typeof f.type === 'string' ? f.type : f.type.type })),
+});
+
+/**
  * Everything the page can ask of the lakehouse, over any storage and engine: the worker exposes
  * it on OPFS and DuckDB-WASM, the Node tests on a temp folder.
  */
 export async function openLakehouse(deps: LakehouseDeps) {
   const { storage } = deps;
+  const reader = deps.reader ?? openLakeReader(storage);
+  const { mounted, catalog } = reader;
   const [pipelineEngine, lakeEngine, consoleEngine] = await Promise.all([deps.openEngine(), deps.openEngine(), deps.openEngine()]);
-  // Opened tables (a .zip or a folder, read-only) are mounted beside the lakehouse's own at opened/<name>.
-  const mounted = new MountedStorage(storage);
-  const catalog = new Catalog(mounted);
   const cache = new TableCache(useLake(lakeEngine), mounted, catalog);
   const sqlConsole = new SqlConsole(useLake(consoleEngine), cache, catalog);
   const goldSql = Object.fromEntries(
@@ -79,37 +132,20 @@ export async function openLakehouse(deps: LakehouseDeps) {
       return [name, sql];
     }),
   );
-  /** Gold rows by table@version: a version never changes, and the dashboard asks for all six at once. */
-  const goldRows = new Map<string, Promise<GoldData>>();
-  const goldPath = (name: string): string => {
-    const kpi = name.replace(/^gold[/_]/, '');
-    if (!(GOLD_KPIS as readonly string[]).includes(kpi)) throw new Error(`there is no gold table ${JSON.stringify(name)}; the gold tables are ${GOLD_KPIS.join(', ')}`);
-    return goldTable(kpi);
-  };
-  const readGold = async (path: string, version: number | undefined): Promise<GoldData> => {
-    const snapshot = await catalog.snapshot(path, version);
-    const key = `${path}@${snapshot.version}`;
-    let rows = goldRows.get(key);
-    if (!rows) {
-      rows = cache.use(path, snapshot.version, (t) => ({
-        name: path.slice('gold/'.length),
-        path,
-        version: t.version,
-        columns: t.snapshot.schema.fields.map((f) => ({ name: f.name, type: typeof f.type === 'string' ? f.type : f.type.type })),
-        rows: [...jsonLines(lakeEngine, t.table, t.snapshot.schema)].map((line) => JSON.parse(line) as Record<string, unknown>),
-      }));
-      goldRows.set(key, rows);
-      rows.catch(() => goldRows.delete(key));
-    }
-    return rows;
-  };
+  /** A gold table the reader cannot read without the engine (a column type it does not handle). */
+  const throughEngine = (path: string, version: number | undefined): Promise<GoldData> =>
+    cache.use(path, version, (t) => ({
+      ...goldHeader(path, t.snapshot),
+      rows: [...jsonLines(lakeEngine, t.table, t.snapshot.schema)].map((line) => JSON.parse(line) as Record<string, unknown>),
+    }));
+  const readGold = async (name: string, version: number | undefined): Promise<GoldData> =>
+    (await reader.goldTable(name, version)) ?? throughEngine(goldPath(name), version);
 
   const runs = new Runs(pipelineEngine, storage, goldSql, deps.expectationsText, deps.exclusive ?? ((fn) => fn()), () => {
     cache.invalidate();
-    catalog.clear();
-    goldRows.clear();
+    reader.forget();
     // The dashboard is what a user opens after a run: have it ready.
-    for (const kpi of GOLD_KPIS) readGold(goldTable(kpi), undefined).catch(() => {});
+    for (const kpi of GOLD_KPIS) readGold(kpi, undefined).catch(() => {});
   }, deps.checkers);
 
   /**
@@ -149,8 +185,7 @@ export async function openLakehouse(deps: LakehouseDeps) {
       return await (deps.exclusive ?? ((f) => f()))(fn);
     } finally {
       cache.invalidate();
-      catalog.clear();
-      goldRows.clear();
+      reader.forget();
     }
   };
 
@@ -199,7 +234,7 @@ export async function openLakehouse(deps: LakehouseDeps) {
         for (const t of await catalog.list()) out.push(await vacuumTable(storage, t.path, options));
         return out;
       });
-      catalog.clear();
+      reader.forget();
       cache.invalidate();
       return results;
     },
@@ -225,7 +260,7 @@ export async function openLakehouse(deps: LakehouseDeps) {
     query: async (sql: string): Promise<ConsoleResult> => sqlConsole.run(sql),
 
     /** `version`: default the latest. */
-    goldTable: async (name: string, version?: number): Promise<GoldData> => readGold(goldPath(name), version),
+    goldTable: async (name: string, version?: number): Promise<GoldData> => readGold(name, version),
 
     quality: async (): Promise<QualityReport> => {
       const present = await catalog.list();

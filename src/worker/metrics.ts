@@ -1,4 +1,3 @@
-import { duckdbWasmBytes } from '../engine/browser.ts';
 import { parquetWasmBytes } from '../parquet/browser.ts';
 
 /** What the worker holds in memory, for benchmarks and the devtools console. */
@@ -12,10 +11,11 @@ export interface WorkerMetrics {
   jsHeapTotalBytes: number | null;
 }
 
-export function workerMetrics(): WorkerMetrics {
+/** `duckdbWasmBytes`: from the engine's module, once it is loaded. */
+export function workerMetrics(duckdbWasmBytes: number | null): WorkerMetrics {
   const memory = (performance as Performance & { memory?: { usedJSHeapSize: number; totalJSHeapSize: number } }).memory;
   return {
-    duckdbWasmBytes: duckdbWasmBytes(),
+    duckdbWasmBytes,
     parquetWasmBytes: parquetWasmBytes(),
     jsHeapUsedBytes: memory?.usedJSHeapSize ?? null,
     jsHeapTotalBytes: memory?.totalJSHeapSize ?? null,

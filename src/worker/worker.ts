@@ -1,7 +1,5 @@
 import { expose, releaseProxy, transfer, type Remote } from 'comlink';
-import { PACKAGE_VERSION } from '@duckdb/duckdb-wasm/dist/duckdb-browser-blocking.mjs';
 import expectationsText from '../../contracts/expectations.yml?raw';
-import { openBrowserEngine } from '../engine/browser.ts';
 import type { Engine } from '../engine/types.ts';
 import { initParquet } from '../parquet/browser.ts';
 import type { Progress } from '../pipeline/context.ts';
@@ -9,7 +7,7 @@ import { checkStorage } from '../storage/contract.ts';
 import { OpfsStorage } from '../storage/opfs.ts';
 import type { FileInfo } from '../storage/types.ts';
 import { withContext } from './errors.ts';
-import { openLakehouse, type Download, type Lakehouse } from './lakehouse.ts';
+import { openLakehouse, openLakeReader, type Download, type Lakehouse, type LakeReader } from './lakehouse.ts';
 import { filesOfDirectory, folderSource, zipSource, type FolderFile } from './opened.ts';
 import type { RunOptions } from './runs.ts';
 import { workerMetrics, type WorkerMetrics } from './metrics.ts';
@@ -46,14 +44,37 @@ export interface StorageInfo {
   persisted: boolean | null;
 }
 
-interface Runtime {
-  engine: Engine;
+interface Store {
   storage: OpfsStorage;
+  reader: LakeReader;
+}
+
+interface Runtime extends Store {
+  engine: Engine;
   versions: Versions;
   lakehouse: Lakehouse;
 }
 
+let store: Promise<Store> | undefined;
 let runtime: Promise<Runtime> | undefined;
+
+/**
+ * OPFS and the Parquet codec, then the table list and the latest gold tables read from their logs
+ * and Parquet files: what a reload shows first, ready before the engine (a 34 MB wasm module to
+ * compile) starts taking the CPU. Started as soon as the worker runs.
+ */
+function openStore(): Promise<Store> {
+  store ??= (async () => {
+    const [storage] = await Promise.all([OpfsStorage.open(ROOT), initParquet()]);
+    const reader = openLakeReader(storage);
+    const gold = (await reader.catalog.list()).filter((t) => t.layer === 'gold');
+    await Promise.all(gold.map((t) => reader.goldTable(t.path).catch(() => undefined)));
+    return { storage, reader };
+  })();
+  store.catch(() => (store = undefined));
+  return store;
+}
+void openStore().catch(() => {});
 
 /**
  * Engine, Parquet codec and storage, started once on first use and shared by every call.
@@ -62,10 +83,13 @@ let runtime: Promise<Runtime> | undefined;
  */
 function start(): Promise<Runtime> {
   runtime ??= (async () => {
-    const [engine, storage] = await Promise.all([openBrowserEngine(), OpfsStorage.open(ROOT), initParquet()]);
+    // DuckDB's glue is a chunk of its own, loaded with its wasm: the worker answers before either.
+    const [{ openBrowserEngine, PACKAGE_VERSION }, { storage, reader }] = await Promise.all([import('../engine/browser.ts'), openStore()]);
+    const engine = await openBrowserEngine();
     const [row] = engine.rows<{ version: string }>('select version() as version');
     const lakehouse = await openLakehouse({
       storage,
+      reader,
       openEngine: openBrowserEngine,
       goldSql: GOLD_SQL,
       expectationsText,
@@ -83,6 +107,7 @@ function start(): Promise<Runtime> {
     return {
       engine,
       storage,
+      reader,
       lakehouse,
       versions: { duckdb: row?.version ?? 'unknown', duckdbWasm: PACKAGE_VERSION, storage: storage.description },
     };
@@ -109,9 +134,12 @@ const sent = (d: Download): Download => transfer(d, [d.bytes.buffer as ArrayBuff
 
 const api = {
   /** Answers as soon as the worker runs; starts nothing. */
-  async ping(): Promise<{ duckdbWasm: string }> {
-    return { duckdbWasm: PACKAGE_VERSION };
+  async ping(): Promise<true> {
+    return true;
   },
+
+  /** Open the lakehouse's storage (once), without the engine: then tables, table, commit and goldTable answer. */
+  open: withContext('opening the lakehouse', async (): Promise<{ storage: string }> => ({ storage: (await openStore()).storage.description })),
 
   /** Start everything (once); the versions of what runs. */
   init: withContext('starting the engine', async (): Promise<Versions> => (await start()).versions),
@@ -136,7 +164,7 @@ const api = {
 
   /** The temporary files (`.<uuid>.tmp`) below a folder of the lakehouse, which listFiles leaves out: writes in flight or cut short. */
   listTemporaryFiles: withContext('listing temporary files', async (dir: string = ''): Promise<FileInfo[]> => {
-    return (await start()).storage.listTemporary(dir);
+    return (await openStore()).storage.listTemporary(dir);
   }),
 
   /** Delete every table of the lakehouse. */
@@ -145,13 +173,13 @@ const api = {
   running: withContext('asking whether a run is in progress', async () => (await lake()).running()),
 
   /** Every table with its version, rows, files and bytes: from the logs, no data read. */
-  tables: withContext('listing the tables', async () => (await lake()).tables()),
+  tables: withContext('listing the tables', async () => (await openStore()).reader.catalog.list()),
 
   /** Schema, files, history and versions of one table (e.g. "silver/events"). */
-  table: withContext('reading a table’s log', async (path: string) => (await lake()).table(path)),
+  table: withContext('reading a table’s log', async (path: string) => (await openStore()).reader.catalog.details(path)),
 
   /** The actions of one commit of a table, pretty-printed. */
-  commit: withContext('reading a commit', async (path: string, version: number) => (await lake()).commit(path, version)),
+  commit: withContext('reading a commit', async (path: string, version: number) => (await openStore()).reader.catalog.commit(path, version)),
 
   /** Per column: nulls, distinct values, min, max and a small histogram, at a version (default latest). */
   profile: withContext('profiling a table', async (path: string, version?: number) => (await lake()).profile(path, version)),
@@ -166,7 +194,9 @@ const api = {
   query: withContext('SQL', async (sql: string) => (await lake()).query(sql)),
 
   /** A gold table's rows at a version (default latest), typed, for the dashboard. */
-  goldTable: withContext('reading a gold table', async (name: string, version?: number) => (await lake()).goldTable(name, version)),
+  goldTable: withContext('reading a gold table', async (name: string, version?: number) =>
+    (await (await openStore()).reader.goldTable(name, version)) ?? (await lake()).goldTable(name, version),
+  ),
 
   /** Rejects by stage and rule, sample rejects, expectation results per batch. */
   quality: withContext('reading data quality', async () => (await lake()).quality()),
@@ -219,7 +249,9 @@ const api = {
   checkerThreads: withContext('setting checker threads', async (threads: number | undefined) => useCheckerThreads(threads)),
 
   /** Memory the worker holds (wasm linear memories, JS heap), for benchmarks. */
-  metrics: withContext('reading memory figures', async (): Promise<WorkerMetrics> => workerMetrics()),
+  metrics: withContext('reading memory figures', async (): Promise<WorkerMetrics> =>
+    workerMetrics(runtime ? (await import('../engine/browser.ts')).duckdbWasmBytes() : null),
+  ),
 
   /** How much storage this origin uses, and whether it is persistent. */
   storageInfo: withContext('asking about storage', async (): Promise<StorageInfo> => {
@@ -235,22 +267,22 @@ const api = {
 
   /** The files below a folder of the lakehouse ('' = all), sorted by path. */
   listFiles: withContext('listing files', async (dir: string = ''): Promise<FileInfo[]> => {
-    return (await start()).storage.list(dir);
+    return (await openStore()).storage.list(dir);
   }),
 
   readFile: withContext('reading a file', async (path: string): Promise<Uint8Array> => {
-    const bytes = await (await start()).storage.read(path);
+    const bytes = await (await openStore()).storage.read(path);
     return transfer(bytes, [bytes.buffer as ArrayBuffer]);
   }),
 
   /** Create a file of the lakehouse unless it exists (atomic, across tabs); false if it did. */
   createFile: withContext('creating a file', async (path: string, bytes: Uint8Array): Promise<boolean> => {
-    return (await start()).storage.putIfAbsent(path, bytes);
+    return (await openStore()).storage.putIfAbsent(path, bytes);
   }),
 
   /** Create or replace one file of the lakehouse (e.g. to import a table's files). */
   writeFile: withContext('writing a file', async (path: string, bytes: Uint8Array): Promise<void> => {
-    await (await start()).storage.write(path, bytes);
+    await (await openStore()).storage.write(path, bytes);
   }),
 };
 

@@ -5,8 +5,8 @@ import type { LakehouseWorker } from '../../src/worker/client.ts';
 
 const versions = { duckdb: 'v1.4.3', duckdbWasm: '1.32.0', storage: 'OPFS lakehouse/' };
 
-function fakeWorker(api: { ping(): Promise<unknown>; init(): Promise<unknown> }, failed = new Promise<never>(() => {})): LakehouseWorker {
-  return { api, failed, terminate: () => {} } as unknown as LakehouseWorker;
+function fakeWorker(api: { ping(): Promise<unknown>; init(): Promise<unknown>; open?(): Promise<unknown> }, failed = new Promise<never>(() => {})): LakehouseWorker {
+  return { api: { open: async () => ({ storage: 'OPFS lakehouse/' }), ...api }, failed, terminate: () => {} } as unknown as LakehouseWorker;
 }
 
 async function run(worker: LakehouseWorker): Promise<EngineStatus[]> {
@@ -21,7 +21,8 @@ describe('startEngine', () => {
     const seen = await run(fakeWorker({ ping: async () => ({}), init: async () => versions }));
     expect(seen).toEqual([
       { state: 'starting', step: 'Starting worker…' },
-      { state: 'starting', step: 'Starting engine…' },
+      { state: 'starting', step: 'Opening the lakehouse…' },
+      { state: 'starting', step: 'Starting engine…', open: true },
       { state: 'ready', versions },
     ]);
   });
