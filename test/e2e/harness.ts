@@ -126,12 +126,13 @@ export interface BrowserSession {
 }
 
 /** Chromium with a fresh profile (so a fresh OPFS), recording requests and errors. */
-export async function launchBrowser(): Promise<BrowserSession> {
+export async function launchBrowser(options: { serviceWorkers?: 'allow' | 'block' } = {}): Promise<BrowserSession> {
   const profile = await mkdtemp(join(tmpdir(), 'creatorops-e2e-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
     args: CHROMIUM_ARGS,
+    ...options,
   });
   const requests: string[] = [];
   const errors: string[] = [];
