@@ -219,28 +219,57 @@ async function dashboardTimings(page: Page): Promise<{ restorePaintMs: number | 
 }
 
 /**
- * Gzip sizes of the build: the page's JavaScript (the entry script index.html loads and its
- * static imports), the worker's (every other .js file: the lakehouse worker, DuckDB-WASM's glue,
- * Arrow), and the two wasm modules the worker fetches.
+ * Gzip sizes of the build's JavaScript by when it loads: the page (the entry script index.html
+ * loads and what it imports); the lakehouse worker (its chunk and static imports: enough to list
+ * the tables and draw the dashboard); the engine (what the worker imports dynamically when DuckDB
+ * starts: DuckDB-WASM's glue); the checker workers (only used with more than two cores). Then the
+ * two wasm modules the worker fetches.
  */
-export function bundleSizes(dist: string): { page: number; worker: number; wasm: { duckdb: number; parquet: number } } {
+export interface BundleSizes {
+  page: number;
+  worker: number;
+  engine: number;
+  checkers: number;
+  unreferenced: number;
+  wasm: { duckdb: number; parquet: number };
+}
+
+export function bundleSizes(dist: string): BundleSizes {
   const html = readFileSync(join(dist, 'index.html'), 'utf8');
   const entry = /<script[^>]+src="\.\/(assets\/[^"]+\.js)"/.exec(html)?.[1];
   if (!entry) throw new Error(`bench: no entry script in ${dist}/index.html`);
-  const pageFiles = new Set<string>();
-  const visit = (file: string): void => {
-    if (pageFiles.has(file)) return;
-    pageFiles.add(file);
-    const text = readFileSync(join(dist, file), 'utf8');
-    for (const m of text.matchAll(/(?:from|import)\s*"\.\/([^"]+\.js)"/g)) visit(`assets/${m[1]}`);
-  };
-  visit(entry);
-  const gz = (file: string) => gzipSync(readFileSync(join(dist, file))).byteLength;
   const assets = readdirSync(join(dist, 'assets')).map((f) => `assets/${f}`);
+  const counted = new Set<string>();
+  const text = (file: string) => readFileSync(join(dist, file), 'utf8');
+  /** `file` and what it imports statically, less what was counted already. */
+  const closure = (files: string[]): string[] => {
+    const out: string[] = [];
+    const visit = (file: string): void => {
+      if (counted.has(file)) return;
+      counted.add(file);
+      out.push(file);
+      for (const m of text(file).matchAll(/(?:from|import)\s*"\.\/([^"]+\.js)"/g)) visit(`assets/${m[1]}`);
+    };
+    files.forEach(visit);
+    return out;
+  };
+  const gz = (file: string) => gzipSync(readFileSync(join(dist, file))).byteLength;
   const sum = (files: string[]) => files.reduce((s, f) => s + gz(f), 0);
+  const named = (re: RegExp) => assets.filter((f) => re.test(f.slice('assets/'.length)));
+  const page = closure([entry]);
+  const workers = named(/^worker-.*\.js$/);
+  const worker = closure(workers);
+  const lazy = workers.flatMap((w) => [...text(w).matchAll(/import\(\s*[`'"]\.\/([^`'"]+\.js)[`'"]\s*\)/g)].map((m) => `assets/${m[1]}`));
+  const engine = closure(lazy);
+  const checkers = closure(named(/^check-worker-.*\.js$/));
+  // Chunks nothing above imports (e.g. Arrow's DOM helpers, split off but never loaded).
+  const unreferenced = assets.filter((f) => f.endsWith('.js') && !counted.has(f));
   return {
-    page: sum([...pageFiles]),
-    worker: sum(assets.filter((f) => f.endsWith('.js') && !pageFiles.has(f))),
+    page: sum(page),
+    worker: sum(worker),
+    engine: sum(engine),
+    checkers: sum(checkers),
+    unreferenced: sum(unreferenced),
     wasm: { duckdb: sum(assets.filter((f) => /duckdb-eh.*\.wasm$/.test(f))), parquet: sum(assets.filter((f) => /parquet.*\.wasm$/.test(f))) },
   };
 }

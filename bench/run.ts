@@ -142,7 +142,13 @@ const uiLines = results
   .filter((r) => r.mode === 'browser')
   .map((r) => `${r.events.toLocaleString('en-US')} events, browser UI: cold load → first paint ${ms(r.extra?.['coldPaintMs'])}; reload with this lakehouse → first paint ${ms(r.extra?.['restorePaintMs'])}, all six KPI charts ${ms(r.extra?.['restoreDashboardMs'])}; dashboard refresh ${ms(r.extra?.['dashboardRefreshMs'])}`);
 const bundle = only.includes('browser') ? bundleSizes(BENCH_DIST) : undefined;
-if (bundle) uiLines.push(`app JavaScript, gzip: page ${kb(bundle.page)}, worker ${kb(bundle.worker)} (wasm excluded: DuckDB ${kb(bundle.wasm.duckdb)}, Parquet ${kb(bundle.wasm.parquet)}, loaded by the worker and cached by the service worker)`);
+if (bundle) {
+  uiLines.push(
+    `app JavaScript, gzip: page ${kb(bundle.page)} + lakehouse worker ${kb(bundle.worker)} = ${kb(bundle.page + bundle.worker)} at start; ` +
+      `DuckDB-WASM's glue ${kb(bundle.engine)} when the engine starts; checker workers ${kb(bundle.checkers)} (more than two cores only)`,
+    `wasm, gzip: DuckDB ${kb(bundle.wasm.duckdb)}, Parquet ${kb(bundle.wasm.parquet)}: fetched by the worker, cached by the service worker`,
+  );
+}
 const notes = results.flatMap((r) => (r.notes ?? []).map((n) => `${r.events.toLocaleString('en-US')} ${r.mode}: ${n}`));
 const machine = { cpus: cpus().length, cpu: cpus()[0]?.model, loadavg: loadavg().map((l) => Number(l.toFixed(2))), node: process.version };
 

@@ -18,10 +18,11 @@ import { optimizeTable, type OptimizeResult } from '../delta/optimize.ts';
 import { exportLakehouse, importLakehouse, type ExportResult, type ImportResult } from './portable.ts';
 import { vacuumTable, type VacuumResult } from '../delta/vacuum.ts';
 import { describePruning, pruneFiles } from '../delta/skipping.ts';
-import { readRows } from '../delta/rows.ts';
-import type { Snapshot } from '../delta/snapshot.ts';
+import { goldHeader, goldPath, openLakeReader, type GoldData, type LakeReader } from './reader.ts';
 import { parseRowFilter } from './filter.ts';
-import { FolderStorage, MountedStorage, openedPath, type TableSource } from './opened.ts';
+import { FolderStorage, openedPath, type TableSource } from './opened.ts';
+
+export type { GoldData } from './reader.ts';
 
 export interface LakehouseDeps {
   storage: Storage;
@@ -47,14 +48,6 @@ export interface RowsPage extends Grid {
   filter?: { sql: string; read: number; total: number; skippedByPartition: number; skippedByStats: number; text: string };
 }
 
-export interface GoldData {
-  name: string;
-  path: string;
-  version: number;
-  columns: { name: string; type: string }[];
-  /** typed as `cli read` prints them: numbers, text, ISO timestamps, dates as YYYY-MM-DD */
-  rows: Record<string, unknown>[];
-}
 
 export interface Download {
   fileName: string;
@@ -63,56 +56,6 @@ export interface Download {
 
 const MAX_PAGE = 1000;
 const FILTERED = '__rows_filtered';
-
-/**
- * What the page can have before the engine has started: the tables' logs, and the gold tables'
- * rows read straight from Parquet (src/delta/rows.ts). A reload draws the dashboard from this
- * while DuckDB's module still compiles.
- */
-export function openLakeReader(storage: Storage) {
-  // Opened tables (a .zip or a folder, read-only) are mounted beside the lakehouse's own at opened/<name>.
-  const mounted = new MountedStorage(storage);
-  const catalog = new Catalog(mounted);
-  /** Gold rows by table@version (undefined: the table needs the engine): a version never changes. */
-  const goldRows = new Map<string, Promise<GoldData | undefined>>();
-  return {
-    mounted,
-    catalog,
-    /** A gold table's rows at a version (default latest), or undefined when only the engine can read it. */
-    goldTable: async (name: string, version?: number): Promise<GoldData | undefined> => {
-      const path = goldPath(name);
-      const snapshot = await catalog.snapshot(path, version);
-      const key = `${path}@${snapshot.version}`;
-      let rows = goldRows.get(key);
-      if (!rows) {
-        rows = readRows(mounted, snapshot).then((r) => r && { ...goldHeader(path, snapshot), rows: r });
-        goldRows.set(key, rows);
-        rows.catch(() => goldRows.delete(key));
-      }
-      return rows;
-    },
-    /** Forget what was read: the lakehouse changed. */
-    forget(): void {
-      catalog.clear();
-      goldRows.clear();
-    },
-  };
-}
-
-export type LakeReader = ReturnType<typeof openLakeReader>;
-
-function goldPath(name: string): string {
-  const kpi = name.replace(/^gold[/_]/, '');
-  if (!(GOLD_KPIS as readonly string[]).includes(kpi)) throw new Error(`there is no gold table ${JSON.stringify(name)}; the gold tables are ${GOLD_KPIS.join(', ')}`);
-  return goldTable(kpi);
-}
-
-const goldHeader = (path: string, snapshot: Snapshot): Omit<GoldData, 'rows'> => ({
-  name: path.slice('gold/'.length),
-  path,
-  version: snapshot.version,
-  columns: snapshot.schema.fields.map((f) => ({ name: f.name, type: typeof f.type === 'string' ? f.type : f.type.type })),
-});
 
 /**
  * Everything the page can ask of the lakehouse, over any storage and engine: the worker exposes

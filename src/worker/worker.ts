@@ -7,7 +7,8 @@ import { checkStorage } from '../storage/contract.ts';
 import { OpfsStorage } from '../storage/opfs.ts';
 import type { FileInfo } from '../storage/types.ts';
 import { withContext } from './errors.ts';
-import { openLakehouse, openLakeReader, type Download, type Lakehouse, type LakeReader } from './lakehouse.ts';
+import type { Download, Lakehouse } from './lakehouse.ts';
+import { openLakeReader, type LakeReader } from './reader.ts';
 import { filesOfDirectory, folderSource, zipSource, type FolderFile } from './opened.ts';
 import type { RunOptions } from './runs.ts';
 import { workerMetrics, type WorkerMetrics } from './metrics.ts';
@@ -83,8 +84,12 @@ void openStore().catch(() => {});
  */
 function start(): Promise<Runtime> {
   runtime ??= (async () => {
-    // DuckDB's glue is a chunk of its own, loaded with its wasm: the worker answers before either.
-    const [{ openBrowserEngine, PACKAGE_VERSION }, { storage, reader }] = await Promise.all([import('../engine/browser.ts'), openStore()]);
+    // The engine's glue and the pipeline are chunks of their own, loaded now: the worker answers before.
+    const [{ openBrowserEngine, PACKAGE_VERSION }, { openLakehouse }, { storage, reader }] = await Promise.all([
+      import('../engine/browser.ts'),
+      import('./lakehouse.ts'),
+      openStore(),
+    ]);
     const engine = await openBrowserEngine();
     const [row] = engine.rows<{ version: string }>('select version() as version');
     const lakehouse = await openLakehouse({
