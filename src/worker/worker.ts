@@ -58,6 +58,7 @@ interface Runtime extends Store {
 
 let store: Promise<Store> | undefined;
 let runtime: Promise<Runtime> | undefined;
+let engineUp = false;
 
 /**
  * OPFS and the Parquet codec, then the table list and the latest gold tables read from their logs
@@ -109,6 +110,7 @@ function start(): Promise<Runtime> {
       },
       checkers: () => browserCheckers(),
     });
+    engineUp = true;
     return {
       engine,
       storage,
@@ -123,6 +125,12 @@ function start(): Promise<Runtime> {
 }
 
 const lake = async (): Promise<Lakehouse> => (await start()).lakehouse;
+
+/** The lakehouse for a run, saying so first when the run has to wait for the engine to start. */
+async function lakeForRun(report: ((p: Progress) => void) | undefined): Promise<Lakehouse> {
+  if (!engineUp) report?.({ stage: 'bronze', done: 0, waiting: 'Waiting for the engine to start…' });
+  return lake();
+}
 
 /** A progress callback from the page (a comlink proxy): never awaited, released when the run ends. */
 async function withProgress<R>(onProgress: ((p: Progress) => void) | undefined, fn: (report?: (p: Progress) => void) => Promise<R>): Promise<R> {
@@ -151,12 +159,12 @@ const api = {
 
   /** Generate a batch (seed, events, days, invalid rate) and run it bronze → silver → gold, like `cli run`. */
   run: withContext('running the pipeline', (options: RunOptions, onProgress?: (p: Progress) => void) =>
-    withProgress(onProgress, async (report) => (await lake()).run(options, report)),
+    withProgress(onProgress, async (report) => (await lakeForRun(report)).run(options, report)),
   ),
 
   /** A .jsonl file as a batch through bronze, silver and gold, like `cli ingest`. */
   ingest: withContext('ingesting a file', (fileName: string, bytes: Uint8Array, onProgress?: (p: Progress) => void) =>
-    withProgress(onProgress, async (report) => (await lake()).ingest(fileName, bytes, report)),
+    withProgress(onProgress, async (report) => (await lakeForRun(report)).ingest(fileName, bytes, report)),
   ),
 
   /** Stop the run in flight (false if none); it stops at its next step, every table at its last commit. */

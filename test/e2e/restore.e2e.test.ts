@@ -56,10 +56,19 @@ describe('a reload before the engine has started', () => {
     await page.getByRole('tab', { name: 'Explorer', exact: true }).click();
     await expect.poll(() => page.getByText('gold/engagement_bands').count(), { timeout: 30_000 }).toBeGreaterThan(0);
 
+    // A run asked for now says what it waits for, and goes once the engine is up.
+    await page.getByRole('tab', { name: 'Run', exact: true }).click();
+    await page.getByLabel('Events', { exact: true }).fill('1500');
+    await page.getByRole('button', { name: 'Run pipeline' }).click();
+    await expect.poll(() => page.getByTestId('run-waiting').textContent(), { timeout: 30_000 }).toBe('Waiting for the engine to start…');
     release();
-    expect(await waitForEngine(page, 120_000)).toMatch(/^Engine ready — DuckDB v1\.4\.3/);
+    await page.getByRole('heading', { name: 'Run complete' }).waitFor({ timeout: 120_000 });
+    expect(await waitForEngine(page)).toMatch(/^Engine ready — DuckDB v1\.4\.3/);
+    expect(await page.getByTestId('run-waiting').count()).toBe(0);
+    const latest = await page.evaluate(() => window.lakehouse.goldTable('engagement_bands'));
+    expect(latest.version).toBe(1);
     const bands = await page.evaluate(() => window.lakehouse.query('SELECT count(*) AS n FROM gold_engagement_bands'));
-    expect(bands.rows).toEqual([[String(before.engagement_bands!.length)]]);
+    expect(bands.rows).toEqual([[String(latest.rows.length)]]);
     expect(session.errors).toEqual([]);
   }, 240_000);
 });
