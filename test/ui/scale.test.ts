@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { dayTicks, linear, niceStep, shortNumber } from '../../src/ui/charts/scale.ts';
+import { dayLabel, dayTicks, linear, niceStep, shortNumber } from '../../src/ui/charts/scale.ts';
 
 describe('chart scales', () => {
   test('nice steps', () => {
@@ -28,7 +28,12 @@ describe('chart scales', () => {
     expect(ticks.length).toBeLessThanOrEqual(9);
   });
 
+  test('day labels', () => {
+    expect(dayLabel(Date.UTC(2025, 2, 5))).toBe('Mar 5');
+    expect(dayLabel(Date.UTC(2025, 11, 31, 23), true)).toBe('Dec 31 2025');
+  });
+
   test('short numbers', () => {
-    expect([shortNumber(950), shortNumber(12_500), shortNumber(1_500_000), shortNumber(0.25)]).toEqual(['950', '12.5k', '1.5M', '0.25']);
+    expect([shortNumber(950), shortNumber(12_500), shortNumber(1_500_000), shortNumber(0.25), shortNumber(5000)]).toEqual(['950', '12.5k', '1.5M', '0.25', '5,000']);
   });
 });

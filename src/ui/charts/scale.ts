@@ -1,5 +1,11 @@
 /** Linear scales and "nice" ticks for the hand-drawn SVG charts. */
 
+/**
+ * The width a chart last measured. A chart mounted again starts at it, so the dashboard is drawn
+ * once at its real width, not first at a guess and then again.
+ */
+export const chartWidth = { last: 600 };
+
 export interface Scale {
   (v: number): number;
   domain: [number, number];
@@ -53,18 +59,21 @@ export function dayTicks(lo: number, hi: number, count: number): number[] {
   return out;
 }
 
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
 /** "Mar 5" for a day tick, with the year when the axis spans years. */
 export function dayLabel(ms: number, withYear = false): string {
   const d = new Date(ms);
-  const month = d.toLocaleString('en-US', { month: 'short', timeZone: 'UTC' });
-  return `${month} ${d.getUTCDate()}${withYear ? ` ${d.getUTCFullYear()}` : ''}`;
+  return `${MONTHS[d.getUTCMonth()]} ${d.getUTCDate()}${withYear ? ` ${d.getUTCFullYear()}` : ''}`;
 }
+
+const int = new Intl.NumberFormat('en-US');
 
 /** Short tick text: 1.2k, 35k, 1.5M. */
 export function shortNumber(v: number): string {
   const a = Math.abs(v);
   if (a >= 1e6) return `${+(v / 1e6).toPrecision(3)}M`;
   if (a >= 1e4) return `${+(v / 1e3).toPrecision(3)}k`;
-  if (Number.isInteger(v)) return v.toLocaleString('en-US');
+  if (Number.isInteger(v)) return int.format(v);
   return String(+v.toPrecision(3));
 }
