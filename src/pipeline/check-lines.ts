@@ -1,4 +1,5 @@
-import { checkLine } from './contract.ts';
+import { checkLine, type Rejected } from './contract.ts';
+import { LINE_RUN, lineRuns } from './columns.ts';
 import { TypedRows, typedRowsBuffers, type TypedRowsData } from './typed-rows.ts';
 
 /**
@@ -40,14 +41,42 @@ export interface LineCheckers {
 export function checkChunk(req: CheckRequest): { result: CheckResult; transfer: ArrayBuffer[] } {
   const typed = new TypedRows(req.lines.length, req.rawColumn);
   const rejects: EarlyReject[] = [];
-  req.lines.forEach((text, i) => {
-    const line = req.firstLine + i;
-    const checked = checkLine(text, line);
-    if (checked.ok) typed.push(checked.event, line, req.ingestedAt, req.rawColumn ? text : undefined);
-    else rejects.push({ raw: text, eventId: checked.eventId, stage: checked.stage, reasons: checked.reasons, errors: checked.errors });
-  });
+  checkInto(typed, req.lines, (i) => req.firstLine + i, () => req.ingestedAt, req.rawColumn, (text, _, r) =>
+    rejects.push({ raw: text, eventId: r.eventId, stage: r.stage, reasons: r.reasons, errors: r.errors }),
+  );
   const data = typed.toData();
   return { result: { typed: data, rejects }, transfer: typedRowsBuffers(data) };
+}
+
+/**
+ * Check `lines` in order (`lineNo(i)` is the number of the i-th, `ingestedAt(i)` when it came):
+ * valid ones become rows of `typed`, the others go to `rejected`. Runs of lines are joined and
+ * scanned in place by the fast path (scan-line.ts): reading a generated line on its own would
+ * first copy it flat (template strings are ropes in V8), which costs more than the scan; one join
+ * per run copies them all at once, and bronze's LineBuffer reuses the joins. What the fast path
+ * does not vouch for goes through checkLine.
+ */
+export function checkInto(
+  typed: TypedRows, lines: readonly string[], lineNo: (i: number) => number, ingestedAt: (i: number) => bigint, keepRaw: boolean,
+  rejected: (text: string, i: number, r: Rejected) => void,
+): void {
+  const runs = lineRuns(lines);
+  for (let start = 0; start < lines.length; start += LINE_RUN) {
+    const end = Math.min(lines.length, start + LINE_RUN);
+    const run = runs[start / LINE_RUN]!;
+    let at = 0;
+    for (let i = start; i < end; i++) {
+      const text = lines[i]!;
+      const to = at + text.length;
+      const line = lineNo(i);
+      if (!typed.pushLine(run, at, to, line, ingestedAt(i), keepRaw ? text : undefined)) {
+        const checked = checkLine(text, line);
+        if (checked.ok) typed.push(checked.event, line, ingestedAt(i), keepRaw ? text : undefined);
+        else rejected(text, i, checked);
+      }
+      at = to;
+    }
+  }
 }
 
 /** Message of a checker thread's protocol: a request with an id, answered with the same id. */

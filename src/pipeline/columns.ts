@@ -92,6 +92,23 @@ function asciiColumn(values: readonly (string | null | undefined)[]): Vector | u
   return makeVector(makeData({ type: new Utf8(), length: n, nullCount: 0, valueOffsets: offsets, data: bytes }));
 }
 
+export const LINE_RUN = 256;
+const joinedRuns = new WeakMap<readonly string[], string[]>();
+
+/**
+ * `lines` joined in runs of LINE_RUN (the last may be shorter), made once per array: the line
+ * checks and LineBuffer both read a chunk this way, and joining copies every character.
+ */
+export function lineRuns(lines: readonly string[]): string[] {
+  let runs = joinedRuns.get(lines);
+  if (!runs) {
+    runs = [];
+    for (let start = 0; start < lines.length; start += LINE_RUN) runs.push(lines.slice(start, start + LINE_RUN).join(''));
+    joinedRuns.set(lines, runs);
+  }
+  return runs;
+}
+
 /**
  * The raw lines of one Parquet file, UTF-8 encoded as they arrive, chunk by chunk, into buffers
  * that are kept: a run's next batch reuses them (fresh memory costs page faults, and JS strings
@@ -131,11 +148,12 @@ export class LineBuffer {
     };
     // A guess from the first lines, never more than 256 MB: a file of huge lines grows as it must.
     if (at === 0 && expectedRows > n && n > 0) reserve(Math.min(2 ** 28, Math.ceil((chars / n) * expectedRows * 1.1)) - chars);
-    const RUN = 256;
+    const joined = from % LINE_RUN === 0 ? joinedRuns.get(lines) : undefined;
     let row = this.length;
-    for (let start = from; start < to; start += RUN) {
-      const end = Math.min(to, start + RUN);
-      const run = lines.slice(start, end).join('');
+    for (let start = from; start < to; start += LINE_RUN) {
+      const end = Math.min(to, start + LINE_RUN);
+      const whole = joined && end === Math.min(lines.length, start + LINE_RUN);
+      const run = whole ? joined[start / LINE_RUN]! : lines.slice(start, end).join('');
       chars -= run.length;
       if (!NON_ASCII.test(run)) {
         reserve(run.length);
@@ -258,6 +276,27 @@ export class Utf8Builder {
     }
     this.length = i + 1;
     this.offsets[i + 1] = at;
+  }
+
+  /** text[start, end), known to be ASCII, appended. */
+  appendAscii(text: string, start: number, end: number): void {
+    const i = this.length;
+    if (i + 1 >= this.offsets.length) this.grow(i + 1);
+    let at = this.offsets[i]!;
+    if (at + end - start > this.bytes.length) this.reserve(at + end - start);
+    const bytes = this.bytes;
+    for (let j = start; j < end; j++) bytes[at++] = text.charCodeAt(j);
+    this.validity[i >> 3]! |= 1 << (i & 7);
+    this.length = i + 1;
+    this.offsets[i + 1] = at;
+  }
+
+  appendNull(): void {
+    const i = this.length;
+    if (i + 1 >= this.offsets.length) this.grow(i + 1);
+    this.nulls++;
+    this.length = i + 1;
+    this.offsets[i + 1] = this.offsets[i]!;
   }
 
   /** The bytes of row `i` of another builder (or column buffers), appended as they are. */

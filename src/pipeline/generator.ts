@@ -48,7 +48,12 @@ export const BAD_KIND_STAGE: Readonly<Record<BadKind, 'parse' | 'schema' | 'expe
 };
 
 export const DEFAULT_START = '2025-01-01';
-export const DEFAULT_BATCH_SIZE = 10_000;
+/**
+ * Small enough that a batch's lines are let go while still in V8's young generation: at 10,000
+ * they outlived it and were copied to the old one (scavenges took 3.1 s of a 300,000-event run,
+ * 0.9 s at 2,000).
+ */
+export const DEFAULT_BATCH_SIZE = 2_000;
 export const DEFAULT_INVALID_RATE = 0.01;
 
 export interface GenerateOptions {

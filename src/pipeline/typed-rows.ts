@@ -1,6 +1,7 @@
 import { DateDay, Float64, Int32, Table, makeData, makeVector, type Vector } from 'apache-arrow';
 import type { TypedEvent } from './contract.ts';
 import { Utf8Builder, constantUtf8, copyBits, int64Column, type Utf8Data } from './columns.ts';
+import { FIELDS, LineScan } from './scan-line.ts';
 
 const STRINGS = ['event_id', 'event_type', 'creator_id', 'work_id', 'stage', 'reader_id', 'attributes'] as const;
 /** Whole numbers travel as doubles (all are far below 2^53) and become BIGINT in SQL and silver. */
@@ -11,6 +12,11 @@ type StringColumn = (typeof STRINGS)[number];
 type NumberColumn = (typeof NUMBERS)[number];
 
 const MICROS_PER_DAY = 86_400_000_000;
+const TWO_32 = 4_294_967_296;
+const scan = new LineScan();
+const field = (name: (typeof FIELDS)[number]): number => FIELDS.indexOf(name);
+const [EVENT_ID, EVENT_TYPE, CREATOR_ID, WORK_ID, STAGE, READER_ID, ATTRIBUTES] = STRINGS.map(field) as [number, number, number, number, number, number, number];
+const [WORDS, DURATION_MINUTES, WORDS_CHANGED, REVISION_NO, ENGAGEMENT_SECONDS, PROGRESS_PCT] = NUMBERS.map(field) as [number, number, number, number, number, number];
 
 /** TypedRows as plain buffers: what crosses between threads (all ArrayBuffers, transferable). */
 export interface TypedRowsData {
@@ -49,6 +55,8 @@ export class TypedRows {
   private numberValid: Record<NumberColumn, Uint8Array>;
   /** epoch microseconds, exact */
   private occurredAt: BigInt64Array;
+  /** occurredAt's buffer as 32-bit words */
+  private occurredHalves: Int32Array;
   /** the same as doubles, for sorting (order-preserving; ties are settled on the exact value) */
   private occurredKey: Float64Array;
   private lineNo: Float64Array;
@@ -64,6 +72,7 @@ export class TypedRows {
     this.numbers = Object.fromEntries(NUMBERS.map((k) => [k, new Float64Array(this.capacity)])) as Record<NumberColumn, Float64Array>;
     this.numberValid = Object.fromEntries(NUMBERS.map((k) => [k, new Uint8Array(Math.ceil(this.capacity / 8))])) as Record<NumberColumn, Uint8Array>;
     this.occurredAt = new BigInt64Array(this.capacity);
+    this.occurredHalves = new Int32Array(this.occurredAt.buffer);
     this.occurredKey = new Float64Array(this.capacity);
     this.lineNo = new Float64Array(this.capacity);
     this.ingestedAt = new BigInt64Array(this.capacity);
@@ -94,6 +103,40 @@ export class TypedRows {
     this.lineNo[i] = lineNo;
     this.ingestedAt[i] = ingestedAt;
     this.length = i + 1;
+  }
+
+  /**
+   * The row of the line text[from, to) appended, when the fast check (scan-line.ts) vouches for
+   * it: the same row push(checkLine(line).event, …, raw) would append. False, and nothing
+   * appended, when the line must go through checkLine.
+   */
+  pushLine(text: string, from: number, to: number, lineNo: number, ingestedAt: bigint, raw?: string): boolean {
+    if (!scan.scan(text, from, to)) return false;
+    const i = this.length;
+    if (i >= this.capacity) this.grow();
+    this.raw?.append(raw);
+    const s = this.strings;
+    appendField(s.event_id, text, EVENT_ID);
+    appendField(s.event_type, text, EVENT_TYPE);
+    appendField(s.creator_id, text, CREATOR_ID);
+    appendField(s.work_id, text, WORK_ID);
+    appendField(s.stage, text, STAGE);
+    appendField(s.reader_id, text, READER_ID);
+    appendField(s.attributes, text, ATTRIBUTES);
+    const { numbers: n, numberValid: ok } = this;
+    const v = scan.value;
+    if (scan.has(WORDS)) setNumber(n.words, ok.words, i, v[WORDS]!);
+    if (scan.has(DURATION_MINUTES)) setNumber(n.duration_minutes, ok.duration_minutes, i, v[DURATION_MINUTES]!);
+    if (scan.has(WORDS_CHANGED)) setNumber(n.words_changed, ok.words_changed, i, v[WORDS_CHANGED]!);
+    if (scan.has(REVISION_NO)) setNumber(n.revision_no, ok.revision_no, i, v[REVISION_NO]!);
+    if (scan.has(ENGAGEMENT_SECONDS)) setNumber(n.engagement_seconds, ok.engagement_seconds, i, v[ENGAGEMENT_SECONDS]!);
+    if (scan.has(PROGRESS_PCT)) setNumber(n.progress_pct, ok.progress_pct, i, v[PROGRESS_PCT]!);
+    setSafeInt64(this.occurredHalves, i, scan.occurredUs);
+    this.occurredKey[i] = scan.occurredUs;
+    this.lineNo[i] = lineNo;
+    this.ingestedAt[i] = ingestedAt;
+    this.length = i + 1;
+    return true;
   }
 
   /** The rows as compact buffers (copies), e.g. to send from another thread (see appendData). */
@@ -145,8 +188,8 @@ export class TypedRows {
   checkTable(strings: readonly string[]): Table {
     const n = this.length;
     const out: Record<string, Vector> = {
-      row_idx: makeVector(makeData({ type: new Int32(), length: n, nullCount: 0, data: Int32Array.from({ length: n }, (_, i) => i) })),
-      line_no: int64Column('long', BigInt64Array.from(this.lineNo.subarray(0, n), (v) => BigInt(v))),
+      row_idx: makeVector(makeData({ type: new Int32(), length: n, nullCount: 0, data: rowIndexes(n) })),
+      line_no: int64Column('long', int64From(this.lineNo, n)),
       ingested_at: int64Column('timestamp', this.ingestedAt.subarray(0, n)),
       occurred_at: int64Column('timestamp', this.occurredAt.subarray(0, n)),
     };
@@ -175,8 +218,12 @@ export class TypedRows {
       for (; x < xe && y < ye; x++, y++) if (bytes[x] !== bytes[y]) return bytes[x]! - bytes[y]!;
       return xe - x - (ye - y);
     };
-    // Generated feeds arrive nearly in time order; Array#sort (TimSort) then runs in about linear time.
-    order.sort((a, b) => key[a]! - key[b]! || (exact[a]! < exact[b]! ? -1 : exact[a]! > exact[b]! ? 1 : byId(a, b)));
+    const compare = (a: number, b: number): number => key[a]! - key[b]! || (exact[a]! < exact[b]! ? -1 : exact[a]! > exact[b]! ? 1 : byId(a, b));
+    // Generated feeds usually arrive in order: then one pass over neighbours shows it, far cheaper
+    // than Array#sort calling the comparator. Otherwise TimSort runs in about linear time.
+    let sorted = true;
+    for (let r = 1; r < order.length && sorted; r++) sorted = compare(order[r - 1]!, order[r]!) < 0;
+    if (!sorted) order.sort(compare);
     return Uint32Array.from(order);
   }
 
@@ -186,7 +233,8 @@ export class TypedRows {
     const out: Record<string, Vector> = {};
     const gatherString = (k: StringColumn): Vector => {
       const src = this.strings[k];
-      const bytes = order.reduce((s, i) => s + src.offsets[i + 1]! - src.offsets[i]!, 0);
+      let bytes = 0;
+      for (let r = 0; r < n; r++) bytes += src.offsets[order[r]! + 1]! - src.offsets[order[r]!]!;
       const b = new Utf8Builder(n, bytes);
       const validity = src.nulls > 0 ? src.validity : null;
       for (let r = 0; r < n; r++) b.appendFrom(src.offsets, src.bytes, validity, order[r]!);
@@ -199,11 +247,14 @@ export class TypedRows {
       let nulls = 0;
       if (WHOLE.has(k)) {
         const data = new BigInt64Array(n);
+        const halves = new Int32Array(data.buffer);
         for (let r = 0; r < n; r++) {
           const i = order[r]!;
           if (valid[i >> 3]! & (1 << (i & 7))) {
             bitmap[r >> 3]! |= 1 << (r & 7);
-            data[r] = BigInt(src[i]!);
+            const v = src[i]!;
+            if (Math.abs(v) <= Number.MAX_SAFE_INTEGER) setSafeInt64(halves, r, v);
+            else data[r] = BigInt(v);
           } else nulls++;
         }
         return int64Column('long', data, { bitmap, nulls });
@@ -221,14 +272,24 @@ export class TypedRows {
     const occurred = new BigInt64Array(n);
     const ingested = new BigInt64Array(n);
     const days = new Int32Array(n);
+    // int64 values moved as pairs of 32-bit words: reading a BigInt64Array makes a BigInt per value.
+    const [occurredTo, ingestedTo] = [new Int32Array(occurred.buffer), new Int32Array(ingested.buffer)];
+    const occurredFrom = this.occurredHalves;
+    const ingestedFrom = new Int32Array(this.ingestedAt.buffer);
     for (let r = 0; r < n; r++) {
       const i = order[r]!;
-      const us = this.occurredAt[i]!;
-      occurred[r] = us;
-      ingested[r] = this.ingestedAt[i]!;
+      occurredTo[2 * r] = occurredFrom[2 * i]!;
+      occurredTo[2 * r + 1] = occurredFrom[2 * i + 1]!;
+      ingestedTo[2 * r] = ingestedFrom[2 * i]!;
+      ingestedTo[2 * r + 1] = ingestedFrom[2 * i + 1]!;
       const key = this.occurredKey[i]!;
       // The UTC date of occurred_at (floor, also before 1970); exact arithmetic beyond 2^53 µs.
-      days[r] = Math.abs(key) < 2 ** 53 ? floorDay(key) : Number((us - (((us % 86_400_000_000n) + 86_400_000_000n) % 86_400_000_000n)) / 86_400_000_000n);
+      if (Math.abs(key) < 2 ** 53) {
+        days[r] = floorDay(key);
+      } else {
+        const us = this.occurredAt[i]!;
+        days[r] = Number((us - (((us % 86_400_000_000n) + 86_400_000_000n) % 86_400_000_000n)) / 86_400_000_000n);
+      }
     }
     out.event_id = gatherString('event_id');
     out.event_type = gatherString('event_type');
@@ -269,6 +330,7 @@ export class TypedRows {
       this.numberValid[k] = grow(this.numberValid[k], Math.ceil(capacity / 8));
     }
     this.occurredAt = grow(this.occurredAt, capacity);
+    this.occurredHalves = new Int32Array(this.occurredAt.buffer);
     this.occurredKey = grow(this.occurredKey, capacity);
     this.lineNo = grow(this.lineNo, capacity);
     this.ingestedAt = grow(this.ingestedAt, capacity);
@@ -289,4 +351,35 @@ function setNumber(values: Float64Array, valid: Uint8Array, i: number, v: number
   if (v === null) return;
   values[i] = v;
   valid[i >> 3]! |= 1 << (i & 7);
+}
+
+/** Field `f` of the line `scan` vouched for last, or null when the line has none. */
+function appendField(b: Utf8Builder, text: string, f: number): void {
+  if (scan.has(f)) b.appendAscii(text, scan.start[f]!, scan.end[f]!);
+  else b.appendNull();
+}
+
+/** Safe integer `v` into int64 `i` of `halves` (an int64 buffer as 32-bit words, little-endian): no BigInt made. */
+function setSafeInt64(halves: Int32Array, i: number, v: number): void {
+  const high = Math.floor(v / TWO_32);
+  halves[2 * i] = v - high * TWO_32;
+  halves[2 * i + 1] = high;
+}
+
+function rowIndexes(n: number): Int32Array {
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) out[i] = i;
+  return out;
+}
+
+/** The first `n` whole numbers of `values` as int64s. */
+function int64From(values: Float64Array, n: number): BigInt64Array {
+  const out = new BigInt64Array(n);
+  const halves = new Int32Array(out.buffer);
+  for (let i = 0; i < n; i++) {
+    const v = values[i]!;
+    if (Math.abs(v) <= Number.MAX_SAFE_INTEGER) setSafeInt64(halves, i, v);
+    else out[i] = BigInt(v);
+  }
+  return out;
 }
