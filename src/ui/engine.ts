@@ -1,11 +1,14 @@
 import type { LakehouseWorker } from '../worker/client.ts';
 import type { EngineStatus } from './status.ts';
 
+const AFTER_AT_MOST_MS = 3000;
+
 /**
- * Start the worker's engine, reporting each step. Returns a function that stops the reports
+ * Start the worker's engine, reporting each step; the engine itself once the lakehouse is open
+ * and `after` has settled (or 3 s have passed). Returns a function that stops the reports
  * (the worker keeps running): an $effect's cleanup.
  */
-export function startEngine(worker: LakehouseWorker, report: (status: EngineStatus) => void): () => void {
+export function startEngine(worker: LakehouseWorker, report: (status: EngineStatus) => void, after: Promise<unknown> = Promise.resolve()): () => void {
   let live = true;
   const say = (status: EngineStatus): void => {
     if (live) report(status);
@@ -17,6 +20,7 @@ export function startEngine(worker: LakehouseWorker, report: (status: EngineStat
       say({ state: 'starting', step: 'Opening the lakehouse…' });
       await Promise.race([worker.api.open(), worker.failed]);
       say({ state: 'starting', step: 'Starting engine…', open: true });
+      await Promise.race([after, new Promise((resolve) => setTimeout(resolve, AFTER_AT_MOST_MS))]);
       say({ state: 'ready', versions: await Promise.race([worker.api.init(), worker.failed]) });
     } catch (err) {
       say({ state: 'failed', message: err instanceof Error ? err.message : String(err) });

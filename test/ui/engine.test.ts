@@ -52,4 +52,24 @@ describe('startEngine', () => {
     await new Promise((resolve) => setTimeout(resolve, 10));
     expect(seen).toEqual([{ state: 'starting', step: 'Starting worker…' }]);
   });
+
+  test('starts the engine only once the lakehouse is open and `after` has settled', async () => {
+    const calls: string[] = [];
+    let settle!: () => void;
+    const after = new Promise<void>((resolve) => (settle = resolve));
+    const worker = fakeWorker({
+      ping: async () => calls.push('ping'),
+      open: async () => calls.push('open'),
+      init: async () => (calls.push('init'), versions),
+    });
+    const seen: EngineStatus[] = [];
+    startEngine(worker, (s) => seen.push(s), after);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(calls).toEqual(['ping', 'open']);
+    expect(seen.at(-1)).toEqual({ state: 'starting', step: 'Starting engine…', open: true });
+    settle();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(calls).toEqual(['ping', 'open', 'init']);
+    expect(seen.at(-1)).toEqual({ state: 'ready', versions });
+  });
 });
