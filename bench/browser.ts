@@ -152,7 +152,10 @@ export async function browserRun(server: StaticServer, events: number, seed: num
       }
     });
     if (!metrics) notes.push('wasm memory: not reported (the worker API has no metrics(); see src/worker/metrics.ts)');
+    // Read now too: the reload below may move the page to a fresh renderer process, whose peak is not the run's.
+    const runRss = rendererPeakRss(browserPid(profile));
     const ui = await dashboardTimings(page);
+    const afterRss = rendererPeakRss(browserPid(profile));
     const files = await page.evaluate(() => window.lakehouse.listFiles(''));
     const bytes = files.filter((f) => f.path.endsWith('.parquet') && !f.path.includes('/_delta_log/')).reduce((s, f) => s + f.size, 0);
     if (errors.length) notes.push(`page errors: ${errors.join('; ')}`);
@@ -164,7 +167,7 @@ export async function browserRun(server: StaticServer, events: number, seed: num
       parquetBytes: bytes,
       peakWasmBytes: metrics ? (metrics.duckdbWasmBytes ?? 0) + (metrics.parquetWasmBytes ?? 0) : null,
       peakJsHeapBytes: peakHeap,
-      peakRssBytes: rendererPeakRss(browserPid(profile)),
+      peakRssBytes: runRss === null && afterRss === null ? null : Math.max(runRss ?? 0, afterRss ?? 0),
       notes,
       extra: { coldPaintMs, ...ui, engineReadySeconds: engineReady, heapSource, duckdbWasmBytes: metrics?.duckdbWasmBytes ?? null, parquetWasmBytes: metrics?.parquetWasmBytes ?? null },
     };
