@@ -3,12 +3,12 @@ import type { Engine } from '../engine/types.ts';
 import { jsonLines } from '../delta/export.ts';
 import { encodeParquet } from '../parquet/codec.ts';
 import type { LineCheckers } from '../pipeline/check-lines.ts';
-import { GOLD_KPIS, TABLES, goldTable } from '../pipeline/tables.ts';
+import { GOLD_KPIS, TABLES } from '../pipeline/tables.ts';
 import type { RunSummary } from '../pipeline/lakehouse.ts';
 import type { Storage } from '../storage/types.ts';
 import { zip } from '../zip.ts';
 import { TableCache, useLake } from './cache.ts';
-import { Catalog, KNOWN_TABLES, viewName, type CommitView, type TableDetails, type TableSummary } from './catalog.ts';
+import { KNOWN_TABLES, viewName, type CommitView, type TableDetails, type TableSummary } from './catalog.ts';
 import { SqlConsole, type ConsoleResult } from './console.ts';
 import { count, gridOf, type Grid } from './grid.ts';
 import { profileTable, type TableProfile } from './profile.ts';
@@ -47,7 +47,6 @@ export interface RowsPage extends Grid {
   /** with a filter: its SQL, and the data files read of the version's (the others skipped) */
   filter?: { sql: string; read: number; total: number; skippedByPartition: number; skippedByStats: number; text: string };
 }
-
 
 export interface Download {
   fileName: string;

@@ -69,7 +69,8 @@ function openStore(): Promise<Store> {
   store ??= (async () => {
     const [storage] = await Promise.all([OpfsStorage.open(ROOT), initParquet()]);
     const reader = openLakeReader(storage);
-    const gold = (await reader.catalog.list()).filter((t) => t.layer === 'gold');
+    // A table whose log cannot be read must not keep the lakehouse shut: its own view says why.
+    const gold = (await reader.catalog.list().catch(() => [])).filter((t) => t.layer === 'gold');
     await Promise.all(gold.map((t) => reader.goldTable(t.path).catch(() => undefined)));
     return { storage, reader };
   })();
