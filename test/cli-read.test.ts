@@ -10,7 +10,7 @@ import { testEngine } from './helpers/engine.ts';
 
 const run = promisify(execFile);
 const ROOT = join(import.meta.dirname, '..');
-const FIXTURES = join(ROOT, '../shared/delta-fixtures');
+const FIXTURES = join(ROOT, 'test/fixtures/delta');
 
 function cli(...args: string[]) {
   return run(process.execPath, [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), join(ROOT, 'src/cli/main.ts'), ...args], { cwd: ROOT });

@@ -9,7 +9,7 @@ import { quoteIdent } from '../src/engine/duckdb.ts';
 import type { Engine } from '../src/engine/types.ts';
 import { testEngine } from './helpers/engine.ts';
 
-const FIXTURES = join(import.meta.dirname, '../../shared/delta-fixtures');
+import { FIXTURES } from './helpers/fixtures.ts';
 
 interface Case {
   name: string;

@@ -4,8 +4,9 @@ import { MemoryStorage } from '../src/storage/memory.ts';
 import { NodeStorage } from '../src/storage/node.ts';
 import { loadSnapshot } from '../src/delta/snapshot.ts';
 import { UnsupportedFeatureError } from '../src/delta/protocol.ts';
+import { FIXTURES } from './helpers/fixtures.ts';
 
-const FIXTURE = join(import.meta.dirname, '../../shared/delta-fixtures/basic-with-inserts-updates/delta');
+const FIXTURE = join(FIXTURES, 'basic-with-inserts-updates/delta');
 
 /** A copy of a reference table whose version 0 gets `edit` applied to its actions. */
 async function tableWith(edit: (actions: Record<string, Record<string, unknown>>[]) => void): Promise<MemoryStorage> {

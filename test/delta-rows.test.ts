@@ -15,7 +15,7 @@ import { nodeLakehouse } from './helpers/lakehouse.ts';
 // The rows the dashboard reads without DuckDB (src/delta/rows.ts) must be exactly the ones the
 // engine gives (scan into DuckDB, then export.ts's jsonLines): same values, types and order.
 
-const FIXTURES = join(import.meta.dirname, '../../shared/delta-fixtures');
+import { FIXTURES } from './helpers/fixtures.ts';
 const cases = (JSON.parse(readFileSync(join(FIXTURES, 'cases.json'), 'utf8')) as {
   cases: { name: string; table: string; versions: { version: number; rows: number; readable?: boolean }[] }[];
 }).cases;

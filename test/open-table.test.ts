@@ -16,7 +16,7 @@ import { zip } from '../src/zip.ts';
 import { testEngine } from './helpers/engine.ts';
 import { nodeLakehouse } from './helpers/lakehouse.ts';
 
-const FIXTURES = join(import.meta.dirname, '../../shared/delta-fixtures');
+import { FIXTURES } from './helpers/fixtures.ts';
 const fixture = (name: string) => new NodeStorage(join(FIXTURES, name, 'delta'));
 
 /** A fixture's folder as the page gets it from `<input webkitdirectory>`: lazy Blobs, nothing read. */

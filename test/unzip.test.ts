@@ -7,9 +7,10 @@ import { loadSnapshot } from '../src/delta/snapshot.ts';
 import { MemoryStorage } from '../src/storage/memory.ts';
 import { deltaTableRoot, unzip, ZipFormatError } from '../src/unzip.ts';
 import { zip } from '../src/zip.ts';
+import { FIXTURES } from './helpers/fixtures.ts';
 
 const text = (s: string) => new TextEncoder().encode(s);
-const FIXTURE = resolve(import.meta.dirname, '../../shared/delta-fixtures/data-reader-timestamp_ntz');
+const FIXTURE = resolve(FIXTURES, 'data-reader-timestamp_ntz');
 
 describe('unzip', () => {
   let dir: string;

@@ -16,12 +16,12 @@ import { testEngine } from '../helpers/engine.ts';
 import { DIST, ROOT, launchBrowser, serveStatic, waitForEngine, type BrowserSession, type StaticServer } from './harness.ts';
 
 /**
- * Issue 7 item 1: real Spark and delta-rs tables (../shared/delta-fixtures) opened in the page as a
+ * Issue 7 item 1: real Spark and delta-rs tables (test/fixtures/delta) opened in the page as a
  * user would — zipped, or as a folder through <input webkitdirectory> — read like the lakehouse's
  * own tables: rows (paged), time travel of the data, the SQL console, file skipping; a table with
  * a feature this reader lacks is refused with the reason.
  */
-const FIXTURES = join(ROOT, '..', 'shared', 'delta-fixtures');
+const FIXTURES = join(ROOT, 'test', 'fixtures', 'delta');
 
 interface Case {
   name: string;
