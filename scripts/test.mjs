@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 
 const run = (cmd, args) => spawnSync(cmd, args, { stdio: 'inherit' }).status ?? 1;
-const extra = process.argv.slice(2);
+const extra = process.argv.slice(2).filter((a) => a !== '--no-interop');
 
 if (run(process.execPath, ['scripts/ensure-chromium.mjs']) !== 0) process.exit(1);
 if (run('npm', ['run', '-s', 'typecheck']) !== 0) {
@@ -19,4 +19,10 @@ if (existsSync(results)) {
   const skipped = (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
   console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed${skipped ? `, ${skipped} skipped` : ''}`);
 }
-process.exit(status);
+// The interoperability suite (Spark and delta-rs as peers), after the Node tests; `--no-interop` skips it.
+let interop = 0;
+if (!process.argv.includes('--no-interop')) {
+  interop = run('bash', ['interop/run.sh']);
+  console.log(`interop: ${interop === 0 ? 'passed' : 'failed'}`);
+}
+process.exit(status || interop);
