@@ -1,4 +1,5 @@
 /** The actions of the Delta transaction log, as this project reads and writes them. */
+import { dataFilePath } from './paths.ts';
 
 export interface Protocol {
   minReaderVersion: number;
@@ -132,12 +133,13 @@ export function isCommitInfo(a: Action): a is { commitInfo: CommitInfo } {
   return 'commitInfo' in a && a.commitInfo != null;
 }
 
-/** The path an `add`/`remove` names is a URI-encoded path relative to the table root. */
-export function decodeDataPath(path: string): string {
-  if (/^[a-z][a-z0-9+.-]*:/i.test(path)) {
-    throw new Error(`delta: absolute data file paths are not supported (${path})`);
-  }
-  return decodeURIComponent(path);
+/**
+ * The path an `add`/`remove` names (a URI-encoded path relative to the table root, or an absolute
+ * one below `location`, the table's own address) as a path relative to the table root; anything
+ * that would leave the table is refused (paths.ts).
+ */
+export function decodeDataPath(path: string, location?: string): string {
+  return dataFilePath(path, location);
 }
 
 /** Percent-encode as a URI path (as Spark does): '=' of partition folders stays readable. */

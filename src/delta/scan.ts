@@ -3,6 +3,7 @@ import { isNotFound, joinPath, type Storage } from '../storage/types.ts';
 import type { Engine } from '../engine/types.ts';
 import { quoteIdent, quoteString } from '../engine/duckdb.ts';
 import { decodeDataPath, type Add } from './actions.ts';
+import { tableLocation } from './paths.ts';
 import { duckdbType, type DeltaField } from './schema.ts';
 import { where, type Snapshot } from './snapshot.ts';
 
@@ -47,14 +48,20 @@ export async function scanIntoEngine(engine: Engine, storage: Storage, snapshot:
   return Number(engine.rows<{ n: bigint }>(`SELECT count(*) AS n FROM ${quoteIdent(target)}`)[0]!.n);
 }
 
+/** Where a data file of a snapshot lies in its storage (its log path resolved inside the table, paths.ts). */
+export function dataFileLocation(storage: Storage, snapshot: Snapshot, add: Add): string {
+  return joinPath(snapshot.table, decodeDataPath(add.path, tableLocation(storage, snapshot.table)));
+}
+
 /** The bytes of one data file of a snapshot; a file VACUUM deleted is named in the error, with what to do. */
 export async function readDataFile(storage: Storage, snapshot: Snapshot, add: Add): Promise<Uint8Array> {
+  const path = dataFileLocation(storage, snapshot, add);
   try {
-    return await storage.read(joinPath(snapshot.table, decodeDataPath(add.path)));
+    return await storage.read(path);
   } catch (err) {
-    if (!isNotFound(err)) throw unreadable(snapshot, add, err);
+    if (!isNotFound(err)) throw unreadable(snapshot, path, err);
     throw new Error(
-      `delta: version ${snapshot.version} of ${where(storage, snapshot.table)} cannot be read: its data file ${decodeDataPath(add.path)} is gone ` +
+      `delta: version ${snapshot.version} of ${where(storage, snapshot.table)} cannot be read: its data file ${path.slice(snapshot.table ? snapshot.table.length + 1 : 0)} is gone ` +
         '(VACUUM deletes the files that only versions older than its retention period need), so read a newer version',
       { cause: err },
     );
@@ -66,12 +73,12 @@ export function decodeDataFile(snapshot: Snapshot, add: Add, bytes: Uint8Array):
   try {
     return decodeParquet(bytes);
   } catch (err) {
-    throw unreadable(snapshot, add, err);
+    throw unreadable(snapshot, joinPath(snapshot.table, decodeDataPath(add.path)), err);
   }
 }
 
-const unreadable = (snapshot: Snapshot, add: Add, err: unknown): Error =>
-  new Error(`delta: data file ${joinPath(snapshot.table, decodeDataPath(add.path))} of version ${snapshot.version} cannot be read: ${(err as Error).message}`, { cause: err });
+const unreadable = (snapshot: Snapshot, path: string, err: unknown): Error =>
+  new Error(`delta: data file ${path} of version ${snapshot.version} cannot be read: ${(err as Error).message}`, { cause: err });
 
 function castTo(expr: string, field: DeltaField): string {
   // Through TIMESTAMP: DuckDB without ICU casts any timestamp unit to TIMESTAMPTZ only that way.

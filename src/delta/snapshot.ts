@@ -4,6 +4,7 @@ import {
   parseLogFileName, type Action, type Add, type CommitInfo, type Metadata, type Protocol, type Remove, type Txn,
 } from './actions.ts';
 import { readCheckpointActions } from './checkpoint.ts';
+import { checkActionPaths, tableLocation } from './paths.ts';
 import { checkFileReadable, checkReadable } from './protocol.ts';
 import { parseSchema, type DeltaSchema } from './schema.ts';
 
@@ -77,10 +78,16 @@ export async function loadSnapshot(storage: Storage, table: string, version?: nu
       if (cp >= 0) continue;
       throw new Error(`delta: ${where(storage, table)} cannot be read at version ${target}: commit ${missing} is missing from the log and no checkpoint covers it`);
     }
+    const paths = { table: where(storage, table), location: tableLocation(storage, table) };
+    checkActionPaths(start, { ...paths, version: cp });
     const state = new Replay();
     state.apply(start);
-    for (let v = cp + 1; v <= target; v++) state.apply(await readCommit(storage, table, v));
-    return state.snapshot(table, target);
+    for (let v = cp + 1; v <= target; v++) {
+      const actions = await readCommit(storage, table, v);
+      checkActionPaths(actions, { ...paths, version: v });
+      state.apply(actions);
+    }
+    return state.snapshot(where(storage, table), table, target);
   }
   throw new Error(`delta: ${where(storage, table)} cannot be read at version ${target}`);
 }
@@ -117,9 +124,9 @@ class Replay {
     }
   }
 
-  snapshot(table: string, version: number): Snapshot {
-    if (!this.protocol) throw new Error(`delta: ${table} has no protocol action up to version ${version}`);
-    if (!this.metadata) throw new Error(`delta: ${table} has no metaData action up to version ${version}`);
+  snapshot(name: string, table: string, version: number): Snapshot {
+    if (!this.protocol) throw new Error(`delta: ${name} is not a readable Delta table: its log has no protocol action up to version ${version}`);
+    if (!this.metadata) throw new Error(`delta: ${name} is not a readable Delta table: its log has no metaData action up to version ${version}`);
     checkReadable(this.protocol, this.metadata);
     const files = [...this.files.values()];
     files.forEach(checkFileReadable);
@@ -167,6 +174,7 @@ export async function loadHistory(storage: Storage, table: string): Promise<Hist
       if (isNotFound(err)) continue;
       throw err;
     }
+    checkActionPaths(actions, { table: where(storage, table), version: v, location: tableLocation(storage, table) });
     const info: CommitInfo = actions.find(isCommitInfo)?.commitInfo ?? {};
     const adds = actions.filter(isAdd).map((a) => a.add);
     const removes = actions.filter(isRemove).map((a) => a.remove);

@@ -28,6 +28,11 @@ export interface Storage {
   deleteDir(dir: string): Promise<void>;
   /** A short human-readable description of where the files are, for messages. */
   readonly description: string;
+  /**
+   * The root's absolute address (`file:///…`), when it has one: a table's log may name its files
+   * by absolute paths, which are followed only when they lie below it.
+   */
+  readonly location?: string;
 }
 
 export interface FileInfo {

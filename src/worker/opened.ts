@@ -38,7 +38,7 @@ export async function zipSource(name: string, bytes: Uint8Array): Promise<TableS
   const entries = await unzip(bytes);
   const root = deltaTableRoot(entries.map((e) => e.name));
   if (root === undefined) throw new Error(`${name} holds no Delta table: no folder in it has a _delta_log`);
-  const storage = new MemoryStorage();
+  const storage = new MemoryStorage(name);
   for (const e of entries) await storage.write(e.name, e.data);
   return { name, kind: 'zip', storage, root };
 }
