@@ -41,7 +41,11 @@ export async function scanIntoEngine(engine: Engine, storage: Storage, snapshot:
       if (source === undefined) return `NULL::${duckdbType(f.type)} AS ${quoteIdent(f.name)}`;
       return `${castTo(quoteIdent(source), f)} AS ${quoteIdent(f.name)}`;
     });
-    engine.run(`INSERT INTO ${quoteIdent(target)} SELECT ${projection.join(', ')} FROM ${STAGING}`);
+    try {
+      engine.run(`INSERT INTO ${quoteIdent(target)} SELECT ${projection.join(', ')} FROM ${STAGING}`);
+    } catch (err) {
+      throw new Error(`delta: version ${snapshot.version} of ${snapshot.name} cannot be read: the rows of its data file ${decodeDataPath(add.path)} do not fit its schema (${(err as Error).message.replace(/^SQL failed: /, '')})`, { cause: err });
+    }
     options.onFile?.(++done, files.length);
   }
   engine.run(`DROP TABLE IF EXISTS ${STAGING}`);
@@ -59,7 +63,7 @@ export async function readDataFile(storage: Storage, snapshot: Snapshot, add: Ad
   try {
     return await storage.read(path);
   } catch (err) {
-    if (!isNotFound(err)) throw unreadable(snapshot, path, err);
+    if (!isNotFound(err)) throw unreadable(snapshot, path.slice(snapshot.table ? snapshot.table.length + 1 : 0), err);
     throw new Error(
       `delta: version ${snapshot.version} of ${where(storage, snapshot.table)} cannot be read: its data file ${path.slice(snapshot.table ? snapshot.table.length + 1 : 0)} is gone ` +
         '(VACUUM deletes the files that only versions older than its retention period need), so read a newer version',
@@ -73,12 +77,12 @@ export function decodeDataFile(snapshot: Snapshot, add: Add, bytes: Uint8Array):
   try {
     return decodeParquet(bytes);
   } catch (err) {
-    throw unreadable(snapshot, joinPath(snapshot.table, decodeDataPath(add.path)), err);
+    throw unreadable(snapshot, decodeDataPath(add.path), err);
   }
 }
 
 const unreadable = (snapshot: Snapshot, path: string, err: unknown): Error =>
-  new Error(`delta: data file ${path} of version ${snapshot.version} cannot be read: ${(err as Error).message}`, { cause: err });
+  new Error(`delta: version ${snapshot.version} of ${snapshot.name} cannot be read: its data file ${path} is damaged (${(err as Error).message})`, { cause: err });
 
 function castTo(expr: string, field: DeltaField): string {
   // Through TIMESTAMP: DuckDB without ICU casts any timestamp unit to TIMESTAMPTZ only that way.

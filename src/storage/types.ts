@@ -33,6 +33,8 @@ export interface Storage {
    * by absolute paths, which are followed only when they lie below it.
    */
   readonly location?: string;
+  /** How messages name a folder of this storage, when `description/folder` would not say it best. */
+  describe?(dir: string): string;
 }
 
 export interface FileInfo {

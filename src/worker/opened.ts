@@ -153,6 +153,14 @@ export class MountedStorage implements Storage {
     return this.mounts.get(path);
   }
 
+  /** An opened table is named by what the user opened (`dv.zip`, `folder my-table`), not by its mount. */
+  describe(dir: string): string {
+    const r = this.route(dir);
+    if (!r) return dir ? `${this.base.description.replace(/\/$/, '')}/${dir}` : this.base.description;
+    const label = r.source.kind === 'zip' ? r.source.name : `folder ${r.source.name}`;
+    return r.inner ? `${label}/${r.inner}` : label;
+  }
+
   /** The mount a path lies in, and the path inside its source. */
   private route(path: string): { at: string; source: TableSource; inner: string } | undefined {
     for (const [at, source] of this.mounts) {
