@@ -59,7 +59,7 @@ function typeProblem(type: unknown, at: string, top = false): string | undefined
       if (!Array.isArray(type.fields)) return `${at} is a struct without a list of fields`;
       const names = new Set<string>();
       for (const f of type.fields as unknown[]) {
-        if (!isObject(f) || typeof f.name !== 'string') return `${at} has a field without a name`;
+        if (!isObject(f) || typeof f.name !== 'string' || f.name === '') return `${at} has a field without a name`;
         if (names.has(f.name.toLowerCase())) return `${at} has two fields named ${JSON.stringify(f.name)}`;
         names.add(f.name.toLowerCase());
         if (f.metadata !== undefined && !isObject(f.metadata)) return `the metadata of column ${JSON.stringify(f.name)} is not an object`;

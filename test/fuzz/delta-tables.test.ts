@@ -17,6 +17,8 @@ import {
 const RUNS = Number(process.env.FUZZ_RUNS ?? 40);
 const SEED = process.env.FUZZ_SEED === undefined ? undefined : Number(process.env.FUZZ_SEED);
 const params = { numRuns: RUNS, seed: SEED, endOnFailure: true };
+// Long runs (npm run fuzz) need time in proportion; a hang still fails.
+const TIMEOUT = 60_000 + RUNS * 200;
 
 let engine: Engine;
 beforeAll(async () => {
@@ -42,7 +44,7 @@ describe('fuzzing real tables', () => {
       }),
       params,
     );
-  });
+  }, TIMEOUT);
 
   it('bytes changed in a commit, a checkpoint or a data file', async () => {
     await fc.assert(
@@ -57,7 +59,7 @@ describe('fuzzing real tables', () => {
       }),
       params,
     );
-  });
+  }, TIMEOUT);
 
   it('an untouched table reads at every version (the property is not vacuous)', async () => {
     for (const { name, files } of tables) {

@@ -57,5 +57,5 @@ describe('fuzzing event lines', () => {
       }),
       params,
     );
-  });
+  }, 60_000 + RUNS * 1_000);
 });
