@@ -1,5 +1,8 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { Bool, DateDay, Field, Float64, Int32, Int64, Struct, Table, TimeUnit, Timestamp, Utf8, tableToIPC, vectorFromArray, type DataType } from 'apache-arrow';
+import { encodeParquet } from '../src/parquet/codec.ts';
+import { readCheckpointActions } from '../src/delta/checkpoint.ts';
 import { MemoryStorage } from '../src/storage/memory.ts';
 import { NodeStorage } from '../src/storage/node.ts';
 import { listLog, loadSnapshot, type Snapshot } from '../src/delta/snapshot.ts';
@@ -95,9 +98,41 @@ describe('multi-part checkpoints', () => {
     const s = await copyOf(MULTI);
     await s.delete(`_delta_log/${part(1)}`);
     await s.delete(`_delta_log/${commitName(0)}`);
-    await expect(loadSnapshot(s, '')).rejects.toThrow(
+    const err = (await loadSnapshot(s, '').catch((e: unknown) => e)) as Error;
+    expect(err.name).toBe('VersionUnreadableError');
+    expect(err.message).toBe(
       'delta: memory cannot be read at version 5: commit 0 is missing from the log and no usable checkpoint covers it (checkpoint 5 has 2 of its 3 parts)',
     );
+  });
+});
+
+describe('stats_parsed without JSON stats', () => {
+  it('becomes the JSON stats Spark would read; values JSON cannot hold exactly are left out', () => {
+    const f = (n: string, t: DataType) => new Field(n, t, true);
+    const values = new Struct([
+      f('d', new DateDay()), f('ts', new Timestamp(TimeUnit.MICROSECOND, 'UTC')), f('ntz', new Timestamp(TimeUnit.MICROSECOND)),
+      f('big', new Int64()), f('n', new Int64()), f('x', new Float64()), f('s', new Utf8()), f('nested', new Struct([f('i', new Int32())])),
+    ]);
+    const counts = new Struct([f('d', new Int64()), f('nested', new Struct([f('i', new Int64())]))]);
+    const add = new Struct([
+      f('path', new Utf8()), f('size', new Int64()), f('dataChange', new Bool()),
+      f('stats_parsed', new Struct([f('numRecords', new Int64()), f('minValues', values), f('maxValues', values), f('nullCount', counts), f('tightBounds', new Bool())])),
+    ]);
+    const v = {
+      d: Date.UTC(2024, 2, 1), ts: Date.UTC(2024, 2, 1, 1, 2, 3, 456) + 0.789, ntz: Date.UTC(1969, 11, 31, 23, 59, 59, 999) + 0.5,
+      big: 2n ** 60n, n: 7n, x: NaN, s: 'a', nested: { i: 3 },
+    };
+    const stats_parsed = { numRecords: 2n, minValues: v, maxValues: { ...v, x: 1.5, nested: null }, nullCount: { d: 0n, nested: { i: 1n } }, tightBounds: true };
+    const table = new Table({ add: vectorFromArray([{ path: 'p', size: 1n, dataChange: true, stats_parsed }], add) });
+    expect(readCheckpointActions(encodeParquet(tableToIPC(table, 'stream')))).toEqual([{
+      add: {
+        path: 'p', size: 1, dataChange: true,
+        stats: '{"numRecords":2,' +
+          '"minValues":{"d":"2024-03-01","ts":"2024-03-01T01:02:03.456Z","ntz":"1969-12-31T23:59:59.999","n":7,"s":"a","nested":{"i":3}},' +
+          '"maxValues":{"d":"2024-03-01","ts":"2024-03-01T01:02:03.456Z","ntz":"1969-12-31T23:59:59.999","n":7,"x":1.5,"s":"a"},' +
+          '"nullCount":{"d":0,"nested":{"i":1}},"tightBounds":true}',
+      },
+    }]);
   });
 });
 

@@ -74,10 +74,20 @@ export async function readCommit(storage: Storage, table: string, version: numbe
   return parseCommit(decoder.decode(await storage.read(path)), path);
 }
 
+/** Neither a usable checkpoint nor the JSON commits rebuild a version. */
+export class VersionUnreadableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'VersionUnreadableError';
+  }
+}
+
 /**
  * Replay the log up to `version` (default: the latest), starting from the newest usable checkpoint
  * at or below it. A checkpoint that cannot be read, or lacks parts or sidecars, is passed over for
  * an older one or the JSON commits; the table is refused only when nothing rebuilds the version.
+ * The listing names every checkpoint already, so `_last_checkpoint` (a hint for stores that
+ * list slowly, and possibly stale or corrupt) is not read.
  */
 export async function loadSnapshot(storage: Storage, table: string, version?: number, listing?: LogListing): Promise<Snapshot> {
   const log = listing ?? (await listLog(storage, table));
@@ -93,7 +103,7 @@ export async function loadSnapshot(storage: Storage, table: string, version?: nu
     if (missing !== undefined) {
       if (cp) continue;
       const why = passedOver.length ? ` (${passedOver.join('; ')})` : '';
-      throw new Error(`delta: ${where(storage, table)} cannot be read at version ${target}: commit ${missing} is missing from the log and no usable checkpoint covers it${why}`);
+      throw new VersionUnreadableError(`delta: ${where(storage, table)} cannot be read at version ${target}: commit ${missing} is missing from the log and no usable checkpoint covers it${why}`);
     }
     let start: Action[] = [];
     if (cp) {
