@@ -34,6 +34,9 @@ export interface Add {
   stats?: string | null;
   tags?: Record<string, string> | null;
   deletionVector?: unknown;
+  baseRowId?: number | null;
+  defaultRowCommitVersion?: number | null;
+  clusteringProvider?: string | null;
 }
 
 export interface Remove {
@@ -44,12 +47,36 @@ export interface Remove {
   partitionValues?: Record<string, string | null> | null;
   size?: number | null;
   deletionVector?: unknown;
+  tags?: Record<string, string> | null;
+  baseRowId?: number | null;
+  defaultRowCommitVersion?: number | null;
 }
 
 export interface Txn {
   appId: string;
   version: number;
   lastUpdated?: number | null;
+}
+
+/** Configuration of a named metadata domain (clustering columns, the row-tracking high-water mark…). */
+export interface DomainMetadata {
+  domain: string;
+  configuration: string;
+  removed: boolean;
+}
+
+/** The first action of a V2 checkpoint: which version it holds. */
+export interface CheckpointMetadata {
+  version: number;
+  tags?: Record<string, string> | null;
+}
+
+/** A V2 checkpoint's pointer to a Parquet file in `_delta_log/_sidecars/` holding some of its add/remove actions. */
+export interface Sidecar {
+  path: string;
+  sizeInBytes: number;
+  modificationTime: number;
+  tags?: Record<string, string> | null;
 }
 
 export interface CommitInfo {
@@ -69,6 +96,9 @@ export type Action =
   | { add: Add }
   | { remove: Remove }
   | { txn: Txn }
+  | { domainMetadata: DomainMetadata }
+  | { checkpointMetadata: CheckpointMetadata }
+  | { sidecar: Sidecar }
   | { commitInfo: CommitInfo }
   | { [other: string]: unknown };
 
@@ -82,16 +112,25 @@ export function checkpointFileName(version: number): string {
   return `${String(version).padStart(20, '0')}.checkpoint.parquet`;
 }
 
-/** Which log file a name is: a JSON commit, a classic single-file checkpoint, or neither. */
-export function parseLogFileName(name: string): { version: number; kind: 'commit' | 'checkpoint' | 'multipart-checkpoint' | 'v2-checkpoint' } | undefined {
+export type LogFileName =
+  | { kind: 'commit'; version: number }
+  /** `n.checkpoint.parquet`: V1 content, or V2 (with a checkpointMetadata action) on a v2Checkpoint table */
+  | { kind: 'checkpoint'; version: number }
+  /** `n.checkpoint.o.p.parquet`: part o of p of a V1 checkpoint */
+  | { kind: 'multipart-checkpoint'; version: number; part: number; parts: number }
+  /** `n.checkpoint.<uuid>.json|parquet`: a V2 checkpoint */
+  | { kind: 'v2-checkpoint'; version: number; format: 'json' | 'parquet' };
+
+/** Which log file a name is: a JSON commit, one of the three kinds of checkpoint, or neither. */
+export function parseLogFileName(name: string): LogFileName | undefined {
   let m = /^(\d{20})\.json$/.exec(name);
   if (m) return { version: Number(m[1]), kind: 'commit' };
   m = /^(\d{20})\.checkpoint\.parquet$/.exec(name);
   if (m) return { version: Number(m[1]), kind: 'checkpoint' };
-  m = /^(\d{20})\.checkpoint\.\d{10}\.\d{10}\.parquet$/.exec(name);
-  if (m) return { version: Number(m[1]), kind: 'multipart-checkpoint' };
+  m = /^(\d{20})\.checkpoint\.(\d{10})\.(\d{10})\.parquet$/.exec(name);
+  if (m) return { version: Number(m[1]), kind: 'multipart-checkpoint', part: Number(m[2]), parts: Number(m[3]) };
   m = /^(\d{20})\.checkpoint\.[^.]+\.(json|parquet)$/.exec(name);
-  if (m) return { version: Number(m[1]), kind: 'v2-checkpoint' };
+  if (m) return { version: Number(m[1]), kind: 'v2-checkpoint', format: m[2] as 'json' | 'parquet' };
   return undefined;
 }
 
@@ -139,6 +178,15 @@ export function isProtocol(a: Action): a is { protocol: Protocol } {
 }
 export function isTxn(a: Action): a is { txn: Txn } {
   return 'txn' in a && a.txn != null;
+}
+export function isDomainMetadata(a: Action): a is { domainMetadata: DomainMetadata } {
+  return 'domainMetadata' in a && a.domainMetadata != null;
+}
+export function isCheckpointMetadata(a: Action): a is { checkpointMetadata: CheckpointMetadata } {
+  return 'checkpointMetadata' in a && a.checkpointMetadata != null;
+}
+export function isSidecar(a: Action): a is { sidecar: Sidecar } {
+  return 'sidecar' in a && a.sidecar != null;
 }
 export function isCommitInfo(a: Action): a is { commitInfo: CommitInfo } {
   return 'commitInfo' in a && a.commitInfo != null;

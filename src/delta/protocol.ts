@@ -1,7 +1,11 @@
 import type { Add, Metadata, Protocol } from './actions.ts';
 
-/** Reader features this reader implements; anything else makes a table unreadable here. */
-export const SUPPORTED_READER_FEATURES = new Set(['timestampNtz', 'vacuumProtocolCheck']);
+/**
+ * Reader features this reader implements; anything else makes a table unreadable here.
+ * `deletionVectors`: a table may allow them yet have none; a file that has one is refused by
+ * checkFileReadable.
+ */
+export const SUPPORTED_READER_FEATURES = new Set(['timestampNtz', 'vacuumProtocolCheck', 'v2Checkpoint', 'deletionVectors']);
 
 export class UnsupportedFeatureError extends Error {
   readonly feature: string;
@@ -32,9 +36,7 @@ export function checkReadable(protocol: Protocol, metadata: Metadata): void {
     for (const f of protocol.readerFeatures ?? []) {
       if (SUPPORTED_READER_FEATURES.has(f)) continue;
       const why: Record<string, string> = {
-        deletionVectors: 'rows deleted through deletion vectors would be read as if still present',
         columnMapping: 'Parquet column names differ from the schema',
-        v2Checkpoint: 'the table state may live in a V2 checkpoint this reader cannot parse',
         typeWidening: 'files may hold narrower types than the schema',
       };
       throw new UnsupportedFeatureError(f, why[f] ?? 'unknown feature');

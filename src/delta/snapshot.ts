@@ -1,9 +1,9 @@
 import { isNotFound, joinPath, type FileInfo, type Storage } from '../storage/types.ts';
 import {
-  LOG_DIR, checkpointFileName, commitFileName, isAdd, isCommitInfo, isMetaData, isProtocol, isRemove, isTxn, parseCommit,
-  parseLogFileName, type Action, type Add, type CommitInfo, type Metadata, type Protocol, type Remove, type Txn,
+  LOG_DIR, commitFileName, isAdd, isCommitInfo, isDomainMetadata, isMetaData, isProtocol, isRemove, isTxn, parseCommit,
+  parseLogFileName, type Action, type Add, type CommitInfo, type DomainMetadata, type Metadata, type Protocol, type Remove, type Txn,
 } from './actions.ts';
-import { readCheckpointActions } from './checkpoint.ts';
+import { CheckpointUnusableError, readCheckpoint, type CheckpointRef } from './checkpoint.ts';
 import { checkActionPaths, tableLocation } from './paths.ts';
 import { actionProblem } from './validate.ts';
 import { checkFileReadable, checkReadable, UnsupportedFeatureError } from './protocol.ts';
@@ -25,12 +25,16 @@ export interface Snapshot {
   tombstones: Remove[];
   /** the latest `txn` per application id */
   txns: Map<string, Txn>;
+  /** the latest `domainMetadata` per domain, without the removed ones */
+  domainMetadata: Map<string, DomainMetadata>;
 }
 
 export interface LogListing {
   commits: Map<number, FileInfo>;
-  /** classic single-file checkpoints, by version */
-  checkpoints: Map<number, FileInfo>;
+  /** complete checkpoints by version (one version may have several, of different kinds), from file names alone */
+  checkpoints: Map<number, CheckpointRef[]>;
+  /** multi-part checkpoints with parts missing: never read */
+  incomplete: CheckpointRef[];
   latest: number;
 }
 
@@ -40,19 +44,34 @@ export async function listLog(storage: Storage, table: string): Promise<LogListi
   const dir = joinPath(table, LOG_DIR);
   const files = await storage.list(dir);
   const commits = new Map<number, FileInfo>();
-  const checkpoints = new Map<number, FileInfo>();
+  const found = new Map<string, CheckpointRef>();
   for (const f of files) {
     const name = f.path.slice(dir.length + 1);
     if (name.includes('/')) continue;
     const parsed = parseLogFileName(name);
     if (parsed?.kind === 'commit') commits.set(parsed.version, f);
-    else if (parsed?.kind === 'checkpoint') checkpoints.set(parsed.version, f);
+    else if (parsed?.kind === 'checkpoint') found.set(name, { version: parsed.version, kind: 'classic', files: [f] });
+    else if (parsed?.kind === 'v2-checkpoint') found.set(name, { version: parsed.version, kind: 'uuid', files: [f] });
+    else if (parsed?.kind === 'multipart-checkpoint') {
+      const key = `${parsed.version}.${parsed.parts}`;
+      const ref = found.get(key) ?? { version: parsed.version, kind: 'multipart', files: [], parts: parsed.parts };
+      if (parsed.part >= 1 && parsed.part <= parsed.parts) ref.files[parsed.part - 1] = f;
+      found.set(key, ref);
+    }
+  }
+  const checkpoints = new Map<number, CheckpointRef[]>();
+  const incomplete: CheckpointRef[] = [];
+  const order = { classic: 0, uuid: 1, multipart: 2 };
+  for (const ref of [...found.values()].sort((a, b) => order[a.kind] - order[b.kind])) {
+    ref.files = ref.files.filter(Boolean);
+    if (ref.kind === 'multipart' && ref.files.length !== ref.parts) incomplete.push(ref);
+    else checkpoints.set(ref.version, [...(checkpoints.get(ref.version) ?? []), ref]);
   }
   if (commits.size === 0 && checkpoints.size === 0) {
     throw new Error(`delta: ${where(storage, table)} is not a Delta table (it has no _delta_log commits)`);
   }
   const latest = Math.max(...commits.keys(), ...checkpoints.keys());
-  return { commits, checkpoints, latest };
+  return { commits, checkpoints, incomplete, latest };
 }
 
 export async function readCommit(storage: Storage, table: string, version: number): Promise<Action[]> {
@@ -60,34 +79,54 @@ export async function readCommit(storage: Storage, table: string, version: numbe
   return parseCommit(decoder.decode(await storage.read(joinPath(table, file))), `version ${version} of ${where(storage, table)} cannot be read: its commit ${file}`);
 }
 
-/** Replay the log up to `version` (default: the latest), starting from the newest usable checkpoint. */
+/** Neither a usable checkpoint nor the JSON commits rebuild a version. */
+export class VersionUnreadableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'VersionUnreadableError';
+  }
+}
+
+/**
+ * Replay the log up to `version` (default: the latest), starting from the newest usable checkpoint
+ * at or below it. A checkpoint that cannot be read, or lacks parts or sidecars, is passed over for
+ * an older one or the JSON commits; the table is refused only when nothing rebuilds the version.
+ * The listing names every checkpoint already, so `_last_checkpoint` (a hint for stores that
+ * list slowly, and possibly stale or corrupt) is not read.
+ */
 export async function loadSnapshot(storage: Storage, table: string, version?: number, listing?: LogListing): Promise<Snapshot> {
   const log = listing ?? (await listLog(storage, table));
   const target = version ?? log.latest;
   if (!Number.isInteger(target) || target < 0) throw new Error(`delta: version must be a whole number ≥ 0, got ${version}`);
   if (target > log.latest) throw new Error(`delta: ${where(storage, table)} has no version ${target}; the latest is ${log.latest}`);
 
-  const candidates = [...log.checkpoints.keys()].filter((v) => v <= target).sort((a, b) => b - a);
-  for (const cp of [...candidates, -1]) {
+  const candidates = [...log.checkpoints.entries()].filter(([v]) => v <= target).sort(([a], [b]) => b - a).flatMap(([, refs]) => refs);
+  const passedOver: string[] = log.incomplete.filter((r) => r.version <= target).map((r) => `checkpoint ${r.version} has ${r.files.length} of its ${r.parts} parts`);
+  for (const cp of [...candidates, undefined]) {
+    const from = cp ? cp.version + 1 : 0;
+    const missing = firstMissing(log, from, target);
+    if (missing !== undefined) {
+      if (cp) continue;
+      const why = passedOver.length ? ` (${passedOver.join('; ')})` : '';
+      throw new VersionUnreadableError(`delta: ${where(storage, table)} cannot be read at version ${target}: commit ${missing} is missing from the log and no usable checkpoint covers it${why}`);
+    }
     let start: Action[] = [];
-    if (cp >= 0) {
+    if (cp) {
       try {
-        start = readCheckpointActions(await storage.read(joinPath(table, LOG_DIR, checkpointFileName(cp))));
-        if (start.some((a) => actionProblem(a as Record<string, unknown>) !== undefined)) continue;
-      } catch {
-        continue; // an unreadable checkpoint is skipped; an older one, or the commits, still hold the state
+        start = await readCheckpoint(storage, table, cp);
+        const problem = start.map((a) => actionProblem(a as Record<string, unknown>)).find((x) => x !== undefined);
+        if (problem) throw new CheckpointUnusableError(cp.files.join(', '), `is malformed: ${problem}`);
+      } catch (err) {
+        if (!(err instanceof CheckpointUnusableError)) throw err;
+        passedOver.push(err.message);
+        continue;
       }
     }
-    const missing = firstMissing(log, cp + 1, target);
-    if (missing !== undefined) {
-      if (cp >= 0) continue;
-      throw new Error(`delta: ${where(storage, table)} cannot be read at version ${target}: commit ${missing} is missing from the log and no checkpoint covers it`);
-    }
     const paths = { table: where(storage, table), location: tableLocation(storage, table) };
-    checkActionPaths(start, { ...paths, version: cp });
+    checkActionPaths(start, { ...paths, version: cp?.version ?? 0 });
     const state = new Replay();
     state.apply(start);
-    for (let v = cp + 1; v <= target; v++) {
+    for (let v = from; v <= target; v++) {
       const actions = await readCommit(storage, table, v);
       checkActionPaths(actions, { ...paths, version: v });
       state.apply(actions);
@@ -114,6 +153,7 @@ class Replay {
   readonly files = new Map<string, Add>();
   readonly tombstones = new Map<string, Remove>();
   readonly txns = new Map<string, Txn>();
+  readonly domains = new Map<string, DomainMetadata>();
 
   apply(actions: Action[]): void {
     for (const a of actions) {
@@ -127,6 +167,10 @@ class Replay {
       } else if (isMetaData(a)) this.metadata = { ...a.metaData, configuration: a.metaData.configuration ?? {} };
       else if (isProtocol(a)) this.protocol = a.protocol;
       else if (isTxn(a)) this.txns.set(a.txn.appId, a.txn);
+      else if (isDomainMetadata(a)) {
+        if (a.domainMetadata.removed) this.domains.delete(a.domainMetadata.domain);
+        else this.domains.set(a.domainMetadata.domain, a.domainMetadata);
+      }
     }
   }
 
@@ -150,6 +194,7 @@ class Replay {
       files,
       tombstones: [...this.tombstones.values()],
       txns: this.txns,
+      domainMetadata: this.domains,
     };
   }
 }

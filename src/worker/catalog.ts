@@ -278,7 +278,7 @@ export class Catalog {
       rows: counts.some((n) => n === null) ? null : counts.reduce<number>((s, n) => s + (n ?? 0), 0),
       files: snap.files.length,
       bytes: snap.files.reduce((s, a) => s + (a.size ?? 0), 0),
-      updated: (listing.commits.get(snap.version) ?? listing.checkpoints.get(snap.version))?.modificationTime ?? 0,
+      updated: (listing.commits.get(snap.version) ?? listing.checkpoints.get(snap.version)?.[0]?.files[0])?.modificationTime ?? 0,
     };
   }
 }

@@ -1,4 +1,4 @@
-import { LOG_DIR, decodeDataPath } from '../delta/actions.ts';
+import { LOG_DIR, decodeDataPath, parseLogFileName } from '../delta/actions.ts';
 import { listLog, loadSnapshot } from '../delta/snapshot.ts';
 import { MemoryStorage } from '../storage/memory.ts';
 import type { Storage } from '../storage/types.ts';
@@ -157,9 +157,14 @@ export async function importLakehouse(storage: Storage, name: string, bytes: Uin
   }
   if (present.length > 0) await options.clear();
 
-  // Data first, then the log: commits in version order, checkpoints and _last_checkpoint last.
+  // Data first, then the log: commits in version order, then sidecars, checkpoints, and _last_checkpoint last.
   const isLog = (p: string) => p.includes(`/${LOG_DIR}/`);
-  const logRank = (p: string) => (p.endsWith('.json') ? 0 : p.endsWith('_last_checkpoint') ? 2 : 1);
+  const logRank = (p: string) => {
+    const name = p.slice(p.lastIndexOf('/') + 1);
+    if (parseLogFileName(name)?.kind === 'commit') return 0;
+    if (p.includes(`/${LOG_DIR}/_sidecars/`)) return 1;
+    return name === '_last_checkpoint' ? 3 : 2;
+  };
   const ordered = [
     ...files.filter((f) => !isLog(f.path)),
     ...files.filter((f) => isLog(f.path)).sort((a, b) => logRank(a.path) - logRank(b.path) || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)),
