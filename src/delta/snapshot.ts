@@ -1,7 +1,7 @@
 import { isNotFound, joinPath, type FileInfo, type Storage } from '../storage/types.ts';
 import {
-  LOG_DIR, checkpointFileName, commitFileName, isAdd, isCommitInfo, isMetaData, isProtocol, isRemove, isTxn, parseCommit,
-  parseLogFileName, type Action, type Add, type CommitInfo, type Metadata, type Protocol, type Remove, type Txn,
+  LOG_DIR, checkpointFileName, commitFileName, decodeDataPath, isAdd, isCommitInfo, isMetaData, isProtocol, isRemove, isTxn,
+  logicalFileKey, parseCommit, parseLogFileName, type Action, type Add, type CommitInfo, type Metadata, type Protocol, type Remove, type Txn,
 } from './actions.ts';
 import { readCheckpointActions } from './checkpoint.ts';
 import { checkFileReadable, checkReadable } from './protocol.ts';
@@ -80,7 +80,7 @@ export async function loadSnapshot(storage: Storage, table: string, version?: nu
     const state = new Replay();
     state.apply(start);
     for (let v = cp + 1; v <= target; v++) state.apply(await readCommit(storage, table, v));
-    return state.snapshot(table, target);
+    return state.snapshot(storage, table, target);
   }
   throw new Error(`delta: ${where(storage, table)} cannot be read at version ${target}`);
 }
@@ -95,6 +95,10 @@ function firstMissing(log: LogListing, from: number, to: number): number | undef
   return undefined;
 }
 
+/**
+ * Log replay. Logical files are keyed by path and deletion vector (`logicalFileKey`): a commit
+ * that deletes rows of a file removes (path, old vector) and adds (path, new vector), in any order.
+ */
 class Replay {
   protocol: Protocol | undefined;
   metadata: Metadata | undefined;
@@ -105,24 +109,34 @@ class Replay {
   apply(actions: Action[]): void {
     for (const a of actions) {
       if (isAdd(a)) {
-        this.files.delete(a.add.path);
-        this.files.set(a.add.path, a.add);
-        this.tombstones.delete(a.add.path);
+        const key = logicalFileKey(a.add);
+        this.files.delete(key);
+        this.files.set(key, a.add);
+        this.tombstones.delete(key);
       } else if (isRemove(a)) {
-        this.files.delete(a.remove.path);
-        this.tombstones.set(a.remove.path, a.remove);
+        const key = logicalFileKey(a.remove);
+        this.files.delete(key);
+        this.tombstones.set(key, a.remove);
       } else if (isMetaData(a)) this.metadata = a.metaData;
       else if (isProtocol(a)) this.protocol = a.protocol;
       else if (isTxn(a)) this.txns.set(a.txn.appId, a.txn);
     }
   }
 
-  snapshot(table: string, version: number): Snapshot {
+  snapshot(storage: Storage, table: string, version: number): Snapshot {
     if (!this.protocol) throw new Error(`delta: ${table} has no protocol action up to version ${version}`);
     if (!this.metadata) throw new Error(`delta: ${table} has no metaData action up to version ${version}`);
     checkReadable(this.protocol, this.metadata);
     const files = [...this.files.values()];
-    files.forEach(checkFileReadable);
+    const paths = new Set<string>();
+    for (const add of files) {
+      checkFileReadable(add, where(storage, table), version);
+      // A valid log never has one data file live twice (with two deletion vectors): its rows would be read twice.
+      if (paths.has(add.path)) {
+        throw new Error(`delta: version ${version} of ${where(storage, table)} cannot be read: its log has data file ${decodeDataPath(add.path)} live twice, with different deletion vectors`);
+      }
+      paths.add(add.path);
+    }
     return {
       table,
       version,
