@@ -37,7 +37,8 @@ export function z85Decode(text: string): Uint8Array {
 /**
  * The file a deletion vector is stored in, relative to the table folder; undefined for an inline
  * vector. `u`: `<random prefix>/deletion_vector_<uuid>.bin`, the UUID Z85-encoded in the last 20
- * characters; `p`: a path of the form of `add.path`, followed only inside the table's folder.
+ * characters; `p`: a URI path like `add.path`, followed only when it stays inside the table folder.
+ * Every path of a vector file read from the log is resolved here.
  */
 export function deletionVectorFile(dv: DeletionVectorDescriptor): string | undefined {
   if (dv.storageType === 'i') return undefined;
@@ -47,19 +48,22 @@ export function deletionVectorFile(dv: DeletionVectorDescriptor): string | undef
     const hex = [...z85Decode(text.slice(-20))].map((b) => b.toString(16).padStart(2, '0')).join('');
     const uuid = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
     const prefix = text.slice(0, -20);
-    return resolveInTable(`${prefix ? `${prefix}/` : ''}deletion_vector_${uuid}.bin`);
+    return insideTable(`${prefix ? `${prefix}/` : ''}deletion_vector_${uuid}.bin`);
   }
-  if (dv.storageType === 'p') return resolveInTable(decodeDataPath(dv.pathOrInlineDv));
+  if (dv.storageType === 'p') {
+    const uri = dv.pathOrInlineDv;
+    if (/^[a-z][a-z0-9+.-]*:/i.test(uri)) throw new Error(`its file ${uri} is an absolute URI, which this reader does not follow outside the table's folder`);
+    return insideTable(decodeDataPath(uri));
+  }
   throw new Error(`storage type "${dv.storageType}" is none of u, i, p`);
 }
 
-/** A relative path from the log as a path below the table folder, or an error when it leaves it. */
-function resolveInTable(path: string): string {
+function insideTable(path: string): string {
   const segments = path.split('/');
   if (path.startsWith('/') || segments.some((s) => s === '..' || s === '.' || s === '')) {
-    throw new Error(`${path} is not a path inside the table's folder`);
+    throw new Error(`its file ${path} is not inside the table's folder`);
   }
-  return segments.join('/');
+  return path;
 }
 
 /**
@@ -250,7 +254,8 @@ export class DeletionVectors {
 
   private error(add: Add, file: string | undefined, why: string, cause?: unknown): DeletionVectorError {
     const { storage, snapshot } = this;
-    const source = file === undefined ? 'stored inline in the log' : `in ${file}`;
+    const dv = add.deletionVector!;
+    const source = dv.storageType === 'i' ? 'stored inline in the log' : `in ${file ?? dv.pathOrInlineDv}`;
     const err = new DeletionVectorError(
       `delta: version ${snapshot.version} of ${where(storage, snapshot.table)} cannot be read: the deletion vector of data file ${decodeDataPath(add.path)} (${source}) is unusable: ${why}`,
     );
