@@ -16,15 +16,18 @@ const f = (name: string, type: DataType) => new Field(name, type, true);
 const stringMap = () =>
   new Map_<Utf8, Utf8>(new Field('key_value', new Struct([new Field('key', str(), false), f('value', str())]), false) as never);
 
+const deletionVector = () =>
+  new Struct([f('storageType', str()), f('pathOrInlineDv', str()), f('offset', new Int32()), f('sizeInBytes', new Int32()), f('cardinality', long())]);
+
 const CHECKPOINT_SCHEMA = {
   txn: new Struct([f('appId', str()), f('version', long()), f('lastUpdated', long())]),
   add: new Struct([
     f('path', str()), f('partitionValues', stringMap()), f('size', long()), f('modificationTime', long()),
-    f('dataChange', new Bool()), f('tags', stringMap()), f('stats', str()),
+    f('dataChange', new Bool()), f('tags', stringMap()), f('stats', str()), f('deletionVector', deletionVector()),
   ]),
   remove: new Struct([
     f('path', str()), f('deletionTimestamp', long()), f('dataChange', new Bool()), f('extendedFileMetadata', new Bool()),
-    f('partitionValues', stringMap()), f('size', long()),
+    f('partitionValues', stringMap()), f('size', long()), f('deletionVector', deletionVector()),
   ]),
   metaData: new Struct([
     f('id', str()), f('name', str()), f('description', str()),
