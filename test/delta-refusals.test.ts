@@ -31,7 +31,7 @@ describe('tables this reader must refuse rather than misread', () => {
     });
     const err = await loadSnapshot(storage, '').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UnsupportedFeatureError);
-    expect((err as Error).message).toBe(`delta: this table needs the reader feature "${feature}", which this reader does not support: ${why}`);
+    expect((err as Error).message).toBe(`delta: memory needs the reader feature "${feature}", which this reader does not support: ${why}`);
   });
 
   it('column mapping', async () => {
@@ -40,7 +40,7 @@ describe('tables this reader must refuse rather than misread', () => {
       m.metaData!.configuration = { 'delta.columnMapping.mode': 'name' };
     });
     await expect(loadSnapshot(storage, '')).rejects.toThrow(
-      'delta: this table needs the reader feature "columnMapping", which this reader does not support: columns are mapped by name, so Parquet column names differ from the schema',
+      'delta: memory needs the reader feature "columnMapping", which this reader does not support: columns are mapped by name, so Parquet column names differ from the schema',
     );
   });
 

@@ -227,7 +227,7 @@ describe('an opened table works like the lakehouse’s own', () => {
       entries.push({ name: f.path, data });
     }
     await expect(lakehouse.open(await zipSource('future.zip', zip(entries)))).rejects.toThrow(
-      'delta: this table needs the reader feature "futureFeature", which this reader does not support: unknown feature',
+      'delta: future.zip needs the reader feature "futureFeature", which this reader does not support: unknown feature',
     );
     await expect(lakehouse.table('opened/future')).rejects.toThrow('there is no table "opened/future"');
     await expect(lakehouse.query('SELECT * FROM opened_future')).rejects.toThrow(/opened_future/);

@@ -1,8 +1,9 @@
 import { isNotFound, joinPath, type Storage } from '../storage/types.ts';
 import { crc32 } from '../zip.ts';
-import { decodeDataPath, type Add, type DeletionVectorDescriptor } from './actions.ts';
+import type { Add, DeletionVectorDescriptor } from './actions.ts';
+import { relativeTablePath, tableLocation } from './paths.ts';
 import { DeletionVectorError } from './protocol.ts';
-import { where, type Snapshot } from './snapshot.ts';
+import type { Snapshot } from './snapshot.ts';
 
 /**
  * Deletion vectors (PROTOCOL.md, "Deletion Vector Format"): the row indexes of a data file that
@@ -37,10 +38,10 @@ export function z85Decode(text: string): Uint8Array {
 /**
  * The file a deletion vector is stored in, relative to the table folder; undefined for an inline
  * vector. `u`: `<random prefix>/deletion_vector_<uuid>.bin`, the UUID Z85-encoded in the last 20
- * characters; `p`: a URI path like `add.path`, followed only when it stays inside the table folder.
- * Every path of a vector file read from the log is resolved here.
+ * characters; `p`: a path like `add.path`, followed only inside the table folder (`location`, the
+ * table's own address, places absolute ones). Resolved by paths.ts like every path of the log.
  */
-export function deletionVectorFile(dv: DeletionVectorDescriptor): string | undefined {
+export function deletionVectorFile(dv: DeletionVectorDescriptor, location?: string): string | undefined {
   if (dv.storageType === 'i') return undefined;
   if (dv.storageType === 'u') {
     const text = dv.pathOrInlineDv;
@@ -48,22 +49,10 @@ export function deletionVectorFile(dv: DeletionVectorDescriptor): string | undef
     const hex = [...z85Decode(text.slice(-20))].map((b) => b.toString(16).padStart(2, '0')).join('');
     const uuid = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
     const prefix = text.slice(0, -20);
-    return insideTable(`${prefix ? `${prefix}/` : ''}deletion_vector_${uuid}.bin`);
+    return relativeTablePath(`${prefix ? `${prefix}/` : ''}deletion_vector_${uuid}.bin`);
   }
-  if (dv.storageType === 'p') {
-    const uri = dv.pathOrInlineDv;
-    if (/^[a-z][a-z0-9+.-]*:/i.test(uri)) throw new Error(`its file ${uri} is an absolute URI, which this reader does not follow outside the table's folder`);
-    return insideTable(decodeDataPath(uri));
-  }
+  if (dv.storageType === 'p') return relativeTablePath(dv.pathOrInlineDv, location);
   throw new Error(`storage type "${dv.storageType}" is none of u, i, p`);
-}
-
-function insideTable(path: string): string {
-  const segments = path.split('/');
-  if (path.startsWith('/') || segments.some((s) => s === '..' || s === '.' || s === '')) {
-    throw new Error(`its file ${path} is not inside the table's folder`);
-  }
-  return path;
 }
 
 /**
@@ -220,7 +209,7 @@ export class DeletionVectors {
     if (!dv) return undefined;
     let file: string | undefined;
     try {
-      file = deletionVectorFile(dv);
+      file = deletionVectorFile(dv, tableLocation(this.storage, this.snapshot.table));
       const bytes = file === undefined ? inlineVector(dv) : vectorInFile(await this.read(file), dv.offset ?? 0, dv.sizeInBytes);
       const rows = decodeRoaringBitmapArray(bytes);
       if (rows.length !== dv.cardinality) throw new Error(`it holds ${rows.length} row indexes, the log says ${dv.cardinality}`);
@@ -236,7 +225,7 @@ export class DeletionVectors {
   keptRows(add: Add, deleted: Float64Array, numRows: number): Uint8Array {
     const last = deleted[deleted.length - 1]!;
     if (last >= numRows) {
-      throw this.error(add, deletionVectorFile(add.deletionVector!), `it deletes row ${last}, but the data file has ${numRows} rows`);
+      throw this.error(add, deletionVectorFile(add.deletionVector!, tableLocation(this.storage, this.snapshot.table)), `it deletes row ${last}, but the data file has ${numRows} rows`);
     }
     const bits = new Uint8Array(Math.ceil(numRows / 8)).fill(0xff);
     for (const row of deleted) bits[row >> 3]! &= ~(1 << (row & 7));
@@ -253,11 +242,11 @@ export class DeletionVectors {
   }
 
   private error(add: Add, file: string | undefined, why: string, cause?: unknown): DeletionVectorError {
-    const { storage, snapshot } = this;
+    const { snapshot } = this;
     const dv = add.deletionVector!;
     const source = dv.storageType === 'i' ? 'stored inline in the log' : `in ${file ?? dv.pathOrInlineDv}`;
     const err = new DeletionVectorError(
-      `delta: version ${snapshot.version} of ${where(storage, snapshot.table)} cannot be read: the deletion vector of data file ${decodeDataPath(add.path)} (${source}) is unusable: ${why}`,
+      `delta: version ${snapshot.version} of ${snapshot.name} cannot be read: the deletion vector of data file ${add.path} (${source}) is unusable: ${why}`,
     );
     if (cause !== undefined) err.cause = cause;
     return err;

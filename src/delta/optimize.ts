@@ -6,6 +6,7 @@ import { DeletionVectors } from './deletion-vectors.ts';
 import { keepRows } from './keep-rows.ts';
 import { DeletionVectorError } from './protocol.ts';
 import { loadSnapshot, numRecords, type Snapshot } from './snapshot.ts';
+import { dataFileLocation } from './scan.ts';
 import { computeStats } from './stats.ts';
 import { CommitConflictError, ENGINE_INFO, checkpointAfterCommit, commit } from './writer.ts';
 
@@ -113,7 +114,7 @@ async function compactBin(storage: Storage, snapshot: Snapshot, bin: Add[], now:
   const runs: { files: Add[]; tables: Table[]; key: string }[] = [];
   const deletionVectors = new DeletionVectors(storage, snapshot);
   for (const add of bin) {
-    const path = joinPath(snapshot.table, decodeDataPath(add.path));
+    const path = dataFileLocation(storage, snapshot, add);
     const deleted = await deletionVectors.deletedRows(add);
     let table: Table;
     try {
@@ -138,7 +139,7 @@ async function compactBin(storage: Storage, snapshot: Snapshot, bin: Add[], now:
   const added: Add[] = [];
   for (const run of runs.filter((r) => worthRewriting(r.files))) {
     const merged = concatenate(run.tables);
-    const dir = decodeDataPath(run.files[0]!.path).split('/').slice(0, -1).join('/');
+    const dir = dataFileLocation(storage, snapshot, run.files[0]!).slice(snapshot.table ? snapshot.table.length + 1 : 0).split('/').slice(0, -1).join('/');
     const name = `part-00000-${crypto.randomUUID()}-c000.zstd.parquet`;
     const rel = dir ? `${dir}/${name}` : name;
     const bytes = encodeParquet(tableToIPC(merged, 'stream'));

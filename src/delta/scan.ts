@@ -5,6 +5,7 @@ import type { Engine } from '../engine/types.ts';
 import { quoteIdent, quoteString } from '../engine/duckdb.ts';
 import { decodeDataPath, type Add } from './actions.ts';
 import { DeletionVectors } from './deletion-vectors.ts';
+import { tableLocation } from './paths.ts';
 import { duckdbType, type DeltaField } from './schema.ts';
 import { where, type Snapshot } from './snapshot.ts';
 
@@ -50,7 +51,11 @@ export async function scanIntoEngine(engine: Engine, storage: Storage, snapshot:
       if (source === undefined) return `NULL::${duckdbType(f.type)} AS ${quoteIdent(f.name)}`;
       return `${castTo(quoteIdent(source), f)} AS ${quoteIdent(f.name)}`;
     });
-    engine.run(`INSERT INTO ${quoteIdent(target)} SELECT ${projection.join(', ')} FROM ${STAGING}${deleted ? ` WHERE ${KEEP}` : ''}`);
+    try {
+      engine.run(`INSERT INTO ${quoteIdent(target)} SELECT ${projection.join(', ')} FROM ${STAGING}${deleted ? ` WHERE ${KEEP}` : ''}`);
+    } catch (err) {
+      throw new Error(`delta: version ${snapshot.version} of ${snapshot.name} cannot be read: the rows of its data file ${decodeDataPath(add.path)} do not fit its schema (${(err as Error).message.replace(/^SQL failed: /, '')})`, { cause: err });
+    }
     options.onFile?.(++done, files.length);
   }
   engine.run(`DROP TABLE IF EXISTS ${STAGING}`);
@@ -75,14 +80,20 @@ function withKeepColumn(table: Table, kept: Uint8Array): Uint8Array {
   return tableToIPC(new Table(schema, batches), 'stream');
 }
 
+/** Where a data file of a snapshot lies in its storage (its log path resolved inside the table, paths.ts). */
+export function dataFileLocation(storage: Storage, snapshot: Snapshot, add: Add): string {
+  return joinPath(snapshot.table, decodeDataPath(add.path, tableLocation(storage, snapshot.table)));
+}
+
 /** The bytes of one data file of a snapshot; a file VACUUM deleted is named in the error, with what to do. */
 export async function readDataFile(storage: Storage, snapshot: Snapshot, add: Add): Promise<Uint8Array> {
+  const path = dataFileLocation(storage, snapshot, add);
   try {
-    return await storage.read(joinPath(snapshot.table, decodeDataPath(add.path)));
+    return await storage.read(path);
   } catch (err) {
-    if (!isNotFound(err)) throw unreadable(snapshot, add, err);
+    if (!isNotFound(err)) throw unreadable(snapshot, path.slice(snapshot.table ? snapshot.table.length + 1 : 0), err);
     throw new Error(
-      `delta: version ${snapshot.version} of ${where(storage, snapshot.table)} cannot be read: its data file ${decodeDataPath(add.path)} is gone ` +
+      `delta: version ${snapshot.version} of ${where(storage, snapshot.table)} cannot be read: its data file ${path.slice(snapshot.table ? snapshot.table.length + 1 : 0)} is gone ` +
         '(VACUUM deletes the files that only versions older than its retention period need), so read a newer version',
       { cause: err },
     );
@@ -94,12 +105,12 @@ export function decodeDataFile(snapshot: Snapshot, add: Add, bytes: Uint8Array):
   try {
     return decodeParquet(bytes);
   } catch (err) {
-    throw unreadable(snapshot, add, err);
+    throw unreadable(snapshot, decodeDataPath(add.path), err);
   }
 }
 
-const unreadable = (snapshot: Snapshot, add: Add, err: unknown): Error =>
-  new Error(`delta: data file ${joinPath(snapshot.table, decodeDataPath(add.path))} of version ${snapshot.version} cannot be read: ${(err as Error).message}`, { cause: err });
+const unreadable = (snapshot: Snapshot, path: string, err: unknown): Error =>
+  new Error(`delta: version ${snapshot.version} of ${snapshot.name} cannot be read: its data file ${path} is damaged (${(err as Error).message})`, { cause: err });
 
 function castTo(expr: string, field: DeltaField): string {
   // Through TIMESTAMP: DuckDB without ICU casts any timestamp unit to TIMESTAMPTZ only that way.

@@ -1,6 +1,7 @@
 import { joinPath, type FileInfo, type Storage } from '../storage/types.ts';
 import { decodeDataPath, isRemove, type DeletionVectorDescriptor, type Metadata, type Remove } from './actions.ts';
 import { deletionVectorFile } from './deletion-vectors.ts';
+import { tableLocation } from './paths.ts';
 import { listLog, loadSnapshot, readCommit, where } from './snapshot.ts';
 
 /** Delta's default `delta.deletedFileRetentionDuration`: one week. */
@@ -83,13 +84,14 @@ export async function vacuumTable(storage: Storage, table: string, options: Vacu
   const now = options.now ?? Date.now();
   const cutoff = now - retentionHours * 3_600_000;
 
+  const location = tableLocation(storage, table);
   // A live file's deletion vector file is as live as the file; one of a removed file goes with it.
-  const live = new Set(snapshot.files.flatMap((a) => [decodeDataPath(a.path), ...vectorFile(a.deletionVector)]));
+  const live = new Set(snapshot.files.flatMap((a) => [decodeDataPath(a.path, location), ...vectorFile(a.deletionVector, location)]));
   // When each file was last removed. A checkpoint may have dropped old tombstones, so every
   // commit still in the log is read too.
   const removedAt = new Map<string, number>();
   const noteRemove = (remove: Remove): void => {
-    for (const p of [decodeDataPath(remove.path), ...vectorFile(remove.deletionVector)]) {
+    for (const p of [decodeDataPath(remove.path, location), ...vectorFile(remove.deletionVector, location)]) {
       removedAt.set(p, Math.max(removedAt.get(p) ?? 0, remove.deletionTimestamp ?? 0));
     }
   };
@@ -132,10 +134,10 @@ export async function vacuumTable(storage: Storage, table: string, options: Vacu
 }
 
 /** The file of a deletion vector, when it has one inside the table folder (an inline one has none). */
-function vectorFile(dv: DeletionVectorDescriptor | null | undefined): string[] {
+function vectorFile(dv: DeletionVectorDescriptor | null | undefined, location: string | undefined): string[] {
   if (!dv) return [];
   try {
-    const file = deletionVectorFile(dv);
+    const file = deletionVectorFile(dv, location);
     return file === undefined ? [] : [file];
   } catch {
     return []; // outside the table folder: VACUUM never deletes there anyway
