@@ -15,6 +15,8 @@ import type { Engine } from '../src/engine/types.ts';
 import { decodeParquet } from '../src/parquet/codec.ts';
 import { MemoryStorage } from '../src/storage/memory.ts';
 import { NodeStorage } from '../src/storage/node.ts';
+import { importLakehouse } from '../src/worker/portable.ts';
+import { zip } from '../src/zip.ts';
 import { testEngine } from './helpers/engine.ts';
 import { FIXTURES } from './helpers/fixtures.ts';
 
@@ -212,3 +214,25 @@ describe('keepRows (rows left by a deletion vector, any column type)', () => {
     expect(keepRows(table, keptBits(n, drop)).getChild('id')!.toArray()).toEqual(Int32Array.from([1, 2, 4, 5, 7, 8]));
   });
 });
+
+describe('import of an archive with deletion vectors', () => {
+  it('imports the table with its vector files, and refuses an archive that lacks one', async () => {
+    const source = new NodeStorage(join(FIXTURES, 'table-with-dv-small/delta'));
+    const entries = [];
+    for (const f of await source.list('')) entries.push({ name: `lake/t/${f.path}`, data: await source.read(f.path) });
+    const options = { known: ['t'], present: async () => [], clear: async () => undefined };
+    const target = new MemoryStorage();
+    const result = await importLakehouse(target, 'dv.zip', zip(entries), options);
+    expect(result.tables.map((t) => [t.path, t.version, t.files])).toEqual([['t', 1, 4]]); // two commits, the data file, its vector file
+    expect(await rowsIn(target, 't')).toBe(8);
+    const without = entries.filter((e) => !e.name.includes('deletion_vector_'));
+    await expect(importLakehouse(new MemoryStorage(), 'dv.zip', zip(without), options)).rejects.toThrow(
+      'dv.zip: table t (folder lake/t) cannot be imported: the deletion vector file deletion_vector_61d16c75-6994-46b7-a15b-8b538852e50e.bin ' +
+        'of data file part-00000-fae5310a-a37d-4e51-827b-c3d5516560ca-c000.snappy.parquet (version 1) is missing',
+    );
+  });
+});
+
+async function rowsIn(storage: MemoryStorage, table: string): Promise<number> {
+  return scanIntoEngine(engine, storage, await loadSnapshot(storage, table), 'dv_import');
+}
