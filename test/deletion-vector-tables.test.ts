@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Field, Int32, List, Map_, Struct, Table, Utf8, tableFromArrays, tableFromIPC, vectorFromArray } from 'apache-arrow';
+import { Field, Int32, List, Map_, Struct, Table, Utf8, tableFromArrays, tableFromIPC, tableToIPC, vectorFromArray } from 'apache-arrow';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { isAdd, isRemove, type Add, type DeletionVectorDescriptor } from '../src/delta/actions.ts';
 import { writeCheckpoint } from '../src/delta/checkpoint-writer.ts';
@@ -12,7 +12,8 @@ import { pruneFiles } from '../src/delta/skipping.ts';
 import { loadHistory, loadSnapshot, numRecords, readCommit } from '../src/delta/snapshot.ts';
 import { vacuumTable } from '../src/delta/vacuum.ts';
 import type { Engine } from '../src/engine/types.ts';
-import { decodeParquet } from '../src/parquet/codec.ts';
+import { decodeParquet, encodeParquet } from '../src/parquet/codec.ts';
+import { readRows } from '../src/delta/rows.ts';
 import { MemoryStorage } from '../src/storage/memory.ts';
 import { NodeStorage } from '../src/storage/node.ts';
 import { importLakehouse } from '../src/worker/portable.ts';
@@ -236,3 +237,34 @@ describe('import of an archive with deletion vectors', () => {
 async function rowsIn(storage: MemoryStorage, table: string): Promise<number> {
   return scanIntoEngine(engine, storage, await loadSnapshot(storage, table), 'dv_import');
 }
+
+describe('a deletion vector over a file of several Arrow batches', () => {
+  it('deletes the rows at their positions in the file, across batches of 65,536 rows', async () => {
+    const n = 140_000;
+    const storage = new MemoryStorage();
+    const ids = new BigInt64Array(n).map((_, i) => BigInt(i));
+    await storage.write('t/part-0.parquet', encodeParquet(tableToIPC(tableFromArrays({ id: ids }), 'stream')));
+    const v = (JSON.parse(readFileSync(join(FIXTURES, 'roaring-vectors.json'), 'utf8')) as { cases: { name: string; z85: string; sizeInBytes: number; cardinality: number }[] }).cases
+      .find((c) => c.name === 'two containers with runs (no offset header)')!; // rows 10..19 and 65,536..105,535
+    const log = [
+      { protocol: { minReaderVersion: 3, minWriterVersion: 7, readerFeatures: ['deletionVectors'], writerFeatures: ['deletionVectors'] } },
+      { metaData: { id: 'x', format: { provider: 'parquet', options: {} }, schemaString: JSON.stringify({ type: 'struct', fields: [{ name: 'id', type: 'long', nullable: true, metadata: {} }] }), partitionColumns: [], configuration: {} } },
+      {
+        add: {
+          path: 'part-0.parquet', partitionValues: {}, size: (await storage.stat('t/part-0.parquet'))!.size, modificationTime: 0, dataChange: true,
+          stats: JSON.stringify({ numRecords: n }), deletionVector: { storageType: 'i', pathOrInlineDv: v.z85, sizeInBytes: v.sizeInBytes, cardinality: v.cardinality },
+        },
+      },
+    ];
+    await storage.write('t/_delta_log/00000000000000000000.json', new TextEncoder().encode(log.map((a) => JSON.stringify(a)).join('\n')));
+    expect(tableFromIPC(decodeParquet(await storage.read('t/part-0.parquet'))).batches.map((b) => b.numRows)).toEqual([65_536, 65_536, 8_928]);
+    const snap = await loadSnapshot(storage, 't');
+    expect(await scanIntoEngine(engine, storage, snap, 'dv_batches')).toBe(n - 40_010);
+    const sum = (a: number, b: number) => ((a + b) * (b - a + 1)) / 2;
+    const [row] = engine.rows<{ s: bigint; lo: bigint; hi: bigint }>('SELECT sum(id) AS s, min(id) FILTER (WHERE id >= 20) AS lo, max(id) FILTER (WHERE id < 65536) AS hi FROM dv_batches');
+    expect([Number(row!.s), Number(row!.lo), Number(row!.hi)]).toEqual([sum(0, n - 1) - sum(10, 19) - sum(65_536, 105_535), 20, 65_535]);
+    const rows = (await readRows(storage, snap))!;
+    expect(rows.length).toBe(n - 40_010);
+    expect([rows[9], rows[10], rows[65_525], rows[65_526]]).toEqual([{ id: 9 }, { id: 20 }, { id: 65_535 }, { id: 105_536 }]);
+  });
+});
