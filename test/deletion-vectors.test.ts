@@ -177,6 +177,7 @@ describe('reading deletion vectors of a snapshot', () => {
     expect(((await refusal({ ...stored(1, a), sizeInBytes: 40 })) as Error).message).toBe(`${prefix}the vector at offset 1 has ${a.sizeInBytes} bytes, the log says 40`);
     expect(((await refusal(stored(1, a, 7))) as Error).message).toBe(`${prefix}it holds 6 row indexes, the log says 7`);
     expect(((await refusal(stored(2, a))) as Error).message).toBe(`${prefix}the file has ${file.length} bytes, too few for ${a.sizeInBytes} bytes at offset 2`);
+    expect(((await refusal(stored(0, a))) as Error).message).toBe(`${prefix}its offset 0 is not a position after the file's version byte`);
     await storage.delete(`t/${UUID_FILE}`);
     expect(((await refusal(stored(1, a))) as Error).message).toBe(`${prefix}its file does not exist (VACUUM may have deleted it)`);
     const outside = await refusal({ storageType: 'p', pathOrInlineDv: 'file:/elsewhere/deletion_vector_x.bin', offset: 1, sizeInBytes: 34, cardinality: 1 });

@@ -176,7 +176,8 @@ class Reader {
  */
 export function vectorInFile(file: Uint8Array, offset: number, sizeInBytes: number): Uint8Array {
   if (file.byteLength === 0 || file[0] !== 1) throw new Error(`the file has format version ${file[0] ?? 'none'}, not 1`);
-  if (offset < 1 || offset + 4 + sizeInBytes + 4 > file.byteLength) {
+  if (!Number.isInteger(offset) || offset < 1) throw new Error(`its offset ${offset} is not a position after the file's version byte`);
+  if (offset + 4 + sizeInBytes + 4 > file.byteLength) {
     throw new Error(`the file has ${file.byteLength} bytes, too few for ${sizeInBytes} bytes at offset ${offset}`);
   }
   const view = new DataView(file.buffer, file.byteOffset, file.byteLength);
