@@ -241,6 +241,10 @@ describe('an opened table works like the lakehouse’s own', () => {
     expect([t.path, t.version, t.rows, t.files]).toEqual(['opened/dv', 6, 16, 5]);
     const details = await lakehouse.table(t.path);
     expect(details.dataFiles.reduce((s, f) => s + (f.rows ?? 0), 0)).toBe(16);
+    // per file: the rows left (north 8, south 7, west 1 in Spark's read) and the rows its vector deletes
+    expect(details.dataFiles.map((f) => [f.path.split('/')[0], f.rows, f.deletedRows]).sort()).toEqual([
+      ['region=north', 8, 7], ['region=south', 1, 1], ['region=south', 2, 13], ['region=south', 4, 2], ['region=west', 1, 1],
+    ]);
     const page = await lakehouse.rows(t.path, undefined, 100);
     expect([page.total, page.rows.length]).toEqual([16, 16]);
     sameRows(page.rows, ['id', 'amount', 'region'], join(FIXTURES, 'dv-spark-partitioned/expected-versions/v6.parquet'));
