@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { MemoryStorage } from '../src/storage/memory.ts';
 import { NodeStorage } from '../src/storage/node.ts';
 import { loadSnapshot } from '../src/delta/snapshot.ts';
-import { UnsupportedFeatureError } from '../src/delta/protocol.ts';
+import { DeletionVectorError, UnsupportedFeatureError } from '../src/delta/protocol.ts';
 import { FIXTURES } from './helpers/fixtures.ts';
 
 const FIXTURE = join(FIXTURES, 'basic-with-inserts-updates/delta');
@@ -44,11 +44,16 @@ describe('tables this reader must refuse rather than misread', () => {
     );
   });
 
-  it('a file with a deletion vector', async () => {
+  it('a file with a deletion vector of an unknown storage type', async () => {
     const storage = await tableWith((actions) => {
-      actions.find((a) => a.add)!.add!.deletionVector = { storageType: 'u', pathOrInlineDv: 'x', offset: 1, sizeInBytes: 36, cardinality: 2 };
+      actions.find((a) => a.add)!.add!.deletionVector = { storageType: 'x', pathOrInlineDv: 'abc', offset: 1, sizeInBytes: 36, cardinality: 2 };
     });
-    await expect(loadSnapshot(storage, '', 0)).rejects.toThrow(/reader feature "deletionVectors".*has a deletion vector/);
+    const err = await loadSnapshot(storage, '', 0).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DeletionVectorError);
+    expect((err as Error).message).toBe(
+      'delta: version 0 of memory cannot be read: its data file part-00000-f9886fc2-20a0-42fe-8b30-c3abb5e3c720-c000.snappy.parquet ' +
+        'has a deletion vector of storage type "x", which is none of u (a file named by a UUID), i (inline) and p (a path)',
+    );
   });
 
   it('a reader version above 3', async () => {

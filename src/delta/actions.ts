@@ -33,10 +33,21 @@ export interface Add {
   dataChange: boolean;
   stats?: string | null;
   tags?: Record<string, string> | null;
-  deletionVector?: unknown;
+  deletionVector?: DeletionVectorDescriptor | null;
   baseRowId?: number | null;
   defaultRowCommitVersion?: number | null;
   clusteringProvider?: string | null;
+}
+
+/** Where the rows of a data file that are deleted without rewriting it are kept (PROTOCOL.md, "Deletion Vectors"). */
+export interface DeletionVectorDescriptor {
+  /** 'u': a file named by a UUID, 'i': inline, 'p': a path */
+  storageType: string;
+  pathOrInlineDv: string;
+  /** where the vector starts in its file (absent for inline vectors; 0 when absent otherwise) */
+  offset?: number | null;
+  sizeInBytes: number;
+  cardinality: number;
 }
 
 export interface Remove {
@@ -46,7 +57,7 @@ export interface Remove {
   extendedFileMetadata?: boolean | null;
   partitionValues?: Record<string, string | null> | null;
   size?: number | null;
-  deletionVector?: unknown;
+  deletionVector?: DeletionVectorDescriptor | null;
   tags?: Record<string, string> | null;
   baseRowId?: number | null;
   defaultRowCommitVersion?: number | null;
@@ -190,6 +201,17 @@ export function isSidecar(a: Action): a is { sidecar: Sidecar } {
 }
 export function isCommitInfo(a: Action): a is { commitInfo: CommitInfo } {
   return 'commitInfo' in a && a.commitInfo != null;
+}
+
+/**
+ * The key of a logical file in log replay: its path and the unique id of its deletion vector, so
+ * that a `remove` of (path, old vector) and an `add` of (path, new vector) in one commit apply in
+ * either order.
+ */
+export function logicalFileKey(action: Add | Remove): string {
+  const dv = action.deletionVector;
+  if (!dv) return action.path;
+  return `${action.path}\u0000${dv.storageType}${dv.pathOrInlineDv}${dv.offset == null ? '' : `@${dv.offset}`}`;
 }
 
 /**

@@ -2,6 +2,9 @@ import { Field, RecordBatch, Schema, Table, tableFromIPC, tableToIPC } from 'apa
 import { decodeParquet, encodeParquet } from '../parquet/codec.ts';
 import { joinPath, type Storage } from '../storage/types.ts';
 import { decodeDataPath, encodeDataPath, type Action, type Add, type CommitInfo, type Remove } from './actions.ts';
+import { DeletionVectors } from './deletion-vectors.ts';
+import { keepRows } from './keep-rows.ts';
+import { DeletionVectorError } from './protocol.ts';
 import { loadSnapshot, numRecords, type Snapshot } from './snapshot.ts';
 import { dataFileLocation } from './scan.ts';
 import { computeStats } from './stats.ts';
@@ -28,9 +31,9 @@ export interface OptimizeResult {
   filesAdded: number;
   bytesRemoved: number;
   bytesAdded: number;
-  /** rows rewritten (the same rows, in fewer files) */
+  /** rows rewritten (the same rows, in fewer files; rows deletion vectors deleted are left out) */
   rows: number;
-  /** partitions that had two or more small files */
+  /** partitions that had two or more small files, or a small file with a deletion vector */
   partitions: number;
 }
 
@@ -39,7 +42,8 @@ export interface OptimizeResult {
  * `add`s, all `dataChange: false`, so the rows of the table are the same before and after and
  * earlier versions stay readable until VACUUM. Only files with the same Parquet schema are merged
  * (no type of a file is changed); a partition with fewer than two small files is left alone.
- * A concurrent append does not conflict; a concurrent commit that removes one of the same files
+ * A small file with a deletion vector is rewritten even alone: the new files hold only the rows
+ * left, without deletion vectors. A concurrent append does not conflict; a concurrent commit that removes one of the same files
  * does, and the compaction is planned again.
  */
 export async function optimizeTable(storage: Storage, table: string, options: OptimizeOptions = {}): Promise<OptimizeResult> {
@@ -77,7 +81,7 @@ export async function optimizeTable(storage: Storage, table: string, options: Op
   }
 }
 
-/** Per partition, runs of consecutive small files (log order) up to `target` bytes; only runs of two or more. */
+/** Per partition, runs of consecutive small files (log order) up to `target` bytes; only runs of two or more, or with a deletion vector. */
 function planBins(snapshot: Snapshot, target: number): Add[][] {
   const byPartition = new Map<string, Add[]>();
   for (const add of snapshot.files) {
@@ -100,18 +104,25 @@ function planBins(snapshot: Snapshot, target: number): Add[][] {
     }
     bins.push(bin);
   }
-  return bins.filter((b) => b.length >= 2);
+  return bins.filter(worthRewriting);
 }
 
-/** One new file per run of files with one Parquet schema; a run of one stays as it is. */
+const worthRewriting = (files: Add[]): boolean => files.length >= 2 || files.some((f) => f.deletionVector);
+
+/** One new file per run of files with one Parquet schema; a run of one without a deletion vector stays as it is. */
 async function compactBin(storage: Storage, snapshot: Snapshot, bin: Add[], now: number): Promise<{ removed: Add[]; added: Add[] }> {
   const runs: { files: Add[]; tables: Table[]; key: string }[] = [];
+  const deletionVectors = new DeletionVectors(storage, snapshot);
   for (const add of bin) {
     const path = dataFileLocation(storage, snapshot, add);
+    const deleted = await deletionVectors.deletedRows(add);
     let table: Table;
     try {
       table = tableFromIPC(decodeParquet(await storage.read(path)));
+      // The new file holds only the rows left: it has no deletion vector.
+      if (deleted) table = keepRows(table, deletionVectors.keptRows(add, deleted, table.numRows));
     } catch (err) {
+      if (err instanceof DeletionVectorError) throw err;
       throw new Error(`delta: OPTIMIZE cannot read data file ${path} of version ${snapshot.version}: ${(err as Error).message}`, { cause: err });
     }
     const key = table.schema.fields.map((f) => `${f.name}:${String(f.type)}`).join('|');
@@ -126,7 +137,7 @@ async function compactBin(storage: Storage, snapshot: Snapshot, bin: Add[], now:
   const partitionColumns = new Set(snapshot.metadata.partitionColumns);
   const removed: Add[] = [];
   const added: Add[] = [];
-  for (const run of runs.filter((r) => r.files.length >= 2)) {
+  for (const run of runs.filter((r) => worthRewriting(r.files))) {
     const merged = concatenate(run.tables);
     const dir = dataFileLocation(storage, snapshot, run.files[0]!).slice(snapshot.table ? snapshot.table.length + 1 : 0).split('/').slice(0, -1).join('/');
     const name = `part-00000-${crypto.randomUUID()}-c000.zstd.parquet`;
@@ -155,6 +166,7 @@ function concatenate(tables: Table[]): Table {
 function optimizeActions(snapshot: Snapshot, removed: Add[], added: Add[], target: number, now: number): Action[] {
   const removes: Remove[] = removed.map((f) => ({
     path: f.path, deletionTimestamp: now, dataChange: false, extendedFileMetadata: true, partitionValues: f.partitionValues, size: f.size,
+    ...(f.deletionVector ? { deletionVector: f.deletionVector } : {}),
   }));
   const commitInfo: CommitInfo = {
     timestamp: now,

@@ -1,11 +1,7 @@
 import type { Add, Metadata, Protocol } from './actions.ts';
 
-/**
- * Reader features this reader implements; anything else makes a table unreadable here.
- * `deletionVectors`: a table may allow them yet have none; a file that has one is refused by
- * checkFileReadable.
- */
-export const SUPPORTED_READER_FEATURES = new Set(['timestampNtz', 'vacuumProtocolCheck', 'v2Checkpoint', 'deletionVectors']);
+/** Reader features this reader implements; anything else makes a table unreadable here. */
+export const SUPPORTED_READER_FEATURES = new Set(['deletionVectors', 'timestampNtz', 'v2Checkpoint', 'vacuumProtocolCheck']);
 
 export class UnsupportedFeatureError extends Error {
   readonly feature: string;
@@ -44,8 +40,25 @@ export function checkReadable(protocol: Protocol, metadata: Metadata): void {
   }
 }
 
-export function checkFileReadable(add: Add): void {
-  if (add.deletionVector) {
-    throw new UnsupportedFeatureError('deletionVectors', `file ${add.path} has a deletion vector`);
+/** A deletion vector this reader cannot apply, or one that does not match its data file. */
+export class DeletionVectorError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DeletionVectorError';
   }
+}
+
+const STORAGE_TYPES = new Set(['u', 'i', 'p']);
+
+/** Refuse a live file whose deletion vector this reader cannot even locate; `where` names the table. */
+export function checkFileReadable(add: Add, where: string, version: number): void {
+  const dv = add.deletionVector;
+  if (!dv) return;
+  const why =
+    typeof dv !== 'object' || typeof dv.pathOrInlineDv !== 'string' || typeof dv.sizeInBytes !== 'number' || typeof dv.cardinality !== 'number'
+      ? 'a deletion vector without its storageType, pathOrInlineDv, sizeInBytes and cardinality'
+      : !STORAGE_TYPES.has(dv.storageType)
+        ? `a deletion vector of storage type "${String(dv.storageType)}", which is none of u (a file named by a UUID), i (inline) and p (a path)`
+        : undefined;
+  if (why) throw new DeletionVectorError(`delta: version ${version} of ${where} cannot be read: its data file ${add.path} has ${why}`);
 }

@@ -1,5 +1,6 @@
 import { DataType, DateUnit, makeVector, Precision, tableFromIPC, TimeUnit, type Data, type Vector } from 'apache-arrow';
 import type { Storage } from '../storage/types.ts';
+import { DeletionVectors } from './deletion-vectors.ts';
 import { decodeDataFile, readDataFile } from './scan.ts';
 import type { DeltaField } from './schema.ts';
 import type { Snapshot } from './snapshot.ts';
@@ -25,7 +26,9 @@ export function readableWithoutEngine(snapshot: Snapshot): boolean {
 export async function readRows(storage: Storage, snapshot: Snapshot): Promise<Row[] | undefined> {
   if (!readableWithoutEngine(snapshot)) return undefined;
   const rows: Row[] = [];
+  const deletionVectors = new DeletionVectors(storage, snapshot);
   for (const add of snapshot.files) {
+    const deleted = await deletionVectors.deletedRows(add);
     const table = tableFromIPC(decodeDataFile(snapshot, add, await readDataFile(storage, snapshot, add)));
     const byName = new Map(table.schema.fields.map((f, i) => [f.name.toLowerCase(), i]));
     const columns: { name: string; vector: Vector | null; convert: Convert }[] = [];
@@ -46,6 +49,12 @@ export async function readRows(storage: Storage, snapshot: Snapshot): Promise<Ro
         for (let i = 0; i < data.length; i++) rows[at++]![name] = data.getValid(i) ? convert(data, chunk, i) : null;
       }
       for (; at < rows.length; at++) rows[at]![name] = null;
+    }
+    if (deleted) {
+      const kept = deletionVectors.keptRows(add, deleted, table.numRows);
+      let to = start;
+      for (let i = 0; i < table.numRows; i++) if (kept[i >> 3]! & (1 << (i & 7))) rows[to++] = rows[start + i]!;
+      rows.length = to;
     }
   }
   return rows;

@@ -1,8 +1,10 @@
+import { Bool, Field, makeData, RecordBatch, Schema, Struct, Table, tableFromIPC, tableToIPC } from 'apache-arrow';
 import { decodeParquet } from '../parquet/codec.ts';
 import { isNotFound, joinPath, type Storage } from '../storage/types.ts';
 import type { Engine } from '../engine/types.ts';
 import { quoteIdent, quoteString } from '../engine/duckdb.ts';
 import { decodeDataPath, type Add } from './actions.ts';
+import { DeletionVectors } from './deletion-vectors.ts';
 import { tableLocation } from './paths.ts';
 import { duckdbType, type DeltaField } from './schema.ts';
 import { where, type Snapshot } from './snapshot.ts';
@@ -17,6 +19,8 @@ export interface ScanOptions {
 }
 
 const STAGING = '__delta_scan_file';
+/** a column added to the rows of a file with a deletion vector: false for the deleted rows */
+const KEEP = '__delta_scan_keep';
 
 /**
  * Load the rows of `snapshot` into the engine as table `target`, typed by the Delta schema:
@@ -28,9 +32,15 @@ export async function scanIntoEngine(engine: Engine, storage: Storage, snapshot:
   if (!options.append) engine.run(`CREATE OR REPLACE TABLE ${quoteIdent(target)} (${fields.map((f) => `${quoteIdent(f.name)} ${duckdbType(f.type)}`).join(', ')})`);
   const files = options.fileFilter ? snapshot.files.filter(options.fileFilter) : snapshot.files;
   const partitionColumns = new Set(snapshot.metadata.partitionColumns);
+  const deletionVectors = new DeletionVectors(storage, snapshot);
   let done = 0;
   for (const add of files) {
-    const ipc = decodeDataFile(snapshot, add, await readDataFile(storage, snapshot, add));
+    const deleted = await deletionVectors.deletedRows(add);
+    let ipc = decodeDataFile(snapshot, add, await readDataFile(storage, snapshot, add));
+    if (deleted) {
+      const table = tableFromIPC(ipc);
+      ipc = withKeepColumn(table, deletionVectors.keptRows(add, deleted, table.numRows));
+    }
     engine.insertIPC(STAGING, ipc);
     const present = new Map(
       engine.rows<{ column_name: string }>(`SELECT column_name FROM (DESCRIBE ${STAGING})`).map((r) => [r.column_name.toLowerCase(), r.column_name]),
@@ -42,7 +52,7 @@ export async function scanIntoEngine(engine: Engine, storage: Storage, snapshot:
       return `${castTo(quoteIdent(source), f)} AS ${quoteIdent(f.name)}`;
     });
     try {
-      engine.run(`INSERT INTO ${quoteIdent(target)} SELECT ${projection.join(', ')} FROM ${STAGING}`);
+      engine.run(`INSERT INTO ${quoteIdent(target)} SELECT ${projection.join(', ')} FROM ${STAGING}${deleted ? ` WHERE ${KEEP}` : ''}`);
     } catch (err) {
       throw new Error(`delta: version ${snapshot.version} of ${snapshot.name} cannot be read: the rows of its data file ${decodeDataPath(add.path)} do not fit its schema (${(err as Error).message.replace(/^SQL failed: /, '')})`, { cause: err });
     }
@@ -50,6 +60,24 @@ export async function scanIntoEngine(engine: Engine, storage: Storage, snapshot:
   }
   engine.run(`DROP TABLE IF EXISTS ${STAGING}`);
   return Number(engine.rows<{ n: bigint }>(`SELECT count(*) AS n FROM ${quoteIdent(target)}`)[0]!.n);
+}
+
+/** `table` with a last column KEEP, from a bitmap of its rows (bit i set: row i is kept). */
+function withKeepColumn(table: Table, kept: Uint8Array): Uint8Array {
+  const schema = new Schema([...table.schema.fields, new Field(KEEP, new Bool(), false)], table.schema.metadata);
+  let start = 0;
+  const batches = table.batches.map((batch) => {
+    const length = batch.numRows;
+    const bits = new Uint8Array(Math.ceil(length / 8));
+    for (let i = 0; i < length; i++) {
+      const row = start + i;
+      if (kept[row >> 3]! & (1 << (row & 7))) bits[i >> 3]! |= 1 << (i & 7);
+    }
+    start += length;
+    const keep = makeData({ type: new Bool(), length, nullCount: 0, data: bits });
+    return new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length, nullCount: 0, children: [...batch.data.children, keep] }));
+  });
+  return tableToIPC(new Table(schema, batches), 'stream');
 }
 
 /** Where a data file of a snapshot lies in its storage (its log path resolved inside the table, paths.ts). */

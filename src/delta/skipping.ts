@@ -12,6 +12,10 @@ import type { Snapshot } from './snapshot.ts';
  * left alone (NaN sorts above every number in DuckDB but is not in min/max stats), and so are
  * timestamps (writers round their stats to milliseconds in ways that differ); their partition
  * values still skip files.
+ *
+ * A file with a deletion vector keeps the stats of all its rows, deleted ones included
+ * (`tightBounds: false`): min/max are then bounds, not values present, and `numRecords` and
+ * `nullCount` count deleted rows. Every test below only uses them as bounds, so they stay sound.
  */
 
 export type CompareOp = '=' | '!=' | '<' | '<=' | '>' | '>=';
@@ -58,6 +62,11 @@ export function describePruning(p: Pick<FilePruning, 'total' | 'skippedByPartiti
 
 function judge(add: Add, conditions: readonly Condition[], fields: Map<string, DeltaField>, partitions: Set<string>): Verdict {
   let stats: Stats | null | undefined;
+  if (conditions.length > 0 && add.deletionVector) {
+    stats = parseStats(add.stats);
+    // Every row deleted: nothing in the file can match.
+    if (stats && typeof stats.numRecords === 'number' && stats.numRecords === add.deletionVector.cardinality) return 'stats';
+  }
   for (const c of conditions) {
     const field = fields.get(c.column);
     if (!field || typeof field.type !== 'string') continue;

@@ -1,6 +1,6 @@
 import { isNotFound, joinPath, type FileInfo, type Storage } from '../storage/types.ts';
 import {
-  LOG_DIR, commitFileName, isAdd, isCommitInfo, isDomainMetadata, isMetaData, isProtocol, isRemove, isTxn, parseCommit,
+  LOG_DIR, commitFileName, isAdd, isCommitInfo, isDomainMetadata, isMetaData, isProtocol, isRemove, isTxn, logicalFileKey, parseCommit,
   parseLogFileName, type Action, type Add, type CommitInfo, type DomainMetadata, type Metadata, type Protocol, type Remove, type Txn,
 } from './actions.ts';
 import { CheckpointUnusableError, readCheckpoint, type CheckpointRef } from './checkpoint.ts';
@@ -147,6 +147,10 @@ function firstMissing(log: LogListing, from: number, to: number): number | undef
   return undefined;
 }
 
+/**
+ * Log replay. Logical files are keyed by path and deletion vector (`logicalFileKey`): a commit
+ * that deletes rows of a file removes (path, old vector) and adds (path, new vector), in any order.
+ */
 class Replay {
   protocol: Protocol | undefined;
   metadata: Metadata | undefined;
@@ -158,12 +162,14 @@ class Replay {
   apply(actions: Action[]): void {
     for (const a of actions) {
       if (isAdd(a)) {
-        this.files.delete(a.add.path);
-        this.files.set(a.add.path, a.add);
-        this.tombstones.delete(a.add.path);
+        const key = logicalFileKey(a.add);
+        this.files.delete(key);
+        this.files.set(key, a.add);
+        this.tombstones.delete(key);
       } else if (isRemove(a)) {
-        this.files.delete(a.remove.path);
-        this.tombstones.set(a.remove.path, a.remove);
+        const key = logicalFileKey(a.remove);
+        this.files.delete(key);
+        this.tombstones.set(key, a.remove);
       } else if (isMetaData(a)) this.metadata = { ...a.metaData, configuration: a.metaData.configuration ?? {} };
       else if (isProtocol(a)) this.protocol = a.protocol;
       else if (isTxn(a)) this.txns.set(a.txn.appId, a.txn);
@@ -180,9 +186,17 @@ class Replay {
     const files = [...this.files.values()];
     try {
       checkReadable(this.protocol, this.metadata);
-      files.forEach(checkFileReadable);
     } catch (err) {
       throw err instanceof UnsupportedFeatureError ? err.of(name) : err;
+    }
+    const paths = new Set<string>();
+    for (const add of files) {
+      checkFileReadable(add, name, version);
+      // A valid log never has one data file live twice (with two deletion vectors): its rows would be read twice.
+      if (paths.has(add.path)) {
+        throw new Error(`delta: version ${version} of ${name} cannot be read: its log has data file ${add.path} live twice, with different deletion vectors`);
+      }
+      paths.add(add.path);
     }
     return {
       table,
@@ -208,18 +222,22 @@ export interface HistoryEntry {
   filesAdded: number;
   filesRemoved: number;
   bytesAdded: number;
-  /** rows added, from the `stats` of the added files (null when a file has no stats) */
+  /** rows added, from the `stats` of the added files less their deletion vectors (null when a file has no stats) */
   rowsAdded: number | null;
   /** rows removed, from the stats of the files removed (null when unknown) */
   rowsRemoved: number | null;
   actions: Action[];
 }
 
-/** One entry per commit still in the log, newest first. */
+/**
+ * One entry per commit still in the log, newest first. Rows count the rows of logical files: a
+ * file whose deletion vector changed (removed and added again in one commit, as DELETE, UPDATE and
+ * MERGE do with deletion vectors) counts only the difference.
+ */
 export async function loadHistory(storage: Storage, table: string): Promise<HistoryEntry[]> {
   const log = await listLog(storage, table);
   const versions = [...log.commits.keys()].sort((a, b) => a - b);
-  // Rows a remove takes away are known from the stats of the add that brought the file in.
+  // Rows a remove takes away are known from the stats of the add that brought the logical file in.
   const rowsOfFile = new Map<string, number | null>();
   const out: HistoryEntry[] = [];
   for (const v of versions) {
@@ -234,11 +252,24 @@ export async function loadHistory(storage: Storage, table: string): Promise<Hist
     const info: CommitInfo = actions.find(isCommitInfo)?.commitInfo ?? {};
     const adds = actions.filter(isAdd).map((a) => a.add);
     const removes = actions.filter(isRemove).map((a) => a.remove);
-    const sum = (counts: (number | null | undefined)[]): number | null =>
-      counts.reduce<number | null>((s, n) => (s === null || n === null || n === undefined ? null : s + n), 0);
-    const rowsRemoved = sum(removes.map((r) => rowsOfFile.get(r.path)));
-    const rowsAdded = sum(adds.map(numRecords));
-    for (const add of adds) rowsOfFile.set(add.path, numRecords(add));
+    const removedRows = new Map(removes.map((r) => [r.path, rowsOfFile.get(logicalFileKey(r))]));
+    let rowsAdded: number | null = 0;
+    let rowsRemoved: number | null = 0;
+    const count = (added: number | null | undefined, removed: number | null | undefined): void => {
+      rowsAdded = rowsAdded === null || added === null || added === undefined ? null : rowsAdded + added;
+      rowsRemoved = rowsRemoved === null || removed === null || removed === undefined ? null : rowsRemoved + removed;
+    };
+    for (const add of adds) {
+      const rows = numRecords(add);
+      const before = removedRows.get(add.path);
+      if (before !== undefined && before !== null && rows !== null) {
+        removedRows.delete(add.path);
+        count(Math.max(0, rows - before), Math.max(0, before - rows));
+      } else count(rows, 0);
+    }
+    for (const rows of removedRows.values()) count(0, rows);
+    for (const r of removes) rowsOfFile.delete(logicalFileKey(r));
+    for (const add of adds) rowsOfFile.set(logicalFileKey(add), numRecords(add));
     out.push({
       version: v,
       timestamp: typeof info.timestamp === 'number' ? info.timestamp : log.commits.get(v)!.modificationTime,
@@ -256,11 +287,12 @@ export async function loadHistory(storage: Storage, table: string): Promise<Hist
   return out.reverse();
 }
 
+/** The rows of a logical file: its stats' `numRecords` less the rows its deletion vector deletes (null without stats). */
 export function numRecords(add: Add): number | null {
   if (!add.stats) return null;
   try {
     const n = (JSON.parse(add.stats) as { numRecords?: unknown }).numRecords;
-    return typeof n === 'number' ? n : null;
+    return typeof n === 'number' ? n - (add.deletionVector?.cardinality ?? 0) : null;
   } catch {
     return null;
   }

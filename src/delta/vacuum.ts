@@ -1,5 +1,6 @@
 import { joinPath, type FileInfo, type Storage } from '../storage/types.ts';
-import { decodeDataPath, isRemove, type Metadata } from './actions.ts';
+import { decodeDataPath, isRemove, type DeletionVectorDescriptor, type Metadata, type Remove } from './actions.ts';
+import { deletionVectorFile } from './deletion-vectors.ts';
 import { tableLocation } from './paths.ts';
 import { listLog, loadSnapshot, readCommit, where } from './snapshot.ts';
 
@@ -37,7 +38,7 @@ export interface VacuumFile {
   /** relative to the table folder */
   path: string;
   size: number;
-  /** `removed`: no version within the retention needs it; `untracked`: no commit ever named it */
+  /** `removed`: no version within the retention needs it; `untracked`: no commit ever named it (data or deletion vector file) */
   reason: 'removed' | 'untracked';
 }
 
@@ -84,17 +85,19 @@ export async function vacuumTable(storage: Storage, table: string, options: Vacu
   const cutoff = now - retentionHours * 3_600_000;
 
   const location = tableLocation(storage, table);
-  const live = new Set(snapshot.files.map((a) => decodeDataPath(a.path, location)));
+  // A live file's deletion vector file is as live as the file; one of a removed file goes with it.
+  const live = new Set(snapshot.files.flatMap((a) => [decodeDataPath(a.path, location), ...vectorFile(a.deletionVector, location)]));
   // When each file was last removed. A checkpoint may have dropped old tombstones, so every
   // commit still in the log is read too.
   const removedAt = new Map<string, number>();
-  const noteRemove = (path: string, at: number | null | undefined): void => {
-    const p = decodeDataPath(path, location);
-    removedAt.set(p, Math.max(removedAt.get(p) ?? 0, at ?? 0));
+  const noteRemove = (remove: Remove): void => {
+    for (const p of [decodeDataPath(remove.path, location), ...vectorFile(remove.deletionVector, location)]) {
+      removedAt.set(p, Math.max(removedAt.get(p) ?? 0, remove.deletionTimestamp ?? 0));
+    }
   };
-  for (const r of snapshot.tombstones) noteRemove(r.path, r.deletionTimestamp);
+  for (const r of snapshot.tombstones) noteRemove(r);
   for (const v of [...log.commits.keys()].filter((v) => v <= snapshot.version)) {
-    for (const a of await readCommit(storage, table, v)) if (isRemove(a)) noteRemove(a.remove.path, a.remove.deletionTimestamp);
+    for (const a of await readCommit(storage, table, v)) if (isRemove(a)) noteRemove(a.remove);
   }
 
   const partitionColumns = new Set(snapshot.metadata.partitionColumns);
@@ -128,6 +131,17 @@ export async function vacuumTable(storage: Storage, table: string, options: Vacu
     table, version: snapshot.version, retentionHours, cutoff, dryRun: options.dryRun ?? false, files,
     bytes: files.reduce((s, f) => s + f.size, 0),
   };
+}
+
+/** The file of a deletion vector, when it has one inside the table folder (an inline one has none). */
+function vectorFile(dv: DeletionVectorDescriptor | null | undefined, location: string | undefined): string[] {
+  if (!dv) return [];
+  try {
+    const file = deletionVectorFile(dv, location);
+    return file === undefined ? [] : [file];
+  } catch {
+    return []; // outside the table folder: VACUUM never deletes there anyway
+  }
 }
 
 /** The table's `delta.deletedFileRetentionDuration` in hours (default one week). */

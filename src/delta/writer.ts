@@ -125,6 +125,8 @@ export class TableWriter {
         ? current.files.map((f) => ({
             path: f.path, deletionTimestamp: now, dataChange: true, extendedFileMetadata: true,
             partitionValues: f.partitionValues, size: f.size,
+            // A logical file is its path and its deletion vector: the remove must name both.
+            ...(f.deletionVector ? { deletionVector: f.deletionVector } : {}),
           }))
         : [];
     const commitInfo: CommitInfo = {

@@ -48,7 +48,10 @@ export interface ColumnInfo {
 export interface FileEntry {
   path: string;
   size: number;
+  /** the rows of the logical file: those its deletion vector deletes are not counted */
   rows: number | null;
+  /** rows of the data file its deletion vector deletes (0 without one) */
+  deletedRows: number;
   modified: number;
   partitionValues: Record<string, string | null>;
 }
@@ -216,6 +219,7 @@ export class Catalog {
         path: a.path,
         size: a.size,
         rows: numRecords(a),
+        deletedRows: a.deletionVector?.cardinality ?? 0,
         modified: a.modificationTime,
         partitionValues: a.partitionValues,
       })),

@@ -1,4 +1,5 @@
 import { LOG_DIR, decodeDataPath, parseLogFileName } from '../delta/actions.ts';
+import { deletionVectorFile } from '../delta/deletion-vectors.ts';
 import { listLog, loadSnapshot } from '../delta/snapshot.ts';
 import { MemoryStorage } from '../storage/memory.ts';
 import type { Storage } from '../storage/types.ts';
@@ -138,6 +139,10 @@ export async function importLakehouse(storage: Storage, name: string, bytes: Uin
         const info = await staged.stat(file);
         if (!info) throw new Error(`data file ${decodeDataPath(add.path)} of version ${snapshot.version} is missing`);
         if (info.size !== add.size) throw new Error(`data file ${decodeDataPath(add.path)} has ${info.size} bytes, its log says ${add.size}`);
+        const vector = add.deletionVector && deletionVectorFile(add.deletionVector);
+        if (vector && !(await staged.stat(`${path}/${vector}`))) {
+          throw new Error(`the deletion vector file ${vector} of data file ${decodeDataPath(add.path)} (version ${snapshot.version}) is missing`);
+        }
       }
       version = snapshot.version;
       commits = log.commits.size;

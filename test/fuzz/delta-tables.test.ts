@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/engine/types.ts';
 import { testEngine } from '../helpers/engine.ts';
 import {
-  FUZZ_TABLES, WatchedStorage, byteMutation, commitMutation, filesOf, fixtureFiles, isCheckpoint, isCommit, isData, mutateBytes,
+  FUZZ_TABLES, WatchedStorage, byteMutation, commitMutation, filesOf, fixtureFiles, isCheckpoint, isCommit, isData, isDeletionVector, mutateBytes,
   describeTally, mutateCommit, readEverything,
 } from './tables.ts';
 
@@ -46,11 +46,11 @@ describe('fuzzing real tables', () => {
     );
   }, TIMEOUT);
 
-  it('bytes changed in a commit, a checkpoint or a data file', async () => {
+  it('bytes changed in a commit, a checkpoint, a data file or a deletion vector file', async () => {
     await fc.assert(
-      fc.asyncProperty(table, fc.constantFrom('commit', 'checkpoint', 'data'), fc.nat(), byteMutation, async (name, kind, which, m) => {
+      fc.asyncProperty(table, fc.constantFrom('commit', 'checkpoint', 'data', 'deletionVector'), fc.nat(), byteMutation, async (name, kind, which, m) => {
         const files = filesByName.get(name)!;
-        const candidates = filesOf(files, { commit: isCommit, checkpoint: isCheckpoint, data: isData }[kind]);
+        const candidates = filesOf(files, { commit: isCommit, checkpoint: isCheckpoint, data: isData, deletionVector: isDeletionVector }[kind]);
         if (candidates.length === 0) return;
         const path = candidates[which % candidates.length]!;
         const mutated = new Map(files);

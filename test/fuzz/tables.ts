@@ -230,10 +230,11 @@ export function mutateBytes(data: Uint8Array, m: ByteMutation): Uint8Array {
 /** Fixtures with what each has to mutate: commits, checkpoints, data files. */
 export const FUZZ_TABLES = [
   'basic-with-inserts-overwrite-restore', 'basic-with-inserts-updates', 'data-reader-primitives', 'data-reader-timestamp_ntz',
-  'delta-0.8.0-partitioned', 'simple_table', 'snapshot-data1',
+  'delta-0.8.0-partitioned', 'simple_table', 'snapshot-data1', 'table-with-dv-small', 'dv-spark-unpartitioned',
 ];
 
 export const filesOf = (files: Map<string, Uint8Array>, test: (path: string) => boolean): string[] => [...files.keys()].filter(test).sort();
 export const isCommit = (p: string): boolean => /^_delta_log\/\d{20}\.json$/.test(p);
 export const isCheckpoint = (p: string): boolean => /^_delta_log\/\d{20}\.checkpoint.*\.parquet$/.test(p) || p === '_delta_log/_last_checkpoint';
 export const isData = (p: string): boolean => !p.startsWith('_delta_log/') && p.endsWith('.parquet');
+export const isDeletionVector = (p: string): boolean => /(^|\/)deletion_vector_[^/]*\.bin$/.test(p);
