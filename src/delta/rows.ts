@@ -1,6 +1,7 @@
 import { DataType, DateUnit, makeVector, Precision, tableFromIPC, TimeUnit, type Data, type Vector } from 'apache-arrow';
 import type { Storage } from '../storage/types.ts';
 import { decodeDataFile, readDataFile } from './scan.ts';
+import { checkFieldIds, findFileField, mappingMode } from './mapping.ts';
 import type { DeltaField } from './schema.ts';
 import type { Snapshot } from './snapshot.ts';
 
@@ -25,12 +26,18 @@ export function readableWithoutEngine(snapshot: Snapshot): boolean {
 export async function readRows(storage: Storage, snapshot: Snapshot): Promise<Row[] | undefined> {
   if (!readableWithoutEngine(snapshot)) return undefined;
   const rows: Row[] = [];
+  const mode = mappingMode(snapshot.protocol, snapshot.metadata);
   for (const add of snapshot.files) {
     const table = tableFromIPC(decodeDataFile(snapshot, add, await readDataFile(storage, snapshot, add)));
-    const byName = new Map(table.schema.fields.map((f, i) => [f.name.toLowerCase(), i]));
+    // A file the engine would refuse is left to the engine, which names it in its error.
+    try {
+      checkFieldIds(table.schema.fields, mode);
+    } catch {
+      return undefined;
+    }
     const columns: { name: string; vector: Vector | null; convert: Convert }[] = [];
     for (const field of snapshot.schema.fields) {
-      const index = byName.get(field.name.toLowerCase());
+      const index = findFileField(table.schema.fields, field, mode);
       // A column the file lacks (added to the schema later) reads as NULL.
       const vector = index === undefined ? null : table.getChildAt(index);
       const convert = vector ? converter(field, vector.type as DataType) : () => null;

@@ -4,6 +4,7 @@ import {
   parseLogFileName, type Action, type Add, type CommitInfo, type Metadata, type Protocol, type Remove, type Txn,
 } from './actions.ts';
 import { readCheckpointActions } from './checkpoint.ts';
+import { checkMappingMetadata, mappingMode } from './mapping.ts';
 import { checkFileReadable, checkReadable } from './protocol.ts';
 import { parseSchema, type DeltaSchema } from './schema.ts';
 
@@ -123,12 +124,14 @@ class Replay {
     checkReadable(this.protocol, this.metadata);
     const files = [...this.files.values()];
     files.forEach(checkFileReadable);
+    const schema = parseSchema(this.metadata.schemaString);
+    checkMappingMetadata(schema.fields, mappingMode(this.protocol, this.metadata), `${table || 'the table'} at version ${version}`);
     return {
       table,
       version,
       protocol: this.protocol,
       metadata: this.metadata,
-      schema: parseSchema(this.metadata.schemaString),
+      schema,
       files,
       tombstones: [...this.tombstones.values()],
       txns: this.txns,
