@@ -1,11 +1,13 @@
 import type { Engine } from '../engine/types.ts';
 import { quoteIdent, quoteString } from '../engine/duckdb.ts';
+import { jsonFloat, jsonNumber } from './rows.ts';
 import type { DeltaSchema, DeltaType } from './schema.ts';
 
 /**
  * JSON lines typed by the Delta schema, the same at every depth:
  * - long and decimal: JSON numbers written with every digit (text from DuckDB, never a JS number);
- * - byte, short, integer, float, double: JSON numbers; NaN, Infinity and -Infinity as strings;
+ * - byte, short, integer, float, double: JSON numbers (a float in the fewest digits that read back
+ *   as the same float, as Spark prints it); NaN, Infinity and -Infinity as strings;
  * - string: JSON strings; boolean: true/false; binary: base64 strings;
  * - date: "YYYY-MM-DD"; timestamp: "YYYY-MM-DDTHH:MM:SS.ffffffZ"; timestamp_ntz: the same without Z;
  * - struct: an object with the schema's field names, in schema order;
@@ -81,7 +83,7 @@ function jsonValue(v: unknown, type: DeltaType): string {
   if (v === null || v === undefined) return 'null';
   if (typeof type === 'string') {
     if (RAW_NUMBER(type)) return String(v);
-    if (typeof v === 'number') return Number.isFinite(v) ? JSON.stringify(v) : JSON.stringify(String(v));
+    if (typeof v === 'number') return JSON.stringify(type === 'float' ? jsonFloat(v) : jsonNumber(v));
     if (typeof v === 'bigint') return v.toString();
     return JSON.stringify(v);
   }

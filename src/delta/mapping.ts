@@ -126,3 +126,13 @@ export function logicalPartitionValues(snapshot: Pick<Snapshot, 'protocol' | 'me
   }
   return out;
 }
+
+/** The physical names of top-level columns given by their schema names (names not in the schema stay as they are). */
+export function physicalNames(snapshot: Pick<Snapshot, 'protocol' | 'metadata' | 'schema'>, names: readonly string[]): string[] {
+  const mode = mappingMode(snapshot.protocol, snapshot.metadata);
+  if (mode === 'none') return [...names];
+  return names.map((n) => {
+    const f = snapshot.schema.fields.find((x) => x.name === n);
+    return f ? physicalName(f, mode) : n;
+  });
+}

@@ -72,8 +72,9 @@ function converter(field: DeltaField, type: DataType): Convert | undefined {
     case 'byte':
       return DataType.isInt(type) ? (d, _v, i) => Number(raw(d, i)) : undefined;
     case 'double':
-    case 'float':
       return DataType.isFloat(type) && type.precision !== Precision.HALF ? (d, _v, i) => jsonNumber(raw(d, i) as number) : undefined;
+    case 'float':
+      return DataType.isFloat(type) && type.precision === Precision.SINGLE ? (d, _v, i) => jsonFloat(raw(d, i) as number) : undefined;
     case 'boolean':
       return DataType.isBool(type) ? get : undefined;
     case 'date':
@@ -92,8 +93,18 @@ function converter(field: DeltaField, type: DataType): Convert | undefined {
   }
 }
 
+/** A 32-bit float as the shortest number that reads back as the same float (0.1, not 0.10000000149011612), as Spark prints it. */
+export function jsonFloat(v: number): number | string {
+  if (!Number.isFinite(v) || v === 0) return jsonNumber(v);
+  for (let digits = 1; digits < 9; digits++) {
+    const n = Number(v.toPrecision(digits));
+    if (Math.fround(n) === v) return n;
+  }
+  return v;
+}
+
 /** NaN and ±Infinity as text, -0 as 0: what a JSON round trip gives for them. */
-function jsonNumber(v: number): number | string {
+export function jsonNumber(v: number): number | string {
   if (!Number.isFinite(v)) return String(v);
   return v === 0 ? 0 : v;
 }

@@ -84,7 +84,8 @@ export function restoreInt96(ipc: Uint8Array): Uint8Array {
   return tableToIPC(new Table(schema, batches), 'stream');
 }
 
-const MICROS = new Timestamp(TimeUnit.MICROSECOND);
+// INT96 holds instants (Spark's `timestamp`), as UTC.
+const MICROS = new Timestamp(TimeUnit.MICROSECOND, 'UTC');
 
 function restoreField(f: Field): Field {
   if (f.name.endsWith(MARKER) && f.type instanceof FixedSizeBinary) return new Field(f.name.slice(0, -MARKER.length), MICROS, f.nullable, f.metadata);
