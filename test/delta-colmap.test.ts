@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { jsonLines } from '../src/delta/export.ts';
 import { fileFieldId, logicalPartitionValues, mappingMode } from '../src/delta/mapping.ts';
 import { optimizeTable } from '../src/delta/optimize.ts';
+import { vacuumTable } from '../src/delta/vacuum.ts';
 import { readRows } from '../src/delta/rows.ts';
 import { scanIntoEngine } from '../src/delta/scan.ts';
 import { pruneFiles } from '../src/delta/skipping.ts';
@@ -130,6 +131,19 @@ describe('column mapping', () => {
     const stats = JSON.parse(added.stats!) as { minValues: Record<string, unknown> };
     expect([stats.minValues[partition.metadata['delta.columnMapping.physicalName'] as string], stats.minValues.id]).toEqual([undefined, undefined]);
     expect(stats.minValues[snap.schema.fields[0]!.metadata['delta.columnMapping.physicalName'] as string]).toBe(1);
+  });
+
+  it('VACUUM after OPTIMIZE deletes only the compacted files of a mapped, partitioned table', async () => {
+    const storage = await copyOf('colmap-name');
+    const before = await lines(storage);
+    const old = (await loadSnapshot(storage, '')).files.map((a) => decodeURIComponent(a.path));
+    const optimized = await optimizeTable(storage, '', { targetFileSize: 1 << 20 });
+    expect([optimized.filesRemoved, optimized.filesAdded]).toEqual([2, 1]);
+    const result = await vacuumTable(storage, '', { retentionHours: 0, force: true, now: Date.now() + 60_000 });
+    const live = new Set((await loadSnapshot(storage, '')).files.map((a) => decodeURIComponent(a.path)));
+    expect(result.files.map((f) => f.path).sort()).toEqual(old.filter((p) => !live.has(p)).sort());
+    expect(result.files).toHaveLength(2);
+    expect(await lines(storage)).toEqual(before);
   });
 
   it('the writer refuses to append to a mapped table, with a sentence', async () => {
