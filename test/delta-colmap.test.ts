@@ -152,7 +152,7 @@ describe('column mapping', () => {
     const err = await writeTable(storage, '', data, { mode: 'append' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UnsupportedWriteError);
     expect((err as Error).message).toBe(
-      'delta: cannot write to the table at version 8: its columns are mapped by name (delta.columnMapping.mode), and this writer only writes columns under their own names',
+      'delta: cannot write to memory at version 8: its columns are mapped by name (delta.columnMapping.mode), and this writer only writes columns under their own names',
     );
   });
 });

@@ -35,7 +35,7 @@ describe('tables this reader must refuse rather than misread', () => {
     });
     const err = await loadSnapshot(storage, '').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UnsupportedFeatureError);
-    expect((err as Error).message).toBe(`delta: this table needs the reader feature "${feature}", which this reader does not support: ${why}`);
+    expect((err as Error).message).toBe(`delta: memory needs the reader feature "${feature}", which this reader does not support: ${why}`);
   });
 
   it('a column mapping mode the protocol does not define', async () => {
@@ -44,7 +44,7 @@ describe('tables this reader must refuse rather than misread', () => {
       actions.find((a) => a.metaData)!.metaData!.configuration = { 'delta.columnMapping.mode': 'fancy' };
     });
     await expect(loadSnapshot(storage, '')).rejects.toThrow(
-      'delta: this table needs the reader feature "columnMapping", which this reader does not support: delta.columnMapping.mode is "fancy", not one of none, name or id',
+      'delta: memory needs the reader feature "columnMapping", which this reader does not support: delta.columnMapping.mode is "fancy", not one of none, name or id',
     );
   });
 
@@ -55,7 +55,7 @@ describe('tables this reader must refuse rather than misread', () => {
     });
     const err = await loadSnapshot(storage, '', 0).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ColumnMappingError);
-    expect((err as Error).message).toBe('delta: the table at version 0 maps columns by name, but column id has no delta.columnMapping.physicalName in its metadata');
+    expect((err as Error).message).toBe('delta: version 0 of memory cannot be read: its columns are mapped by name, but column id has no delta.columnMapping.physicalName in its metadata');
   });
 
   it('the column mapping property without the protocol for it is not honoured', async () => {
@@ -79,15 +79,16 @@ describe('tables this reader must refuse rather than misread', () => {
     const engine = await testEngine();
     const file = decodeURIComponent(snap.files[0]!.path);
     await expect(scanIntoEngine(engine, storage, snap, 't')).rejects.toThrow(
-      `delta: data file ${file} of version 0 cannot be read: the table maps columns by id but the file has no Parquet field ids`,
+      `delta: version 0 of memory cannot be read: its data file ${file} does not fit its schema: the table maps columns by id but the file has no Parquet field ids`,
     );
   });
 
   it('a variant column (Spark 4.2)', async () => {
-    const err = await loadSnapshot(new NodeStorage(join(FIXTURES, 'variant/delta')), '').catch((e: unknown) => e);
+    const storage = new NodeStorage(join(FIXTURES, 'variant/delta'));
+    const err = await loadSnapshot(storage, '').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UnsupportedFeatureError);
     expect((err as Error).message).toBe(
-      'delta: this table needs the reader feature "variantType", which this reader does not support: its variant columns hold binary-encoded values this reader cannot decode',
+      `delta: ${storage.description} needs the reader feature "variantType", which this reader does not support: its variant columns hold binary-encoded values this reader cannot decode`,
     );
   });
 
@@ -95,7 +96,7 @@ describe('tables this reader must refuse rather than misread', () => {
     const storage = new NodeStorage(join(FIXTURES, 'type-widening-preview/delta'));
     expect((await loadSnapshot(storage, '', 1)).protocol.readerFeatures).toEqual(['timestampNtz', 'typeWidening-preview']);
     await expect(loadSnapshot(storage, '', 2)).rejects.toThrow(
-      'delta: this table needs the reader feature "typeWidening-preview", which this reader does not support: column byte_decimal was changed from byte to decimal(4,1), which is not a type widening the Delta protocol allows',
+      `delta: ${storage.description} needs the reader feature "typeWidening-preview", which this reader does not support: column byte_decimal was changed from byte to decimal(4,1), which is not a type widening the Delta protocol allows`,
     );
   });
 

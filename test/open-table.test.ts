@@ -227,7 +227,7 @@ describe('an opened table works like the lakehouse’s own', () => {
       entries.push({ name: f.path, data });
     }
     await expect(lakehouse.open(await zipSource('dv.zip', zip(entries)))).rejects.toThrow(
-      'delta: this table needs the reader feature "deletionVectors", which this reader does not support: rows deleted through deletion vectors would be read as if still present',
+      'delta: dv.zip needs the reader feature "deletionVectors", which this reader does not support: rows deleted through deletion vectors would be read as if still present',
     );
     await expect(lakehouse.table('opened/dv')).rejects.toThrow('there is no table "opened/dv"');
     await expect(lakehouse.query('SELECT * FROM opened_dv')).rejects.toThrow(/opened_dv/);

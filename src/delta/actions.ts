@@ -1,4 +1,11 @@
 /** The actions of the Delta transaction log, as this project reads and writes them. */
+import { dataFilePath } from './paths.ts';
+import { actionProblem } from './validate.ts';
+
+/** A commit or checkpoint that is not what the protocol says it is. */
+export class MalformedLogError extends Error {
+  override name = 'MalformedLogError';
+}
 
 export interface Protocol {
   minReaderVersion: number;
@@ -88,7 +95,10 @@ export function parseLogFileName(name: string): { version: number; kind: 'commit
   return undefined;
 }
 
-/** Newline-delimited JSON, one action per line, each an object with exactly one key. */
+/**
+ * Newline-delimited JSON, one action per line, each an object; the actions this reader uses must
+ * have the shape the protocol gives them (validate.ts). `where` opens every message.
+ */
 export function parseCommit(text: string, where: string): Action[] {
   const actions: Action[] = [];
   const lines = text.split('\n');
@@ -99,11 +109,13 @@ export function parseCommit(text: string, where: string): Action[] {
     try {
       value = JSON.parse(line);
     } catch (err) {
-      throw new Error(`delta: ${where} line ${i + 1} is not valid JSON (${(err as Error).message})`);
+      throw new MalformedLogError(`delta: ${where} line ${i + 1} is not valid JSON (${(err as Error).message})`);
     }
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      throw new Error(`delta: ${where} line ${i + 1} is not a JSON object`);
+      throw new MalformedLogError(`delta: ${where} line ${i + 1} is not a JSON object`);
     }
+    const problem = actionProblem(value as Record<string, unknown>);
+    if (problem) throw new MalformedLogError(`delta: ${where} line ${i + 1}: ${problem}`);
     actions.push(value as Action);
   }
   return actions;
@@ -132,12 +144,13 @@ export function isCommitInfo(a: Action): a is { commitInfo: CommitInfo } {
   return 'commitInfo' in a && a.commitInfo != null;
 }
 
-/** The path an `add`/`remove` names is a URI-encoded path relative to the table root. */
-export function decodeDataPath(path: string): string {
-  if (/^[a-z][a-z0-9+.-]*:/i.test(path)) {
-    throw new Error(`delta: absolute data file paths are not supported (${path})`);
-  }
-  return decodeURIComponent(path);
+/**
+ * The path an `add`/`remove` names (a URI-encoded path relative to the table root, or an absolute
+ * one below `location`, the table's own address) as a path relative to the table root; anything
+ * that would leave the table is refused (paths.ts).
+ */
+export function decodeDataPath(path: string, location?: string): string {
+  return dataFilePath(path, location);
 }
 
 /** Percent-encode as a URI path (as Spark does): '=' of partition folders stays readable. */

@@ -108,7 +108,7 @@ export function checkMappingMetadata(fields: readonly DeltaField[], mode: Mappin
       physicalName(f, mode);
     } catch {
       const key = mode === 'id' && typeof f.metadata?.[ID] !== 'number' ? ID : PHYSICAL;
-      throw new ColumnMappingError(`delta: ${where} maps columns by ${mode}, but column ${path} has no ${key} in its metadata`);
+      throw new ColumnMappingError(`delta: ${where} cannot be read: its columns are mapped by ${mode}, but column ${path} has no ${key} in its metadata`);
     }
     visit(f.type, path);
   };

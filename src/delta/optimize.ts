@@ -4,6 +4,7 @@ import { joinPath, type Storage } from '../storage/types.ts';
 import { decodeDataPath, encodeDataPath, type Action, type Add, type CommitInfo, type Remove } from './actions.ts';
 import { physicalNames } from './mapping.ts';
 import { loadSnapshot, numRecords, type Snapshot } from './snapshot.ts';
+import { dataFileLocation } from './scan.ts';
 import { computeStats } from './stats.ts';
 import { CommitConflictError, ENGINE_INFO, checkpointAfterCommit, commit } from './writer.ts';
 
@@ -108,7 +109,7 @@ function planBins(snapshot: Snapshot, target: number): Add[][] {
 async function compactBin(storage: Storage, snapshot: Snapshot, bin: Add[], now: number): Promise<{ removed: Add[]; added: Add[] }> {
   const runs: { files: Add[]; tables: Table[]; key: string }[] = [];
   for (const add of bin) {
-    const path = joinPath(snapshot.table, decodeDataPath(add.path));
+    const path = dataFileLocation(storage, snapshot, add);
     let table: Table;
     try {
       table = tableFromIPC(decodeParquet(await storage.read(path)));
@@ -130,7 +131,7 @@ async function compactBin(storage: Storage, snapshot: Snapshot, bin: Add[], now:
   const added: Add[] = [];
   for (const run of runs.filter((r) => r.files.length >= 2)) {
     const merged = concatenate(run.tables);
-    const dir = decodeDataPath(run.files[0]!.path).split('/').slice(0, -1).join('/');
+    const dir = dataFileLocation(storage, snapshot, run.files[0]!).slice(snapshot.table ? snapshot.table.length + 1 : 0).split('/').slice(0, -1).join('/');
     const name = `part-00000-${crypto.randomUUID()}-c000.zstd.parquet`;
     const rel = dir ? `${dir}/${name}` : name;
     const bytes = encodeParquet(tableToIPC(merged, 'stream'));

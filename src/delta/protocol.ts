@@ -8,10 +8,17 @@ export const SUPPORTED_READER_FEATURES = new Set(['timestampNtz', 'vacuumProtoco
 
 export class UnsupportedFeatureError extends Error {
   readonly feature: string;
-  constructor(feature: string, detail: string) {
-    super(`delta: this table needs the reader feature "${feature}", which this reader does not support: ${detail}`);
+  readonly detail: string;
+  constructor(feature: string, detail: string, table = 'this table') {
+    super(`delta: ${table} needs the reader feature "${feature}", which this reader does not support: ${detail}`);
     this.name = 'UnsupportedFeatureError';
     this.feature = feature;
+    this.detail = detail;
+  }
+
+  /** The same refusal, naming the table. */
+  of(table: string): UnsupportedFeatureError {
+    return new UnsupportedFeatureError(this.feature, this.detail, table);
   }
 }
 

@@ -5,6 +5,7 @@ import type { Engine } from '../engine/types.ts';
 import { quoteIdent, quoteString } from '../engine/duckdb.ts';
 import { decodeDataPath, type Add } from './actions.ts';
 import { checkFieldIds, findFileField, mappingMode, partitionValue, type MappingMode } from './mapping.ts';
+import { tableLocation } from './paths.ts';
 import { columnExpression } from './projection.ts';
 import { duckdbType, type DeltaField } from './schema.ts';
 import { where, type Snapshot } from './snapshot.ts';
@@ -37,21 +38,31 @@ export async function scanIntoEngine(engine: Engine, storage: Storage, snapshot:
     const ipc = decodeDataFile(snapshot, add, await readDataFile(storage, snapshot, add));
     const projection = fileProjection(snapshot, add, ipcSchema(ipc), fields, partitionColumns, mode);
     engine.insertIPC(STAGING, ipc);
-    engine.run(`INSERT INTO ${quoteIdent(target)} SELECT ${projection.join(', ')} FROM ${STAGING}`);
+    try {
+      engine.run(`INSERT INTO ${quoteIdent(target)} SELECT ${projection.join(', ')} FROM ${STAGING}`);
+    } catch (err) {
+      throw new Error(`delta: version ${snapshot.version} of ${snapshot.name} cannot be read: the rows of its data file ${decodeDataPath(add.path)} do not fit its schema (${(err as Error).message.replace(/^SQL failed: /, '')})`, { cause: err });
+    }
     options.onFile?.(++done, files.length);
   }
   engine.run(`DROP TABLE IF EXISTS ${STAGING}`);
   return Number(engine.rows<{ n: bigint }>(`SELECT count(*) AS n FROM ${quoteIdent(target)}`)[0]!.n);
 }
 
+/** Where a data file of a snapshot lies in its storage (its log path resolved inside the table, paths.ts). */
+export function dataFileLocation(storage: Storage, snapshot: Snapshot, add: Add): string {
+  return joinPath(snapshot.table, decodeDataPath(add.path, tableLocation(storage, snapshot.table)));
+}
+
 /** The bytes of one data file of a snapshot; a file VACUUM deleted is named in the error, with what to do. */
 export async function readDataFile(storage: Storage, snapshot: Snapshot, add: Add): Promise<Uint8Array> {
+  const path = dataFileLocation(storage, snapshot, add);
   try {
-    return await storage.read(joinPath(snapshot.table, decodeDataPath(add.path)));
+    return await storage.read(path);
   } catch (err) {
-    if (!isNotFound(err)) throw unreadable(snapshot, add, err);
+    if (!isNotFound(err)) throw unreadable(snapshot, path.slice(snapshot.table ? snapshot.table.length + 1 : 0), err);
     throw new Error(
-      `delta: version ${snapshot.version} of ${where(storage, snapshot.table)} cannot be read: its data file ${decodeDataPath(add.path)} is gone ` +
+      `delta: version ${snapshot.version} of ${where(storage, snapshot.table)} cannot be read: its data file ${path.slice(snapshot.table ? snapshot.table.length + 1 : 0)} is gone ` +
         '(VACUUM deletes the files that only versions older than its retention period need), so read a newer version',
       { cause: err },
     );
@@ -63,7 +74,7 @@ export function decodeDataFile(snapshot: Snapshot, add: Add, bytes: Uint8Array):
   try {
     return decodeParquet(bytes);
   } catch (err) {
-    throw unreadable(snapshot, add, err);
+    throw unreadable(snapshot, decodeDataPath(add.path), err);
   }
 }
 
@@ -79,7 +90,7 @@ function fileProjection(snapshot: Snapshot, add: Add, file: Schema, fields: Delt
       return `${columnExpression(quoteIdent(source.name), source, f, mode)} AS ${quoteIdent(f.name)}`;
     });
   } catch (err) {
-    throw unreadable(snapshot, add, err);
+    throw new Error(`delta: version ${snapshot.version} of ${snapshot.name} cannot be read: its data file ${decodeDataPath(add.path)} does not fit its schema: ${(err as Error).message}`, { cause: err });
   }
 }
 
@@ -90,8 +101,8 @@ export function ipcSchema(ipc: Uint8Array): Schema {
   return reader.schema;
 }
 
-const unreadable = (snapshot: Snapshot, add: Add, err: unknown): Error =>
-  new Error(`delta: data file ${joinPath(snapshot.table, decodeDataPath(add.path))} of version ${snapshot.version} cannot be read: ${(err as Error).message}`, { cause: err });
+const unreadable = (snapshot: Snapshot, path: string, err: unknown): Error =>
+  new Error(`delta: version ${snapshot.version} of ${snapshot.name} cannot be read: its data file ${path} is damaged (${(err as Error).message})`, { cause: err });
 
 /** A `partitionValues` string as a typed SQL literal; empty string and null are NULL. */
 export function partitionLiteral(field: DeltaField, value: string | null): string {

@@ -23,16 +23,58 @@ const PRIMITIVES = new Set([
   'string', 'long', 'integer', 'short', 'byte', 'float', 'double', 'boolean', 'binary', 'date', 'timestamp', 'timestamp_ntz',
 ]);
 
-export function parseSchema(schemaString: string): DeltaSchema {
+/** A table's schema from its `schemaString`; `where` opens the message when it is not a sound schema. */
+export function parseSchema(schemaString: string, where = 'the table cannot be read: its schema'): DeltaSchema {
   let schema: unknown;
   try {
     schema = JSON.parse(schemaString);
   } catch {
-    throw new Error('delta: metaData.schemaString is not valid JSON');
+    throw new SchemaError(`delta: ${where} (metaData.schemaString) is not valid JSON`);
   }
-  const s = schema as DeltaSchema;
-  if (s?.type !== 'struct' || !Array.isArray(s.fields)) throw new Error('delta: metaData.schemaString is not a struct type');
-  return s;
+  const problem = typeProblem(schema, 'the schema', true);
+  if (problem) throw new SchemaError(`delta: ${where} (metaData.schemaString) is not a Delta schema: ${problem}`);
+  return schema as DeltaSchema;
+}
+
+export class SchemaError extends Error {
+  override name = 'SchemaError';
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** What is wrong with a Delta type (`top`: the schema itself, which must be a struct), in words. */
+function typeProblem(type: unknown, at: string, top = false): string | undefined {
+  if (typeof type === 'string') {
+    if (top) return `${at} is not a struct type`;
+    if (PRIMITIVES.has(type) || type === 'void' || type === 'variant') return undefined;
+    const dec = /^decimal\((\d+),\s*(\d+)\)$/.exec(type);
+    if (dec && Number(dec[1]) >= 1 && Number(dec[1]) <= 38 && Number(dec[2]) <= Number(dec[1])) return undefined;
+    if (type === 'decimal') return undefined;
+    return `${at} has the type ${JSON.stringify(type)}, which is not a Delta type`;
+  }
+  if (!isObject(type)) return `${at} has no type`;
+  if (top && type.type !== 'struct') return `${at} is not a struct type`;
+  switch (type.type) {
+    case 'struct': {
+      if (!Array.isArray(type.fields)) return `${at} is a struct without a list of fields`;
+      const names = new Set<string>();
+      for (const f of type.fields as unknown[]) {
+        if (!isObject(f) || typeof f.name !== 'string' || f.name === '') return `${at} has a field without a name`;
+        if (names.has(f.name.toLowerCase())) return `${at} has two fields named ${JSON.stringify(f.name)}`;
+        names.add(f.name.toLowerCase());
+        if (f.metadata !== undefined && !isObject(f.metadata)) return `the metadata of column ${JSON.stringify(f.name)} is not an object`;
+        const inner = typeProblem(f.type, `column ${JSON.stringify(f.name)}`);
+        if (inner) return inner;
+      }
+      return undefined;
+    }
+    case 'array':
+      return typeProblem(type.elementType, `the elements of ${at}`);
+    case 'map':
+      return typeProblem(type.keyType, `the keys of ${at}`) ?? typeProblem(type.valueType, `the values of ${at}`);
+    default:
+      return `${at} has the type ${JSON.stringify(type.type)}, which is not a Delta type`;
+  }
 }
 
 /** The Delta type of an Arrow field, as DuckDB hands it to us. */

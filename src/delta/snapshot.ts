@@ -5,12 +5,17 @@ import {
 } from './actions.ts';
 import { readCheckpointActions } from './checkpoint.ts';
 import { checkMappingMetadata, mappingMode } from './mapping.ts';
-import { checkFileReadable, checkReadable } from './protocol.ts';
+import { checkActionPaths, tableLocation } from './paths.ts';
+import { actionProblem } from './validate.ts';
+import { checkFileReadable, checkReadable, UnsupportedFeatureError } from './protocol.ts';
 import { parseSchema, type DeltaSchema } from './schema.ts';
 
 /** The state of a table at one version. */
 export interface Snapshot {
+  /** the table's folder in its storage */
   table: string;
+  /** the table as messages name it: where its storage is, and the folder */
+  name: string;
   version: number;
   protocol: Protocol;
   metadata: Metadata;
@@ -52,8 +57,8 @@ export async function listLog(storage: Storage, table: string): Promise<LogListi
 }
 
 export async function readCommit(storage: Storage, table: string, version: number): Promise<Action[]> {
-  const path = joinPath(table, LOG_DIR, commitFileName(version));
-  return parseCommit(decoder.decode(await storage.read(path)), path);
+  const file = joinPath(LOG_DIR, commitFileName(version));
+  return parseCommit(decoder.decode(await storage.read(joinPath(table, file))), `version ${version} of ${where(storage, table)} cannot be read: its commit ${file}`);
 }
 
 /** Replay the log up to `version` (default: the latest), starting from the newest usable checkpoint. */
@@ -69,6 +74,7 @@ export async function loadSnapshot(storage: Storage, table: string, version?: nu
     if (cp >= 0) {
       try {
         start = readCheckpointActions(await storage.read(joinPath(table, LOG_DIR, checkpointFileName(cp))));
+        if (start.some((a) => actionProblem(a as Record<string, unknown>) !== undefined)) continue;
       } catch {
         continue; // an unreadable checkpoint is skipped; an older one, or the commits, still hold the state
       }
@@ -78,16 +84,23 @@ export async function loadSnapshot(storage: Storage, table: string, version?: nu
       if (cp >= 0) continue;
       throw new Error(`delta: ${where(storage, table)} cannot be read at version ${target}: commit ${missing} is missing from the log and no checkpoint covers it`);
     }
+    const paths = { table: where(storage, table), location: tableLocation(storage, table) };
+    checkActionPaths(start, { ...paths, version: cp });
     const state = new Replay();
     state.apply(start);
-    for (let v = cp + 1; v <= target; v++) state.apply(await readCommit(storage, table, v));
-    return state.snapshot(table, target);
+    for (let v = cp + 1; v <= target; v++) {
+      const actions = await readCommit(storage, table, v);
+      checkActionPaths(actions, { ...paths, version: v });
+      state.apply(actions);
+    }
+    return state.snapshot(where(storage, table), table, target);
   }
   throw new Error(`delta: ${where(storage, table)} cannot be read at version ${target}`);
 }
 
 /** A table's location for messages: the storage root joined with the table's folder. */
 export function where(storage: Storage, table: string): string {
+  if (storage.describe) return storage.describe(table);
   return table ? `${storage.description.replace(/\/$/, '')}/${table}` : storage.description;
 }
 
@@ -112,22 +125,27 @@ class Replay {
       } else if (isRemove(a)) {
         this.files.delete(a.remove.path);
         this.tombstones.set(a.remove.path, a.remove);
-      } else if (isMetaData(a)) this.metadata = a.metaData;
+      } else if (isMetaData(a)) this.metadata = { ...a.metaData, configuration: a.metaData.configuration ?? {} };
       else if (isProtocol(a)) this.protocol = a.protocol;
       else if (isTxn(a)) this.txns.set(a.txn.appId, a.txn);
     }
   }
 
-  snapshot(table: string, version: number): Snapshot {
-    if (!this.protocol) throw new Error(`delta: ${table} has no protocol action up to version ${version}`);
-    if (!this.metadata) throw new Error(`delta: ${table} has no metaData action up to version ${version}`);
-    checkReadable(this.protocol, this.metadata);
+  snapshot(name: string, table: string, version: number): Snapshot {
+    if (!this.protocol) throw new Error(`delta: ${name} is not a readable Delta table: its log has no protocol action up to version ${version}`);
+    if (!this.metadata) throw new Error(`delta: ${name} is not a readable Delta table: its log has no metaData action up to version ${version}`);
     const files = [...this.files.values()];
-    files.forEach(checkFileReadable);
-    const schema = parseSchema(this.metadata.schemaString);
-    checkMappingMetadata(schema.fields, mappingMode(this.protocol, this.metadata), `${table || 'the table'} at version ${version}`);
+    try {
+      checkReadable(this.protocol, this.metadata);
+      files.forEach(checkFileReadable);
+    } catch (err) {
+      throw err instanceof UnsupportedFeatureError ? err.of(name) : err;
+    }
+    const schema = parseSchema(this.metadata.schemaString, `version ${version} of ${name} cannot be read: its schema`);
+    checkMappingMetadata(schema.fields, mappingMode(this.protocol, this.metadata), `version ${version} of ${name}`);
     return {
       table,
+      name,
       version,
       protocol: this.protocol,
       metadata: this.metadata,
@@ -170,6 +188,7 @@ export async function loadHistory(storage: Storage, table: string): Promise<Hist
       if (isNotFound(err)) continue;
       throw err;
     }
+    checkActionPaths(actions, { table: where(storage, table), version: v, location: tableLocation(storage, table) });
     const info: CommitInfo = actions.find(isCommitInfo)?.commitInfo ?? {};
     const adds = actions.filter(isAdd).map((a) => a.add);
     const removes = actions.filter(isRemove).map((a) => a.remove);

@@ -1,5 +1,6 @@
 import { joinPath, type FileInfo, type Storage } from '../storage/types.ts';
 import { decodeDataPath, isRemove, type Metadata } from './actions.ts';
+import { tableLocation } from './paths.ts';
 import { listLog, loadSnapshot, readCommit, where } from './snapshot.ts';
 import { physicalNames } from './mapping.ts';
 
@@ -83,12 +84,13 @@ export async function vacuumTable(storage: Storage, table: string, options: Vacu
   const now = options.now ?? Date.now();
   const cutoff = now - retentionHours * 3_600_000;
 
-  const live = new Set(snapshot.files.map((a) => decodeDataPath(a.path)));
+  const location = tableLocation(storage, table);
+  const live = new Set(snapshot.files.map((a) => decodeDataPath(a.path, location)));
   // When each file was last removed. A checkpoint may have dropped old tombstones, so every
   // commit still in the log is read too.
   const removedAt = new Map<string, number>();
   const noteRemove = (path: string, at: number | null | undefined): void => {
-    const p = decodeDataPath(path);
+    const p = decodeDataPath(path, location);
     removedAt.set(p, Math.max(removedAt.get(p) ?? 0, at ?? 0));
   };
   for (const r of snapshot.tombstones) noteRemove(r.path, r.deletionTimestamp);

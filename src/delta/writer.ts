@@ -10,7 +10,7 @@ import { CHECKPOINT_INTERVAL, writeCheckpoint, writeCheckpointIfDue } from './ch
 import { mappingMode } from './mapping.ts';
 import { partitionTable, partitionPath } from './partition.ts';
 import { deltaSchemaOfArrow, parseSchema, type DeltaSchema } from './schema.ts';
-import { listLog, loadSnapshot, readCommit, type Snapshot } from './snapshot.ts';
+import { listLog, loadSnapshot, readCommit, where, type Snapshot } from './snapshot.ts';
 import { computeStats } from './stats.ts';
 
 export const ENGINE_INFO = 'creatorops-lakehouse/0.1 (delta-ts)';
@@ -187,7 +187,7 @@ export async function openWriter(storage: Storage, table: string, options: Write
   if (current && mode !== 'none') {
     // Appending would need the data renamed to physical names with field ids, and a changed schema new ids.
     throw new UnsupportedWriteError(
-      `delta: cannot write to ${table || 'the table'} at version ${current.version}: its columns are mapped by ${mode} (delta.columnMapping.mode), and this writer only writes columns under their own names`,
+      `delta: cannot write to ${where(storage, table)} at version ${current.version}: its columns are mapped by ${mode} (delta.columnMapping.mode), and this writer only writes columns under their own names`,
     );
   }
   return new TableWriter(storage, table, current, options);

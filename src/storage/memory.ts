@@ -7,7 +7,7 @@ interface Entry {
 
 /** Files in a Map: for tests, and for tables opened from a dropped .zip. */
 export class MemoryStorage implements Storage {
-  readonly description = 'memory';
+  constructor(readonly description = 'memory') {}
   private readonly files = new Map<string, Entry>();
 
   async read(path: string): Promise<Uint8Array> {

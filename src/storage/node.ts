@@ -1,18 +1,27 @@
 import { promises as fs } from 'node:fs';
-import { dirname, join, relative, sep } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { randomUUID } from 'node:crypto';
 import { NotFoundError, type FileInfo, type Storage } from './types.ts';
 
 /** Files under a folder on disk. The only module of the Delta layer that knows about Node. */
 export class NodeStorage implements Storage {
   readonly description: string;
+  readonly location: string;
 
   constructor(private readonly root: string) {
     this.description = root;
+    this.location = pathToFileURL(resolve(root)).href;
   }
 
+  /** The file on disk; a path that would leave the root is refused whatever asked for it. */
   private abs(path: string): string {
-    return join(this.root, ...path.split('/'));
+    const full = join(this.root, ...path.split('/'));
+    const rel = relative(this.root, full);
+    if (rel === '..' || rel.startsWith(`..${sep}`)) {
+      throw new Error(`storage: ${JSON.stringify(path)} lies outside ${this.root}, so it is not opened`);
+    }
+    return full;
   }
 
   async read(path: string): Promise<Uint8Array> {

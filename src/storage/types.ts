@@ -28,6 +28,13 @@ export interface Storage {
   deleteDir(dir: string): Promise<void>;
   /** A short human-readable description of where the files are, for messages. */
   readonly description: string;
+  /**
+   * The root's absolute address (`file:///…`), when it has one: a table's log may name its files
+   * by absolute paths, which are followed only when they lie below it.
+   */
+  readonly location?: string;
+  /** How messages name a folder of this storage, when `description/folder` would not say it best. */
+  describe?(dir: string): string;
 }
 
 export interface FileInfo {

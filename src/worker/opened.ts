@@ -38,7 +38,7 @@ export async function zipSource(name: string, bytes: Uint8Array): Promise<TableS
   const entries = await unzip(bytes);
   const root = deltaTableRoot(entries.map((e) => e.name));
   if (root === undefined) throw new Error(`${name} holds no Delta table: no folder in it has a _delta_log`);
-  const storage = new MemoryStorage();
+  const storage = new MemoryStorage(name);
   for (const e of entries) await storage.write(e.name, e.data);
   return { name, kind: 'zip', storage, root };
 }
@@ -151,6 +151,14 @@ export class MountedStorage implements Storage {
 
   source(path: string): TableSource | undefined {
     return this.mounts.get(path);
+  }
+
+  /** An opened table is named by what the user opened (`dv.zip`, `folder my-table`), not by its mount. */
+  describe(dir: string): string {
+    const r = this.route(dir);
+    if (!r) return dir ? `${this.base.description.replace(/\/$/, '')}/${dir}` : this.base.description;
+    const label = r.source.kind === 'zip' ? r.source.name : `folder ${r.source.name}`;
+    return r.inner ? `${label}/${r.inner}` : label;
   }
 
   /** The mount a path lies in, and the path inside its source. */

@@ -117,7 +117,7 @@ export async function importLakehouse(storage: Storage, name: string, bytes: Uin
   }
 
   // Each table, at its place in the lakehouse, in memory first: read its log as the app will.
-  const staged = new MemoryStorage();
+  const staged = new MemoryStorage(name);
   const files: { path: string; data: Uint8Array }[] = [];
   const tables: ImportedTable[] = [];
   for (const { root, path } of mapped) {

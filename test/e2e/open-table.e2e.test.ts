@@ -220,8 +220,8 @@ describe('open Delta tables written by Spark and delta-rs', () => {
       reasons.push(await alert.innerText());
     }
     expect(reasons).toEqual([
-      'opening the .zip: delta: this table needs the reader feature "deletionVectors", which this reader does not support: rows deleted through deletion vectors would be read as if still present',
-      'opening the .zip: delta: this table needs the reader feature "columnMapping", which this reader does not support: columns are mapped by name, so Parquet column names differ from the schema',
+      'opening the .zip: delta: dv.zip/delta needs the reader feature "deletionVectors", which this reader does not support: rows deleted through deletion vectors would be read as if still present',
+      'opening the .zip: delta: mapping.zip/delta needs the reader feature "columnMapping", which this reader does not support: columns are mapped by name, so Parquet column names differ from the schema',
     ]);
     // Neither was mounted: the console does not know them.
     await tab('SQL');
