@@ -4,7 +4,10 @@ import { MemoryStorage } from '../src/storage/memory.ts';
 import { NodeStorage } from '../src/storage/node.ts';
 import { loadSnapshot } from '../src/delta/snapshot.ts';
 import { DeletionVectorError, UnsupportedFeatureError } from '../src/delta/protocol.ts';
+import { ColumnMappingError, mappingMode } from '../src/delta/mapping.ts';
+import { scanIntoEngine } from '../src/delta/scan.ts';
 import { FIXTURES } from './helpers/fixtures.ts';
+import { testEngine } from './helpers/engine.ts';
 
 const FIXTURE = join(FIXTURES, 'basic-with-inserts-updates/delta');
 
@@ -23,7 +26,7 @@ async function tableWith(edit: (actions: Record<string, Record<string, unknown>>
 describe('tables this reader must refuse rather than misread', () => {
   it.each([
     ['rowTracking2000', 'unknown feature'],
-    ['typeWidening', 'files may hold narrower types than the schema'],
+    ['variantType', 'its variant columns hold binary-encoded values this reader cannot decode'],
   ])('reader feature %s', async (feature, why) => {
     const storage = await tableWith((actions) => {
       const p = actions.find((a) => a.protocol)!;
@@ -34,13 +37,65 @@ describe('tables this reader must refuse rather than misread', () => {
     expect((err as Error).message).toBe(`delta: memory needs the reader feature "${feature}", which this reader does not support: ${why}`);
   });
 
-  it('column mapping', async () => {
+  it('a column mapping mode the protocol does not define', async () => {
     const storage = await tableWith((actions) => {
-      const m = actions.find((a) => a.metaData)!;
-      m.metaData!.configuration = { 'delta.columnMapping.mode': 'name' };
+      actions.find((a) => a.protocol)!.protocol = { minReaderVersion: 2, minWriterVersion: 5 };
+      actions.find((a) => a.metaData)!.metaData!.configuration = { 'delta.columnMapping.mode': 'fancy' };
     });
     await expect(loadSnapshot(storage, '')).rejects.toThrow(
-      'delta: memory needs the reader feature "columnMapping", which this reader does not support: columns are mapped by name, so Parquet column names differ from the schema',
+      'delta: memory needs the reader feature "columnMapping", which this reader does not support: delta.columnMapping.mode is "fancy", not one of none, name or id',
+    );
+  });
+
+  it('column mapping on a schema without physical names', async () => {
+    const storage = await tableWith((actions) => {
+      actions.find((a) => a.protocol)!.protocol = { minReaderVersion: 2, minWriterVersion: 5 };
+      actions.find((a) => a.metaData)!.metaData!.configuration = { 'delta.columnMapping.mode': 'name' };
+    });
+    const err = await loadSnapshot(storage, '', 0).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ColumnMappingError);
+    expect((err as Error).message).toBe('delta: version 0 of memory cannot be read: its columns are mapped by name, but column id has no delta.columnMapping.physicalName in its metadata');
+  });
+
+  it('the column mapping property without the protocol for it is not honoured', async () => {
+    const storage = await tableWith((actions) => {
+      actions.find((a) => a.metaData)!.metaData!.configuration = { 'delta.columnMapping.mode': 'name' };
+    });
+    const snap = await loadSnapshot(storage, '', 0);
+    expect(mappingMode(snap.protocol, snap.metadata)).toBe('none');
+  });
+
+  it('column mapping by id on files without Parquet field ids', async () => {
+    const storage = await tableWith((actions) => {
+      actions.find((a) => a.protocol)!.protocol = { minReaderVersion: 2, minWriterVersion: 5 };
+      const m = actions.find((a) => a.metaData)!.metaData!;
+      m.configuration = { 'delta.columnMapping.mode': 'id' };
+      const schema = JSON.parse(m.schemaString as string) as { fields: { name: string; metadata: Record<string, unknown> }[] };
+      schema.fields.forEach((f, i) => (f.metadata = { 'delta.columnMapping.id': i + 1, 'delta.columnMapping.physicalName': f.name }));
+      m.schemaString = JSON.stringify(schema);
+    });
+    const snap = await loadSnapshot(storage, '', 0);
+    const engine = await testEngine();
+    const file = decodeURIComponent(snap.files[0]!.path);
+    await expect(scanIntoEngine(engine, storage, snap, 't')).rejects.toThrow(
+      `delta: version 0 of memory cannot be read: its data file ${file} does not fit its schema: the table maps columns by id but the file has no Parquet field ids`,
+    );
+  });
+
+  it('a variant column (Spark 4.2)', async () => {
+    const storage = new NodeStorage(join(FIXTURES, 'variant/delta'));
+    const err = await loadSnapshot(storage, '').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UnsupportedFeatureError);
+    expect((err as Error).message).toBe(
+      `delta: ${storage.description} needs the reader feature "variantType", which this reader does not support: its variant columns hold binary-encoded values this reader cannot decode`,
+    );
+  });
+
+  it('a type change the protocol does not allow (byte to decimal(4,1), from a type widening preview; Spark refuses it too)', async () => {
+    const storage = new NodeStorage(join(FIXTURES, 'type-widening-preview/delta'));
+    expect((await loadSnapshot(storage, '', 1)).protocol.readerFeatures).toEqual(['timestampNtz', 'typeWidening-preview']);
+    await expect(loadSnapshot(storage, '', 2)).rejects.toThrow(
+      `delta: ${storage.description} needs the reader feature "typeWidening-preview", which this reader does not support: column byte_decimal was changed from byte to decimal(4,1), which is not a type widening the Delta protocol allows`,
     );
   });
 

@@ -68,7 +68,7 @@ describe('rows read without the engine', () => {
       'v1-multi-part-struct-stats-only', 'v2-json-sidecars-struct-stats-only', 'v2-parquet-sidecars-struct-stats-only',
       'v2-classic-parquet-struct-stats-only', 'v2-classic-checkpoint-json', 'v2-classic-checkpoint-parquet',
       'spark-v2-json-sidecars', 'spark-v2-parquet-sidecars', 'spark-stale-last-checkpoint',
-      'table-with-dv-small', 'with-short-dv', 'dv-spark-unpartitioned', 'dv-spark-bitmap',
+      'table-with-dv-small', 'with-short-dv', 'dv-spark-unpartitioned', 'dv-spark-bitmap', 'colmap-flat',
     ]);
   });
 

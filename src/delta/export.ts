@@ -1,26 +1,66 @@
 import type { Engine } from '../engine/types.ts';
-import { quoteIdent } from '../engine/duckdb.ts';
+import { quoteIdent, quoteString } from '../engine/duckdb.ts';
+import { jsonFloat, jsonNumber } from './rows.ts';
 import type { DeltaSchema, DeltaType } from './schema.ts';
 
 /**
- * A SELECT over `table` whose columns are JSON-ready text: exact decimals and microsecond
- * timestamps survive, which Arrow-to-JS number conversion would lose.
+ * JSON lines typed by the Delta schema, the same at every depth:
+ * - long and decimal: JSON numbers written with every digit (text from DuckDB, never a JS number);
+ * - byte, short, integer, float, double: JSON numbers (a float in the fewest digits that read back
+ *   as the same float, as Spark prints it); NaN, Infinity and -Infinity as strings;
+ * - string: JSON strings; boolean: true/false; binary: base64 strings;
+ * - date: "YYYY-MM-DD"; timestamp: "YYYY-MM-DDTHH:MM:SS.ffffffZ"; timestamp_ntz: the same without Z;
+ * - struct: an object with the schema's field names, in schema order;
+ * - array: an array; map: an object whose keys are the keys' text as above (as Spark's to_json);
+ * - null at any level: null.
  */
+
+const isDecimal = (t: DeltaType): boolean => typeof t === 'string' && t.startsWith('decimal');
+const RAW_NUMBER = (t: DeltaType): boolean => t === 'long' || isDecimal(t);
+
+/** The value as the text jsonValue wants, in SQL; undefined when the engine's value is already right. */
+function leafText(q: string, t: string): string | undefined {
+  if (t === 'timestamp') return `strftime(${q}::TIMESTAMP, '%Y-%m-%dT%H:%M:%S.%fZ')`;
+  if (t === 'timestamp_ntz') return `strftime(${q}, '%Y-%m-%dT%H:%M:%S.%f')`;
+  if (t === 'date' || t === 'long' || isDecimal(t)) return `${q}::VARCHAR`;
+  if (t === 'binary') return `to_base64(${q})`;
+  return undefined;
+}
+
+/** `expr` with every leaf inside it as jsonValue wants it; undefined when nothing in it needs changing. */
+function jsonExpr(expr: string, type: DeltaType, depth: number): string | undefined {
+  if (typeof type === 'string') return leafText(expr, type);
+  if (type.type === 'struct') {
+    const parts = type.fields.map((f) => {
+      const inner = `struct_extract(${expr}, ${quoteString(f.name)})`;
+      return { name: f.name, inner, converted: jsonExpr(inner, f.type, depth) };
+    });
+    if (parts.every((p) => p.converted === undefined)) return undefined;
+    return `CASE WHEN ${expr} IS NULL THEN NULL ELSE {${parts.map((p) => `${quoteString(p.name)}: ${p.converted ?? p.inner}`).join(', ')}} END`;
+  }
+  if (type.type === 'array') {
+    const x = `x${depth}`;
+    const element = jsonExpr(x, type.elementType, depth + 1);
+    return element === undefined ? undefined : `list_transform(${expr}, lambda ${x}: ${element})`;
+  }
+  const e = `e${depth}`;
+  const key = `struct_extract(${e}, 'key')`;
+  const value = `struct_extract(${e}, 'value')`;
+  const k = jsonExpr(key, type.keyType, depth + 1);
+  const v = jsonExpr(value, type.valueType, depth + 1);
+  if (k === undefined && v === undefined) return undefined;
+  return `map_from_entries(list_transform(map_entries(${expr}), lambda ${e}: {'key': ${k ?? key}, 'value': ${v ?? value}}))`;
+}
+
 function jsonProjection(schema: DeltaSchema): string {
   return schema.fields
     .map((f) => {
       const q = quoteIdent(f.name);
-      const t: DeltaType = f.type;
-      if (t === 'timestamp') return `strftime(${q}::TIMESTAMP, '%Y-%m-%dT%H:%M:%S.%fZ') AS ${q}`;
-      if (t === 'timestamp_ntz') return `strftime(${q}, '%Y-%m-%dT%H:%M:%S.%f') AS ${q}`;
-      if (t === 'date' || (typeof t === 'string' && t.startsWith('decimal')) || t === 'long') return `${q}::VARCHAR AS ${q}`;
-      if (t === 'binary') return `to_base64(${q}) AS ${q}`;
-      return q;
+      const converted = jsonExpr(q, f.type, 0);
+      return converted === undefined ? q : `${converted} AS ${q}`;
     })
     .join(', ');
 }
-
-const RAW_NUMBER = (t: DeltaType) => t === 'long' || (typeof t === 'string' && t.startsWith('decimal'));
 
 /** The rows of `table` as JSON lines, typed by the Delta schema, in chunks of `chunk` rows. */
 export function* jsonLines(engine: Engine, table: string, schema: DeltaSchema, chunk = 10_000): Generator<string> {
@@ -38,13 +78,28 @@ export function* jsonLines(engine: Engine, table: string, schema: DeltaSchema, c
   }
 }
 
+/** One value (as the projection gives it) as JSON text. */
 function jsonValue(v: unknown, type: DeltaType): string {
   if (v === null || v === undefined) return 'null';
-  if (RAW_NUMBER(type)) return String(v);
-  if (typeof v === 'number' && !Number.isFinite(v)) return JSON.stringify(String(v));
-  return JSON.stringify(v, (_k, x: unknown) => {
-    if (typeof x === 'bigint') return Number.isSafeInteger(Number(x)) ? Number(x) : x.toString();
-    if (x && typeof x === 'object' && 'toJSON' in x) return (x as { toJSON(): unknown }).toJSON();
-    return x;
-  });
+  if (typeof type === 'string') {
+    if (RAW_NUMBER(type)) return String(v);
+    if (typeof v === 'number') return JSON.stringify(type === 'float' ? jsonFloat(v) : jsonNumber(v));
+    if (typeof v === 'bigint') return v.toString();
+    return JSON.stringify(v);
+  }
+  if (type.type === 'struct') {
+    const row = v as Record<string, unknown>;
+    return `{${type.fields.map((f) => `${JSON.stringify(f.name)}:${jsonValue(row[f.name], f.type)}`).join(',')}}`;
+  }
+  if (type.type === 'array') {
+    return `[${Array.from(v as Iterable<unknown>, (x) => jsonValue(x, type.elementType)).join(',')}]`;
+  }
+  const entries = Array.from(v as Iterable<[unknown, unknown]>, ([k, x]) => `${JSON.stringify(keyText(k, type.keyType))}:${jsonValue(x, type.valueType)}`);
+  return `{${entries.join(',')}}`;
+}
+
+/** A map key as an object key: its text, or its JSON for a nested key. */
+function keyText(k: unknown, type: DeltaType): string {
+  if (typeof type === 'string') return typeof k === 'string' ? k : String(k);
+  return jsonValue(k, type);
 }

@@ -5,6 +5,7 @@ import { decodeDataPath, encodeDataPath, type Action, type Add, type CommitInfo,
 import { DeletionVectors } from './deletion-vectors.ts';
 import { keepRows } from './keep-rows.ts';
 import { DeletionVectorError } from './protocol.ts';
+import { physicalNames } from './mapping.ts';
 import { loadSnapshot, numRecords, type Snapshot } from './snapshot.ts';
 import { dataFileLocation } from './scan.ts';
 import { computeStats } from './stats.ts';
@@ -84,9 +85,10 @@ export async function optimizeTable(storage: Storage, table: string, options: Op
 /** Per partition, runs of consecutive small files (log order) up to `target` bytes; only runs of two or more, or with a deletion vector. */
 function planBins(snapshot: Snapshot, target: number): Add[][] {
   const byPartition = new Map<string, Add[]>();
+  const partitionKeys = physicalNames(snapshot, snapshot.metadata.partitionColumns);
   for (const add of snapshot.files) {
     if (add.size >= target) continue;
-    const key = JSON.stringify(snapshot.metadata.partitionColumns.map((c) => add.partitionValues[c] ?? null));
+    const key = JSON.stringify(partitionKeys.map((c) => add.partitionValues[c] ?? null));
     byPartition.set(key, [...(byPartition.get(key) ?? []), add]);
   }
   const bins: Add[][] = [];
@@ -132,9 +134,10 @@ async function compactBin(storage: Storage, snapshot: Snapshot, bin: Add[], now:
       last.tables.push(table);
     } else runs.push({ files: [add], tables: [table], key });
   }
+  // Files and stats name columns by their physical names (column mapping).
   const config = snapshot.metadata.configuration['delta.dataSkippingStatsColumns'];
-  const only = config ? new Set(config.split(',').map((c) => c.trim())) : undefined;
-  const partitionColumns = new Set(snapshot.metadata.partitionColumns);
+  const only = config ? new Set(physicalNames(snapshot, config.split(',').map((c) => c.trim()))) : undefined;
+  const partitionColumns = new Set(physicalNames(snapshot, snapshot.metadata.partitionColumns));
   const removed: Add[] = [];
   const added: Add[] = [];
   for (const run of runs.filter((r) => worthRewriting(r.files))) {

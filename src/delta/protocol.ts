@@ -1,7 +1,12 @@
 import type { Add, Metadata, Protocol } from './actions.ts';
+import { declaredMode, mappingEnabled } from './mapping.ts';
+import { parseSchema } from './schema.ts';
+import { unsupportedTypeChange } from './widening.ts';
 
 /** Reader features this reader implements; anything else makes a table unreadable here. */
-export const SUPPORTED_READER_FEATURES = new Set(['deletionVectors', 'timestampNtz', 'v2Checkpoint', 'vacuumProtocolCheck']);
+export const SUPPORTED_READER_FEATURES = new Set([
+  'columnMapping', 'deletionVectors', 'timestampNtz', 'typeWidening', 'typeWidening-preview', 'v2Checkpoint', 'vacuumProtocolCheck',
+]);
 
 export class UnsupportedFeatureError extends Error {
   readonly feature: string;
@@ -24,18 +29,25 @@ export function checkReadable(protocol: Protocol, metadata: Metadata): void {
   if (protocol.minReaderVersion > 3) {
     throw new UnsupportedFeatureError(`readerVersion ${protocol.minReaderVersion}`, 'reader versions up to 3 are supported');
   }
-  const mapping = metadata.configuration['delta.columnMapping.mode'];
-  if (mapping && mapping !== 'none') {
-    throw new UnsupportedFeatureError('columnMapping', `columns are mapped by ${mapping}, so Parquet column names differ from the schema`);
+  const mode = declaredMode(metadata);
+  if (mappingEnabled(protocol) && !['none', 'name', 'id'].includes(mode)) {
+    throw new UnsupportedFeatureError('columnMapping', `delta.columnMapping.mode is "${mode}", not one of none, name or id`);
   }
   if (protocol.minReaderVersion === 3) {
     for (const f of protocol.readerFeatures ?? []) {
       if (SUPPORTED_READER_FEATURES.has(f)) continue;
       const why: Record<string, string> = {
-        columnMapping: 'Parquet column names differ from the schema',
-        typeWidening: 'files may hold narrower types than the schema',
+        variantType: 'its variant columns hold binary-encoded values this reader cannot decode',
+        'variantType-preview': 'its variant columns hold binary-encoded values this reader cannot decode',
+        variantShredding: 'its variant columns hold binary-encoded values this reader cannot decode',
+        'variantShredding-preview': 'its variant columns hold binary-encoded values this reader cannot decode',
       };
       throw new UnsupportedFeatureError(f, why[f] ?? 'unknown feature');
+    }
+    const widening = protocol.readerFeatures?.find((f) => f === 'typeWidening' || f === 'typeWidening-preview');
+    const change = widening && unsupportedTypeChange(parseSchema(metadata.schemaString));
+    if (widening && change) {
+      throw new UnsupportedFeatureError(widening, `column ${change.column} was changed from ${change.fromType} to ${change.toType}, which is not a type widening the Delta protocol allows`);
     }
   }
 }

@@ -2,6 +2,7 @@ import { DataType, DateUnit, makeVector, Precision, tableFromIPC, TimeUnit, type
 import type { Storage } from '../storage/types.ts';
 import { DeletionVectors } from './deletion-vectors.ts';
 import { decodeDataFile, readDataFile } from './scan.ts';
+import { checkFieldIds, findFileField, mappingMode } from './mapping.ts';
 import type { DeltaField } from './schema.ts';
 import type { Snapshot } from './snapshot.ts';
 
@@ -27,13 +28,19 @@ export async function readRows(storage: Storage, snapshot: Snapshot): Promise<Ro
   if (!readableWithoutEngine(snapshot)) return undefined;
   const rows: Row[] = [];
   const deletionVectors = new DeletionVectors(storage, snapshot);
+  const mode = mappingMode(snapshot.protocol, snapshot.metadata);
   for (const add of snapshot.files) {
     const deleted = await deletionVectors.deletedRows(add);
     const table = tableFromIPC(decodeDataFile(snapshot, add, await readDataFile(storage, snapshot, add)));
-    const byName = new Map(table.schema.fields.map((f, i) => [f.name.toLowerCase(), i]));
+    // A file the engine would refuse is left to the engine, which names it in its error.
+    try {
+      checkFieldIds(table.schema.fields, mode);
+    } catch {
+      return undefined;
+    }
     const columns: { name: string; vector: Vector | null; convert: Convert }[] = [];
     for (const field of snapshot.schema.fields) {
-      const index = byName.get(field.name.toLowerCase());
+      const index = findFileField(table.schema.fields, field, mode);
       // A column the file lacks (added to the schema later) reads as NULL.
       const vector = index === undefined ? null : table.getChildAt(index);
       const convert = vector ? converter(field, vector.type as DataType) : () => null;
@@ -74,8 +81,9 @@ function converter(field: DeltaField, type: DataType): Convert | undefined {
     case 'byte':
       return DataType.isInt(type) ? (d, _v, i) => Number(raw(d, i)) : undefined;
     case 'double':
-    case 'float':
       return DataType.isFloat(type) && type.precision !== Precision.HALF ? (d, _v, i) => jsonNumber(raw(d, i) as number) : undefined;
+    case 'float':
+      return DataType.isFloat(type) && type.precision === Precision.SINGLE ? (d, _v, i) => jsonFloat(raw(d, i) as number) : undefined;
     case 'boolean':
       return DataType.isBool(type) ? get : undefined;
     case 'date':
@@ -94,8 +102,18 @@ function converter(field: DeltaField, type: DataType): Convert | undefined {
   }
 }
 
+/** A 32-bit float as the shortest number that reads back as the same float (0.1, not 0.10000000149011612), as Spark prints it. */
+export function jsonFloat(v: number): number | string {
+  if (!Number.isFinite(v) || v === 0) return jsonNumber(v);
+  for (let digits = 1; digits < 9; digits++) {
+    const n = Number(v.toPrecision(digits));
+    if (Math.fround(n) === v) return n;
+  }
+  return v;
+}
+
 /** NaN and ±Infinity as text, -0 as 0: what a JSON round trip gives for them. */
-function jsonNumber(v: number): number | string {
+export function jsonNumber(v: number): number | string {
   if (!Number.isFinite(v)) return String(v);
   return v === 0 ? 0 : v;
 }

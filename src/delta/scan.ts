@@ -1,11 +1,13 @@
-import { Bool, Field, makeData, RecordBatch, Schema, Struct, Table, tableFromIPC, tableToIPC } from 'apache-arrow';
+import { Bool, Field, makeData, RecordBatch, RecordBatchReader, Schema, Struct, Table, tableFromIPC, tableToIPC } from 'apache-arrow';
 import { decodeParquet } from '../parquet/codec.ts';
 import { isNotFound, joinPath, type Storage } from '../storage/types.ts';
 import type { Engine } from '../engine/types.ts';
 import { quoteIdent, quoteString } from '../engine/duckdb.ts';
 import { decodeDataPath, type Add } from './actions.ts';
 import { DeletionVectors } from './deletion-vectors.ts';
+import { checkFieldIds, findFileField, mappingMode, partitionValue, type MappingMode } from './mapping.ts';
 import { tableLocation } from './paths.ts';
+import { columnExpression } from './projection.ts';
 import { duckdbType, type DeltaField } from './schema.ts';
 import { where, type Snapshot } from './snapshot.ts';
 
@@ -24,33 +26,28 @@ const KEEP = '__delta_scan_keep';
 
 /**
  * Load the rows of `snapshot` into the engine as table `target`, typed by the Delta schema:
- * partition columns come from `partitionValues`, columns a file lacks read as NULL, and file
- * types (e.g. INT96 or nanosecond timestamps) are cast to the schema's.
+ * partition columns come from `partitionValues`, columns are found by physical name or field id
+ * under column mapping, columns a file lacks read as NULL, and file types (type widening, INT96
+ * or nanosecond timestamps) are cast to the schema's (projection.ts), and rows a deletion vector
+ * deletes are left out.
  */
 export async function scanIntoEngine(engine: Engine, storage: Storage, snapshot: Snapshot, target: string, options: ScanOptions = {}): Promise<number> {
   const fields = snapshot.schema.fields;
   if (!options.append) engine.run(`CREATE OR REPLACE TABLE ${quoteIdent(target)} (${fields.map((f) => `${quoteIdent(f.name)} ${duckdbType(f.type)}`).join(', ')})`);
   const files = options.fileFilter ? snapshot.files.filter(options.fileFilter) : snapshot.files;
   const partitionColumns = new Set(snapshot.metadata.partitionColumns);
+  const mode = mappingMode(snapshot.protocol, snapshot.metadata);
   const deletionVectors = new DeletionVectors(storage, snapshot);
   let done = 0;
   for (const add of files) {
     const deleted = await deletionVectors.deletedRows(add);
     let ipc = decodeDataFile(snapshot, add, await readDataFile(storage, snapshot, add));
+    const projection = fileProjection(snapshot, add, ipcSchema(ipc), fields, partitionColumns, mode);
     if (deleted) {
       const table = tableFromIPC(ipc);
       ipc = withKeepColumn(table, deletionVectors.keptRows(add, deleted, table.numRows));
     }
     engine.insertIPC(STAGING, ipc);
-    const present = new Map(
-      engine.rows<{ column_name: string }>(`SELECT column_name FROM (DESCRIBE ${STAGING})`).map((r) => [r.column_name.toLowerCase(), r.column_name]),
-    );
-    const projection = fields.map((f) => {
-      if (partitionColumns.has(f.name)) return `${partitionLiteral(f, add.partitionValues[f.name] ?? null)} AS ${quoteIdent(f.name)}`;
-      const source = present.get(f.name.toLowerCase());
-      if (source === undefined) return `NULL::${duckdbType(f.type)} AS ${quoteIdent(f.name)}`;
-      return `${castTo(quoteIdent(source), f)} AS ${quoteIdent(f.name)}`;
-    });
     try {
       engine.run(`INSERT INTO ${quoteIdent(target)} SELECT ${projection.join(', ')} FROM ${STAGING}${deleted ? ` WHERE ${KEEP}` : ''}`);
     } catch (err) {
@@ -109,14 +106,31 @@ export function decodeDataFile(snapshot: Snapshot, add: Add, bytes: Uint8Array):
   }
 }
 
+/** The SELECT list that reads one data file as the snapshot's columns. */
+function fileProjection(snapshot: Snapshot, add: Add, file: Schema, fields: DeltaField[], partitionColumns: Set<string>, mode: MappingMode): string[] {
+  try {
+    checkFieldIds(file.fields, mode);
+    return fields.map((f) => {
+      if (partitionColumns.has(f.name)) return `${partitionLiteral(f, partitionValue(add, f, mode) ?? null)} AS ${quoteIdent(f.name)}`;
+      const at = findFileField(file.fields, f, mode);
+      if (at === undefined) return `NULL::${duckdbType(f.type)} AS ${quoteIdent(f.name)}`;
+      const source = file.fields[at]!;
+      return `${columnExpression(quoteIdent(source.name), source, f, mode)} AS ${quoteIdent(f.name)}`;
+    });
+  } catch (err) {
+    throw new Error(`delta: version ${snapshot.version} of ${snapshot.name} cannot be read: its data file ${decodeDataPath(add.path)} does not fit its schema: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** The schema of an Arrow IPC stream, without decoding its batches. */
+export function ipcSchema(ipc: Uint8Array): Schema {
+  const reader = RecordBatchReader.from(ipc);
+  reader.open();
+  return reader.schema;
+}
+
 const unreadable = (snapshot: Snapshot, path: string, err: unknown): Error =>
   new Error(`delta: version ${snapshot.version} of ${snapshot.name} cannot be read: its data file ${path} is damaged (${(err as Error).message})`, { cause: err });
-
-function castTo(expr: string, field: DeltaField): string {
-  // Through TIMESTAMP: DuckDB without ICU casts any timestamp unit to TIMESTAMPTZ only that way.
-  if (field.type === 'timestamp') return `CAST(CAST(${expr} AS TIMESTAMP) AS TIMESTAMPTZ)`;
-  return `CAST(${expr} AS ${duckdbType(field.type)})`;
-}
 
 /** A `partitionValues` string as a typed SQL literal; empty string and null are NULL. */
 export function partitionLiteral(field: DeltaField, value: string | null): string {

@@ -1,4 +1,5 @@
 import type { Add } from './actions.ts';
+import { physicalName, mappingMode } from './mapping.ts';
 import type { DeltaField } from './schema.ts';
 import type { Snapshot } from './snapshot.ts';
 
@@ -41,7 +42,8 @@ type Verdict = 'keep' | 'partition' | 'stats';
 /** The files of `snapshot` that can hold rows satisfying every one of `conditions`. */
 export function pruneFiles(snapshot: Snapshot, conditions: readonly Condition[]): FilePruning {
   const out: FilePruning = { files: [], total: snapshot.files.length, skippedByPartition: 0, skippedByStats: 0 };
-  const fields = new Map(snapshot.schema.fields.map((f) => [f.name, f]));
+  const mode = mappingMode(snapshot.protocol, snapshot.metadata);
+  const fields = new Map(snapshot.schema.fields.map((f) => [f.name, { field: f, key: physicalName(f, mode) }]));
   const partitions = new Set(snapshot.metadata.partitionColumns);
   for (const add of snapshot.files) {
     const verdict = judge(add, conditions, fields, partitions);
@@ -60,7 +62,8 @@ export function describePruning(p: Pick<FilePruning, 'total' | 'skippedByPartiti
   return `read ${read} of ${p.total} ${p.total === 1 ? 'file' : 'files'}${skipped > 0 ? ` (${skipped} skipped: ${reasons.join(', ')})` : ''}`;
 }
 
-function judge(add: Add, conditions: readonly Condition[], fields: Map<string, DeltaField>, partitions: Set<string>): Verdict {
+/** `key`: the column's name in `partitionValues` and `stats` */
+function judge(add: Add, conditions: readonly Condition[], fields: Map<string, { field: DeltaField; key: string }>, partitions: Set<string>): Verdict {
   let stats: Stats | null | undefined;
   if (conditions.length > 0 && add.deletionVector) {
     stats = parseStats(add.stats);
@@ -68,14 +71,16 @@ function judge(add: Add, conditions: readonly Condition[], fields: Map<string, D
     if (stats && typeof stats.numRecords === 'number' && stats.numRecords === add.deletionVector.cardinality) return 'stats';
   }
   for (const c of conditions) {
-    const field = fields.get(c.column);
-    if (!field || typeof field.type !== 'string') continue;
+    const found = fields.get(c.column);
+    if (!found || typeof found.field.type !== 'string') continue;
+    const { field, key } = found;
+    const type = field.type as string;
     if (partitions.has(c.column)) {
-      if (Object.prototype.hasOwnProperty.call(add.partitionValues, c.column) && !partitionCanMatch(add.partitionValues[c.column] ?? null, field.type, c)) return 'partition';
+      if (Object.prototype.hasOwnProperty.call(add.partitionValues, key) && !partitionCanMatch(add.partitionValues[key] ?? null, type, c)) return 'partition';
       continue;
     }
     stats ??= parseStats(add.stats);
-    if (stats && !statsCanMatch(stats, field.type, c)) return 'stats';
+    if (stats && !statsCanMatch(stats, key, type, c)) return 'stats';
   }
   return 'keep';
 }
@@ -161,20 +166,20 @@ function partitionCanMatch(raw: string | null, type: string, c: Condition): bool
   return c.op === 'in' ? lits.some((l) => compare(v, l!) === 0) : holds(c.op, compare(v, lits[0]!));
 }
 
-/** Whether a file with these statistics can hold a row satisfying `c`. */
-function statsCanMatch(stats: Stats, type: string, c: Condition): boolean {
+/** Whether a file with these statistics (of the column under `key`) can hold a row satisfying `c`. */
+function statsCanMatch(stats: Stats, key: string, type: string, c: Condition): boolean {
   const rows = typeof stats.numRecords === 'number' ? stats.numRecords : undefined;
-  const nulls = typeof stats.nullCount?.[c.column] === 'number' ? (stats.nullCount[c.column] as number) : undefined;
+  const nulls = typeof stats.nullCount?.[key] === 'number' ? (stats.nullCount[key] as number) : undefined;
   if (rows === 0) return false;
   if (c.op === 'is null') return nulls === undefined || nulls > 0;
   const allNull = rows !== undefined && nulls !== undefined && nulls === rows;
   if (c.op === 'is not null') return !allNull;
   if (allNull) return false;
   if (!INTEGERS.has(type) && type !== 'string' && type !== 'date') return true;
-  const min = statValue(type, stats.minValues?.[c.column]);
-  let max = statValue(type, stats.maxValues?.[c.column]);
+  const min = statValue(type, stats.minValues?.[key]);
+  let max = statValue(type, stats.maxValues?.[key]);
   // Writers cut long strings in stats to a prefix; a max that may be cut bounds nothing.
-  if (type === 'string' && typeof stats.maxValues?.[c.column] === 'string' && [...(stats.maxValues[c.column] as string)].length >= 32) max = undefined;
+  if (type === 'string' && typeof stats.maxValues?.[key] === 'string' && [...(stats.maxValues[key] as string)].length >= 32) max = undefined;
   const lits = valuesOf(c).map((x) => literal(type, x));
   if (lits.some((l) => l === undefined)) return true;
   const inRange = (l: Comparable): boolean => (min === undefined || compare(l, min) >= 0) && (max === undefined || compare(l, max) <= 0);

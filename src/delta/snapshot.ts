@@ -4,6 +4,7 @@ import {
   parseLogFileName, type Action, type Add, type CommitInfo, type DomainMetadata, type Metadata, type Protocol, type Remove, type Txn,
 } from './actions.ts';
 import { CheckpointUnusableError, readCheckpoint, type CheckpointRef } from './checkpoint.ts';
+import { checkMappingMetadata, mappingMode } from './mapping.ts';
 import { checkActionPaths, tableLocation } from './paths.ts';
 import { actionProblem } from './validate.ts';
 import { checkFileReadable, checkReadable, UnsupportedFeatureError } from './protocol.ts';
@@ -198,13 +199,15 @@ class Replay {
       }
       paths.add(add.path);
     }
+    const schema = parseSchema(this.metadata.schemaString, `version ${version} of ${name} cannot be read: its schema`);
+    checkMappingMetadata(schema.fields, mappingMode(this.protocol, this.metadata), `version ${version} of ${name}`);
     return {
       table,
       name,
       version,
       protocol: this.protocol,
       metadata: this.metadata,
-      schema: parseSchema(this.metadata.schemaString, `version ${version} of ${name} cannot be read: its schema`),
+      schema,
       files,
       tombstones: [...this.tombstones.values()],
       txns: this.txns,

@@ -3,6 +3,7 @@ import { decodeDataPath, isRemove, type DeletionVectorDescriptor, type Metadata,
 import { deletionVectorFile } from './deletion-vectors.ts';
 import { tableLocation } from './paths.ts';
 import { listLog, loadSnapshot, readCommit, where } from './snapshot.ts';
+import { physicalNames } from './mapping.ts';
 
 /** Delta's default `delta.deletedFileRetentionDuration`: one week. */
 export const DEFAULT_RETENTION_HOURS = 168;
@@ -100,7 +101,8 @@ export async function vacuumTable(storage: Storage, table: string, options: Vacu
     for (const a of await readCommit(storage, table, v)) if (isRemove(a)) noteRemove(a.remove);
   }
 
-  const partitionColumns = new Set(snapshot.metadata.partitionColumns);
+  // Partition folders are named by physical names under column mapping.
+  const partitionColumns = new Set([...snapshot.metadata.partitionColumns, ...physicalNames(snapshot, snapshot.metadata.partitionColumns)]);
   const listTemporary = options.listTemporary ?? (storage.listTemporary && ((dir: string) => storage.listTemporary!(dir)));
   const temporary = (await listTemporary?.(table)) ?? [];
   const minAge = options.temporaryMinAgeHours ?? TEMPORARY_MIN_AGE_HOURS;

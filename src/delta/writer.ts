@@ -7,9 +7,10 @@ import {
   type Action, type Add, type CommitInfo, type Metadata, type Protocol, type Remove,
 } from './actions.ts';
 import { CHECKPOINT_INTERVAL, writeCheckpoint, writeCheckpointIfDue } from './checkpoint-writer.ts';
+import { mappingMode } from './mapping.ts';
 import { partitionTable, partitionPath } from './partition.ts';
 import { deltaSchemaOfArrow, parseSchema, type DeltaSchema } from './schema.ts';
-import { listLog, loadSnapshot, readCommit, type Snapshot } from './snapshot.ts';
+import { listLog, loadSnapshot, readCommit, where, type Snapshot } from './snapshot.ts';
 import { computeStats } from './stats.ts';
 
 export const ENGINE_INFO = 'creatorops-lakehouse/0.1 (delta-ts)';
@@ -175,8 +176,23 @@ export async function checkpointAfterCommit(storage: Storage, table: string, ver
   }
 }
 
+export class UnsupportedWriteError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UnsupportedWriteError';
+  }
+}
+
 export async function openWriter(storage: Storage, table: string, options: WriteOptions): Promise<TableWriter> {
-  return new TableWriter(storage, table, await tryLoadSnapshot(storage, table), options);
+  const current = await tryLoadSnapshot(storage, table);
+  const mode = current && mappingMode(current.protocol, current.metadata);
+  if (current && mode !== 'none') {
+    // Appending would need the data renamed to physical names with field ids, and a changed schema new ids.
+    throw new UnsupportedWriteError(
+      `delta: cannot write to ${where(storage, table)} at version ${current.version}: its columns are mapped by ${mode} (delta.columnMapping.mode), and this writer only writes columns under their own names`,
+    );
+  }
+  return new TableWriter(storage, table, current, options);
 }
 
 export async function tryLoadSnapshot(storage: Storage, table: string): Promise<Snapshot | undefined> {

@@ -1,4 +1,5 @@
 import type * as ParquetWasm from 'parquet-wasm/node';
+import { patchInt96, restoreInt96 } from './int96.ts';
 
 /**
  * Parquet bytes <-> Arrow IPC stream bytes, on parquet-wasm (arrow-rs). The module is handed in
@@ -37,13 +38,14 @@ export function encodeParquet(ipcStream: Uint8Array, options: EncodeOptions = {}
   return pq.writeParquet(table, builder.build());
 }
 
-/** Parquet -> Arrow IPC stream. */
+/** Parquet -> Arrow IPC stream; INT96 timestamps come out as microseconds (int96.ts). */
 export function decodeParquet(bytes: Uint8Array, columns?: string[]): Uint8Array {
   const pq = parquet();
   try {
+    const patched = columns ? undefined : patchInt96(bytes);
     // Record batches of 64k rows rather than the default 1,024: far fewer, cheaper Arrow chunks.
-    const table = pq.readParquet(bytes, { batchSize: 65_536, ...(columns ? { columns } : {}) });
-    return table.intoIPCStream();
+    const table = pq.readParquet(patched ?? bytes, { batchSize: 65_536, ...(columns ? { columns } : {}) });
+    return patched ? restoreInt96(table.intoIPCStream()) : table.intoIPCStream();
   } catch (err) {
     throw new Error(`parquet: cannot read file (${err instanceof Error ? err.message : String(err)})`, { cause: err });
   }

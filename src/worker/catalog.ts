@@ -1,5 +1,6 @@
 import { LOG_DIR, commitFileName, type Action } from '../delta/actions.ts';
 import { listLog, loadHistory, loadSnapshot, numRecords, readCommit, type HistoryEntry, type LogListing, type Snapshot } from '../delta/snapshot.ts';
+import { logicalPartitionValues } from '../delta/mapping.ts';
 import { typeName, type DeltaType } from '../delta/schema.ts';
 import { GOLD_KPIS, TABLES, goldTable } from '../pipeline/tables.ts';
 import { joinPath, type Storage } from '../storage/types.ts';
@@ -221,7 +222,7 @@ export class Catalog {
         rows: numRecords(a),
         deletedRows: a.deletionVector?.cardinality ?? 0,
         modified: a.modificationTime,
-        partitionValues: a.partitionValues,
+        partitionValues: logicalPartitionValues(snap, a),
       })),
       history: history.map((h) => ({
         version: h.version,

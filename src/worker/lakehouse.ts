@@ -136,7 +136,7 @@ export async function openLakehouse(deps: LakehouseDeps) {
      * Open a Delta table from outside (a .zip or a folder, see opened.ts) read-only at
      * `opened/<name>`: from then on `table`, `rows`, `profile`, `commit` and the SQL console
      * (`opened_<name>`, with time travel) serve it like the lakehouse's own tables. Refused, with
-     * the reason, when the reader cannot read it (deletion vectors, column mapping, …).
+     * the reason, when the reader cannot read it (deletion vectors, variant columns, …).
      */
     open: async (source: TableSource): Promise<TableDetails> => {
       const path = openedPath(source.name);
