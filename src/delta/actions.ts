@@ -26,7 +26,22 @@ export interface Add {
   dataChange: boolean;
   stats?: string | null;
   tags?: Record<string, string> | null;
-  deletionVector?: unknown;
+  deletionVector?: DeletionVectorDescriptor | null;
+  /** row tracking: the default row ID of the file's first row */
+  baseRowId?: number | null;
+  /** row tracking: the version that first added this path */
+  defaultRowCommitVersion?: number | null;
+  /** clustered tables: the clustering implementation that wrote this file */
+  clusteringProvider?: string | null;
+}
+
+/** Where the rows deleted from a data file are listed (storageType u: a file named by UUID, p: a path, i: inline). */
+export interface DeletionVectorDescriptor {
+  storageType: string;
+  pathOrInlineDv: string;
+  offset?: number | null;
+  sizeInBytes: number;
+  cardinality: number;
 }
 
 export interface Remove {
@@ -36,7 +51,16 @@ export interface Remove {
   extendedFileMetadata?: boolean | null;
   partitionValues?: Record<string, string | null> | null;
   size?: number | null;
-  deletionVector?: unknown;
+  deletionVector?: DeletionVectorDescriptor | null;
+  baseRowId?: number | null;
+  defaultRowCommitVersion?: number | null;
+}
+
+/** A named metadata domain: `delta.*` domains belong to table features, others to applications. */
+export interface DomainMetadata {
+  domain: string;
+  configuration: string;
+  removed: boolean;
 }
 
 export interface Txn {
@@ -63,6 +87,7 @@ export type Action =
   | { remove: Remove }
   | { txn: Txn }
   | { commitInfo: CommitInfo }
+  | { domainMetadata: DomainMetadata }
   | { [other: string]: unknown };
 
 export const LOG_DIR = '_delta_log';
@@ -127,6 +152,9 @@ export function isProtocol(a: Action): a is { protocol: Protocol } {
 }
 export function isTxn(a: Action): a is { txn: Txn } {
   return 'txn' in a && a.txn != null;
+}
+export function isDomainMetadata(a: Action): a is { domainMetadata: DomainMetadata } {
+  return 'domainMetadata' in a && a.domainMetadata != null;
 }
 export function isCommitInfo(a: Action): a is { commitInfo: CommitInfo } {
   return 'commitInfo' in a && a.commitInfo != null;

@@ -4,7 +4,8 @@ import {
 import { encodeParquet } from '../parquet/codec.ts';
 import { joinPath, type Storage } from '../storage/types.ts';
 import { LOG_DIR, checkpointFileName } from './actions.ts';
-import { loadSnapshot, type Snapshot } from './snapshot.ts';
+import { loadSnapshot, where, type Snapshot } from './snapshot.ts';
+import { checkWritable } from './write-protocol.ts';
 
 /** Delta's default: a checkpoint every 10 commits. */
 export const CHECKPOINT_INTERVAL = 10;
@@ -45,8 +46,12 @@ export async function writeCheckpointIfDue(storage: Storage, table: string, vers
   await writeCheckpoint(storage, table, await loadSnapshot(storage, table, version));
 }
 
-/** A classic checkpoint of `snapshot`, then `_last_checkpoint` pointing at it. */
+/**
+ * A classic checkpoint of `snapshot`, then `_last_checkpoint` pointing at it; refused
+ * (WriteRefusedError) for a table whose state it would not carry whole.
+ */
 export async function writeCheckpoint(storage: Storage, table: string, snapshot: Snapshot, now = Date.now()): Promise<void> {
+  checkWritable(snapshot, 'checkpoint', where(storage, table));
   const retention = DEFAULT_TOMBSTONE_RETENTION_MS;
   const rows: Row[] = [
     { protocol: snapshot.protocol },

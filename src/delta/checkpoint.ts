@@ -2,7 +2,7 @@ import { DataType, tableFromIPC } from 'apache-arrow';
 import { decodeParquet } from '../parquet/codec.ts';
 import type { Action } from './actions.ts';
 
-const ACTION_COLUMNS = ['protocol', 'metaData', 'add', 'remove', 'txn'];
+const ACTION_COLUMNS = ['protocol', 'metaData', 'add', 'remove', 'txn', 'domainMetadata'];
 
 /** The actions of a classic checkpoint Parquet file (one action column set per row). */
 export function readCheckpointActions(bytes: Uint8Array): Action[] {

@@ -2,9 +2,11 @@ import { Field, RecordBatch, Schema, Table, tableFromIPC, tableToIPC } from 'apa
 import { decodeParquet, encodeParquet } from '../parquet/codec.ts';
 import { joinPath, type Storage } from '../storage/types.ts';
 import { decodeDataPath, encodeDataPath, type Action, type Add, type CommitInfo, type Remove } from './actions.ts';
-import { loadSnapshot, numRecords, type Snapshot } from './snapshot.ts';
+import { CommitStamps } from './commit-stamps.ts';
+import { loadSnapshot, numRecords, where, type Snapshot } from './snapshot.ts';
 import { computeStats } from './stats.ts';
-import { CommitConflictError, ENGINE_INFO, checkpointAfterCommit, commit } from './writer.ts';
+import { checkWritable, keptByOptimize } from './write-protocol.ts';
+import { CommitConflictError, ENGINE_INFO, checkpointAfterCommit, commit, removeOf } from './writer.ts';
 
 /** Files below this size are compacted, into files of about this size: a bin is read whole into memory. */
 export const DEFAULT_TARGET_FILE_SIZE = 32 * 1024 * 1024;
@@ -39,7 +41,8 @@ export interface OptimizeResult {
  * earlier versions stay readable until VACUUM. Only files with the same Parquet schema are merged
  * (no type of a file is changed); a partition with fewer than two small files is left alone.
  * A concurrent append does not conflict; a concurrent commit that removes one of the same files
- * does, and the compaction is planned again.
+ * does, and the compaction is planned again. The table's protocol is checked first (see
+ * write-protocol.ts); files with a deletion vector or clustered by an engine are left alone.
  */
 export async function optimizeTable(storage: Storage, table: string, options: OptimizeOptions = {}): Promise<OptimizeResult> {
   const target = options.targetFileSize ?? DEFAULT_TARGET_FILE_SIZE;
@@ -47,6 +50,7 @@ export async function optimizeTable(storage: Storage, table: string, options: Op
   const now = options.now ?? Date.now;
   for (let attempt = 1; ; attempt++) {
     const snapshot = await loadSnapshot(storage, table);
+    const rules = checkWritable(snapshot, 'optimize', where(storage, table));
     const bins = planBins(snapshot, target);
     const written: string[] = [];
     try {
@@ -65,7 +69,8 @@ export async function optimizeTable(storage: Storage, table: string, options: Op
         partitions: new Set(added.map((a) => JSON.stringify(a.partitionValues))).size,
       };
       if (added.length === 0) return result;
-      const version = await commit(storage, table, snapshot.version, optimizeActions(snapshot, removed, added, target, now()));
+      const stamps = await CommitStamps.load(storage, snapshot, rules, now);
+      const version = await commit(storage, table, snapshot.version, optimizeActions(snapshot, removed, added, target, now()), stamps);
       await checkpointAfterCommit(storage, table, version);
       return { ...result, version };
     } catch (err) {
@@ -80,7 +85,7 @@ export async function optimizeTable(storage: Storage, table: string, options: Op
 function planBins(snapshot: Snapshot, target: number): Add[][] {
   const byPartition = new Map<string, Add[]>();
   for (const add of snapshot.files) {
-    if (add.size >= target) continue;
+    if (add.size >= target || keptByOptimize(add)) continue;
     const key = JSON.stringify(snapshot.metadata.partitionColumns.map((c) => add.partitionValues[c] ?? null));
     byPartition.set(key, [...(byPartition.get(key) ?? []), add]);
   }
@@ -152,9 +157,7 @@ function concatenate(tables: Table[]): Table {
 }
 
 function optimizeActions(snapshot: Snapshot, removed: Add[], added: Add[], target: number, now: number): Action[] {
-  const removes: Remove[] = removed.map((f) => ({
-    path: f.path, deletionTimestamp: now, dataChange: false, extendedFileMetadata: true, partitionValues: f.partitionValues, size: f.size,
-  }));
+  const removes: Remove[] = removed.map((f) => removeOf(f, now, false));
   const commitInfo: CommitInfo = {
     timestamp: now,
     operation: 'OPTIMIZE',

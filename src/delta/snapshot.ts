@@ -1,7 +1,8 @@
 import { isNotFound, joinPath, type FileInfo, type Storage } from '../storage/types.ts';
 import {
-  LOG_DIR, checkpointFileName, commitFileName, isAdd, isCommitInfo, isMetaData, isProtocol, isRemove, isTxn, parseCommit,
-  parseLogFileName, type Action, type Add, type CommitInfo, type Metadata, type Protocol, type Remove, type Txn,
+  LOG_DIR, checkpointFileName, commitFileName, isAdd, isCommitInfo, isDomainMetadata, isMetaData, isProtocol, isRemove, isTxn,
+  parseCommit, parseLogFileName, type Action, type Add, type CommitInfo, type DomainMetadata, type Metadata, type Protocol,
+  type Remove, type Txn,
 } from './actions.ts';
 import { readCheckpointActions } from './checkpoint.ts';
 import { checkFileReadable, checkReadable } from './protocol.ts';
@@ -20,6 +21,8 @@ export interface Snapshot {
   tombstones: Remove[];
   /** the latest `txn` per application id */
   txns: Map<string, Txn>;
+  /** the metadata domains that are set (a `removed` one is dropped), by domain name */
+  domainMetadata: Map<string, DomainMetadata>;
 }
 
 export interface LogListing {
@@ -101,6 +104,7 @@ class Replay {
   readonly files = new Map<string, Add>();
   readonly tombstones = new Map<string, Remove>();
   readonly txns = new Map<string, Txn>();
+  readonly domains = new Map<string, DomainMetadata>();
 
   apply(actions: Action[]): void {
     for (const a of actions) {
@@ -114,6 +118,10 @@ class Replay {
       } else if (isMetaData(a)) this.metadata = a.metaData;
       else if (isProtocol(a)) this.protocol = a.protocol;
       else if (isTxn(a)) this.txns.set(a.txn.appId, a.txn);
+      else if (isDomainMetadata(a)) {
+        if (a.domainMetadata.removed) this.domains.delete(a.domainMetadata.domain);
+        else this.domains.set(a.domainMetadata.domain, a.domainMetadata);
+      }
     }
   }
 
@@ -132,6 +140,7 @@ class Replay {
       files,
       tombstones: [...this.tombstones.values()],
       txns: this.txns,
+      domainMetadata: this.domains,
     };
   }
 }

@@ -1,6 +1,8 @@
 import { joinPath, type FileInfo, type Storage } from '../storage/types.ts';
-import { decodeDataPath, isRemove, type Metadata } from './actions.ts';
+import { decodeDataPath, isRemove, type DeletionVectorDescriptor, type Metadata } from './actions.ts';
+import { deletionVectorFile } from './dv-paths.ts';
 import { listLog, loadSnapshot, readCommit, where } from './snapshot.ts';
+import { WriteRefusedError, checkWritable } from './write-protocol.ts';
 
 /** Delta's default `delta.deletedFileRetentionDuration`: one week. */
 export const DEFAULT_RETENTION_HOURS = 168;
@@ -68,11 +70,22 @@ export class RetentionTooShortError extends Error {
  * retention period needs: files removed longer ago than the retention, and files no commit ever
  * named (left by a writer that stopped before its commit) once they are older than the retention.
  * Of the `_delta_log` and hidden files only temporary files of writes cut short go (see
- * `TEMPORARY_MIN_AGE_HOURS`); nested tables are never touched.
+ * `TEMPORARY_MIN_AGE_HOURS`); nested tables are never touched. The table's protocol is checked
+ * first, as for any write (see write-protocol.ts); the files of deletion vectors count with the
+ * data files they belong to.
  */
 export async function vacuumTable(storage: Storage, table: string, options: VacuumOptions = {}): Promise<VacuumResult> {
   const log = await listLog(storage, table);
   const snapshot = await loadSnapshot(storage, table, undefined, log);
+  checkWritable(snapshot, 'vacuum', where(storage, table));
+  const dvFile = (dv: DeletionVectorDescriptor | null | undefined): string | undefined => {
+    if (!dv) return undefined;
+    try {
+      return deletionVectorFile(dv);
+    } catch (err) {
+      throw new WriteRefusedError(where(storage, table), snapshot.version, 'vacuum', 'deletionVectors', `${(err as Error).message.replace(/^delta: /, '')}, so VACUUM cannot tell which deletion vector files are still needed`);
+    }
+  };
   const minimum = tableRetentionHours(snapshot.metadata);
   const retentionHours = options.retentionHours ?? minimum;
   if (!Number.isFinite(retentionHours) || retentionHours < 0) {
@@ -83,16 +96,21 @@ export async function vacuumTable(storage: Storage, table: string, options: Vacu
   const cutoff = now - retentionHours * 3_600_000;
 
   const live = new Set(snapshot.files.map((a) => decodeDataPath(a.path)));
+  for (const a of snapshot.files) {
+    const dv = dvFile(a.deletionVector);
+    if (dv) live.add(dv);
+  }
   // When each file was last removed. A checkpoint may have dropped old tombstones, so every
   // commit still in the log is read too.
   const removedAt = new Map<string, number>();
-  const noteRemove = (path: string, at: number | null | undefined): void => {
-    const p = decodeDataPath(path);
-    removedAt.set(p, Math.max(removedAt.get(p) ?? 0, at ?? 0));
+  const noteRemove = (path: string, at: number | null | undefined, dv?: DeletionVectorDescriptor | null): void => {
+    for (const p of [decodeDataPath(path), dvFile(dv)]) {
+      if (p !== undefined) removedAt.set(p, Math.max(removedAt.get(p) ?? 0, at ?? 0));
+    }
   };
-  for (const r of snapshot.tombstones) noteRemove(r.path, r.deletionTimestamp);
+  for (const r of snapshot.tombstones) noteRemove(r.path, r.deletionTimestamp, r.deletionVector);
   for (const v of [...log.commits.keys()].filter((v) => v <= snapshot.version)) {
-    for (const a of await readCommit(storage, table, v)) if (isRemove(a)) noteRemove(a.remove.path, a.remove.deletionTimestamp);
+    for (const a of await readCommit(storage, table, v)) if (isRemove(a)) noteRemove(a.remove.path, a.remove.deletionTimestamp, a.remove.deletionVector);
   }
 
   const partitionColumns = new Set(snapshot.metadata.partitionColumns);
