@@ -31,7 +31,7 @@ interface Token {
   at: number;
 }
 
-const OPERATORS = ['<=>', '<>', '!=', '<=', '>=', '==', '=', '<', '>', '+', '-', '*', '(', ')', ',', '.'];
+const OPERATORS = ['<=>', '<>', '!=', '<=', '>=', '==', '=', '<', '>', '+', '-', '*', '/', '%', '(', ')', ',', '.'];
 
 function tokenize(text: string): Token[] {
   const tokens: Token[] = [];
@@ -223,7 +223,9 @@ class Parser {
       left = arithmetic('*', left, this.unary());
     }
     const t = this.peek();
+    // Spark and DuckDB differ on division by zero and on the type of the result.
     if (t.kind === 'op' && t.text === '/') throw new UntranslatableError('division is not supported');
+    if (t.kind === 'op' && t.text === '%') throw new UntranslatableError('the remainder operator % is not supported');
     return left;
   }
 
@@ -315,16 +317,18 @@ class Parser {
     }
     let fields: DeltaField[] = this.schema.fields;
     const sql: string[] = [];
+    const names: string[] = [];
     let type: DeltaType | undefined;
     for (const name of path) {
       if (type !== undefined) {
-        if (typeof type === 'string' || type.type !== 'struct') throw new UntranslatableError(`${sql.join('.')} is not a struct`);
+        if (typeof type === 'string' || type.type !== 'struct') throw new UntranslatableError(`${names.join('.')} is not a struct`);
         fields = type.fields;
       }
       const found = fields.filter((f) => f.name.toLowerCase() === name.toLowerCase());
       if (found.length === 0) throw new UntranslatableError(`there is no column ${path.join('.')}`);
       if (found.length > 1) throw new UntranslatableError(`the name ${path.join('.')} is ambiguous`);
       sql.push(quoteIdent(found[0]!.name));
+      names.push(found[0]!.name);
       type = found[0]!.type;
     }
     return { sql: sql.join('.'), category: categoryOf(type!, path.join('.')) };

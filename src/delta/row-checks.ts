@@ -50,10 +50,8 @@ export function rowChecksOf(schema: DeltaSchema, configuration: Record<string, s
       uncheckable.push({ feature, label, reason: err.message });
     }
   };
-  for (const [key, expression] of Object.entries(configuration)) {
-    if (!key.startsWith('delta.constraints.')) continue;
-    add('checkConstraints', `the CHECK constraint "${key.slice('delta.constraints.'.length)}" (${expression})`, expression);
-  }
+  // NOT NULL first: a missing value is named as such rather than as a condition it fails.
+  notNullChecks(schema.fields, undefined, [], [], checks, uncheckable);
   for (const { path, field } of allFields(schema.fields, [])) {
     const raw = field.metadata?.['delta.invariants'];
     if (raw === undefined) continue;
@@ -62,7 +60,10 @@ export function rowChecksOf(schema: DeltaSchema, configuration: Record<string, s
     if (expression === undefined) uncheckable.push({ feature: 'invariants', label, reason: `its delta.invariants metadata ${JSON.stringify(raw)} holds no expression` });
     else add('invariants', `${label} (${expression})`, expression);
   }
-  notNullChecks(schema.fields, undefined, [], [], checks, uncheckable);
+  for (const [key, expression] of Object.entries(configuration)) {
+    if (!key.startsWith('delta.constraints.')) continue;
+    add('checkConstraints', `the CHECK constraint "${key.slice('delta.constraints.'.length)}" (${expression})`, expression);
+  }
   return { checks, uncheckable };
 }
 
