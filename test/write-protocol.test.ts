@@ -12,7 +12,7 @@ import { vacuumTable } from '../src/delta/vacuum.ts';
 import { WriteRefusedError, checkWritable, writerFeaturesOf } from '../src/delta/write-protocol.ts';
 import { openWriter, removeOf, writeTable } from '../src/delta/writer.ts';
 import type { Engine } from '../src/engine/types.ts';
-import { encodeParquet } from '../src/parquet/codec.ts';
+import { decodeParquet, encodeParquet } from '../src/parquet/codec.ts';
 import { MemoryStorage } from '../src/storage/memory.ts';
 import { testEngine } from './helpers/engine.ts';
 
@@ -334,6 +334,30 @@ describe('OPTIMIZE, VACUUM and checkpoints', () => {
     expect([r.filesRemoved, r.filesAdded]).toEqual([2, 1]);
     const removed = (await log(storage, 2)).filter((a) => 'remove' in a).map((a) => (a as { remove: { path: string } }).remove.path);
     expect(removed).toEqual(['part-00002-spark-c000.snappy.parquet', 'part-00003-spark-c000.snappy.parquet']);
+  });
+
+  it('OPTIMIZE writes timestamps as the schema\'s type, whatever unit the files had (Spark\'s INT96 reads as nanoseconds)', async () => {
+    const storage = await tableOf({ protocol: { minReaderVersion: 1, minWriterVersion: 2 }, fields: [field('id', 'long'), field('ts', 'timestamp')] });
+    const adds: Action[] = [];
+    for (const [i, sql] of [
+      `SELECT 1::BIGINT AS id, TIMESTAMP_NS '1969-12-31 23:59:59.999999' AS ts UNION ALL SELECT 2, NULL`,
+      `SELECT 3::BIGINT AS id, TIMESTAMPTZ '2024-05-06 07:08:09.123456+00' AS ts`,
+    ].entries()) {
+      const bytes = encodeParquet(engine.queryIPC(sql));
+      await storage.write(`t/f${i}.parquet`, bytes);
+      adds.push({ add: { path: `f${i}.parquet`, partitionValues: {}, size: bytes.byteLength, modificationTime: 1, dataChange: true, stats: `{"numRecords":${2 - i}}` } });
+    }
+    await storage.write('t/_delta_log/00000000000000000002.json', new TextEncoder().encode(adds.map((a) => JSON.stringify(a)).join('\n') + '\n'));
+    const r = await optimizeTable(storage, 't');
+    expect([r.filesRemoved, r.filesAdded, r.rows]).toEqual([2, 1, 3]);
+    const added = (await log(storage, 3)).find((a) => 'add' in a) as { add: Add };
+    engine.insertIPC('compacted', decodeParquet(await storage.read(`t/${added.add.path}`)));
+    expect(engine.rows(`SELECT column_name, column_type FROM (DESCRIBE compacted)`)).toEqual([
+      { column_name: 'id', column_type: 'BIGINT' }, { column_name: 'ts', column_type: 'TIMESTAMP WITH TIME ZONE' },
+    ]);
+    expect(engine.rows(`SELECT id, epoch_us(ts) AS us FROM compacted ORDER BY id`)).toEqual([
+      { id: 1n, us: -1n }, { id: 2n, us: null }, { id: 3n, us: 1714979289123456n },
+    ]);
   });
 
   it('VACUUM and OPTIMIZE refuse what they do not implement', async () => {

@@ -1,9 +1,10 @@
-import { Field, RecordBatch, Schema, Table, tableFromIPC, tableToIPC } from 'apache-arrow';
+import { DataType, Field, RecordBatch, Schema, Table, TimeUnit, TimestampMicrosecond, makeData, makeVector, tableFromIPC, tableToIPC, type Data, type Vector } from 'apache-arrow';
 import { decodeParquet, encodeParquet } from '../parquet/codec.ts';
 import { joinPath, type Storage } from '../storage/types.ts';
 import { decodeDataPath, encodeDataPath, type Action, type Add, type CommitInfo, type Remove } from './actions.ts';
 import { CommitStamps } from './commit-stamps.ts';
 import { loadSnapshot, numRecords, where, type Snapshot } from './snapshot.ts';
+import type { DeltaSchema } from './schema.ts';
 import { computeStats } from './stats.ts';
 import { checkWritable, keptByOptimize } from './write-protocol.ts';
 import { CommitConflictError, ENGINE_INFO, checkpointAfterCommit, commit, removeOf } from './writer.ts';
@@ -112,18 +113,20 @@ async function compactBin(storage: Storage, snapshot: Snapshot, bin: Add[], now:
   const runs: { files: Add[]; tables: Table[]; key: string }[] = [];
   for (const add of bin) {
     const path = joinPath(snapshot.table, decodeDataPath(add.path));
-    let table: Table;
+    let decoded: Table;
     try {
-      table = tableFromIPC(decodeParquet(await storage.read(path)));
+      decoded = tableFromIPC(decodeParquet(await storage.read(path)));
     } catch (err) {
       throw new Error(`delta: OPTIMIZE cannot read data file ${path} of version ${snapshot.version}: ${(err as Error).message}`, { cause: err });
     }
-    const key = table.schema.fields.map((f) => `${f.name}:${String(f.type)}`).join('|');
+    const table = withSchemaTimestamps(decoded, snapshot.schema);
+    // A file whose timestamps cannot be written back as the schema's type stays as it is.
+    const key = table ? table.schema.fields.map((f) => `${f.name}:${String(f.type)}`).join('|') : `as it is: ${add.path}`;
     const last = runs.at(-1);
     if (last && last.key === key) {
       last.files.push(add);
-      last.tables.push(table);
-    } else runs.push({ files: [add], tables: [table], key });
+      last.tables.push(table!);
+    } else runs.push({ files: [add], tables: [table ?? decoded], key });
   }
   const config = snapshot.metadata.configuration['delta.dataSkippingStatsColumns'];
   const only = config ? new Set(config.split(',').map((c) => c.trim())) : undefined;
@@ -148,6 +151,59 @@ async function compactBin(storage: Storage, snapshot: Snapshot, bin: Add[], now:
     removed.push(...run.files);
   }
   return { removed, added };
+}
+
+/**
+ * `table` with its top-level timestamp columns in the Parquet type of the schema's type:
+ * microseconds, UTC-adjusted for `timestamp` and not for `timestamp_ntz`. Spark's INT96 files
+ * decode as nanoseconds without a zone, which written back as they are would be a type Spark
+ * cannot read as a timestamp. Undefined when a timestamp nested in a struct, list or map is not
+ * in that form already (the file is then not rewritten).
+ */
+function withSchemaTimestamps(table: Table, schema: DeltaSchema): Table | undefined {
+  const byName = new Map(schema.fields.map((f) => [f.name.toLowerCase(), f.type]));
+  const columns: Record<string, Vector> = {};
+  let changed = false;
+  const fields = table.schema.fields.map((field, i) => {
+    const column = table.getChildAt(i)!;
+    const type = byName.get(field.name.toLowerCase());
+    columns[field.name] = column;
+    if (type === 'timestamp' || type === 'timestamp_ntz') {
+      const zone = type === 'timestamp' ? 'UTC' : null;
+      if (!DataType.isTimestamp(field.type)) return field;
+      if (field.type.unit === TimeUnit.MICROSECOND && (field.type.timezone != null) === (zone !== null)) return field;
+      const target = new TimestampMicrosecond(zone);
+      columns[field.name] = makeVector(column.data.map((d) => microseconds(d, target)));
+      changed = true;
+      return new Field(field.name, target, field.nullable, field.metadata);
+    }
+    return type !== undefined && !nestedTimestampsFit(field.type) ? undefined : field;
+  });
+  if (fields.some((f) => f === undefined)) return undefined;
+  if (!changed) return table;
+  const out = new Schema(fields as Field[], table.schema.metadata);
+  return new Table(out, ...new Table(columns).batches.map((b) => new RecordBatch(out, b.data)));
+}
+
+function microseconds(data: Data, target: TimestampMicrosecond): Data {
+  const unit = (data.type as unknown as { unit: TimeUnit }).unit;
+  const values = data.values as BigInt64Array;
+  const out = new BigInt64Array(data.length);
+  const nulls = new Uint8Array(Math.ceil(data.length / 8));
+  const scale = [1_000_000n, 1_000n, 1n, 1_000n][unit]!;
+  for (let i = 0; i < data.length; i++) {
+    if (!data.getValid(i)) continue;
+    nulls[i >> 3]! |= 1 << (i & 7);
+    const v = values[i]!;
+    if (unit === TimeUnit.NANOSECOND) out[i] = v >= 0n ? v / scale : -((-v + scale - 1n) / scale);
+    else out[i] = v * scale;
+  }
+  return makeData({ type: target, length: data.length, nullCount: data.nullCount, nullBitmap: nulls, data: out });
+}
+
+function nestedTimestampsFit(type: DataType): boolean {
+  if (DataType.isTimestamp(type)) return type.unit === TimeUnit.MICROSECOND;
+  return type.children?.every((c: Field) => nestedTimestampsFit(c.type)) ?? true;
 }
 
 /** The rows of `tables` (one schema) in order, as one table whose columns all allow nulls. */
