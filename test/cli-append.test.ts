@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendCommand } from '../src/cli/append.ts';
+import { optimizeCommand, vacuumCommand } from '../src/cli/maintenance.ts';
 import { loadSnapshot } from '../src/delta/snapshot.ts';
 import { scanIntoEngine } from '../src/delta/scan.ts';
 import { writeTable } from '../src/delta/writer.ts';
@@ -127,5 +128,24 @@ describe('cli append', () => {
       `delta: cannot append to ${dir} at version 1: 2 of 2 rows violate the NOT NULL constraint of column id, so nothing was written`,
     );
     expect(readdirSync(dir).filter((f) => f.endsWith('.parquet'))).toHaveLength(1);
+  });
+});
+
+describe('cli optimize and vacuum', () => {
+  it('check every table of a lakehouse first, and touch none when one is refused', async () => {
+    const root = temp();
+    for (const name of ['a', 'b']) {
+      for (let i = 0; i < 2; i++) await writeTable(new NodeStorage(join(root, name)), '', engine.query(`SELECT ${i}::BIGINT AS id`), { mode: 'append' });
+    }
+    // Table b gains a writer feature from the future, as a newer engine would add it.
+    writeFileSync(join(root, 'b/_delta_log/00000000000000000002.json'), JSON.stringify({ protocol: { minReaderVersion: 1, minWriterVersion: 7, writerFeatures: ['futureFeature'] } }) + '\n');
+    const listing = () => ['a', 'b'].map((t) => readdirSync(join(root, t)).sort());
+    const before = listing();
+    const sink = new PassThrough();
+    const reason = 'at version 2: the table needs the writer feature "futureFeature", which this writer does not implement';
+    await expect(optimizeCommand([root], sink)).rejects.toThrow(`delta: cannot OPTIMIZE ${join(root, 'b')} ${reason}`);
+    await expect(vacuumCommand([root, '--retention-hours', '0', '--force'], sink)).rejects.toThrow(`delta: cannot VACUUM ${join(root, 'b')} ${reason}`);
+    expect(listing()).toEqual(before);
+    expect(readdirSync(join(root, 'a/_delta_log'))).toEqual(['00000000000000000000.json', '00000000000000000001.json']);
   });
 });

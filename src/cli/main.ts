@@ -24,6 +24,8 @@ const USAGE = `CreatorOps Lakehouse command line
   optimize DIR [--target-size-mb N]                   compact small files (dataChange false); DIR is a table or a lakehouse root
   vacuum DIR [--retention-hours H] [--dry-run] [--force]
                                                       delete files no version within the retention needs (default 168 h)
+                                                      (append, optimize and vacuum first check every table's protocol: a writer
+                                                      feature this writer does not implement leaves all of them untouched)
 `;
 
 /** `--engine wasm` (DuckDB-WASM, the default: what the browser runs) or `--engine native`; the other arguments. */
