@@ -9,7 +9,8 @@ import { readRows } from '../src/delta/rows.ts';
 import { scanIntoEngine } from '../src/delta/scan.ts';
 import { pruneFiles } from '../src/delta/skipping.ts';
 import { loadSnapshot } from '../src/delta/snapshot.ts';
-import { UnsupportedWriteError, writeTable } from '../src/delta/writer.ts';
+import { writeTable } from '../src/delta/writer.ts';
+import { WriteRefusedError } from '../src/delta/write-protocol.ts';
 import type { Engine } from '../src/engine/types.ts';
 import { decodeParquet } from '../src/parquet/codec.ts';
 import { MemoryStorage } from '../src/storage/memory.ts';
@@ -150,9 +151,9 @@ describe('column mapping', () => {
     const storage = await copyOf('colmap-name');
     const data = tableFromIPC(engine.queryIPC('SELECT 9 AS id'));
     const err = await writeTable(storage, '', data, { mode: 'append' }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(UnsupportedWriteError);
+    expect(err).toBeInstanceOf(WriteRefusedError);
     expect((err as Error).message).toBe(
-      'delta: cannot write to memory at version 8: its columns are mapped by name (delta.columnMapping.mode), and this writer only writes columns under their own names',
+      'delta: cannot append to memory at version 8: the table maps its columns by name (writer feature "columnMapping"), and this writer does not write mapped column names',
     );
   });
 });

@@ -2,6 +2,7 @@ import { openNodeEngine } from '../engine/node.ts';
 import type { Engine } from '../engine/types.ts';
 import { initParquet } from '../parquet/node.ts';
 import { UsageError } from './args.ts';
+import { appendCommand } from './append.ts';
 import { logCommand } from './log.ts';
 import { optimizeCommand, vacuumCommand } from './maintenance.ts';
 import { readCommand } from './read.ts';
@@ -17,10 +18,14 @@ const USAGE = `CreatorOps Lakehouse command line
 
   read TABLE_DIR [--version N] [--out FILE.parquet]   rows of a Delta table (JSON lines, or one Parquet file)
   log TABLE_DIR [--json]                              a Delta table's history
+  append TABLE_DIR FILE.parquet|FILE.jsonl            add the rows of a file to any Delta table as one commit; prints the version
+                                                      (refused, with nothing written, when the table's protocol or a constraint forbids it)
 
   optimize DIR [--target-size-mb N]                   compact small files (dataChange false); DIR is a table or a lakehouse root
   vacuum DIR [--retention-hours H] [--dry-run] [--force]
                                                       delete files no version within the retention needs (default 168 h)
+                                                      (append, optimize and vacuum first check every table's protocol: a writer
+                                                      feature this writer does not implement leaves all of them untouched)
 `;
 
 /** `--engine wasm` (DuckDB-WASM, the default: what the browser runs) or `--engine native`; the other arguments. */
@@ -51,6 +56,8 @@ async function main(argv: string[]): Promise<void> {
       return readCommand(rest, await openNodeEngine(), process.stdout);
     case 'log':
       return logCommand(rest, process.stdout);
+    case 'append':
+      return appendCommand(rest, await openNodeEngine(), process.stdout);
     case 'optimize':
       return optimizeCommand(rest, process.stdout);
     case 'vacuum':

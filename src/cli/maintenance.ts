@@ -5,7 +5,8 @@ import { NodeStorage } from '../storage/node.ts';
 import type { FileInfo, Storage } from '../storage/types.ts';
 import { optimizeTable, DEFAULT_TARGET_FILE_SIZE, type OptimizeResult } from '../delta/optimize.ts';
 import { vacuumTable, type VacuumResult } from '../delta/vacuum.ts';
-import { listLog } from '../delta/snapshot.ts';
+import { listLog, loadSnapshot, where } from '../delta/snapshot.ts';
+import { checkWritable, type WriteOperation } from '../delta/write-protocol.ts';
 import { numberOption, parseArgs, UsageError } from './args.ts';
 
 /**
@@ -57,6 +58,11 @@ async function uncreated(storage: Storage, table: string): Promise<boolean> {
 
 const NOT_CREATED = 'skipped: its _delta_log has no commit yet (the first write was cut short); nothing to do';
 
+/** Every table's protocol allows the operation, or nothing is done to any of them (WriteRefusedError). */
+async function checkAll(storage: Storage, tables: string[], operation: WriteOperation): Promise<void> {
+  for (const table of tables) checkWritable(await loadSnapshot(storage, table), operation, where(storage, table));
+}
+
 const name = (dir: string, table: string) => table || dir;
 
 export async function optimizeCommand(argv: string[], out: NodeJS.WritableStream): Promise<void> {
@@ -67,11 +73,13 @@ export async function optimizeCommand(argv: string[], out: NodeJS.WritableStream
   const root = resolve(dir);
   const storage = new NodeStorage(root);
   const lines: string[] = [];
+  const tables: string[] = [];
   for (const table of await findTables(storage, root)) {
-    if (table && (await uncreated(storage, table))) {
-      lines.push(`${name(dir, table)}  ${NOT_CREATED}`);
-      continue;
-    }
+    if (table && (await uncreated(storage, table))) lines.push(`${name(dir, table)}  ${NOT_CREATED}`);
+    else tables.push(table);
+  }
+  await checkAll(storage, tables, 'optimize');
+  for (const table of tables) {
     lines.push(`${name(dir, table)}  ${describeOptimize(await optimizeTable(storage, table, { targetFileSize }))}`);
   }
   out.write(lines.join('\n') + '\n');
@@ -100,7 +108,8 @@ export async function vacuumCommand(argv: string[], out: NodeJS.WritableStream):
     if (table && (await uncreated(storage, table))) lines.push(`${name(dir, table)}  ${NOT_CREATED}`);
     else tables.push(table);
   }
-  // Check every table's retention before deleting anything anywhere.
+  // Check every table's protocol and retention before deleting anything anywhere.
+  await checkAll(storage, tables, 'vacuum');
   if (!force && retentionHours !== undefined) {
     for (const table of tables) await vacuumTable(storage, table, { retentionHours, dryRun: true });
   }

@@ -4,7 +4,8 @@ import {
 import { encodeParquet } from '../parquet/codec.ts';
 import { joinPath, type Storage } from '../storage/types.ts';
 import { LOG_DIR, checkpointFileName } from './actions.ts';
-import { loadSnapshot, type Snapshot } from './snapshot.ts';
+import { loadSnapshot, where, type Snapshot } from './snapshot.ts';
+import { checkWritable } from './write-protocol.ts';
 
 /** Delta's default: a checkpoint every 10 commits. */
 export const CHECKPOINT_INTERVAL = 10;
@@ -69,6 +70,7 @@ export async function writeCheckpointIfDue(storage: Storage, table: string, vers
  * reading a checkpoint that lost it.
  */
 export async function writeCheckpoint(storage: Storage, table: string, snapshot: Snapshot, now = Date.now()): Promise<CheckpointOutcome> {
+  checkWritable(snapshot, 'checkpoint', where(storage, table));
   const retention = DEFAULT_TOMBSTONE_RETENTION_MS;
   const v2 = snapshot.protocol.readerFeatures?.includes('v2Checkpoint') ?? false;
   const rows: Row[] = [

@@ -1,4 +1,4 @@
-import { Field, RecordBatch, Schema, Table, tableFromIPC, tableToIPC } from 'apache-arrow';
+import { DataType, Field, RecordBatch, Schema, Table, TimeUnit, TimestampMicrosecond, makeData, makeVector, tableFromIPC, tableToIPC, type Data, type Vector } from 'apache-arrow';
 import { decodeParquet, encodeParquet } from '../parquet/codec.ts';
 import { joinPath, type Storage } from '../storage/types.ts';
 import { decodeDataPath, encodeDataPath, type Action, type Add, type CommitInfo, type Remove } from './actions.ts';
@@ -6,10 +6,13 @@ import { DeletionVectors } from './deletion-vectors.ts';
 import { keepRows } from './keep-rows.ts';
 import { DeletionVectorError } from './protocol.ts';
 import { physicalNames } from './mapping.ts';
-import { loadSnapshot, numRecords, type Snapshot } from './snapshot.ts';
+import { CommitStamps } from './commit-stamps.ts';
+import { loadSnapshot, numRecords, where, type Snapshot } from './snapshot.ts';
+import type { DeltaSchema } from './schema.ts';
 import { dataFileLocation } from './scan.ts';
 import { computeStats } from './stats.ts';
-import { CommitConflictError, ENGINE_INFO, checkpointAfterCommit, commit } from './writer.ts';
+import { checkWritable, keptByOptimize } from './write-protocol.ts';
+import { CommitConflictError, ENGINE_INFO, checkpointAfterCommit, commit, removeOf } from './writer.ts';
 
 /** Files below this size are compacted, into files of about this size: a bin is read whole into memory. */
 export const DEFAULT_TARGET_FILE_SIZE = 32 * 1024 * 1024;
@@ -44,8 +47,9 @@ export interface OptimizeResult {
  * earlier versions stay readable until VACUUM. Only files with the same Parquet schema are merged
  * (no type of a file is changed); a partition with fewer than two small files is left alone.
  * A small file with a deletion vector is rewritten even alone: the new files hold only the rows
- * left, without deletion vectors. A concurrent append does not conflict; a concurrent commit that removes one of the same files
- * does, and the compaction is planned again.
+ * left, without deletion vectors. A concurrent append does not conflict; a concurrent commit that
+ * removes one of the same files does, and the compaction is planned again. The table's protocol is
+ * checked first (write-protocol.ts); files clustered by an engine are left alone.
  */
 export async function optimizeTable(storage: Storage, table: string, options: OptimizeOptions = {}): Promise<OptimizeResult> {
   const target = options.targetFileSize ?? DEFAULT_TARGET_FILE_SIZE;
@@ -53,6 +57,7 @@ export async function optimizeTable(storage: Storage, table: string, options: Op
   const now = options.now ?? Date.now;
   for (let attempt = 1; ; attempt++) {
     const snapshot = await loadSnapshot(storage, table);
+    const rules = checkWritable(snapshot, 'optimize', where(storage, table));
     const bins = planBins(snapshot, target);
     const written: string[] = [];
     try {
@@ -71,7 +76,8 @@ export async function optimizeTable(storage: Storage, table: string, options: Op
         partitions: new Set(added.map((a) => JSON.stringify(a.partitionValues))).size,
       };
       if (added.length === 0) return result;
-      const version = await commit(storage, table, snapshot.version, optimizeActions(snapshot, removed, added, target, now()));
+      const stamps = await CommitStamps.load(storage, snapshot, rules, now);
+      const version = await commit(storage, table, snapshot.version, optimizeActions(snapshot, removed, added, target, now()), stamps);
       await checkpointAfterCommit(storage, table, version);
       return { ...result, version };
     } catch (err) {
@@ -87,7 +93,7 @@ function planBins(snapshot: Snapshot, target: number): Add[][] {
   const byPartition = new Map<string, Add[]>();
   const partitionKeys = physicalNames(snapshot, snapshot.metadata.partitionColumns);
   for (const add of snapshot.files) {
-    if (add.size >= target) continue;
+    if (add.size >= target || keptByOptimize(add)) continue;
     const key = JSON.stringify(partitionKeys.map((c) => add.partitionValues[c] ?? null));
     byPartition.set(key, [...(byPartition.get(key) ?? []), add]);
   }
@@ -118,21 +124,23 @@ async function compactBin(storage: Storage, snapshot: Snapshot, bin: Add[], now:
   for (const add of bin) {
     const path = dataFileLocation(storage, snapshot, add);
     const deleted = await deletionVectors.deletedRows(add);
-    let table: Table;
+    let decoded: Table;
     try {
-      table = tableFromIPC(decodeParquet(await storage.read(path)));
+      decoded = tableFromIPC(decodeParquet(await storage.read(path)));
       // The new file holds only the rows left: it has no deletion vector.
-      if (deleted) table = keepRows(table, deletionVectors.keptRows(add, deleted, table.numRows));
+      if (deleted) decoded = keepRows(decoded, deletionVectors.keptRows(add, deleted, decoded.numRows));
     } catch (err) {
       if (err instanceof DeletionVectorError) throw err;
       throw new Error(`delta: OPTIMIZE cannot read data file ${path} of version ${snapshot.version}: ${(err as Error).message}`, { cause: err });
     }
-    const key = table.schema.fields.map((f) => `${f.name}:${String(f.type)}`).join('|');
+    const table = withSchemaTimestamps(decoded, snapshot.schema);
+    // A file whose timestamps cannot be written back as the schema's type stays as it is.
+    const key = table ? table.schema.fields.map((f) => `${f.name}:${String(f.type)}`).join('|') : `as it is: ${add.path}`;
     const last = runs.at(-1);
     if (last && last.key === key) {
       last.files.push(add);
-      last.tables.push(table);
-    } else runs.push({ files: [add], tables: [table], key });
+      last.tables.push(table!);
+    } else runs.push({ files: [add], tables: [table ?? decoded], key });
   }
   // Files and stats name columns by their physical names (column mapping).
   const config = snapshot.metadata.configuration['delta.dataSkippingStatsColumns'];
@@ -166,11 +174,61 @@ function concatenate(tables: Table[]): Table {
   return new Table(tables.flatMap((t) => t.batches.map((b) => new RecordBatch(schema, b.data))));
 }
 
+/**
+ * `table` with its top-level timestamp columns in the Parquet type of the schema's type:
+ * microseconds, UTC-adjusted for `timestamp` and not for `timestamp_ntz`. Spark's INT96 files
+ * decode as nanoseconds without a zone, which written back as they are would be a type Spark
+ * cannot read as a timestamp. Undefined when a timestamp nested in a struct, list or map is not
+ * in that form already (the file is then not rewritten).
+ */
+function withSchemaTimestamps(table: Table, schema: DeltaSchema): Table | undefined {
+  const byName = new Map(schema.fields.map((f) => [f.name.toLowerCase(), f.type]));
+  const columns: Record<string, Vector> = {};
+  let changed = false;
+  const fields = table.schema.fields.map((field, i) => {
+    const column = table.getChildAt(i)!;
+    const type = byName.get(field.name.toLowerCase());
+    columns[field.name] = column;
+    if (type === 'timestamp' || type === 'timestamp_ntz') {
+      const zone = type === 'timestamp' ? 'UTC' : null;
+      if (!DataType.isTimestamp(field.type)) return field;
+      if (field.type.unit === TimeUnit.MICROSECOND && (field.type.timezone != null) === (zone !== null)) return field;
+      const target = new TimestampMicrosecond(zone);
+      columns[field.name] = makeVector(column.data.map((d) => microseconds(d, target)));
+      changed = true;
+      return new Field(field.name, target, field.nullable, field.metadata);
+    }
+    return type !== undefined && !nestedTimestampsFit(field.type) ? undefined : field;
+  });
+  if (fields.some((f) => f === undefined)) return undefined;
+  if (!changed) return table;
+  const out = new Schema(fields as Field[], table.schema.metadata);
+  return new Table(out, ...new Table(columns).batches.map((b) => new RecordBatch(out, b.data)));
+}
+
+function microseconds(data: Data, target: TimestampMicrosecond): Data {
+  const unit = (data.type as unknown as { unit: TimeUnit }).unit;
+  const values = data.values as BigInt64Array;
+  const out = new BigInt64Array(data.length);
+  const nulls = new Uint8Array(Math.ceil(data.length / 8));
+  const scale = [1_000_000n, 1_000n, 1n, 1_000n][unit]!;
+  for (let i = 0; i < data.length; i++) {
+    if (!data.getValid(i)) continue;
+    nulls[i >> 3]! |= 1 << (i & 7);
+    const v = values[i]!;
+    if (unit === TimeUnit.NANOSECOND) out[i] = v >= 0n ? v / scale : -((-v + scale - 1n) / scale);
+    else out[i] = v * scale;
+  }
+  return makeData({ type: target, length: data.length, nullCount: data.nullCount, nullBitmap: nulls, data: out });
+}
+
+function nestedTimestampsFit(type: DataType): boolean {
+  if (DataType.isTimestamp(type)) return type.unit === TimeUnit.MICROSECOND;
+  return type.children?.every((c: Field) => nestedTimestampsFit(c.type)) ?? true;
+}
+
 function optimizeActions(snapshot: Snapshot, removed: Add[], added: Add[], target: number, now: number): Action[] {
-  const removes: Remove[] = removed.map((f) => ({
-    path: f.path, deletionTimestamp: now, dataChange: false, extendedFileMetadata: true, partitionValues: f.partitionValues, size: f.size,
-    ...(f.deletionVector ? { deletionVector: f.deletionVector } : {}),
-  }));
+  const removes: Remove[] = removed.map((f) => removeOf(f, now, false));
   const commitInfo: CommitInfo = {
     timestamp: now,
     operation: 'OPTIMIZE',

@@ -4,6 +4,7 @@ import { deletionVectorFile } from './deletion-vectors.ts';
 import { tableLocation } from './paths.ts';
 import { listLog, loadSnapshot, readCommit, where } from './snapshot.ts';
 import { physicalNames } from './mapping.ts';
+import { checkWritable } from './write-protocol.ts';
 
 /** Delta's default `delta.deletedFileRetentionDuration`: one week. */
 export const DEFAULT_RETENTION_HOURS = 168;
@@ -71,11 +72,15 @@ export class RetentionTooShortError extends Error {
  * retention period needs: files removed longer ago than the retention, and files no commit ever
  * named (left by a writer that stopped before its commit) once they are older than the retention.
  * Of the `_delta_log` and hidden files only temporary files of writes cut short go (see
- * `TEMPORARY_MIN_AGE_HOURS`); nested tables are never touched.
+ * `TEMPORARY_MIN_AGE_HOURS`); nested tables are never touched. The table's protocol is checked
+ * first, as for any write (see write-protocol.ts); the files of deletion vectors count with the
+ * data files they belong to.
  */
 export async function vacuumTable(storage: Storage, table: string, options: VacuumOptions = {}): Promise<VacuumResult> {
   const log = await listLog(storage, table);
   const snapshot = await loadSnapshot(storage, table, undefined, log);
+  checkWritable(snapshot, 'vacuum', where(storage, table));
+
   const minimum = tableRetentionHours(snapshot.metadata);
   const retentionHours = options.retentionHours ?? minimum;
   if (!Number.isFinite(retentionHours) || retentionHours < 0) {

@@ -2,19 +2,21 @@ import type { Schema, Table } from 'apache-arrow';
 import { encodeParquet } from '../parquet/codec.ts';
 import { IpcScratch } from '../parquet/ipc.ts';
 import { joinPath, type Storage } from '../storage/types.ts';
+import type { Engine } from '../engine/types.ts';
 import {
-  LOG_DIR, checkpointFileName, commitFileName, encodeDataPath, isAdd, isMetaData, isRemove, isTxn, serializeCommit,
-  type Action, type Add, type CommitInfo, type Metadata, type Protocol, type Remove,
+  LOG_DIR, checkpointFileName, commitFileName, decodeDataPath, encodeDataPath, isAdd, isMetaData, isProtocol, isRemove, isTxn,
+  serializeCommit, type Action, type Add, type CommitInfo, type Metadata, type Remove,
 } from './actions.ts';
 import { CHECKPOINT_INTERVAL, writeCheckpoint, writeCheckpointIfDue } from './checkpoint-writer.ts';
-import { mappingMode } from './mapping.ts';
+import { CommitStamps } from './commit-stamps.ts';
 import { partitionTable, partitionPath } from './partition.ts';
-import { deltaSchemaOfArrow, parseSchema, type DeltaSchema } from './schema.ts';
+import { ConstraintViolationError, checkRows, rowChecksOf } from './row-checks.ts';
+import { deltaSchemaOfArrow, parseSchema, type DeltaSchema, type DeltaType } from './schema.ts';
 import { listLog, loadSnapshot, readCommit, where, type Snapshot } from './snapshot.ts';
 import { computeStats } from './stats.ts';
+import { WriteRefusedError, checkWritable, missingTypeFeature, newTableProtocol, operationVerb, type WriteRules } from './write-protocol.ts';
 
 export const ENGINE_INFO = 'creatorops-lakehouse/0.1 (delta-ts)';
-const PROTOCOL: Protocol = { minReaderVersion: 1, minWriterVersion: 2 };
 
 export interface WriteOptions {
   mode: 'append' | 'overwrite';
@@ -32,6 +34,11 @@ export interface WriteOptions {
   maxRowsPerFile?: number;
   /** table properties stored in metaData.configuration when the table is created */
   configuration?: Record<string, string>;
+  /**
+   * The SQL engine that checks the rows against the table's CHECK constraints, invariants and
+   * NOT NULL columns; a table that has any is not written without one.
+   */
+  engine?: Engine;
 }
 
 export interface CommitResult {
@@ -64,13 +71,18 @@ export class TableWriter {
   private rows = 0;
   private metadata: Metadata | undefined;
   private schema: DeltaSchema | undefined;
+  /** what the table's protocol asks of this write (undefined: the write creates the table) */
+  private readonly rules: WriteRules | undefined;
 
+  /** Refuses (WriteRefusedError), before anything is written, a table whose protocol this writer does not fully implement. */
   constructor(
     private readonly storage: Storage,
     private readonly table: string,
     private readonly current: Snapshot | undefined,
     private readonly options: WriteOptions,
-  ) {}
+  ) {
+    this.rules = current && checkWritable(current, options.mode, where(storage, table));
+  }
 
   get readVersion(): number {
     return this.current?.version ?? -1;
@@ -87,12 +99,27 @@ export class TableWriter {
     const { current, options } = this;
     if (!current || (options.mode === 'overwrite' && schemaChanged(current.schema, schema))) {
       this.metadata = newMetadata(schema, current?.metadata.partitionColumns ?? options.partitionBy ?? [], options, current?.metadata);
+      if (current && this.rules) this.replaceSchema(current, schema);
     } else {
       checkAppendSchema(this.table, current.schema, schema);
     }
     for (const c of this.partitionColumns) {
       if (!arrowSchema.fields.some((f) => f.name === c)) throw new Error(`delta: partition column ${c} is missing from the data written to ${this.table}`);
     }
+  }
+
+  /** An overwrite that replaces the schema: the table's rules apply to the new one. */
+  private replaceSchema(current: Snapshot, schema: DeltaSchema): void {
+    const rules = this.rules!;
+    const refuse = (feature: string, reason: string): never => {
+      throw new WriteRefusedError(rules.table, rules.version, 'overwrite', feature, reason);
+    };
+    const missing = missingTypeFeature(current.protocol, schema);
+    if (missing) refuse(missing, `the new schema has timestamps without time zone, and the table's protocol does not list the feature "${missing}"`);
+    if (current.domainMetadata.has('delta.clustering')) refuse('clustering', 'the table is clustered (writer feature "clustering"), and this writer does not replace the schema of a clustered table');
+    const { checks, uncheckable } = rowChecksOf(schema, this.metadata!.configuration);
+    if (uncheckable[0]) refuse(uncheckable[0].feature, `${uncheckable[0].label} cannot be checked against the new schema: ${uncheckable[0].reason}`);
+    rules.rowChecks = checks;
   }
 
   private get partitionColumns(): string[] {
@@ -106,11 +133,42 @@ export class TableWriter {
   async write(data: Table, ipc?: Uint8Array): Promise<void> {
     this.setSchema(data.schema);
     if (data.numRows === 0) return;
+    if (this.rules?.rowChecks.length) await this.checkRows(data);
     const config = this.metadata?.configuration ?? this.current?.metadata.configuration ?? {};
     const statsColumns = config['delta.dataSkippingStatsColumns'];
     const only = statsColumns ? new Set(statsColumns.split(',').map((c) => c.trim())) : undefined;
     this.added.push(...(await writeDataFiles(this.storage, this.table, data, this.partitionColumns, this.added.length, this.options.maxRowsPerFile, only, ipc)));
     this.rows += data.numRows;
+  }
+
+  /** The rows meet the table's CHECK constraints, invariants and NOT NULL columns, or nothing of this write stays. */
+  private async checkRows(data: Table): Promise<void> {
+    const rules = this.rules!;
+    const verb = operationVerb(rules.operation);
+    try {
+      const { engine } = this.options;
+      if (!engine) {
+        const first = rules.rowChecks[0]!;
+        throw new WriteRefusedError(rules.table, rules.version, rules.operation, first.feature, `${first.label} cannot be checked without a SQL engine`);
+      }
+      const schema = this.metadata ? parseSchema(this.metadata.schemaString) : this.current!.schema;
+      try {
+        checkRows(engine, data, schema, rules.rowChecks, { table: rules.table, version: rules.version, verb });
+      } catch (err) {
+        if (err instanceof ConstraintViolationError) throw err;
+        const first = rules.rowChecks[0]!;
+        throw new WriteRefusedError(rules.table, rules.version, rules.operation, first.feature, `the table's row checks could not be evaluated on the rows (${(err as Error).message})`);
+      }
+    } catch (err) {
+      await this.discard();
+      throw err;
+    }
+  }
+
+  /** Delete the data files this writer wrote: never committed, nobody reads them. */
+  async discard(): Promise<void> {
+    for (const a of this.added.splice(0)) await this.storage.delete(joinPath(this.table, decodeDataPath(a.path))).catch(() => undefined);
+    this.rows = 0;
   }
 
   async commit(): Promise<CommitResult> {
@@ -123,12 +181,7 @@ export class TableWriter {
     const now = Date.now();
     const removed: Remove[] =
       options.mode === 'overwrite' && current
-        ? current.files.map((f) => ({
-            path: f.path, deletionTimestamp: now, dataChange: true, extendedFileMetadata: true,
-            partitionValues: f.partitionValues, size: f.size,
-            // A logical file is its path and its deletion vector: the remove must name both.
-            ...(f.deletionVector ? { deletionVector: f.deletionVector } : {}),
-          }))
+        ? current.files.map((f) => removeOf(f, now, true))
         : [];
     const commitInfo: CommitInfo = {
       timestamp: now,
@@ -146,13 +199,14 @@ export class TableWriter {
       engineInfo: ENGINE_INFO,
     };
     const actions: Action[] = [{ commitInfo }];
-    if (!current) actions.push({ protocol: PROTOCOL });
+    if (!current) actions.push({ protocol: newTableProtocol(this.schema!) });
     if (this.metadata) actions.push({ metaData: this.metadata });
     for (const r of removed) actions.push({ remove: r });
     for (const a of added) actions.push({ add: a });
     if (options.txn) actions.push({ txn: { appId: options.txn.appId, version: options.txn.version, lastUpdated: now } });
 
-    const version = await commit(this.storage, this.table, this.readVersion, actions);
+    const stamps = current && this.rules ? await CommitStamps.load(this.storage, current, this.rules) : undefined;
+    const version = await commit(this.storage, this.table, this.readVersion, actions, stamps);
     await checkpointAfterCommit(this.storage, this.table, version);
     return { version, added, removed, rows: this.rows };
   }
@@ -176,23 +230,8 @@ export async function checkpointAfterCommit(storage: Storage, table: string, ver
   }
 }
 
-export class UnsupportedWriteError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UnsupportedWriteError';
-  }
-}
-
 export async function openWriter(storage: Storage, table: string, options: WriteOptions): Promise<TableWriter> {
-  const current = await tryLoadSnapshot(storage, table);
-  const mode = current && mappingMode(current.protocol, current.metadata);
-  if (current && mode !== 'none') {
-    // Appending would need the data renamed to physical names with field ids, and a changed schema new ids.
-    throw new UnsupportedWriteError(
-      `delta: cannot write to ${where(storage, table)} at version ${current.version}: its columns are mapped by ${mode} (delta.columnMapping.mode), and this writer only writes columns under their own names`,
-    );
-  }
-  return new TableWriter(storage, table, current, options);
+  return new TableWriter(storage, table, await tryLoadSnapshot(storage, table), options);
 }
 
 export async function tryLoadSnapshot(storage: Storage, table: string): Promise<Snapshot | undefined> {
@@ -243,23 +282,43 @@ async function writeDataFiles(
  * Put the commit at readVersion + 1; when another writer got there first, check its commit for a
  * logical conflict and try the next version. A commit file is never overwritten.
  */
-export async function commit(storage: Storage, table: string, readVersion: number, actions: Action[]): Promise<number> {
+export async function commit(storage: Storage, table: string, readVersion: number, actions: Action[], stamps?: CommitStamps): Promise<number> {
   let pending = actions;
   for (let version = readVersion + 1; ; version++) {
     const path = joinPath(table, LOG_DIR, commitFileName(version));
-    if (await storage.putIfAbsent(path, new TextEncoder().encode(serializeCommit(pending)))) return version;
-    pending = rebase(table, version, pending, await readCommit(storage, table, version));
+    const stamped = stamps ? stamps.apply(pending, version) : pending;
+    if (await storage.putIfAbsent(path, new TextEncoder().encode(serializeCommit(stamped)))) return version;
+    const winner = await readCommit(storage, table, version);
+    pending = rebase(table, version, pending, winner);
+    stamps?.absorb(winner);
   }
+}
+
+/** The `remove` of a live file: the same logical file (path and deletion vector), with the row IDs its add had. */
+export function removeOf(f: Add, now: number, dataChange: boolean): Remove {
+  return {
+    path: f.path, deletionTimestamp: now, dataChange, extendedFileMetadata: true, partitionValues: f.partitionValues, size: f.size,
+    ...(f.deletionVector ? { deletionVector: f.deletionVector } : {}),
+    ...(f.baseRowId != null ? { baseRowId: f.baseRowId } : {}),
+    ...(f.defaultRowCommitVersion != null ? { defaultRowCommitVersion: f.defaultRowCommitVersion } : {}),
+  };
 }
 
 function rebase(table: string, version: number, mine: Action[], winner: Action[]): Action[] {
   const myMeta = mine.find(isMetaData)?.metaData;
   const theirMeta = winner.find(isMetaData)?.metaData;
+  const myProtocol = mine.find(isProtocol)?.protocol;
+  const theirProtocol = winner.find(isProtocol)?.protocol;
   let next = mine;
+  // A new protocol may add features this write was not checked against.
+  if (theirProtocol && JSON.stringify(theirProtocol) !== JSON.stringify(myProtocol)) {
+    throw new CommitConflictError(table, version, 'the other commit changed the table protocol');
+  }
   if (theirMeta) {
     const creating = mine.some((a) => 'protocol' in a);
     if (!creating || !myMeta || schemaChanged(parseSchema(theirMeta.schemaString), parseSchema(myMeta.schemaString)) ||
-      theirMeta.partitionColumns.join() !== myMeta.partitionColumns.join()) {
+      theirMeta.partitionColumns.join() !== myMeta.partitionColumns.join() ||
+      JSON.stringify(theirMeta.configuration) !== JSON.stringify(myMeta.configuration)) {
       throw new CommitConflictError(table, version, 'the other commit changed the table metadata');
     }
     // Both writers created the table with the same schema: ours becomes a plain append.
@@ -300,14 +359,26 @@ function newMetadata(schema: DeltaSchema, partitionColumns: string[], options: W
 }
 
 function schemaChanged(a: DeltaSchema, b: DeltaSchema): boolean {
-  return JSON.stringify(a.fields.map((f) => [f.name, f.type])) !== JSON.stringify(b.fields.map((f) => [f.name, f.type]));
+  const shape = (s: DeltaSchema) => JSON.stringify(s.fields.map((f) => [f.name, typeShape(f.type)]));
+  return shape(a) !== shape(b);
+}
+
+/**
+ * A type without its nullability flags (`containsNull`, a nested field's `nullable`, metadata):
+ * data from Arrow says nothing reliable about them, and NOT NULL is checked on the rows instead.
+ */
+function typeShape(type: DeltaType): unknown {
+  if (typeof type === 'string') return type;
+  if (type.type === 'struct') return { struct: type.fields.map((f) => [f.name, typeShape(f.type)]) };
+  if (type.type === 'array') return { array: typeShape(type.elementType) };
+  return { map: [typeShape(type.keyType), typeShape(type.valueType)] };
 }
 
 function checkAppendSchema(table: string, existing: DeltaSchema, incoming: DeltaSchema): void {
   for (const f of incoming.fields) {
     const e = existing.fields.find((x) => x.name === f.name);
     if (!e) throw new Error(`delta: cannot append to ${table}: column ${f.name} is not in the table's schema`);
-    if (JSON.stringify(e.type) !== JSON.stringify(f.type)) {
+    if (JSON.stringify(typeShape(e.type)) !== JSON.stringify(typeShape(f.type))) {
       throw new Error(`delta: cannot append to ${table}: column ${f.name} is ${JSON.stringify(f.type)} but the table has ${JSON.stringify(e.type)}`);
     }
   }
