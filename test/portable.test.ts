@@ -31,7 +31,7 @@ describe('export, import, optimize and vacuum through the lakehouse API', () => 
     dirs.push(made.dir);
     a = made.lakehouse;
     for (const seed of [1, 2, 3]) await a.run({ events: 300, seed, days: 10, invalidRate: 0.05 });
-    exported = (await a.exportLakehouse()).bytes;
+    exported = new Uint8Array(await (await a.exportLakehouse()).archive.arrayBuffer());
   });
   afterAll(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
 
@@ -40,13 +40,15 @@ describe('export, import, optimize and vacuum through the lakehouse API', () => 
     expect(out.fileName).toBe('creatorops-lakehouse.zip');
     const tables = await a.tables();
     expect(out.tables.map((t) => t.path)).toEqual(tables.map((t) => t.path));
-    const names = (await unzip(out.bytes)).map((e) => e.name);
+    const bytes = new Uint8Array(await out.archive.arrayBuffer());
+    expect(out.archive.type).toBe('application/zip');
+    const names = (await unzip(bytes)).map((e) => e.name);
     for (const t of tables) {
       for (let v = 0; v <= t.version; v++) expect(names).toContain(`creatorops-lakehouse/${t.path}/_delta_log/${String(v).padStart(20, '0')}.json`);
     }
     const dir = await mkdtemp(join(tmpdir(), 'lakehouse-export-'));
     dirs.push(dir);
-    await writeFile(join(dir, 'l.zip'), out.bytes);
+    await writeFile(join(dir, 'l.zip'), bytes);
     execFileSync('unzip', ['-q', 'l.zip'], { cwd: dir });
     const storage = new NodeStorage(join(dir, 'creatorops-lakehouse'));
     const engine = await testEngine();
@@ -88,7 +90,7 @@ describe('export, import, optimize and vacuum through the lakehouse API', () => 
     dirs.push(made.dir);
     const one = await a.downloadZip('gold/engagement_bands');
     expect(one.fileName).toBe('gold_engagement_bands.zip');
-    const r = await made.lakehouse.importLakehouse(one.fileName, one.bytes);
+    const r = await made.lakehouse.importLakehouse(one.fileName, one.archive);
     expect(r.tables.map((t) => [t.path, t.from, t.version, t.commits])).toEqual([['gold/engagement_bands', 'gold_engagement_bands', 2, 3]]);
     expect((await made.lakehouse.tables()).map((t) => t.path)).toEqual(['gold/engagement_bands']);
     for (const v of [0, 2]) expect((await made.lakehouse.goldTable('engagement_bands', v)).rows).toEqual((await a.goldTable('engagement_bands', v)).rows);
