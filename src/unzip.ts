@@ -64,7 +64,14 @@ export interface ZipItem {
   offset: number;
 }
 
-export type ZipInput = Blob | Uint8Array;
+/** Random access to an archive that is neither a Blob nor in memory (a file on disk, read with a file handle). */
+export interface ZipReadable {
+  readonly size: number;
+  /** the bytes from start to end (fewer at the end of the archive) */
+  read(start: number, end: number): Promise<Uint8Array>;
+}
+
+export type ZipInput = Blob | Uint8Array | ZipReadable;
 
 const MAX16 = 0xffff;
 const MAX32 = 0xffff_ffff;
@@ -84,7 +91,7 @@ export class ZipArchive {
 
   /** Read the central directory and check every name and declared size; nothing is expanded yet. */
   static async open(name: string, input: ZipInput, limits: ZipLimits = ZIP_LIMITS): Promise<ZipArchive> {
-    const size = input instanceof Uint8Array ? input.byteLength : input.size;
+    const size = sizeOf(input);
     const damaged = (why: string) => new ZipFormatError(`${name} is damaged: ${why}`);
 
     // End of central directory: 22 bytes and a comment of up to 65,535, after a ZIP64 locator (20).
@@ -207,11 +214,12 @@ export class ZipArchive {
     if (clash?.kind === 'same') throw new ZipNameError(`${name}: entries ${quote(clash.first)} and ${quote(clash.second)} unpack to the same file`);
     if (clash) throw new ZipNameError(`${name}: entry ${quote(clash.second)} would unpack inside ${quote(clash.first)}, which is a file`);
     spans.sort((a, b) => a.start - b.start);
-    for (let i = 1; i < spans.length; i++) {
-      const [a, b] = [spans[i - 1]!, spans[i]!];
-      if (a.start + a.length > b.start) {
+    for (let i = 0; i < spans.length; i++) {
+      const [a, b] = [spans[i]!, spans[i + 1]];
+      if (b && a.start + a.length > b.start) {
         throw new ZipFormatError(`${name}: entries ${quote(a.name)} and ${quote(b.name)} overlap, which only a zip bomb does (to expand the same bytes again and again)`);
       }
+      if (!b && a.start + a.length > dirOffset) throw damaged(`entry ${quote(a.name)} is cut short`);
     }
     return new ZipArchive(name, input, entries);
   }
@@ -219,7 +227,7 @@ export class ZipArchive {
   /** One file's bytes, inflated and checked against its size and CRC-32. */
   async read(item: ZipItem): Promise<Uint8Array> {
     const damaged = (why: string) => new ZipFormatError(`${this.name} is damaged: entry ${quote(item.name)} ${why}`);
-    const size = this.input instanceof Uint8Array ? this.input.byteLength : this.input.size;
+    const size = sizeOf(this.input);
     const head = await readAt(this.input, item.offset, item.offset + 30);
     const h = view(head);
     if (head.byteLength < 30 || h.getUint32(0, true) !== 0x04034b50) throw damaged('has no local header');
@@ -260,7 +268,7 @@ export class ZipArchive {
 }
 
 /** Every file of the archive (folders left out), in the order of its central directory: for small archives. */
-export async function unzip(input: ZipInput, name = 'the .zip'): Promise<Required<ZipEntry>[]> {
+export async function unzip(input: ZipInput, name = 'the archive'): Promise<Required<ZipEntry>[]> {
   const archive = await ZipArchive.open(name, input);
   const out: Required<ZipEntry>[] = [];
   for (const item of archive.entries) out.push({ name: item.name, data: await archive.read(item), modified: item.modified });
@@ -281,20 +289,26 @@ export function deltaTableRoot(names: readonly string[]): string | undefined {
   return roots[0];
 }
 
+function sizeOf(input: ZipInput): number {
+  return input instanceof Uint8Array ? input.byteLength : input.size;
+}
+
 async function readAt(input: ZipInput, start: number, end: number): Promise<Uint8Array> {
   if (input instanceof Uint8Array) return input.subarray(start, end);
-  return new Uint8Array(await input.slice(start, end).arrayBuffer());
+  if (input instanceof Blob) return new Uint8Array(await input.slice(start, end).arrayBuffer());
+  return input.read(start, Math.min(end, input.size));
 }
 
 /** The bytes from start to end, CHUNK at a time, read only as the consumer pulls. */
 function chunks(input: ZipInput, start: number, end: number): ReadableStream<BufferSource> {
-  if (!(input instanceof Uint8Array)) return input.slice(start, end).stream();
+  if (input instanceof Blob) return input.slice(start, end).stream();
   let at = start;
   return new ReadableStream<BufferSource>({
-    pull(controller) {
+    async pull(controller) {
       if (at >= end) return controller.close();
-      controller.enqueue(input.subarray(at, Math.min(end, at + CHUNK)) as Uint8Array<ArrayBuffer>);
-      at += CHUNK;
+      const next = Math.min(end, at + CHUNK);
+      controller.enqueue((await readAt(input, at, next)) as Uint8Array<ArrayBuffer>);
+      at = next;
     },
   });
 }

@@ -12,7 +12,7 @@ export function unsafeName(name: string): string | undefined {
   if (name.startsWith('/')) return 'is an absolute path';
   if (/^[A-Za-z]:/.test(name)) return 'starts with a drive letter';
   if (name.split('/').includes('..')) return 'has a ".." part, which would put it outside the folder it is unpacked into';
-  if (normalName(name) === '') return 'has no name';
+  if (normalName(name) === '' && !name.endsWith('/')) return 'has no name';
   return undefined;
 }
 

@@ -157,13 +157,28 @@ export async function* zipChunks(entries: AsyncIterable<ZipEntry> | Iterable<Zip
 
 /**
  * An archive's chunks as a Blob, taken one at a time: the browser keeps a Blob's bytes outside the
- * worker's memory (on disk when large), so only the chunk in hand is held here.
+ * worker's memory (on disk when large), so only the chunks in hand are held here. Small chunks
+ * (headers, small files) are gathered up to BLOB_PART first, as each Blob has a cost of its own.
  */
 export async function zipBlob(chunks: AsyncIterable<Uint8Array>): Promise<Blob> {
   const parts: Blob[] = [];
-  for await (const chunk of chunks) parts.push(new Blob([chunk as Uint8Array<ArrayBuffer>]));
+  let pending: Uint8Array[] = [];
+  let bytes = 0;
+  const flush = () => {
+    if (pending.length > 0) parts.push(new Blob(pending as Uint8Array<ArrayBuffer>[]));
+    pending = [];
+    bytes = 0;
+  };
+  for await (const chunk of chunks) {
+    pending.push(chunk);
+    bytes += chunk.byteLength;
+    if (bytes >= BLOB_PART) flush();
+  }
+  flush();
   return new Blob(parts, { type: 'application/zip' });
 }
+
+const BLOB_PART = 4 * 2 ** 20;
 
 /** MS-DOS time and date (local fields, 2-second resolution); zip readers show them as-is. */
 function dosDateTime(ms: number): { time: number; date: number } {

@@ -5,12 +5,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { GOLD_KPIS } from '../src/pipeline/tables.ts';
 import { NodeStorage } from '../src/storage/node.ts';
-import { unzip } from '../src/unzip.ts';
+import { unzip, ZipArchive } from '../src/unzip.ts';
 import type { Lakehouse } from '../src/worker/lakehouse.ts';
 import { zip } from '../src/zip.ts';
 import { validateDeltaTable } from './helpers/delta-validator.ts';
 import { testEngine } from './helpers/engine.ts';
 import { nodeLakehouse } from './helpers/lakehouse.ts';
+import { rawBytes } from './helpers/raw-zip.ts';
 
 /**
  * Issue 7, items 2 and 3, through the worker's API on a temp folder: the whole lakehouse exported
@@ -76,6 +77,19 @@ describe('export, import, optimize and vacuum through the lakehouse API', () => 
 
     // Not empty now: refused unless replacing is confirmed.
     await expect(b.importLakehouse('creatorops-lakehouse.zip', exported)).rejects.toThrow(/the lakehouse is not empty \(bronze\/events, .*would replace all of it/);
+    // A damaged data file is found before anything is replaced: the lakehouse stays as it was.
+    const archive = await ZipArchive.open('x', exported);
+    const part = archive.entries.find((e) => e.name.startsWith('creatorops-lakehouse/silver/events/part-'))!;
+    const damaged = exported.slice();
+    damaged[part.offset + 30 + new TextEncoder().encode(part.name).byteLength + 100]! ^= 0xff;
+    await expect(b.importLakehouse('damaged.zip', damaged, true)).rejects.toThrow(`damaged.zip is damaged: entry "${part.name}" fails its CRC-32 check`);
+    expect(await versions(b)).toEqual(await versions(a));
+    // So is a name that would land outside the lakehouse, before anything is read.
+    const evil = rawBytes([{ name: 'creatorops-lakehouse/silver/events/../../../x', stored: new Uint8Array(1) }]);
+    await expect(b.importLakehouse('evil.zip', evil, true)).rejects.toThrow(
+      'evil.zip: entry "creatorops-lakehouse/silver/events/../../../x" has a ".." part, which would put it outside the folder it is unpacked into',
+    );
+    expect(await versions(b)).toEqual(await versions(a));
     const again = await b.importLakehouse('creatorops-lakehouse.zip', exported, true);
     expect(again.replaced).toContain('silver/events');
     expect(await versions(b)).toEqual(await versions(a));
