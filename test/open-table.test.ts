@@ -1,7 +1,8 @@
 import { openAsBlob, readFileSync } from 'node:fs';
-import { readdir, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, onTestFinished, test } from 'vitest';
 import { pruneFiles, describePruning, type Condition } from '../src/delta/skipping.ts';
 import { loadSnapshot } from '../src/delta/snapshot.ts';
 import { quoteIdent } from '../src/engine/duckdb.ts';
@@ -201,11 +202,21 @@ describe('an opened table works like the lakehouse’s own', () => {
     const storage = fixture('delta-0.8.0-partitioned');
     const entries = [];
     for (const f of await storage.list('')) entries.push({ name: `delta/${f.path}`, data: await storage.read(f.path) });
-    const t = await lakehouse.open(await zipSource('Partitioned.zip', zip(entries)));
+    // Opened from a file, as the page hands over the File the user picked: read in place, lazily.
+    const folder = await mkdtemp(join(tmpdir(), 'opened-zip-'));
+    const file = join(folder, 'Partitioned.zip');
+    await writeFile(file, zip(entries));
+    const source = await zipSource('Partitioned.zip', await openAsBlob(file));
+    onTestFinished(() => rm(folder, { recursive: true, force: true }));
+    await expect(source.storage.write('delta/x', new Uint8Array(1))).rejects.toThrow('archive Partitioned.zip is read-only');
+    const t = await lakehouse.open(source);
     expect([t.path, t.view, t.partitionColumns]).toEqual(['opened/partitioned', 'opened_partitioned', ['year', 'month', 'day']]);
+    expect(await lakehouse.openedReads(t.path)).toEqual({ kind: 'zip', read: [] });
     const q = await lakehouse.query("SELECT value, month, day FROM opened_partitioned p WHERE p.year = '2021' AND month = '12' ORDER BY value");
     expect(q.rows).toEqual([['5', '12', '4'], ['6', '12', '20'], ['7', '12', '20']]);
     expect(q.files[0]!.text).toBe('read 2 of 6 files (4 skipped: 4 by partition values)');
+    // Only those two entries were inflated.
+    expect((await lakehouse.openedReads(t.path)).read!.map((p) => p.replace(/part-.*$/, ''))).toEqual(['delta/year=2021/month=12/day=20/', 'delta/year=2021/month=12/day=4/']);
     const page = await lakehouse.rows(t.path, 0, 100, 0, "year = '2020'");
     expect([page.total, page.filter?.text]).toEqual([3, 'read 3 of 6 files (3 skipped: 3 by partition values)']);
     sameRows(page.rows, ['value', 'year', 'month', 'day'], join(FIXTURES, 'delta-0.8.0-partitioned/expected-versions/v0.parquet'), "year = '2020'");

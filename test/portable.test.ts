@@ -5,12 +5,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { GOLD_KPIS } from '../src/pipeline/tables.ts';
 import { NodeStorage } from '../src/storage/node.ts';
-import { unzip } from '../src/unzip.ts';
+import { unzip, ZipArchive } from '../src/unzip.ts';
 import type { Lakehouse } from '../src/worker/lakehouse.ts';
 import { zip } from '../src/zip.ts';
 import { validateDeltaTable } from './helpers/delta-validator.ts';
 import { testEngine } from './helpers/engine.ts';
 import { nodeLakehouse } from './helpers/lakehouse.ts';
+import { rawBytes } from './helpers/raw-zip.ts';
 
 /**
  * Issue 7, items 2 and 3, through the worker's API on a temp folder: the whole lakehouse exported
@@ -31,7 +32,7 @@ describe('export, import, optimize and vacuum through the lakehouse API', () => 
     dirs.push(made.dir);
     a = made.lakehouse;
     for (const seed of [1, 2, 3]) await a.run({ events: 300, seed, days: 10, invalidRate: 0.05 });
-    exported = (await a.exportLakehouse()).bytes;
+    exported = new Uint8Array(await (await a.exportLakehouse()).archive.arrayBuffer());
   });
   afterAll(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
 
@@ -40,13 +41,15 @@ describe('export, import, optimize and vacuum through the lakehouse API', () => 
     expect(out.fileName).toBe('creatorops-lakehouse.zip');
     const tables = await a.tables();
     expect(out.tables.map((t) => t.path)).toEqual(tables.map((t) => t.path));
-    const names = (await unzip(out.bytes)).map((e) => e.name);
+    const bytes = new Uint8Array(await out.archive.arrayBuffer());
+    expect(out.archive.type).toBe('application/zip');
+    const names = (await unzip(bytes)).map((e) => e.name);
     for (const t of tables) {
       for (let v = 0; v <= t.version; v++) expect(names).toContain(`creatorops-lakehouse/${t.path}/_delta_log/${String(v).padStart(20, '0')}.json`);
     }
     const dir = await mkdtemp(join(tmpdir(), 'lakehouse-export-'));
     dirs.push(dir);
-    await writeFile(join(dir, 'l.zip'), out.bytes);
+    await writeFile(join(dir, 'l.zip'), bytes);
     execFileSync('unzip', ['-q', 'l.zip'], { cwd: dir });
     const storage = new NodeStorage(join(dir, 'creatorops-lakehouse'));
     const engine = await testEngine();
@@ -74,6 +77,19 @@ describe('export, import, optimize and vacuum through the lakehouse API', () => 
 
     // Not empty now: refused unless replacing is confirmed.
     await expect(b.importLakehouse('creatorops-lakehouse.zip', exported)).rejects.toThrow(/the lakehouse is not empty \(bronze\/events, .*would replace all of it/);
+    // A damaged data file is found before anything is replaced: the lakehouse stays as it was.
+    const archive = await ZipArchive.open('x', exported);
+    const part = archive.entries.find((e) => e.name.startsWith('creatorops-lakehouse/silver/events/part-'))!;
+    const damaged = exported.slice();
+    damaged[part.offset + 30 + new TextEncoder().encode(part.name).byteLength + 100]! ^= 0xff;
+    await expect(b.importLakehouse('damaged.zip', damaged, true)).rejects.toThrow(`damaged.zip is damaged: entry "${part.name}" fails its CRC-32 check`);
+    expect(await versions(b)).toEqual(await versions(a));
+    // So is a name that would land outside the lakehouse, before anything is read.
+    const evil = rawBytes([{ name: 'creatorops-lakehouse/silver/events/../../../x', stored: new Uint8Array(1) }]);
+    await expect(b.importLakehouse('evil.zip', evil, true)).rejects.toThrow(
+      'evil.zip: entry "creatorops-lakehouse/silver/events/../../../x" has a ".." part, which would put it outside the folder it is unpacked into',
+    );
+    expect(await versions(b)).toEqual(await versions(a));
     const again = await b.importLakehouse('creatorops-lakehouse.zip', exported, true);
     expect(again.replaced).toContain('silver/events');
     expect(await versions(b)).toEqual(await versions(a));
@@ -88,7 +104,7 @@ describe('export, import, optimize and vacuum through the lakehouse API', () => 
     dirs.push(made.dir);
     const one = await a.downloadZip('gold/engagement_bands');
     expect(one.fileName).toBe('gold_engagement_bands.zip');
-    const r = await made.lakehouse.importLakehouse(one.fileName, one.bytes);
+    const r = await made.lakehouse.importLakehouse(one.fileName, one.archive);
     expect(r.tables.map((t) => [t.path, t.from, t.version, t.commits])).toEqual([['gold/engagement_bands', 'gold_engagement_bands', 2, 3]]);
     expect((await made.lakehouse.tables()).map((t) => t.path)).toEqual(['gold/engagement_bands']);
     for (const v of [0, 2]) expect((await made.lakehouse.goldTable('engagement_bands', v)).rows).toEqual((await a.goldTable('engagement_bands', v)).rows);

@@ -142,7 +142,7 @@ describe('the lakehouse API the page uses', () => {
     expect(d.fileName).toBe('silver_events.zip');
     const out = await mkdtemp(join(tmpdir(), 'unzipped-'));
     try {
-      await writeFile(join(out, d.fileName), d.bytes);
+      await writeFile(join(out, d.fileName), new Uint8Array(await d.archive.arrayBuffer()));
       execFileSync('unzip', ['-q', join(out, d.fileName), '-d', out]);
       const storage = new NodeStorage(join(out, 'silver_events'));
       expect((await loadSnapshot(storage, '')).version).toBe(1);

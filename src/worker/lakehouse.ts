@@ -6,7 +6,9 @@ import type { LineCheckers } from '../pipeline/check-lines.ts';
 import { GOLD_KPIS, TABLES } from '../pipeline/tables.ts';
 import type { RunSummary } from '../pipeline/lakehouse.ts';
 import type { Storage } from '../storage/types.ts';
-import { zip } from '../zip.ts';
+import { zipBlob, zipChunks } from '../zip.ts';
+import type { ZipInput } from '../unzip.ts';
+import { ZipStorage } from '../storage/zip.ts';
 import { TableCache, useLake } from './cache.ts';
 import { KNOWN_TABLES, viewName, type CommitView, type TableDetails, type TableSummary } from './catalog.ts';
 import { SqlConsole, type ConsoleResult } from './console.ts';
@@ -51,6 +53,12 @@ export interface RowsPage extends Grid {
 export interface Download {
   fileName: string;
   bytes: Uint8Array;
+}
+
+/** A .zip made in the worker: a Blob, which the page saves without copying it through its memory. */
+export interface ArchiveDownload {
+  fileName: string;
+  archive: Blob;
 }
 
 const MAX_PAGE = 1000;
@@ -152,11 +160,12 @@ export async function openLakehouse(deps: LakehouseDeps) {
         throw err;
       }
     },
-    /** The data files of an opened folder read so far (null for a .zip, which is in memory already). */
+    /** The data files of an opened folder or .zip read so far (both are read lazily). */
     openedReads: async (path: string): Promise<{ kind: 'zip' | 'folder'; read: string[] | null }> => {
       const source = mounted.source(catalog.checkPath(path));
       if (!source) throw new Error(`${path} is not an opened table`);
-      const read = source.storage instanceof FolderStorage ? source.storage.readPaths.filter((f) => !f.split('/').includes('_delta_log')) : null;
+      const { storage: lazy } = source;
+      const read = lazy instanceof FolderStorage || lazy instanceof ZipStorage ? lazy.readPaths.filter((f) => !f.split('/').includes('_delta_log')) : null;
       return { kind: source.kind, read };
     },
 
@@ -223,28 +232,28 @@ export async function openLakehouse(deps: LakehouseDeps) {
     },
 
     /** A table's folder — data files and `_delta_log` — as a .zip that unzips to a folder named like the table. */
-    downloadZip: async (path: string): Promise<Download> => {
+    downloadZip: async (path: string): Promise<ArchiveDownload> => {
       catalog.checkPath(path);
       const files = await mounted.list(path);
       if (!files.some((f) => f.path.startsWith(`${path}/_delta_log/`))) throw new Error(`table ${path} does not exist yet: run the pipeline first`);
       const folder = viewName(path);
-      const entries = [];
-      for (const f of files) {
-        entries.push({ name: `${folder}/${f.path.slice(path.length + 1)}`, data: await mounted.read(f.path), modified: f.modificationTime });
+      async function* entries() {
+        for (const f of files) yield { name: `${folder}/${f.path.slice(path.length + 1)}`, data: await mounted.read(f.path), modified: f.modificationTime };
       }
-      return { fileName: `${folder}.zip`, bytes: zip(entries) };
+      return { fileName: `${folder}.zip`, archive: await zipBlob(zipChunks(entries())) };
     },
 
     // Export, import and maintenance (issue 7, items 2 and 3): see portable.ts and src/delta/.
     /** The whole lakehouse — every table's Delta folder, its whole log — as one .zip. */
     exportLakehouse: async (): Promise<ExportResult> => {
       const own = (await catalog.list()).map((t) => t.path).filter((p) => KNOWN_TABLES.includes(p));
-      return exportLakehouse(storage, own);
+      const { fileName, tables, chunks } = await exportLakehouse(storage, own);
+      return { fileName, tables, archive: await zipBlob(chunks) };
     },
     /** Restore an exported lakehouse (or one table's .zip); a lakehouse with tables is replaced only with `replace`. */
-    importLakehouse: async (name: string, bytes: Uint8Array, replace = false): Promise<ImportResult> =>
+    importLakehouse: async (name: string, archive: ZipInput, replace = false): Promise<ImportResult> =>
       maintain(() =>
-        importLakehouse(storage, name, bytes, {
+        importLakehouse(storage, name, archive, {
           known: KNOWN_TABLES,
           replace,
           present: async () => (await catalog.list()).map((t) => t.path).filter((p) => KNOWN_TABLES.includes(p)),

@@ -1,13 +1,13 @@
-import { MemoryStorage } from '../storage/memory.ts';
 import { NotFoundError, joinPath, type FileInfo, type Storage } from '../storage/types.ts';
-import { deltaTableRoot, unzip } from '../unzip.ts';
+import { ZipStorage } from '../storage/zip.ts';
+import { ZipArchive, deltaTableRoot, type ZipInput } from '../unzip.ts';
 import { Catalog, type TableDetails } from './catalog.ts';
 
 /**
  * Delta tables brought in from outside (exported from Databricks, written by Spark or delta-rs):
- * a `.zip` (unpacked into a MemoryStorage) or a folder the user picks (read lazily from the
- * browser's File objects: the `_delta_log` when it opens, a Parquet file only when a view or a
- * query needs its rows). Each is mounted read-only into the lakehouse's namespace as
+ * a `.zip` or a folder the user picks, both read lazily from the browser's File objects (the
+ * `_delta_log` when it opens, a Parquet file only when a view or a query needs its rows; an entry
+ * of a .zip is inflated when read, see ZipStorage). Each is mounted read-only into the lakehouse's namespace as
  * `opened/<name>`, so the same Catalog, table cache, explorer views and SQL console serve it as
  * they serve the lakehouse's own tables (console name `opened_<name>`).
  */
@@ -34,13 +34,12 @@ export function openedPath(name: string): string {
   return `${OPENED_DIR}/${slug || 'table'}`;
 }
 
-export async function zipSource(name: string, bytes: Uint8Array): Promise<TableSource> {
-  const entries = await unzip(bytes);
-  const root = deltaTableRoot(entries.map((e) => e.name));
+/** A .zip as a table: its central directory read and checked (names, sizes), no entry expanded yet. */
+export async function zipSource(name: string, archive: ZipInput): Promise<TableSource> {
+  const zip = await ZipArchive.open(name, archive);
+  const root = deltaTableRoot(zip.entries.map((e) => e.name));
   if (root === undefined) throw new Error(`${name} holds no Delta table: no folder in it has a _delta_log`);
-  const storage = new MemoryStorage(name);
-  for (const e of entries) await storage.write(e.name, e.data);
-  return { name, kind: 'zip', storage, root };
+  return { name, kind: 'zip', storage: new ZipStorage(zip), root };
 }
 
 /** One file of a picked folder: its path inside the folder, and the browser's lazy handle on it. */
@@ -220,8 +219,8 @@ export interface OpenedTable {
   details(): Promise<TableDetails>;
 }
 
-export async function openZippedTable(name: string, bytes: Uint8Array): Promise<OpenedTable> {
-  const { storage, root } = await zipSource(name, bytes);
+export async function openZippedTable(name: string, archive: ZipInput): Promise<OpenedTable> {
+  const { storage, root } = await zipSource(name, archive);
   const catalog = new Catalog(storage, [root]);
   const opened: OpenedTable = { name, root, storage, catalog, details: () => catalog.details(root) };
   await opened.details(); // refuse now what cannot be read

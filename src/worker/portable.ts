@@ -1,10 +1,10 @@
 import { LOG_DIR, decodeDataPath, parseLogFileName } from '../delta/actions.ts';
 import { deletionVectorFile } from '../delta/deletion-vectors.ts';
 import { listLog, loadSnapshot } from '../delta/snapshot.ts';
-import { MemoryStorage } from '../storage/memory.ts';
-import type { Storage } from '../storage/types.ts';
-import { unzip } from '../unzip.ts';
-import { zip, type ZipEntry } from '../zip.ts';
+import type { FileInfo, Storage } from '../storage/types.ts';
+import { ZipStorage } from '../storage/zip.ts';
+import { ZipArchive, type ZipInput, type ZipItem } from '../unzip.ts';
+import { zipChunks, type ZipEntry } from '../zip.ts';
 import { viewName } from './catalog.ts';
 
 /**
@@ -17,26 +17,38 @@ import { viewName } from './catalog.ts';
 
 export const EXPORT_FOLDER = 'creatorops-lakehouse';
 
-export interface Archive {
+export interface ExportPlan {
   fileName: string;
-  bytes: Uint8Array;
-}
-
-export interface ExportResult extends Archive {
   tables: { path: string; files: number; bytes: number }[];
+  /** the archive, one chunk at a time: each data file is read only when the one before is out */
+  chunks: AsyncIterable<Uint8Array>;
 }
 
-/** Every file of `tables` (paths relative to the lakehouse root) in one .zip below `creatorops-lakehouse/`. */
-export async function exportLakehouse(storage: Storage, tables: readonly string[]): Promise<ExportResult> {
+/** An export as the page gets it: the archive a Blob, made from the chunks (see zipBlob). */
+export interface ExportResult {
+  fileName: string;
+  tables: ExportPlan['tables'];
+  archive: Blob;
+}
+
+/**
+ * Every file of `tables` (paths relative to the lakehouse root) in one .zip below
+ * `creatorops-lakehouse/`. The files are listed now and read as the chunks are taken, so making
+ * the archive holds one data file at a time, whatever the size of the lakehouse.
+ */
+export async function exportLakehouse(storage: Storage, tables: readonly string[]): Promise<ExportPlan> {
   if (tables.length === 0) throw new Error('the lakehouse is empty: run the pipeline first, then export it');
-  const entries: ZipEntry[] = [];
-  const summary: ExportResult['tables'] = [];
+  const files: FileInfo[] = [];
+  const summary: ExportPlan['tables'] = [];
   for (const table of tables) {
-    const files = await storage.list(table);
-    summary.push({ path: table, files: files.length, bytes: files.reduce((s, f) => s + f.size, 0) });
-    for (const f of files) entries.push({ name: `${EXPORT_FOLDER}/${f.path}`, data: await storage.read(f.path), modified: f.modificationTime });
+    const listed = await storage.list(table);
+    summary.push({ path: table, files: listed.length, bytes: listed.reduce((s, f) => s + f.size, 0) });
+    files.push(...listed);
   }
-  return { fileName: `${EXPORT_FOLDER}.zip`, bytes: zip(entries), tables: summary };
+  async function* entries(): AsyncGenerator<ZipEntry> {
+    for (const f of files) yield { name: `${EXPORT_FOLDER}/${f.path}`, data: await storage.read(f.path), modified: f.modificationTime };
+  }
+  return { fileName: `${EXPORT_FOLDER}.zip`, tables: summary, chunks: zipChunks(entries()) };
 }
 
 export interface ImportedTable {
@@ -91,13 +103,16 @@ function tableFor(root: string, known: readonly string[]): string | undefined {
 
 /**
  * Put the tables of a .zip into the lakehouse. Checked before anything is written: the archive
- * holds Delta tables, each one a table of this lakehouse, each one's log readable at its latest
- * version with every live data file present at its logged size. A lakehouse that already holds
- * tables is only replaced when `replace` says so. Data files are written before the log, and the
- * log in version order, so an import cut short leaves each table at a version it can read.
+ * (names, sizes: see unzip.ts) holds Delta tables, each one a table of this lakehouse, each one's
+ * log readable at its latest version with every live data file present at its logged size, and
+ * every file expanding to its CRC-32. A lakehouse that already holds tables is only replaced when
+ * `replace` says so. Data files are written before the log, and the log in version order, so an
+ * import cut short leaves each table at a version it can read. The archive is read in place, one
+ * entry at a time (a picked File is never read whole), so memory holds one file, not the archive.
  */
-export async function importLakehouse(storage: Storage, name: string, bytes: Uint8Array, options: ImportOptions): Promise<ImportResult> {
-  const entries = await unzip(bytes);
+export async function importLakehouse(storage: Storage, name: string, input: ZipInput, options: ImportOptions): Promise<ImportResult> {
+  const archive = await ZipArchive.open(name, input);
+  const entries = archive.entries;
   const roots = tableRoots(entries.map((e) => e.name));
   if (roots.length === 0) {
     throw new Error(`${name} holds no Delta table: no folder in it has a _delta_log (export a lakehouse with “Export lakehouse (.zip)”)`);
@@ -117,18 +132,16 @@ export async function importLakehouse(storage: Storage, name: string, bytes: Uin
     seen.set(m.path!, m.root);
   }
 
-  // Each table, at its place in the lakehouse, in memory first: read its log as the app will.
-  const staged = new MemoryStorage(name);
-  const files: { path: string; data: Uint8Array }[] = [];
-  const tables: ImportedTable[] = [];
+  // Each table's entries at its place in the lakehouse, read from the archive as the app will read them.
+  const files: { path: string; item: ZipItem }[] = [];
   for (const { root, path } of mapped) {
     const prefix = root === '' ? '' : `${root}/`;
     const own = entries.filter((e) => e.name.startsWith(prefix) && !roots.some((r) => r !== root && r.length > root.length && e.name.startsWith(`${r}/`)));
-    for (const e of own) {
-      const at = `${path}/${e.name.slice(prefix.length)}`;
-      await staged.write(at, e.data);
-      files.push({ path: at, data: e.data });
-    }
+    for (const e of own) files.push({ path: `${path}/${e.name.slice(prefix.length)}`, item: e });
+  }
+  const staged = new ZipStorage(archive, files.map((f) => [f.path, f.item]));
+  const tables: ImportedTable[] = [];
+  for (const { root, path } of mapped) {
     let version: number;
     let commits: number;
     try {
@@ -150,7 +163,7 @@ export async function importLakehouse(storage: Storage, name: string, bytes: Uin
       throw new Error(`${name}: table ${path} (folder ${root || '(root)'}) cannot be imported: ${(err as Error).message}`, { cause: err });
     }
     const mine = files.filter((f) => f.path.startsWith(`${path}/`));
-    tables.push({ path: path!, from: root, version, commits, files: mine.length, bytes: mine.reduce((s, f) => s + f.data.byteLength, 0) });
+    tables.push({ path: path!, from: root, version, commits, files: mine.length, bytes: mine.reduce((s, f) => s + f.item.size, 0) });
   }
 
   const present = await options.present();
@@ -160,6 +173,9 @@ export async function importLakehouse(storage: Storage, name: string, bytes: Uin
         'confirm the replacement, or export the lakehouse first to keep a copy',
     );
   }
+  // Every file expanded and checked once before the lakehouse is touched, none kept: a damaged
+  // entry must not be found after the tables it would replace are gone.
+  for (const f of files) await archive.read(f.item);
   if (present.length > 0) await options.clear();
 
   // Data first, then the log: commits in version order, then sidecars, checkpoints, and _last_checkpoint last.
@@ -174,11 +190,11 @@ export async function importLakehouse(storage: Storage, name: string, bytes: Uin
     ...files.filter((f) => !isLog(f.path)),
     ...files.filter((f) => isLog(f.path)).sort((a, b) => logRank(a.path) - logRank(b.path) || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)),
   ];
-  for (const f of ordered) await storage.write(f.path, f.data);
+  for (const f of ordered) await storage.write(f.path, await archive.read(f.item));
   return {
     tables: tables.sort((a, b) => options.known.indexOf(a.path) - options.known.indexOf(b.path)),
     files: files.length,
-    bytes: files.reduce((s, f) => s + f.data.byteLength, 0),
+    bytes: files.reduce((s, f) => s + f.item.size, 0),
     replaced: present,
   };
 }

@@ -11,6 +11,7 @@ import type { Download, Lakehouse } from './lakehouse.ts';
 import { openLakeReader, type LakeReader } from './reader.ts';
 import { filesOfDirectory, folderSource, zipSource, type FolderFile } from './opened.ts';
 import type { RunOptions } from './runs.ts';
+import type { ZipInput } from '../unzip.ts';
 import { workerMetrics, type WorkerMetrics } from './metrics.ts';
 import { browserCheckers, useCheckerThreads } from './checkers.ts';
 
@@ -218,18 +219,18 @@ const api = {
   /** A gold table as one Parquet file: `<name>.parquet`. */
   downloadParquet: withContext('making the Parquet file', async (name: string) => sent(await (await lake()).downloadParquet(name))),
 
-  /** A table's Delta folder (data and `_delta_log`) as a .zip. */
-  downloadZip: withContext('making the .zip', async (path: string) => sent(await (await lake()).downloadZip(path))),
+  /** A table's Delta folder (data and `_delta_log`) as a .zip (a Blob: cloned to the page by reference). */
+  downloadZip: withContext('making the .zip', async (path: string) => (await lake()).downloadZip(path)),
 
   /** The whole lakehouse (every table's Delta folder, its whole log) as one .zip: `creatorops-lakehouse.zip`. */
-  exportLakehouse: withContext('exporting the lakehouse', async () => {
-    const out = await (await lake()).exportLakehouse();
-    return transfer(out, [out.bytes.buffer as ArrayBuffer]);
-  }),
+  exportLakehouse: withContext('exporting the lakehouse', async () => (await lake()).exportLakehouse()),
 
-  /** Restore a lakehouse exported as .zip; a lakehouse that has tables is replaced only when `replace` is true. */
-  importLakehouse: withContext('importing the lakehouse', async (name: string, bytes: Uint8Array, replace?: boolean) =>
-    (await lake()).importLakehouse(name, bytes, replace),
+  /**
+   * Restore a lakehouse exported as .zip; a lakehouse that has tables is replaced only when `replace`
+   * is true. `archive`: the File the user picked (read in slices, never whole) or its bytes.
+   */
+  importLakehouse: withContext('importing the lakehouse', async (name: string, archive: ZipInput, replace?: boolean) =>
+    (await lake()).importLakehouse(name, archive, replace),
   ),
 
   /** OPTIMIZE one table (small files compacted, `dataChange: false`). */
@@ -245,7 +246,7 @@ const api = {
    * its details, or why it cannot be read. From then on it is a table like the others (table, rows,
    * profile, commit, the SQL console as `opened_<name>`).
    */
-  openZip: withContext('opening the .zip', async (name: string, bytes: Uint8Array) => (await lake()).open(await zipSource(name, bytes))),
+  openZip: withContext('opening the .zip', async (name: string, archive: ZipInput) => (await lake()).open(await zipSource(name, archive))),
 
   /**
    * Open a folder holding a Delta table, read-only: a directory handle (File System Access API) or

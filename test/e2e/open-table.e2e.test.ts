@@ -13,6 +13,7 @@ import { NodeStorage } from '../../src/storage/node.ts';
 import { unzip } from '../../src/unzip.ts';
 import { zip } from '../../src/zip.ts';
 import { testEngine } from '../helpers/engine.ts';
+import { deflated, rawBytes } from '../helpers/raw-zip.ts';
 import { DIST, ROOT, launchBrowser, serveStatic, waitForEngine, type BrowserSession, type StaticServer } from './harness.ts';
 
 /**
@@ -226,6 +227,30 @@ describe('open Delta tables written by Spark and delta-rs', () => {
     // Neither was mounted: the console does not know them.
     await tab('SQL');
     expect((await sql(page, 'SELECT * FROM opened_dv')).error).toMatch(/opened_dv/);
+    expect(session.errors.filter((e) => !e.includes('Failed to load resource'))).toEqual([]);
+  });
+
+  test('a zip bomb and an entry named with ".." are refused in the page, naming the entry', async () => {
+    await tab('Explorer');
+    const bomb = join(dir, 'bomb.zip');
+    const zeros = deflated('t/_delta_log/00000000000000000000.json', new Uint8Array(64 * 2 ** 20));
+    await writeFile(bomb, rawBytes([zeros]));
+    const evil = join(dir, 'evil.zip');
+    await writeFile(evil, rawBytes([{ name: 't/_delta_log/../../../../x.json', stored: new TextEncoder().encode('{}') }]));
+    const reasons: string[] = [];
+    for (const file of [bomb, evil]) {
+      await page.getByLabel('Open a .zip of a Delta table').setInputFiles(file);
+      const alert = page.getByTestId('open-error').filter({ hasText: file === bomb ? 'bomb.zip' : 'evil.zip' });
+      await alert.waitFor({ timeout: 30_000 });
+      reasons.push(await alert.innerText());
+    }
+    const c = zeros.stored.byteLength;
+    expect(reasons).toEqual([
+      `opening the .zip: bomb.zip: entry "t/_delta_log/00000000000000000000.json" would expand from ${c.toLocaleString('en-US')} to 67,108,864 bytes (${Math.floor(2 ** 26 / c)} to 1), over the limit of 100 to 1 for an entry of more than 1 MiB`,
+      'opening the .zip: evil.zip: entry "t/_delta_log/../../../../x.json" has a ".." part, which would put it outside the folder it is unpacked into',
+    ]);
+    await tab('SQL');
+    expect((await sql(page, 'SELECT * FROM opened_bomb')).error).toMatch(/opened_bomb/);
     expect(session.errors.filter((e) => !e.includes('Failed to load resource'))).toEqual([]);
   });
 
