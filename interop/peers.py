@@ -535,3 +535,37 @@ def build(case, root, spark=None):
     else:
         case.build(path)
     return path
+
+
+# What a case's log must show, so that a writer that quietly left a feature out cannot pass for it:
+# feature -> (what, a regular expression over the log's commit files joined, or over file names).
+EVIDENCE = {
+    "partitions": [("partition columns", r'"partitionColumns":\["p_str","p_date","p_ts","p_int"\]'), ("an escaped value", r'"p_str":"a/b"')],
+    "checkpoint-classic": [("a classic checkpoint", r"FILE \d{20}\.checkpoint\.parquet")],
+    "checkpoint-multipart": [("a multi-part checkpoint", r"FILE \d{20}\.checkpoint\.0000000001\.000000000[2-9]\.parquet")],
+    "checkpoint-v2": [("a V2 checkpoint", r"FILE \d{20}\.checkpoint\.[0-9a-f-]{36}\.(json|parquet)"), ("a sidecar", r"FILE _sidecars/[^ ]+\.parquet")],
+    "deletion-vectors": [("a deletion vector", r'"deletionVector":\{'), ("a MERGE", r'"operation":"MERGE"')],
+    "column-mapping-name": [("mapping by name", r'"delta\.columnMapping\.mode":"name"'), ("a rename", r'"operation":"RENAME COLUMN"'), ("a drop", r'"operation":"DROP COLUMNS"')],
+    "column-mapping-id": [("mapping by id", r'"delta\.columnMapping\.mode":"id"'), ("a rename", r'"operation":"RENAME COLUMN"'), ("a drop", r'"operation":"DROP COLUMNS"')],
+    "timestamp-ntz": [("a timestamp_ntz column", r'timestamp_ntz')],
+    "schema-evolution": [("a second schema", r'"metaData".*\n(.*\n)*.*"metaData"')],
+    "change-data-feed": [("a cdc file", r'"cdc":\{')],
+    "in-commit-timestamps": [("an in-commit timestamp", r'"inCommitTimestamp":\d+')],
+    "row-tracking": [("row ids", r'"baseRowId":\d+')],
+    "liquid-clustering": [("clustering domain metadata", r'"domain":"delta\.clustering"')],
+    "domain-metadata": [("the domainMetadata feature", r'"writerFeatures":\[[^\]]*"domainMetadata"')],
+    "type-widening": [("a type change", r'delta\.typeChanges')],
+    "optimize-vacuum": [("an OPTIMIZE", r'"operation":"OPTIMIZE"'), ("a VACUUM", r'"operation":"VACUUM END"')],
+    "restore": [("a RESTORE", r'"operation":"RESTORE"')],
+}
+
+
+def missing_evidence(case, path):
+    """What EVIDENCE asks of `case` that its table at `path` does not show."""
+    import re
+    from pathlib import Path
+
+    log = Path(path) / "_delta_log"
+    text = "\n".join(p.read_text() for p in sorted(log.glob("*.json")))
+    text += "\n" + "\n".join(f"FILE {p.relative_to(log).as_posix()}" for p in sorted(log.rglob("*")) if p.is_file())
+    return [what for what, pattern in EVIDENCE.get(case.feature, []) if not re.search(pattern, text)]

@@ -181,7 +181,7 @@ def _problems(b, expect, root=""):
     """What is wrong with our read of a built case, against its expectation; [] when all is as expected."""
     if b.error:
         return [f"the writer failed: {b.error}"]
-    problems = []
+    problems = [f"the table lacks {what}" for what in peers.missing_evidence(b.case, b.path)]
     for v in b.versions:
         got = v.ours
         tag = f"v{v.version}"
