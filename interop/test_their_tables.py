@@ -10,6 +10,8 @@ import json
 import os
 import re
 import subprocess
+import sys
+import time
 from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
@@ -159,16 +161,25 @@ def their_tables(request, tmp_path_factory):
     root = tmp_path_factory.mktemp("their-tables")
     spark = request.getfixturevalue("spark")  # writes, and reads every table as the reference
     built = {}
+    clock = {"write": 0.0, "spark read": 0.0}
     for case in cases:
         b = built[case.id] = Built(case)
+        start = time.monotonic()
         try:
             b.path = peers.build(case, root, spark)
         except Exception as err:  # noqa: BLE001 — a case its writer cannot write fails its test
             b.error = f"{type(err).__name__}: {str(err).strip().splitlines()[0][:300]}"
             continue
+        finally:
+            clock["write"] += time.monotonic() - start
+        start = time.monotonic()
         b.protocol = _protocol(b.path)
         b.versions = [_spark_read(spark, b.path, v) for v in _commit_versions(b.path)]
+        clock["spark read"] += time.monotonic() - start
+    start = time.monotonic()
     ours = _read_versions([b.path for b in built.values() if b.path])
+    clock["our read"] = time.monotonic() - start
+    print("their tables: " + ", ".join(f"{k} {v:.1f} s" for k, v in clock.items()), file=sys.stderr)
     for b in built.values():
         for v in b.versions or []:
             v.ours = ours.get((b.path, v.version))
