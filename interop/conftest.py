@@ -3,11 +3,16 @@ project's command line."""
 import json
 import os
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# PySpark turns timestamps into Python datetimes in the process's local time: make that UTC.
+os.environ["TZ"] = "UTC"
+time.tzset()
 
 
 def spark_session(app="creatorops-interop"):
@@ -23,7 +28,10 @@ def spark_session(app="creatorops-interop"):
         .config("spark.ui.enabled", "false")
         .config("spark.sql.shuffle.partitions", "2")
         .config("spark.default.parallelism", "2")
-        .config("spark.databricks.delta.snapshotPartitions", "2")
+        .config("spark.databricks.delta.snapshotPartitions", "1")
+        .config("spark.ui.showConsoleProgress", "false")
+        # Delta lists folders (VACUUM) with this many tasks, 10,000 by default
+        .config("spark.sql.sources.parallelPartitionDiscovery.parallelism", "2")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.driver.extraJavaOptions", "-Duser.timezone=UTC")
     )
