@@ -83,7 +83,8 @@ function jsonValue(v: unknown, type: DeltaType): string {
   if (v === null || v === undefined) return 'null';
   if (typeof type === 'string') {
     if (RAW_NUMBER(type)) return String(v);
-    if (typeof v === 'number') return JSON.stringify(type === 'float' ? jsonFloat(v) : jsonNumber(v));
+    // -0.0 is a value of its own (Spark keeps it); JSON.stringify would print it as 0.
+    if (typeof v === 'number') return Object.is(v, -0) ? '-0.0' : JSON.stringify(type === 'float' ? jsonFloat(v) : jsonNumber(v));
     if (typeof v === 'bigint') return v.toString();
     return JSON.stringify(v);
   }

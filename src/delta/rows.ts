@@ -112,10 +112,9 @@ export function jsonFloat(v: number): number | string {
   return v;
 }
 
-/** NaN and ±Infinity as text, -0 as 0: what a JSON round trip gives for them. */
+/** NaN and ±Infinity as text (JSON has no such numbers); -0 stays -0, as jsonLines prints it (-0.0). */
 export function jsonNumber(v: number): number | string {
-  if (!Number.isFinite(v)) return String(v);
-  return v === 0 ? 0 : v;
+  return Number.isFinite(v) ? v : String(v);
 }
 
 const floorDiv = (a: bigint, b: bigint): bigint => a / b - (a % b < 0n ? 1n : 0n);
