@@ -195,41 +195,6 @@ describe('open Delta tables written by Spark and delta-rs', () => {
     expect((await sql(page, `DELETE FROM ${parts}`)).error).toMatch(/the console is read-only/);
   });
 
-  test('tables that need deletion vectors or column mapping are refused with the reason', async () => {
-    await tab('Explorer');
-    const good = join(dir, 'basic-with-inserts-updates.zip');
-    const entries = await unzip(new Uint8Array(await readFile(good)));
-    const edit = (name: string, change: (actions: Record<string, Record<string, unknown>>[]) => void) => {
-      const copy = entries.map((e) => ({ ...e, data: e.data.slice() }));
-      const log0 = copy.find((e) => e.name === 'delta/_delta_log/00000000000000000000.json')!;
-      const actions = new TextDecoder().decode(log0.data).split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, Record<string, unknown>>);
-      change(actions);
-      log0.data = new TextEncoder().encode(actions.map((a) => JSON.stringify(a)).join('\n') + '\n');
-      return writeFile(join(dir, name), zip(copy)).then(() => join(dir, name));
-    };
-    const dv = await edit('dv.zip', (actions) => {
-      actions.find((a) => a.protocol)!.protocol = { minReaderVersion: 3, minWriterVersion: 7, readerFeatures: ['deletionVectors'], writerFeatures: ['deletionVectors'] };
-    });
-    const mapping = await edit('mapping.zip', (actions) => {
-      actions.find((a) => a.metaData)!.metaData!.configuration = { 'delta.columnMapping.mode': 'name' };
-    });
-    const reasons: string[] = [];
-    for (const file of [dv, mapping]) {
-      await page.getByLabel('Open a .zip of a Delta table').setInputFiles(file);
-      const alert = page.getByTestId('open-error');
-      await alert.waitFor({ timeout: 30_000 });
-      reasons.push(await alert.innerText());
-    }
-    expect(reasons).toEqual([
-      'opening the .zip: delta: dv.zip/delta needs the reader feature "deletionVectors", which this reader does not support: rows deleted through deletion vectors would be read as if still present',
-      'opening the .zip: delta: mapping.zip/delta needs the reader feature "columnMapping", which this reader does not support: columns are mapped by name, so Parquet column names differ from the schema',
-    ]);
-    // Neither was mounted: the console does not know them.
-    await tab('SQL');
-    expect((await sql(page, 'SELECT * FROM opened_dv')).error).toMatch(/opened_dv/);
-    expect(session.errors.filter((e) => !e.includes('Failed to load resource'))).toEqual([]);
-  });
-
   test('a zip bomb and an entry named with ".." are refused in the page, naming the entry', async () => {
     await tab('Explorer');
     const bomb = join(dir, 'bomb.zip');
