@@ -4,6 +4,7 @@ import { joinPath, type FileInfo, type Storage } from '../storage/types.ts';
 import {
   LOG_DIR, isCheckpointMetadata, isMetaData, isProtocol, isSidecar, parseCommit, type Action,
 } from './actions.ts';
+import { dataFilePath, UnsafePathError } from './paths.ts';
 
 /** One checkpoint found by listing the log: its version and the files that make it up. */
 export interface CheckpointRef {
@@ -90,16 +91,13 @@ async function readLogFile(storage: Storage, path: string, label: string): Promi
  * `_delta_log/_sidecars/`, and it must stay inside that folder.
  */
 export function sidecarPath(table: string, path: string, checkpoint: string): string {
-  let name: string;
   try {
-    name = decodeURIComponent(path);
-  } catch {
-    throw new CheckpointUnusableError(checkpoint, `names a sidecar ${path} that is not a valid URI-encoded path`);
-  }
-  if (/^[a-z][a-z0-9+.-]*:/i.test(name) || name.startsWith('/') || name.split('/').some((seg) => seg === '..' || seg === '.' || seg === '')) {
+    // Relative to _delta_log/_sidecars/, and never out of it (paths.ts).
+    return joinPath(table, LOG_DIR, '_sidecars', dataFilePath(path));
+  } catch (err) {
+    if (!(err instanceof UnsafePathError)) throw err;
     throw new CheckpointUnusableError(checkpoint, `names a sidecar ${path} outside _delta_log/_sidecars/`);
   }
-  return joinPath(table, LOG_DIR, '_sidecars', name);
 }
 
 /** The actions of a checkpoint (or sidecar) Parquet file, one action per row and non-null column. */
