@@ -131,7 +131,7 @@ def test_in_commit_timestamps(spark, make, rows_file):
 def test_row_tracking(spark, make, rows_file):
     path, t = make("row_tracking", "TBLPROPERTIES ('delta.enableRowTracking' = 'true')")
     v = append(path, rows_file(OURS))
-    spark.sql(f"INSERT INTO {t} VALUES (3, 'c'), (4, 'd')")
+    spark.sql(f"INSERT INTO {t} SELECT /*+ COALESCE(1) */ * FROM VALUES (3, 'c'), (4, 'd')")
     rows = spark.sql(f"SELECT id, _metadata.row_id AS row_id, _metadata.row_commit_version AS cv FROM {t}").collect()
     assert len(rows) == 6
     assert len({r.row_id for r in rows}) == 6
@@ -142,15 +142,14 @@ def test_row_tracking(spark, make, rows_file):
     all_read_the_same(spark, path)
 
 
-def test_deletion_vectors_enabled(make, rows_file):
-    """The reader does not read deletion vectors yet (branch dv), so the table is refused as it is read."""
-    path, _ = make("dv", "TBLPROPERTIES ('delta.enableDeletionVectors' = 'true')")
-    before = files_of(path)
-    proc = cli("append", path, rows_file(OURS), check=False)
-    assert proc.returncode == 1
-    assert proc.stderr == ('error: this table needs the reader feature "deletionVectors", which this reader does not support: '
-                           'rows deleted through deletion vectors would be read as if still present\n')
-    assert files_of(path) == before
+def test_deletion_vectors_enabled(spark, make, rows_file):
+    """A table with deletion vectors on: Spark deletes through a vector, we append, all three read the same rows."""
+    path, t = make("dv", "TBLPROPERTIES ('delta.enableDeletionVectors' = 'true')")
+    spark.sql(f"INSERT INTO {t} SELECT /*+ COALESCE(1) */ * FROM VALUES (3, 'c'), (4, 'd')")
+    spark.sql(f"DELETE FROM {t} WHERE id = 3")
+    assert any("deletionVector" in a.get("add", {}) for a in commit(path, latest_version(path)))
+    append(path, rows_file(OURS))
+    assert {r["id"] for r in all_read_the_same(spark, path)} == {1, 2, 4, 100, 101}
 
 
 def test_change_data_feed(spark, make, rows_file):
