@@ -17,7 +17,7 @@ from functools import reduce
 from pathlib import Path
 from urllib.parse import unquote
 
-from conftest import ROOT
+from conftest import ROOT, TSX
 
 VERSIONS_SCRIPT = "scripts/interop/versions.ts"
 
@@ -30,6 +30,7 @@ class OurVersion:
     schema: dict
     partition_columns: list
     files: list
+    file_records: list  # rows in each file, from its stats
     rows: list | None  # None when the version cannot be read
     error: str | None
 
@@ -45,7 +46,7 @@ def our_tables(root, tables=()):
     """Every version of every table below `root` as this project reads it (scripts/interop/versions.ts:
     the code path of `cli read --version N`, one process for all)."""
     proc = subprocess.run(
-        ["npx", "tsx", VERSIONS_SCRIPT, str(root), *tables], cwd=ROOT, capture_output=True, text=True,
+        [*TSX, VERSIONS_SCRIPT, str(root), *tables], cwd=ROOT, capture_output=True, text=True,
         env={**os.environ, "LAKEHOUSE_CHECK_THREADS": "0"},
     )
     if proc.returncode != 0:
@@ -58,7 +59,8 @@ def our_tables(root, tables=()):
             t.history = rec["history"]
         else:
             t.versions[rec["version"]] = OurVersion(
-                rec["version"], rec["schema"], rec["partitionColumns"], rec["files"], rec.get("rows"), rec.get("error"))
+                rec["version"], rec["schema"], rec["partitionColumns"], rec["files"], rec["fileRecords"], rec.get("rows"),
+                rec.get("error"))
     return out
 
 

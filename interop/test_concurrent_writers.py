@@ -14,7 +14,7 @@ import pyarrow as pa
 import pytest
 from deltalake import CommitProperties, DeltaTable, write_deltalake
 
-from conftest import ROOT, cli_rows
+from conftest import ROOT, TSX, cli_rows
 from delta_compare import fields_of, rows_of
 
 ROUNDS = 50  # commits each side
@@ -72,7 +72,7 @@ def commit_tag(actions):
 def race(tmp_path_factory):
     path = tmp_path_factory.mktemp("race") / "table"
     ours = subprocess.Popen(
-        ["npx", "tsx", "scripts/interop/append-loop.ts", str(path), str(ROUNDS), str(ROWS)],
+        [*TSX, "scripts/interop/append-loop.ts", str(path), str(ROUNDS), str(ROWS)],
         cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     reports = []
@@ -84,6 +84,11 @@ def race(tmp_path_factory):
         raise AssertionError(f"append-loop.ts stopped before it was ready: {ours.stderr.read()}")
     ours.stdin.write("go\n")
     ours.stdin.flush()
+    # delta-rs starts once our loop is under way (its first commit reported), so the two overlap
+    # even when the machine is slow to schedule the other process.
+    first = ours.stdout.readline()
+    assert first, f"append-loop.ts stopped: {ours.stderr.read()}"
+    reports.append(json.loads(first))
     started = time.monotonic()
     for rnd in range(1, ROUNDS + 1):
         write_deltalake(str(path), arrow_rows("delta-rs", rnd), mode="append",

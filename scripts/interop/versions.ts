@@ -3,7 +3,7 @@
  * `npx tsx scripts/interop/versions.ts DIR [TABLE...]` prints one JSON line per table-version
  *
  *   {"table":"silver/events","version":3,"schema":{…},"partitionColumns":[],
- *    "files":["part-…parquet",…],"rows":[…]}          (or "error":"…" instead of "rows")
+ *    "files":["part-…parquet",…],"fileRecords":[300,…],"rows":[…]}   (or "error":"…" instead of "rows")
  *
  * and one line per table with its history (`"history":[…]`, oldest first, as `cli log` reads it, with
  * each commit's commitInfo).
@@ -15,7 +15,7 @@ import { resolve } from 'node:path';
 import { decodeDataPath, isCommitInfo } from '../../src/delta/actions.ts';
 import { jsonLines } from '../../src/delta/export.ts';
 import { scanIntoEngine } from '../../src/delta/scan.ts';
-import { listLog, loadHistory, loadSnapshot } from '../../src/delta/snapshot.ts';
+import { listLog, loadHistory, loadSnapshot, numRecords } from '../../src/delta/snapshot.ts';
 import { openNodeEngine } from '../../src/engine/node.ts';
 import { findTables } from '../../src/cli/maintenance.ts';
 import { initParquet } from '../../src/parquet/node.ts';
@@ -39,6 +39,7 @@ async function main([dir, ...only]: string[]): Promise<void> {
       const head = JSON.stringify({
         table, version, schema: JSON.parse(snapshot.metadata.schemaString) as unknown,
         partitionColumns: snapshot.metadata.partitionColumns, files: snapshot.files.map((f) => decodeDataPath(f.path)),
+        fileRecords: snapshot.files.map(numRecords),
       }).slice(0, -1);
       let rows: string[];
       try {
