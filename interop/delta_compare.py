@@ -11,7 +11,7 @@ import os
 import subprocess
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from decimal import Decimal
 from functools import reduce
 from pathlib import Path
@@ -120,10 +120,6 @@ def row_tuple(row: dict, schema: dict) -> tuple:
 
 def rows_of(rows, schema) -> Counter:
     return Counter(row_tuple(r, schema) for r in rows)
-
-
-def ts_text(d: datetime) -> str:
-    return _iso_ts(d, utc=True)
 
 
 def fields_of(schema: dict) -> list:
