@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
 
 /**
  * End-to-end tests run the production build in Debian's Chromium, served by a plain static
@@ -175,4 +175,13 @@ export async function runThroughForm(page: Page, o: { seed: number; events: numb
   await page.getByLabel('Invalid rate', { exact: true }).fill(String(o.invalidRate));
   await page.getByRole('button', { name: 'Run pipeline' }).click();
   await page.getByRole('heading', { name: 'Run complete' }).waitFor({ timeout: 90_000 });
+}
+
+/** The cells of the table in a region (DataTable), "null" cells as null; [] for "No rows". */
+export async function grid(region: Locator): Promise<(string | null)[][]> {
+  return region.evaluate((el) =>
+    [...el.querySelectorAll('tbody tr')]
+      .filter((tr) => !tr.querySelector('td.empty'))
+      .map((tr) => [...tr.querySelectorAll('td')].map((td) => (td.querySelector('.null') ? null : (td.textContent ?? '').trim()))),
+  );
 }

@@ -14,7 +14,7 @@ import { unzip } from '../../src/unzip.ts';
 import { zip } from '../../src/zip.ts';
 import { testEngine } from '../helpers/engine.ts';
 import { deflated, rawBytes } from '../helpers/raw-zip.ts';
-import { DIST, ROOT, launchBrowser, serveStatic, waitForEngine, type BrowserSession, type StaticServer } from './harness.ts';
+import { DIST, grid, ROOT, launchBrowser, serveStatic, waitForEngine, type BrowserSession, type StaticServer } from './harness.ts';
 
 /**
  * Issue 7 item 1: real Spark and delta-rs tables (test/fixtures/delta) opened in the page as a
@@ -57,15 +57,6 @@ async function expectedRows(c: Case, version: number, where = 'true'): Promise<s
   }
 }
 
-/** The cells of the table in a region (DataTable), "null" cells as null; [] for "No rows". */
-async function grid(page: Page, region: ReturnType<Page['locator']>): Promise<(string | null)[][]> {
-  return region.evaluate((el) =>
-    [...el.querySelectorAll('tbody tr')]
-      .filter((tr) => !tr.querySelector('td.empty'))
-      .map((tr) => [...tr.querySelectorAll('td')].map((td) => (td.querySelector('.null') ? null : (td.textContent ?? '').trim()))),
-  );
-}
-
 /** Run one statement in the SQL tab; its rows (or its error) and the status lines. */
 async function sql(page: Page, text: string): Promise<{ rows: (string | null)[][]; status: string; files: string[]; error?: string }> {
   const marker = page.locator('[data-answered]');
@@ -78,7 +69,7 @@ async function sql(page: Page, text: string): Promise<{ rows: (string | null)[][
   if (await alert.count()) return { rows: [], status: '', files: [], error: await alert.innerText() };
   const status = await page.getByTestId('sql-status').innerText();
   const files = await page.getByTestId('sql-files').allInnerTexts();
-  return { rows: await grid(page, page.locator('#panel .scroll').last()), status, files };
+  return { rows: await grid(page.locator('#panel .scroll').last()), status, files };
 }
 
 describe('open Delta tables written by Spark and delta-rs', () => {
@@ -118,10 +109,10 @@ describe('open Delta tables written by Spark and delta-rs', () => {
     // Latest version (3): 200 rows in two pages of 100.
     await rowsRegion(path, 3).waitFor({ timeout: 60_000 });
     expect(await page.getByTestId('row-count').innerText()).toBe('200 rows at version 3; showing 1–100.');
-    const first = await grid(page, rowsRegion(path, 3));
+    const first = await grid(rowsRegion(path, 3));
     await page.getByRole('button', { name: 'Next →' }).click();
     await expect.poll(() => page.getByTestId('row-count').innerText()).toBe('200 rows at version 3; showing 101–200.');
-    const second = await grid(page, rowsRegion(path, 3));
+    const second = await grid(rowsRegion(path, 3));
     expect(sortRows([...first, ...second])).toEqual(await expectedRows(c, 3));
     // Only the four files of version 3 were read; the folder has six.
     await expect.poll(() => page.getByTestId('opened-reads').innerText()).toMatch(/so far: 4 \(the latest version has 4;/);
@@ -130,14 +121,14 @@ describe('open Delta tables written by Spark and delta-rs', () => {
     await page.getByLabel('Version', { exact: true }).selectOption('0');
     await rowsRegion(path, 0).waitFor({ timeout: 60_000 });
     expect(await page.getByTestId('row-count').innerText()).toBe('100 rows at version 0; showing 1–100.');
-    expect(sortRows(await grid(page, rowsRegion(path, 0)))).toEqual(await expectedRows(c, 0));
+    expect(sortRows(await grid(rowsRegion(path, 0)))).toEqual(await expectedRows(c, 0));
 
     // A filter on a column with min/max statistics reads one of version 0's two files.
     await page.getByLabel('Row filter').fill('id < 10');
     await page.getByRole('button', { name: 'Apply' }).click();
     await expect.poll(() => page.getByTestId('row-count').innerText()).toBe('10 rows at version 0 matching "id" < 10; showing 1–10.');
     expect(await page.getByTestId('rows-files').innerText()).toBe('Files: read 1 of 2 files (1 skipped: 1 by statistics).');
-    expect(sortRows(await grid(page, rowsRegion(path, 0)))).toEqual(await expectedRows(c, 0, 'id < 10'));
+    expect(sortRows(await grid(rowsRegion(path, 0)))).toEqual(await expectedRows(c, 0, 'id < 10'));
   });
 
   test('zips of the other tables: every readable version equals the expected rows, in the SQL console', async () => {
@@ -249,11 +240,11 @@ describe('open Delta tables written by Spark and delta-rs', () => {
     const path = 'opened/snapshot_data1';
     await rowsRegion(path, 1).waitFor({ timeout: 60_000 });
     expect(await page.getByTestId('row-count').innerText()).toBe('20 rows at version 1; showing 1–20.');
-    expect(sortRows(await grid(page, rowsRegion(path, 1)))).toEqual(await expectedRows(c, 1));
+    expect(sortRows(await grid(rowsRegion(path, 1)))).toEqual(await expectedRows(c, 1));
     await expect.poll(() => page.getByTestId('opened-reads').innerText()).toMatch(/so far: 4 \(the latest version has 4;/);
     await page.getByLabel('Version', { exact: true }).selectOption('0');
     await rowsRegion(path, 0).waitFor({ timeout: 60_000 });
-    expect(sortRows(await grid(page, rowsRegion(path, 0)))).toEqual(await expectedRows(c, 0));
+    expect(sortRows(await grid(rowsRegion(path, 0)))).toEqual(await expectedRows(c, 0));
     await tab('SQL');
     expect((await sql(page, 'SELECT count(*), sum(col1) FROM opened_snapshot_data1 VERSION AS OF 0')).rows).toEqual([
       [String((await expectedRows(c, 0)).length), (await sumCol1(c, 0))],

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Locator, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { duckdbType } from '../../src/delta/schema.ts';
 import { loadSnapshot } from '../../src/delta/snapshot.ts';
@@ -11,7 +11,7 @@ import type { Engine } from '../../src/engine/types.ts';
 import { decodeParquet } from '../../src/parquet/codec.ts';
 import { NodeStorage } from '../../src/storage/node.ts';
 import { testEngine } from '../helpers/engine.ts';
-import { DIST, ROOT, launchBrowser, serveStatic, waitForEngine, type BrowserSession, type StaticServer } from './harness.ts';
+import { DIST, grid, ROOT, launchBrowser, serveStatic, waitForEngine, type BrowserSession, type StaticServer } from './harness.ts';
 
 /**
  * Issue 14 item 6: tables written fresh by Spark 4.2 / delta-spark 4.4 and by delta-rs 1.6.6
@@ -47,14 +47,6 @@ async function sparkRows(c: PeerCase, version: number): Promise<string[]> {
   } finally {
     engine.run('DROP TABLE spark_rows');
   }
-}
-
-async function grid(region: Locator): Promise<(string | null)[][]> {
-  return region.evaluate((el) =>
-    [...el.querySelectorAll('tbody tr')]
-      .filter((tr) => !tr.querySelector('td.empty'))
-      .map((tr) => [...tr.querySelectorAll('td')].map((td) => (td.querySelector('.null') ? null : (td.textContent ?? '').trim()))),
-  );
 }
 
 describe('tables written by Spark and delta-rs, opened from a .zip', () => {
