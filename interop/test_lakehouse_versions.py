@@ -9,12 +9,14 @@ import subprocess
 import zipfile
 from collections import Counter
 from contextlib import contextmanager
+from importlib.metadata import version as package
 from pathlib import Path
 
 import pytest
 from deltalake import DeltaTable
 
 from conftest import ROOT, TSX, cli
+from matrix_doc import write_section
 from delta_compare import (
     assert_same_rows, commit_mtimes_ms, fields_of, local_files, our_tables, rows_of, spark_frame,
     spark_rows_by_version, uri_path,
@@ -40,6 +42,36 @@ SMALL_TABLES = {
     "spark.sql.shuffle.partitions": "1",
     "spark.sql.adaptive.enabled": "false",
 }
+
+
+# What each table-version check saw, for the section of docs/interop.md this file writes.
+SEEN = {}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def matrix(request):
+    yield
+    expected = {(s, t) for s in STATES for t in TABLES}
+    if set(SEEN) != expected or request.session.testsfailed:
+        return
+    lines = [
+        "## This project's tables, read by Spark and delta-rs",
+        "",
+        "From `interop/test_lakehouse_versions.py`: a lakehouse written by `cli run` (11 batches, rejects, gold",
+        "overwrites, a checkpoint at version 10 by our writer), then `cli optimize`, exported as the page",
+        "exports it (unzipped) and, separately, `cli vacuum --retention-hours 0 --force`. Every version of every",
+        f"table is read by Spark {package('pyspark')} + delta-spark {package('delta-spark')} and by delta-rs (deltalake",
+        f"{package('deltalake')}): rows equal to ours as multisets, the schema's types, the live files, and",
+        "`DESCRIBE HISTORY` / `history()` equal to our commitInfo. After the VACUUM the older versions fail",
+        "alike in all three engines (their files are gone).",
+        "",
+        "| table | exported: versions read alike by Spark and delta-rs | vacuumed: latest read alike; older versions refused by all three |",
+        "|---|---|---|",
+    ]
+    for t in TABLES:
+        e, v = SEEN[("exported", t)], SEEN[("vacuumed", t)]
+        lines.append(f"| {t} | ✓ {e['readable']} of {e['versions']} ({e['rows']} rows at the latest) | ✓ {v['readable']} read, {v['versions'] - v['readable']} refused alike |")
+    write_section("our-tables", "\n".join(lines))
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -155,6 +187,7 @@ def test_spark_and_delta_rs_read_every_version_as_we_do(spark, lakehouse, state,
         # Spark read rows from each of our files that holds any (by its stats; our writer writes no empty file)
         assert all(n and n > 0 for n in ov.file_records), f"{table} v{v}: {ov.file_records}"
         assert spark_files[v] == set(local_files(path, ov.files)), f"Spark's files of {table} v{v}"
+    SEEN[(state, table)] = {"versions": len(versions), "readable": len(readable), "rows": len(mine.versions[versions[-1]].rows)}
 
 
 @contextmanager

@@ -24,8 +24,9 @@ import pytest
 import normal
 import peers
 from conftest import ROOT
+from matrix_doc import write_section
 
-DOC = ROOT / "docs" / "interop.md"
+
 # INTEROP_READER=DIR: read with the reader of another checkout (e.g. a merge being tried); the
 # matrix is then not written.
 READER = Path(os.environ.get("INTEROP_READER", ROOT))
@@ -186,7 +187,7 @@ def their_tables(request, tmp_path_factory):
             v.ours = ours.get((b.path, v.version))
     yield built
     if len(cases) == len(CASES) and READER == ROOT:
-        DOC.write_text(render(built, str(root)))
+        write_section("their-tables", render(built, str(root)))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -320,10 +321,9 @@ def render(built, root):
     by = {(b.case.writer, b.case.feature): b for b in built.values()}
     writers = [("spark", f"Spark {pyspark.__version__} + delta-spark {DELTA_SPARK}"), ("delta-rs", f"delta-rs (deltalake {deltalake.__version__})")]
     lines = [
-        "# Interoperability: tables written by Spark and delta-rs, read by this reader",
+        "## Tables written by Spark and delta-rs, read by this reader",
         "",
-        "Written by `interop/test_their_tables.py` from its results (`bash interop/run.sh test_their_tables.py`);",
-        "do not edit by hand. Each table is written fresh by the peer (`interop/peers.py`), then every",
+        "From `interop/test_their_tables.py` (`bash interop/run.sh test_their_tables.py`). Each table is written fresh by the peer (`interop/peers.py`), then every",
         "version is read by this project's reader (`scripts/read-versions.ts`, the code of `cli read`) and",
         "compared with Spark's read of the same version: rows as multisets (decimals and 64-bit integers exact,",
         "timestamps as UTC micros, binary as base64, NaN as text, nested values recursively), the schema and",
@@ -340,7 +340,7 @@ def render(built, root):
             else:
                 cells.append(_cell(by.get((w, feature)), EXPECT[(w, feature)], root))
         lines.append(f"| **{feature}**: {_md(title)} | " + " | ".join(cells) + " |")
-    lines += ["", "## The tables", "", "| table | protocol (reader, writer, features) | versions | rows per version (Spark) |", "|---|---|---|---|"]
+    lines += ["", "### The tables", "", "| table | protocol (reader, writer, features) | versions | rows per version (Spark) |", "|---|---|---|---|"]
     for b in sorted(built.values(), key=lambda b: (b.case.writer != "spark", list(peers.FEATURES).index(b.case.feature))):
         if b.error:
             continue
