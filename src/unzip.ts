@@ -8,21 +8,28 @@
  * are never all in memory) or bytes. Stored and deflate (the platform's DecompressionStream
  * 'deflate-raw'); ZIP64 is read; encrypted entries and multi-disk archives are refused.
  */
+import { CodedError } from './errors.ts';
 import { crc32, type ZipEntry } from './zip.ts';
 import { collision, normalName, unsafeName } from './zip-names.ts';
 
 /** Why an archive cannot be read: damaged, not a .zip, or a feature this reader does not have. */
-export class ZipFormatError extends Error {
+export class ZipFormatError extends CodedError {
+  static readonly code: string = 'ZIP_FORMAT';
+  readonly code: string = ZipFormatError.code;
   override name = 'ZipFormatError';
 }
 
 /** An entry name that could land outside the folder it is unpacked into, or collides with another. */
 export class ZipNameError extends ZipFormatError {
+  static override readonly code = 'ZIP_NAME';
+  override readonly code = ZipNameError.code;
   override name = 'ZipNameError';
 }
 
 /** An archive that would expand past ZIP_LIMITS: a zip bomb, or more than the app can hold. */
 export class ZipLimitError extends ZipFormatError {
+  static override readonly code = 'ZIP_LIMIT';
+  override readonly code = ZipLimitError.code;
   override name = 'ZipLimitError';
 }
 

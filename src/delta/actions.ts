@@ -1,9 +1,12 @@
 /** The actions of the Delta transaction log, as this project reads and writes them. */
+import { CodedError } from '../errors.ts';
 import { dataFilePath } from './paths.ts';
 import { actionProblem } from './validate.ts';
 
 /** A commit or checkpoint that is not what the protocol says it is. */
-export class MalformedLogError extends Error {
+export class MalformedLogError extends CodedError {
+  static readonly code = 'MALFORMED_LOG';
+  readonly code = MalformedLogError.code;
   override name = 'MalformedLogError';
 }
 

@@ -1,3 +1,4 @@
+import { CodedError } from '../errors.ts';
 import type { Field } from 'apache-arrow';
 import type { Add, Metadata, Protocol } from './actions.ts';
 import type { DeltaField } from './schema.ts';
@@ -31,11 +32,10 @@ export function mappingMode(protocol: Protocol, metadata: Metadata): MappingMode
   return mappingEnabled(protocol) && (mode === 'name' || mode === 'id') ? mode : 'none';
 }
 
-export class ColumnMappingError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ColumnMappingError';
-  }
+export class ColumnMappingError extends CodedError {
+  static readonly code = 'COLUMN_MAPPING';
+  readonly code = ColumnMappingError.code;
+  override name = 'ColumnMappingError';
 }
 
 /** The name a field has in data files, `partitionValues` and `stats`. */

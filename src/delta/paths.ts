@@ -4,8 +4,11 @@
  * refused, before any file is opened: nothing outside the table the user named is ever read,
  * written or deleted because its log said so.
  */
+import { CodedError } from '../errors.ts';
 
-export class UnsafePathError extends Error {
+export class UnsafePathError extends CodedError {
+  static readonly code = 'UNSAFE_PATH';
+  readonly code = UnsafePathError.code;
   override name = 'UnsafePathError';
   constructor(
     message: string,

@@ -1,3 +1,4 @@
+import { CodedError } from '../errors.ts';
 import type { Add, Metadata, Protocol } from './actions.ts';
 import { declaredMode, mappingEnabled } from './mapping.ts';
 import { parseSchema } from './schema.ts';
@@ -8,12 +9,14 @@ export const SUPPORTED_READER_FEATURES = new Set([
   'columnMapping', 'deletionVectors', 'timestampNtz', 'typeWidening', 'typeWidening-preview', 'v2Checkpoint', 'vacuumProtocolCheck',
 ]);
 
-export class UnsupportedFeatureError extends Error {
+export class UnsupportedFeatureError extends CodedError {
+  static readonly code = 'UNSUPPORTED_FEATURE';
+  readonly code = UnsupportedFeatureError.code;
+  override name = 'UnsupportedFeatureError';
   readonly feature: string;
   readonly detail: string;
   constructor(feature: string, detail: string, table = 'this table') {
     super(`delta: ${table} needs the reader feature "${feature}", which this reader does not support: ${detail}`);
-    this.name = 'UnsupportedFeatureError';
     this.feature = feature;
     this.detail = detail;
   }
@@ -53,11 +56,10 @@ export function checkReadable(protocol: Protocol, metadata: Metadata): void {
 }
 
 /** A deletion vector this reader cannot apply, or one that does not match its data file. */
-export class DeletionVectorError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'DeletionVectorError';
-  }
+export class DeletionVectorError extends CodedError {
+  static readonly code = 'DELETION_VECTOR';
+  readonly code = DeletionVectorError.code;
+  override name = 'DeletionVectorError';
 }
 
 const STORAGE_TYPES = new Set(['u', 'i', 'p']);

@@ -1,3 +1,4 @@
+import { CodedError } from '../errors.ts';
 import { DataType, type Field, type Schema } from 'apache-arrow';
 
 /** Delta schema JSON (the `schemaString` of `metaData`). */
@@ -36,7 +37,9 @@ export function parseSchema(schemaString: string, where = 'the table cannot be r
   return schema as DeltaSchema;
 }
 
-export class SchemaError extends Error {
+export class SchemaError extends CodedError {
+  static readonly code = 'INVALID_SCHEMA';
+  readonly code = SchemaError.code;
   override name = 'SchemaError';
 }
 

@@ -1,3 +1,4 @@
+import { CodedError } from '../errors.ts';
 import { isNotFound, joinPath, type FileInfo, type Storage } from '../storage/types.ts';
 import {
   LOG_DIR, commitFileName, isAdd, isCommitInfo, isDomainMetadata, isMetaData, isProtocol, isRemove, isTxn, logicalFileKey, parseCommit,
@@ -81,11 +82,10 @@ export async function readCommit(storage: Storage, table: string, version: numbe
 }
 
 /** Neither a usable checkpoint nor the JSON commits rebuild a version. */
-export class VersionUnreadableError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'VersionUnreadableError';
-  }
+export class VersionUnreadableError extends CodedError {
+  static readonly code = 'VERSION_UNREADABLE';
+  readonly code = VersionUnreadableError.code;
+  override name = 'VersionUnreadableError';
 }
 
 /**

@@ -1,3 +1,4 @@
+import { CodedError } from '../errors.ts';
 import { joinPath, type FileInfo, type Storage } from '../storage/types.ts';
 import { decodeDataPath, isRemove, type DeletionVectorDescriptor, type Metadata, type Remove } from './actions.ts';
 import { deletionVectorFile } from './deletion-vectors.ts';
@@ -56,14 +57,16 @@ export interface VacuumResult {
   bytes: number;
 }
 
-export class RetentionTooShortError extends Error {
+export class RetentionTooShortError extends CodedError {
+  static readonly code = 'RETENTION_TOO_SHORT';
+  readonly code = RetentionTooShortError.code;
+  override name = 'RetentionTooShortError';
   constructor(table: string, hours: number, minimum: number) {
     super(
       `delta: vacuum of ${table} refused: a retention of ${hours} hour${hours === 1 ? '' : 's'} is shorter than the table's ${minimum} hours ` +
         `(delta.deletedFileRetentionDuration), so versions older than ${hours} hour${hours === 1 ? '' : 's'} could no longer be read (time travel) ` +
         'and a write still in progress could lose the files it has not committed yet; pass --force to vacuum anyway',
     );
-    this.name = 'RetentionTooShortError';
   }
 }
 

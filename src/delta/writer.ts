@@ -1,3 +1,4 @@
+import { CodedError } from '../errors.ts';
 import type { Schema, Table } from 'apache-arrow';
 import { encodeParquet } from '../parquet/codec.ts';
 import { IpcScratch } from '../parquet/ipc.ts';
@@ -48,10 +49,12 @@ export interface CommitResult {
   rows: number;
 }
 
-export class CommitConflictError extends Error {
+export class CommitConflictError extends CodedError {
+  static readonly code = 'COMMIT_CONFLICT';
+  readonly code = CommitConflictError.code;
+  override name = 'CommitConflictError';
   constructor(table: string, version: number, reason: string) {
     super(`delta: concurrent commit to ${table} at version ${version} conflicts with this write: ${reason}`);
-    this.name = 'CommitConflictError';
   }
 }
 

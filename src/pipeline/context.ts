@@ -1,4 +1,5 @@
 import type { Engine } from '../engine/types.ts';
+import { CancelledError } from '../errors.ts';
 import type { Storage } from '../storage/types.ts';
 import type { LineCheckers } from './check-lines.ts';
 import type { Expectation } from './expectations.ts';
@@ -29,13 +30,6 @@ export interface PipelineContext {
   now?: () => number;
   /** checks lines on other threads while bronze is written (see check-lines.ts); else in line */
   checkers?: LineCheckers;
-}
-
-export class CancelledError extends Error {
-  constructor() {
-    super('the run was cancelled; every table is still at its last committed version');
-    this.name = 'CancelledError';
-  }
 }
 
 export function checkCancelled(ctx: PipelineContext): void {
