@@ -282,20 +282,6 @@ export async function unzip(input: ZipInput, name = 'the archive'): Promise<Requ
   return out;
 }
 
-/**
- * The folder of the archive holding a Delta table: the one with `_delta_log/` in it ('' when the
- * archive's root is the table). The shallowest one wins; undefined when there is none.
- */
-export function deltaTableRoot(names: readonly string[]): string | undefined {
-  const roots = names
-    .map((n) => /^(?:(.*)\/)?_delta_log\/[^/]+$/.exec(n))
-    .filter((m): m is RegExpExecArray => m !== null)
-    .map((m) => m[1] ?? '')
-    .filter((r) => !r.split('/').includes('_delta_log'));
-  roots.sort((a, b) => a.split('/').length - b.split('/').length || (a < b ? -1 : 1));
-  return roots[0];
-}
-
 function sizeOf(input: ZipInput): number {
   return input instanceof Uint8Array ? input.byteLength : input.size;
 }
@@ -341,6 +327,7 @@ function findExtra(bytes: Uint8Array, start: number, length: number, id: number)
   return undefined;
 }
 
+/** An MS-DOS date and time (the local wall clock, as zip.ts and zip tools write it) in ms since the epoch. */
 function dosTime(date: number, time: number): number {
   return new Date(1980 + (date >> 9), ((date >> 5) & 0xf) - 1, date & 0x1f, time >> 11, (time >> 5) & 0x3f, (time & 0x1f) * 2).getTime();
 }

@@ -1,6 +1,7 @@
+import { LOG_DIR } from '../delta/actions.ts';
 import { NotFoundError, joinPath, type FileInfo, type Storage } from '../storage/types.ts';
 import { ZipStorage } from '../storage/zip.ts';
-import { ZipArchive, deltaTableRoot, type ZipInput } from '../unzip.ts';
+import { ZipArchive, type ZipInput } from '../unzip.ts';
 import { Catalog, type TableDetails } from './catalog.ts';
 
 /**
@@ -32,6 +33,23 @@ export function openedPath(name: string): string {
     .replace(/[^a-z0-9_]+/g, '_')
     .replace(/^_+|_+$/g, '');
   return `${OPENED_DIR}/${slug || 'table'}`;
+}
+
+/** The folders holding a Delta table among `paths` (those with `_delta_log/` in them; '' for the root), in name order. */
+export function tableRoots(paths: readonly string[]): string[] {
+  const roots = new Set<string>();
+  for (const p of paths) {
+    const m = /^(?:(.*)\/)?_delta_log\/[^/]+$/.exec(p);
+    const root = m?.[1] ?? '';
+    if (m && !root.split('/').includes(LOG_DIR)) roots.add(root);
+  }
+  return [...roots].sort();
+}
+
+/** The shallowest folder holding a Delta table (the first by name among equals); undefined when there is none. */
+export function deltaTableRoot(paths: readonly string[]): string | undefined {
+  const depth = (root: string) => (root === '' ? 0 : root.split('/').length);
+  return tableRoots(paths).reduce<string | undefined>((best, r) => (best === undefined || depth(r) < depth(best) ? r : best), undefined);
 }
 
 /** A .zip as a table: its central directory read and checked (names, sizes), no entry expanded yet. */

@@ -6,6 +6,7 @@ import { ZipStorage } from '../storage/zip.ts';
 import { ZipArchive, type ZipInput, type ZipItem } from '../unzip.ts';
 import { zipChunks, type ZipEntry } from '../zip.ts';
 import { viewName } from './catalog.ts';
+import { tableRoots } from './opened.ts';
 
 /**
  * The whole lakehouse as one .zip and back (issue 7, item 2). The archive holds one folder,
@@ -82,17 +83,6 @@ export interface ImportOptions {
 }
 
 /** Folders of the archive holding a `_delta_log/`, not themselves inside one. */
-function tableRoots(names: readonly string[]): string[] {
-  const roots = new Set<string>();
-  for (const n of names) {
-    const m = /^(?:(.*)\/)?_delta_log\/[^/]+$/.exec(n);
-    if (!m) continue;
-    const root = m[1] ?? '';
-    if (!root.split('/').includes(LOG_DIR)) roots.add(root);
-  }
-  return [...roots].sort();
-}
-
 /**
  * Which lakehouse table a folder of the archive is: `…/silver/events` (an export of the whole
  * lakehouse, under any top folder), or `silver_events` (one table, as **Download as .zip** makes it).
