@@ -2,11 +2,11 @@
  * Errors a caller tells apart. Each class lives in the layer that raises it and has a stable
  * `code` and a `name` (both spelled out, as a build renames classes); callers decide by
  * `instanceof` or by `code`, never by the message, which is for people and may be reworded.
- * The code crosses the worker boundary (src/worker/protocol.ts), so the page decides by it too.
- * This module imports nothing: every layer may use it.
+ * The name and code cross the worker boundary (src/worker/protocol.ts), so the page decides by
+ * the code too. This module imports nothing: every layer may use it.
  *
- * The messages keep one style per layer (`delta: …` in the Delta layer, `zip: …` in the zip
- * writer); an error that wraps another (`cause`) says the other's message in its own.
+ * A layer's messages start with its name (`delta: …`, `zip: …`); an error that wraps another
+ * (`cause`) says the other's message in its own.
  */
 export abstract class CodedError extends Error {
   /** e.g. `NOT_A_DELTA_TABLE`; never changes once given */
@@ -17,14 +17,4 @@ export abstract class CodedError extends Error {
 export function errorCode(err: unknown): string | undefined {
   const code = err instanceof Object ? (err as { code?: unknown }).code : undefined;
   return typeof code === 'string' ? code : undefined;
-}
-
-/** A run stopped by `cancel` (its AbortSignal) at its next check; every table is at its last commit. */
-export class CancelledError extends CodedError {
-  static readonly code = 'CANCELLED';
-  readonly code = CancelledError.code;
-  override name = 'CancelledError';
-  constructor() {
-    super('the run was cancelled; every table is still at its last committed version');
-  }
 }

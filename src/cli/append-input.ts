@@ -5,6 +5,7 @@ import {
 import { quoteIdent } from '../engine/duckdb.ts';
 import type { Engine } from '../engine/types.ts';
 import { decodeParquet } from '../parquet/codec.ts';
+import { reasonOf } from '../delta/errors.ts';
 import { deltaTypeOfArrow, duckdbType, type DeltaField, type DeltaSchema, type DeltaType } from '../delta/schema.ts';
 
 /**
@@ -55,7 +56,7 @@ export function readAppendInput(engine: Engine, name: string, bytes: Uint8Array,
     try {
       from = deltaTypeOfArrow(source.type, source.name);
     } catch (err) {
-      throw new AppendInputError(`column ${source.name} of ${name} has a type with no Delta equivalent: ${(err as Error).message.replace(/^delta: /, '')}`);
+      throw new AppendInputError(`column ${source.name} of ${name} has a type with no Delta equivalent: ${reasonOf(err)}`);
     }
     if (!widensTo(from, target.type)) {
       throw new AppendInputError(`column ${source.name} of ${name} is ${describe(from)}, and the table's column ${target.name} is ${describe(target.type)}`);

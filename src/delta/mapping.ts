@@ -1,4 +1,4 @@
-import { CodedError } from '../errors.ts';
+import { DeltaError } from './errors.ts';
 import type { Field } from 'apache-arrow';
 import type { Add, Metadata, Protocol } from './actions.ts';
 import type { DeltaField } from './schema.ts';
@@ -32,9 +32,10 @@ export function mappingMode(protocol: Protocol, metadata: Metadata): MappingMode
   return mappingEnabled(protocol) && (mode === 'name' || mode === 'id') ? mode : 'none';
 }
 
-export class ColumnMappingError extends CodedError {
-  static readonly code = 'COLUMN_MAPPING';
-  readonly code = ColumnMappingError.code;
+/** A column the log maps (by name or id) that the schema or a data file cannot be matched to. */
+export class ColumnMappingError extends DeltaError {
+  static override readonly code = 'COLUMN_MAPPING';
+  override readonly code = ColumnMappingError.code;
   override name = 'ColumnMappingError';
 }
 
@@ -108,7 +109,7 @@ export function checkMappingMetadata(fields: readonly DeltaField[], mode: Mappin
       physicalName(f, mode);
     } catch {
       const key = mode === 'id' && typeof f.metadata?.[ID] !== 'number' ? ID : PHYSICAL;
-      throw new ColumnMappingError(`delta: ${where} cannot be read: its columns are mapped by ${mode}, but column ${path} has no ${key} in its metadata`);
+      throw new ColumnMappingError(`${where} cannot be read: its columns are mapped by ${mode}, but column ${path} has no ${key} in its metadata`);
     }
     visit(f.type, path);
   };

@@ -1,4 +1,4 @@
-import { CodedError } from '../errors.ts';
+import { DeltaError } from './errors.ts';
 import type { Add, Metadata, Protocol } from './actions.ts';
 import { declaredMode, mappingEnabled } from './mapping.ts';
 import { parseSchema } from './schema.ts';
@@ -9,14 +9,14 @@ export const SUPPORTED_READER_FEATURES = new Set([
   'columnMapping', 'deletionVectors', 'timestampNtz', 'typeWidening', 'typeWidening-preview', 'v2Checkpoint', 'vacuumProtocolCheck',
 ]);
 
-export class UnsupportedFeatureError extends CodedError {
-  static readonly code = 'UNSUPPORTED_FEATURE';
-  readonly code = UnsupportedFeatureError.code;
+export class UnsupportedFeatureError extends DeltaError {
+  static override readonly code = 'UNSUPPORTED_FEATURE';
+  override readonly code = UnsupportedFeatureError.code;
   override name = 'UnsupportedFeatureError';
   readonly feature: string;
   readonly detail: string;
   constructor(feature: string, detail: string, table = 'this table') {
-    super(`delta: ${table} needs the reader feature "${feature}", which this reader does not support: ${detail}`);
+    super(`${table} needs the reader feature "${feature}", which this reader does not support: ${detail}`);
     this.feature = feature;
     this.detail = detail;
   }
@@ -56,9 +56,9 @@ export function checkReadable(protocol: Protocol, metadata: Metadata): void {
 }
 
 /** A deletion vector this reader cannot apply, or one that does not match its data file. */
-export class DeletionVectorError extends CodedError {
-  static readonly code = 'DELETION_VECTOR';
-  readonly code = DeletionVectorError.code;
+export class DeletionVectorError extends DeltaError {
+  static override readonly code = 'DELETION_VECTOR';
+  override readonly code = DeletionVectorError.code;
   override name = 'DeletionVectorError';
 }
 
@@ -74,5 +74,5 @@ export function checkFileReadable(add: Add, where: string, version: number): voi
       : !STORAGE_TYPES.has(dv.storageType)
         ? `a deletion vector of storage type "${String(dv.storageType)}", which is none of u (a file named by a UUID), i (inline) and p (a path)`
         : undefined;
-  if (why) throw new DeletionVectorError(`delta: version ${version} of ${where} cannot be read: its data file ${add.path} has ${why}`);
+  if (why) throw new DeletionVectorError(`version ${version} of ${where} cannot be read: its data file ${add.path} has ${why}`);
 }

@@ -1,4 +1,4 @@
-import { CodedError } from '../errors.ts';
+import { DeltaError } from './errors.ts';
 import type { Add, Protocol } from './actions.ts';
 import { rowChecksOf, type RowCheck } from './row-checks.ts';
 import type { DeltaField, DeltaSchema } from './schema.ts';
@@ -24,15 +24,15 @@ export function operationVerb(operation: WriteOperation): string {
   return VERBS[operation];
 }
 
-export class WriteRefusedError extends CodedError {
-  static readonly code = 'WRITE_REFUSED';
-  readonly code = WriteRefusedError.code;
+export class WriteRefusedError extends DeltaError {
+  static override readonly code = 'WRITE_REFUSED';
+  override readonly code = WriteRefusedError.code;
   override name = 'WriteRefusedError';
   readonly table: string;
   readonly version: number;
   readonly feature: string;
   constructor(table: string, version: number, operation: WriteOperation, feature: string, reason: string) {
-    super(`delta: cannot ${VERBS[operation]} ${table} at version ${version}: ${reason}`);
+    super(`cannot ${VERBS[operation]} ${table} at version ${version}: ${reason}`);
     this.table = table;
     this.version = version;
     this.feature = feature;

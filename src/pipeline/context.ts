@@ -1,5 +1,5 @@
 import type { Engine } from '../engine/types.ts';
-import { CancelledError } from '../errors.ts';
+import { CodedError } from '../errors.ts';
 import type { Storage } from '../storage/types.ts';
 import type { LineCheckers } from './check-lines.ts';
 import type { Expectation } from './expectations.ts';
@@ -30,6 +30,16 @@ export interface PipelineContext {
   now?: () => number;
   /** checks lines on other threads while bronze is written (see check-lines.ts); else in line */
   checkers?: LineCheckers;
+}
+
+/** A run stopped by `cancel` (its AbortSignal) at its next check; every table is at its last commit. */
+export class CancelledError extends CodedError {
+  static readonly code = 'CANCELLED';
+  readonly code = CancelledError.code;
+  override name = 'CancelledError';
+  constructor() {
+    super('the run was cancelled; every table is still at its last committed version');
+  }
 }
 
 export function checkCancelled(ctx: PipelineContext): void {

@@ -6,6 +6,7 @@ import { decodeDataPath, isAdd, isMetaData, isRemove } from '../delta/actions.ts
 import { numRecords, readCommit, type Snapshot } from '../delta/snapshot.ts';
 import { openWriter, tryLoadSnapshot } from '../delta/writer.ts';
 import { scanIntoEngine } from '../delta/scan.ts';
+import { reasonOf } from '../delta/errors.ts';
 import type { Engine } from '../engine/types.ts';
 import { quoteString } from '../engine/duckdb.ts';
 import { checkInto, type LineCheckers } from './check-lines.ts';
@@ -415,7 +416,7 @@ function evaluateExpectations(ctx: PipelineContext, typed: TypedRows, batchId: s
     try {
       engine.run(`SELECT (${e.expr}) FROM ${empty} LIMIT 0`); // a typo fails here, named, not mid-batch
     } catch (err) {
-      throw new Error(`expectation ${e.name} is not a valid SQL expression over silver rows: ${(err as Error).message.replace(/^SQL failed: /, '')}`, { cause: err });
+      throw new Error(`expectation ${e.name} is not a valid SQL expression over silver rows: ${reasonOf(err)}`, { cause: err });
     }
   }
   const named = EXPECTATION_COLUMNS.map(([name]) => name).filter((name) => expectations.some((e) => mentions(e.expr, name)));

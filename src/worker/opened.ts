@@ -2,7 +2,8 @@ import { LOG_DIR } from '../delta/actions.ts';
 import { NotFoundError, joinPath, type FileInfo, type Storage } from '../storage/types.ts';
 import { ZipStorage } from '../storage/zip.ts';
 import { ZipArchive, type ZipInput } from '../unzip.ts';
-import { Catalog, type TableDetails } from './catalog.ts';
+import { Catalog } from './catalog.ts';
+import type { FolderFile, TableDetails } from './protocol.ts';
 
 /**
  * Delta tables brought in from outside (exported from Databricks, written by Spark or delta-rs):
@@ -58,14 +59,6 @@ export async function zipSource(name: string, archive: ZipInput): Promise<TableS
   const root = deltaTableRoot(zip.entries.map((e) => e.name));
   if (root === undefined) throw new Error(`${name} holds no Delta table: no folder in it has a _delta_log`);
   return { name, kind: 'zip', storage: new ZipStorage(zip), root };
-}
-
-/** One file of a picked folder: its path inside the folder, and the browser's lazy handle on it. */
-export interface FolderFile {
-  path: string;
-  file: Blob;
-  /** ms since the epoch (File.lastModified) */
-  modified?: number;
 }
 
 /**
