@@ -9,8 +9,10 @@
  * (`cause`) says the other's message in its own.
  */
 export abstract class CodedError extends Error {
-  /** e.g. `NOT_A_DELTA_TABLE`; never changes once given */
-  abstract readonly code: string;
+  /** e.g. `NOT_A_DELTA_TABLE`, which each class gives as its `static readonly code`; never changes once given */
+  get code(): string {
+    return (this.constructor as unknown as { code: string }).code;
+  }
 }
 
 /** The code of `err` when it has one (ours, or Node's `ENOENT`…), else undefined. */

@@ -15,21 +15,18 @@ import { collision, normalName, unsafeName } from './zip-names.ts';
 /** Why an archive cannot be read: damaged, not a .zip, or a feature this reader does not have. */
 export class ZipFormatError extends CodedError {
   static readonly code: string = 'ZIP_FORMAT';
-  readonly code: string = ZipFormatError.code;
   override name = 'ZipFormatError';
 }
 
 /** An entry name that could land outside the folder it is unpacked into, or collides with another. */
 export class ZipNameError extends ZipFormatError {
   static override readonly code = 'ZIP_NAME';
-  override readonly code = ZipNameError.code;
   override name = 'ZipNameError';
 }
 
 /** An archive that would expand past ZIP_LIMITS: a zip bomb, or more than the app can hold. */
 export class ZipLimitError extends ZipFormatError {
   static override readonly code = 'ZIP_LIMIT';
-  override readonly code = ZipLimitError.code;
   override name = 'ZipLimitError';
 }
 

@@ -6,7 +6,6 @@ import { actionProblem } from './validate.ts';
 /** A commit or checkpoint that is not what the protocol says it is. */
 export class MalformedLogError extends DeltaError {
   static override readonly code = 'MALFORMED_LOG';
-  override readonly code = MalformedLogError.code;
   override name = 'MalformedLogError';
 }
 

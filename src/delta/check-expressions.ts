@@ -12,7 +12,6 @@ import type { DeltaField, DeltaSchema, DeltaType } from './schema.ts';
  */
 export class UntranslatableError extends CodedError {
   static readonly code = 'UNTRANSLATABLE_CONDITION';
-  readonly code = UntranslatableError.code;
   override name = 'UntranslatableError';
 }
 

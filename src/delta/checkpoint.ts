@@ -21,7 +21,6 @@ export interface CheckpointRef {
 /** A checkpoint that cannot stand for its version; the snapshot loader then tries an older one or the commits. */
 export class CheckpointUnusableError extends CodedError {
   static readonly code = 'CHECKPOINT_UNUSABLE';
-  readonly code = CheckpointUnusableError.code;
   override name = 'CheckpointUnusableError';
   constructor(readonly file: string, reason: string) {
     super(`checkpoint ${file} ${reason}`);

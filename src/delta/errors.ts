@@ -8,7 +8,6 @@ import { CodedError } from '../errors.ts';
  */
 export class DeltaError extends CodedError {
   static readonly code: string = 'DELTA';
-  readonly code: string = DeltaError.code;
   override name = 'DeltaError';
   /** the message without `delta: ` */
   readonly reason: string;
@@ -21,14 +20,12 @@ export class DeltaError extends CodedError {
 /** A folder whose `_delta_log` has no commit and no checkpoint: no table, or its first commit was cut short. */
 export class NotADeltaTableError extends DeltaError {
   static override readonly code = 'NOT_A_DELTA_TABLE';
-  override readonly code = NotADeltaTableError.code;
   override name = 'NotADeltaTableError';
 }
 
 /** A version after the latest one of the table's log. */
 export class VersionNotFoundError extends DeltaError {
   static override readonly code = 'VERSION_NOT_FOUND';
-  override readonly code = VersionNotFoundError.code;
   override name = 'VersionNotFoundError';
 }
 

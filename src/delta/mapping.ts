@@ -35,7 +35,6 @@ export function mappingMode(protocol: Protocol, metadata: Metadata): MappingMode
 /** A column the log maps (by name or id) that the schema or a data file cannot be matched to. */
 export class ColumnMappingError extends DeltaError {
   static override readonly code = 'COLUMN_MAPPING';
-  override readonly code = ColumnMappingError.code;
   override name = 'ColumnMappingError';
 }
 

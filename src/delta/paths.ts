@@ -8,7 +8,6 @@ import { DeltaError } from './errors.ts';
 
 export class UnsafePathError extends DeltaError {
   static override readonly code = 'UNSAFE_PATH';
-  override readonly code = UnsafePathError.code;
   override name = 'UnsafePathError';
   constructor(
     reason: string,

@@ -14,7 +14,6 @@ import { duckdbType, type DeltaField, type DeltaType } from './schema.ts';
 
 export class FileSchemaError extends CodedError {
   static readonly code = 'FILE_SCHEMA';
-  readonly code = FileSchemaError.code;
   override name = 'FileSchemaError';
 }
 

@@ -11,7 +11,6 @@ export const SUPPORTED_READER_FEATURES = new Set([
 
 export class UnsupportedFeatureError extends DeltaError {
   static override readonly code = 'UNSUPPORTED_FEATURE';
-  override readonly code = UnsupportedFeatureError.code;
   override name = 'UnsupportedFeatureError';
   readonly feature: string;
   readonly detail: string;
@@ -58,7 +57,6 @@ export function checkReadable(protocol: Protocol, metadata: Metadata): void {
 /** A deletion vector this reader cannot apply, or one that does not match its data file. */
 export class DeletionVectorError extends DeltaError {
   static override readonly code = 'DELETION_VECTOR';
-  override readonly code = DeletionVectorError.code;
   override name = 'DeletionVectorError';
 }
 

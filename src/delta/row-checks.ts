@@ -24,7 +24,6 @@ export interface UncheckableRule {
 
 export class ConstraintViolationError extends DeltaError {
   static override readonly code = 'CONSTRAINT_VIOLATION';
-  override readonly code = ConstraintViolationError.code;
   override name = 'ConstraintViolationError';
   readonly check: RowCheck;
   constructor(table: string, version: number, verb: string, violations: number, rows: number, check: RowCheck) {

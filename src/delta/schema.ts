@@ -39,7 +39,6 @@ export function parseSchema(schemaString: string, where = 'the table cannot be r
 
 export class SchemaError extends DeltaError {
   static override readonly code = 'INVALID_SCHEMA';
-  override readonly code = SchemaError.code;
   override name = 'SchemaError';
 }
 

@@ -94,7 +94,6 @@ export async function readCommit(storage: Storage, table: string, version: numbe
 /** Neither a usable checkpoint nor the JSON commits rebuild a version. */
 export class VersionUnreadableError extends DeltaError {
   static override readonly code = 'VERSION_UNREADABLE';
-  override readonly code = VersionUnreadableError.code;
   override name = 'VersionUnreadableError';
 }
 

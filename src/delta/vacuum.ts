@@ -59,7 +59,6 @@ export interface VacuumResult {
 
 export class RetentionTooShortError extends DeltaError {
   static override readonly code = 'RETENTION_TOO_SHORT';
-  override readonly code = RetentionTooShortError.code;
   override name = 'RetentionTooShortError';
   constructor(table: string, hours: number, minimum: number) {
     super(

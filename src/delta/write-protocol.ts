@@ -26,7 +26,6 @@ export function operationVerb(operation: WriteOperation): string {
 
 export class WriteRefusedError extends DeltaError {
   static override readonly code = 'WRITE_REFUSED';
-  override readonly code = WriteRefusedError.code;
   override name = 'WriteRefusedError';
   readonly table: string;
   readonly version: number;

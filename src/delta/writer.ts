@@ -51,7 +51,6 @@ export interface CommitResult {
 
 export class CommitConflictError extends DeltaError {
   static override readonly code = 'COMMIT_CONFLICT';
-  override readonly code = CommitConflictError.code;
   override name = 'CommitConflictError';
   constructor(table: string, version: number, reason: string) {
     super(`concurrent commit to ${table} at version ${version} conflicts with this write: ${reason}`);

@@ -13,7 +13,6 @@ export const NATIVE_PACKAGE = '@duckdb/node-api';
 
 export class NativeEngineUnavailableError extends CodedError {
   static readonly code = 'NATIVE_ENGINE_UNAVAILABLE';
-  readonly code = NativeEngineUnavailableError.code;
   override name = 'NativeEngineUnavailableError';
   constructor(cause: unknown) {
     super(

@@ -25,7 +25,6 @@ export interface Engine {
 /** A statement the engine refused or failed: its SQL, and the engine's own words (`detail`). */
 export class QueryError extends CodedError {
   static readonly code = 'QUERY_FAILED';
-  readonly code = QueryError.code;
   override name = 'QueryError';
   readonly sql: string;
   /** the engine's message, without what was being done (the innermost QueryError's, when one wraps another) */

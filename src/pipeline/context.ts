@@ -35,7 +35,6 @@ export interface PipelineContext {
 /** A run stopped by `cancel` (its AbortSignal) at its next check; every table is at its last commit. */
 export class CancelledError extends CodedError {
   static readonly code = 'CANCELLED';
-  readonly code = CancelledError.code;
   override name = 'CancelledError';
   constructor() {
     super('the run was cancelled; every table is still at its last committed version');

@@ -14,7 +14,6 @@ export function isStorageFull(err: unknown): boolean {
 
 export class StorageFullError extends CodedError {
   static readonly code = 'STORAGE_FULL';
-  readonly code = StorageFullError.code;
   override name = 'StorageFullError';
   constructor(where: string, stage: 'bronze' | 'silver' | 'gold', cause: unknown) {
     const detail = cause instanceof Error ? cause.message : String(cause);

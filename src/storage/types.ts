@@ -48,7 +48,6 @@ export interface FileInfo {
 
 export class NotFoundError extends CodedError {
   static readonly code = 'NOT_FOUND';
-  readonly code = NotFoundError.code;
   override name = 'NotFoundError';
   readonly path: string;
   constructor(path: string, where: string) {
