@@ -1,3 +1,4 @@
+import { CodedError } from '../errors.ts';
 import {
   Bool, DataType, DateDay, Decimal, Float32, Float64, Int16, Int32, Int64, Int8, Table, TimestampMicrosecond, Utf8,
   makeBuilder, makeData, makeVector, tableFromIPC, tableToIPC, type Data,
@@ -16,11 +17,9 @@ import { deltaTypeOfArrow, duckdbType, type DeltaField, type DeltaSchema, type D
  * is NULL. The rows come out of DuckDB with exactly the Arrow types the writer maps to the
  * table's Delta types.
  */
-export class AppendInputError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'AppendInputError';
-  }
+export class AppendInputError extends CodedError {
+  static readonly code = 'APPEND_INPUT';
+  override name = 'AppendInputError';
 }
 
 const STAGING = '__append_input';

@@ -1,3 +1,4 @@
+import { CodedError } from '../errors.ts';
 import { tableFromIPC, type Table, type Vector } from 'apache-arrow';
 import { decodeParquet } from '../parquet/codec.ts';
 import { IpcScratch } from '../parquet/ipc.ts';
@@ -32,7 +33,9 @@ export interface SilverBatchResult {
   failed?: { expectation: string; rows: number; sampleLineNo: number; sampleRaw: string };
 }
 
-export class ExpectationFailedError extends Error {
+export class ExpectationFailedError extends CodedError {
+  static readonly code = 'EXPECTATION_FAILED';
+  override name = 'ExpectationFailedError';
   constructor(readonly result: SilverBatchResult) {
     const f = result.failed!;
     super(
@@ -40,7 +43,6 @@ export class ExpectationFailedError extends Error {
         `e.g. line ${f.sampleLineNo}: ${f.sampleRaw.length > 200 ? f.sampleRaw.slice(0, 200) + '…' : f.sampleRaw}; ` +
         'its raw rows stay in bronze, and nothing of it reached silver, rejects or gold',
     );
-    this.name = 'ExpectationFailedError';
   }
 }
 
