@@ -1,7 +1,8 @@
 import { mount } from 'svelte';
 import type { Remote } from 'comlink';
 import App from './App.svelte';
-import { startWorker, type Api } from './worker/client.ts';
+import { startWorker } from './worker/client.ts';
+import type { Api } from './worker/protocol.ts';
 
 declare global {
   interface Window {

@@ -8,21 +8,25 @@
  * are never all in memory) or bytes. Stored and deflate (the platform's DecompressionStream
  * 'deflate-raw'); ZIP64 is read; encrypted entries and multi-disk archives are refused.
  */
+import { CodedError } from './errors.ts';
 import { crc32, type ZipEntry } from './zip.ts';
 import { collision, normalName, unsafeName } from './zip-names.ts';
 
 /** Why an archive cannot be read: damaged, not a .zip, or a feature this reader does not have. */
-export class ZipFormatError extends Error {
+export class ZipFormatError extends CodedError {
+  static readonly code: string = 'ZIP_FORMAT';
   override name = 'ZipFormatError';
 }
 
 /** An entry name that could land outside the folder it is unpacked into, or collides with another. */
 export class ZipNameError extends ZipFormatError {
+  static override readonly code = 'ZIP_NAME';
   override name = 'ZipNameError';
 }
 
 /** An archive that would expand past ZIP_LIMITS: a zip bomb, or more than the app can hold. */
 export class ZipLimitError extends ZipFormatError {
+  static override readonly code = 'ZIP_LIMIT';
   override name = 'ZipLimitError';
 }
 
@@ -275,20 +279,6 @@ export async function unzip(input: ZipInput, name = 'the archive'): Promise<Requ
   return out;
 }
 
-/**
- * The folder of the archive holding a Delta table: the one with `_delta_log/` in it ('' when the
- * archive's root is the table). The shallowest one wins; undefined when there is none.
- */
-export function deltaTableRoot(names: readonly string[]): string | undefined {
-  const roots = names
-    .map((n) => /^(?:(.*)\/)?_delta_log\/[^/]+$/.exec(n))
-    .filter((m): m is RegExpExecArray => m !== null)
-    .map((m) => m[1] ?? '')
-    .filter((r) => !r.split('/').includes('_delta_log'));
-  roots.sort((a, b) => a.split('/').length - b.split('/').length || (a < b ? -1 : 1));
-  return roots[0];
-}
-
 function sizeOf(input: ZipInput): number {
   return input instanceof Uint8Array ? input.byteLength : input.size;
 }
@@ -334,6 +324,7 @@ function findExtra(bytes: Uint8Array, start: number, length: number, id: number)
   return undefined;
 }
 
+/** An MS-DOS date and time (the local wall clock, as zip.ts and zip tools write it) in ms since the epoch. */
 function dosTime(date: number, time: number): number {
   return new Date(1980 + (date >> 9), ((date >> 5) & 0xf) - 1, date & 0x1f, time >> 11, (time >> 5) & 0x3f, (time & 0x1f) * 2).getTime();
 }

@@ -180,13 +180,16 @@ export async function zipBlob(chunks: AsyncIterable<Uint8Array>): Promise<Blob> 
 
 const BLOB_PART = 4 * 2 ** 20;
 
-/** MS-DOS time and date (local fields, 2-second resolution); zip readers show them as-is. */
+/**
+ * MS-DOS time and date: the local wall clock (2-second resolution), as Info-ZIP, Python's zipfile
+ * and the systems' archive tools write and show it; unzip.ts reads it back as local time too.
+ */
 function dosDateTime(ms: number): { time: number; date: number } {
   const d = new Date(ms);
-  const year = Math.min(Math.max(d.getUTCFullYear(), 1980), 2107);
+  const year = Math.min(Math.max(d.getFullYear(), 1980), 2107);
   return {
-    time: (d.getUTCHours() << 11) | (d.getUTCMinutes() << 5) | (d.getUTCSeconds() >> 1),
-    date: ((year - 1980) << 9) | ((d.getUTCMonth() + 1) << 5) | d.getUTCDate(),
+    time: (d.getHours() << 11) | (d.getMinutes() << 5) | (d.getSeconds() >> 1),
+    date: ((year - 1980) << 9) | ((d.getMonth() + 1) << 5) | d.getDate(),
   };
 }
 

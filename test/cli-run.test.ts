@@ -10,7 +10,7 @@ import { ingestCommand, runCommand } from '../src/cli/run.ts';
 import { NodeStorage } from '../src/storage/node.ts';
 import { loadSnapshot } from '../src/delta/snapshot.ts';
 import { scanIntoEngine } from '../src/delta/scan.ts';
-import { GOLD_TABLES } from '../src/pipeline/gold.ts';
+import { GOLD_TABLES } from '../src/pipeline/tables.ts';
 import { testEngine } from './helpers/engine.ts';
 
 const ROOT = join(import.meta.dirname, '..');

@@ -6,7 +6,7 @@ import { isoTimestamp, readRows, readableWithoutEngine } from '../src/delta/rows
 import { scanIntoEngine } from '../src/delta/scan.ts';
 import { loadSnapshot } from '../src/delta/snapshot.ts';
 import type { Engine } from '../src/engine/types.ts';
-import { GOLD_KPIS, goldTable } from '../src/pipeline/tables.ts';
+import { GOLD_TABLES, goldTable } from '../src/pipeline/tables.ts';
 import { NodeStorage } from '../src/storage/node.ts';
 import type { Storage } from '../src/storage/types.ts';
 import { testEngine } from './helpers/engine.ts';
@@ -35,7 +35,7 @@ describe('rows read without the engine', () => {
   it('equal the engine’s for the six gold tables of a run', async () => {
     const { lakehouse, storage } = await nodeLakehouse();
     await lakehouse.run({ seed: 11, events: 4000, days: 30, invalidRate: 0.02 });
-    for (const kpi of GOLD_KPIS) {
+    for (const kpi of GOLD_TABLES) {
       const snap = await loadSnapshot(storage, goldTable(kpi));
       const rows = await readRows(storage, snap);
       expect(rows, kpi).toBeDefined();

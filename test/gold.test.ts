@@ -2,7 +2,8 @@ import { DataType, tableFromIPC, type Table } from 'apache-arrow';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { openNodeEngine } from '../src/engine/node.ts';
 import { QueryError, type Engine } from '../src/engine/types.ts';
-import { GOLD_TABLES, computeGold, sqlByFileName, type GoldTable } from '../src/pipeline/gold.ts';
+import { checkGoldSql, computeGoldTable, sqlByFileName } from '../src/pipeline/gold.ts';
+import { GOLD_TABLES, type GoldTable } from '../src/pipeline/tables.ts';
 import { loadSql } from '../src/pipeline/sql-node.ts';
 
 // dbt-style unit tests of sql/gold/*.sql: hand-written silver events in, exact KPI rows out.
@@ -534,10 +535,10 @@ describe('grain and invariants', () => {
 // ---------------------------------------------------------------------------------------------
 // the runner
 
-describe('computeGold', () => {
-  test('runs every table in SPEC order and returns Arrow IPC streams with row counts', () => {
+describe('computeGoldTable', () => {
+  test('runs each table and returns its Arrow IPC stream with its row count', () => {
     silver(largerSet());
-    const results = computeGold(engine, SQL);
+    const results = GOLD_TABLES.map((name) => computeGoldTable(engine, name, SQL[name]!));
     expect(results.map((r) => r.name)).toEqual([...GOLD_TABLES]);
     for (const r of results) {
       const table = tableFromIPC(r.ipc);
@@ -550,8 +551,8 @@ describe('computeGold', () => {
 
   test('refuses a missing or an unknown SQL text before running anything', () => {
     const { dropoff_rate: _gone, ...partial } = SQL;
-    expect(() => computeGold(engine, partial)).toThrow('gold SQL missing for dropoff_rate: expected sql/gold/dropoff_rate.sql');
-    expect(() => computeGold(engine, { ...SQL, churn: 'select 1' })).toThrow(
+    expect(() => checkGoldSql(partial)).toThrow('gold SQL missing for dropoff_rate: expected sql/gold/dropoff_rate.sql');
+    expect(() => checkGoldSql({ ...SQL, churn: 'select 1' })).toThrow(
       'gold SQL for unknown table churn: the gold tables are writing_velocity_daily, revision_churn_daily, engagement_bands, ' +
         'dropoff_rate, stage_bottlenecks, post_release_engagement',
     );
@@ -562,7 +563,7 @@ describe('computeGold', () => {
     const broken = 'select no_such_column from silver_events';
     let caught: unknown;
     try {
-      computeGold(engine, { ...SQL, stage_bottlenecks: broken });
+      computeGoldTable(engine, 'stage_bottlenecks', broken);
     } catch (err) {
       caught = err;
     }

@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { GOLD_KPIS } from '../src/pipeline/tables.ts';
+import { GOLD_TABLES } from '../src/pipeline/tables.ts';
 import { NodeStorage } from '../src/storage/node.ts';
 import { unzip, ZipArchive } from '../src/unzip.ts';
 import type { Lakehouse } from '../src/worker/lakehouse.ts';
@@ -25,7 +25,7 @@ describe('export, import, optimize and vacuum through the lakehouse API', () => 
 
   const versions = async (l: Lakehouse) => Object.fromEntries(await Promise.all((await l.tables()).map(async (t) => [t.path, (await l.table(t.path)).versions])));
   const gold = async (l: Lakehouse, version?: number) =>
-    Object.fromEntries(await Promise.all(GOLD_KPIS.map(async (k) => [k, (await l.goldTable(k, version)).rows.map((r) => JSON.stringify(r)).sort()])));
+    Object.fromEntries(await Promise.all(GOLD_TABLES.map(async (k) => [k, (await l.goldTable(k, version)).rows.map((r) => JSON.stringify(r)).sort()])));
 
   beforeAll(async () => {
     const made = await nodeLakehouse();

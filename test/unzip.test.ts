@@ -5,7 +5,8 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { loadSnapshot } from '../src/delta/snapshot.ts';
 import { MemoryStorage } from '../src/storage/memory.ts';
-import { deltaTableRoot, unzip, ZipFormatError } from '../src/unzip.ts';
+import { unzip, ZipFormatError } from '../src/unzip.ts';
+import { deltaTableRoot, tableRoots } from '../src/worker/opened.ts';
 import { zip } from '../src/zip.ts';
 import { FIXTURES } from './helpers/fixtures.ts';
 
@@ -58,6 +59,9 @@ describe('unzip', () => {
     expect(deltaTableRoot(['x/delta/_delta_log/00000000000000000000.json', 'x/delta/part-0.parquet'])).toBe('x/delta');
     expect(deltaTableRoot(['_delta_log/00000000000000000000.json'])).toBe('');
     expect(deltaTableRoot(['a/b.txt'])).toBeUndefined();
+    const names = ['z/_delta_log/0.json', 'b/c/_delta_log/0.json', 'a/_delta_log/_sidecars/s.parquet', 'a/_delta_log/0.json', 'a/_delta_log/t/_delta_log/0.json'];
+    expect(tableRoots(names)).toEqual(['a', 'b/c', 'z']);
+    expect(deltaTableRoot(names)).toBe('a');
   });
 
   test('a Delta table zipped by the zip CLI (deflate) loads into a MemoryStorage', async () => {

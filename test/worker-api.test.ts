@@ -9,7 +9,7 @@ import { loadSnapshot } from '../src/delta/snapshot.ts';
 import type { Engine } from '../src/engine/types.ts';
 import { decodeParquet } from '../src/parquet/codec.ts';
 import type { RunSummary } from '../src/pipeline/lakehouse.ts';
-import { GOLD_KPIS } from '../src/pipeline/tables.ts';
+import { GOLD_TABLES } from '../src/pipeline/tables.ts';
 import { NodeStorage } from '../src/storage/node.ts';
 import type { Lakehouse } from '../src/worker/lakehouse.ts';
 import { testEngine } from './helpers/engine.ts';
@@ -47,7 +47,7 @@ describe('the lakehouse API the page uses', () => {
       ['silver/events', 'silver_events', 'silver', 1],
       ['silver/rejects', 'silver_rejects', 'silver', 1],
       ['silver/quality', 'silver_quality', 'silver', 1],
-      ...GOLD_KPIS.map((k) => [`gold/${k}`, `gold_${k}`, 'gold', 1]),
+      ...GOLD_TABLES.map((k) => [`gold/${k}`, `gold_${k}`, 'gold', 1]),
     ]);
     const rows = Object.fromEntries(tables.map((t) => [t.path, t.rows]));
     expect(rows['bronze/events']).toBe(1000);
@@ -113,7 +113,7 @@ describe('the lakehouse API the page uses', () => {
   });
 
   test('goldTable: the rows as `cli read` prints them', async () => {
-    for (const kpi of GOLD_KPIS) {
+    for (const kpi of GOLD_TABLES) {
       const g = await lakehouse.goldTable(kpi);
       const storage = new NodeStorage(dir);
       const snap = await loadSnapshot(storage, `gold/${kpi}`);
@@ -218,13 +218,5 @@ describe('the lakehouse API the page uses', () => {
     expect(await lakehouse.tables()).toEqual([]);
     await expect(lakehouse.rows('silver/events')).rejects.toThrow('table silver/events does not exist yet: run the pipeline first');
     expect((await lakehouse.quality()).rejects).toBe(0);
-  });
-});
-
-describe('the run form', () => {
-  test('starts from the defaults of `cli run`, so the same seed gives the same KPIs', async () => {
-    const { DEFAULTS } = await import('../src/cli/run.ts');
-    const { RUN_DEFAULTS } = await import('../src/worker/run-options.ts');
-    expect(RUN_DEFAULTS).toEqual({ events: DEFAULTS.events, seed: DEFAULTS.seed, days: DEFAULTS.days, invalidRate: DEFAULTS.invalidRate });
   });
 });

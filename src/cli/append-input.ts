@@ -1,3 +1,4 @@
+import { CodedError } from '../errors.ts';
 import {
   Bool, DataType, DateDay, Decimal, Float32, Float64, Int16, Int32, Int64, Int8, Table, TimestampMicrosecond, Utf8,
   makeBuilder, makeData, makeVector, tableFromIPC, tableToIPC, type Data,
@@ -5,6 +6,7 @@ import {
 import { quoteIdent } from '../engine/duckdb.ts';
 import type { Engine } from '../engine/types.ts';
 import { decodeParquet } from '../parquet/codec.ts';
+import { reasonOf } from '../delta/errors.ts';
 import { deltaTypeOfArrow, duckdbType, type DeltaField, type DeltaSchema, type DeltaType } from '../delta/schema.ts';
 
 /**
@@ -15,11 +17,9 @@ import { deltaTypeOfArrow, duckdbType, type DeltaField, type DeltaSchema, type D
  * is NULL. The rows come out of DuckDB with exactly the Arrow types the writer maps to the
  * table's Delta types.
  */
-export class AppendInputError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'AppendInputError';
-  }
+export class AppendInputError extends CodedError {
+  static readonly code = 'APPEND_INPUT';
+  override name = 'AppendInputError';
 }
 
 const STAGING = '__append_input';
@@ -55,7 +55,7 @@ export function readAppendInput(engine: Engine, name: string, bytes: Uint8Array,
     try {
       from = deltaTypeOfArrow(source.type, source.name);
     } catch (err) {
-      throw new AppendInputError(`column ${source.name} of ${name} has a type with no Delta equivalent: ${(err as Error).message.replace(/^delta: /, '')}`);
+      throw new AppendInputError(`column ${source.name} of ${name} has a type with no Delta equivalent: ${reasonOf(err)}`);
     }
     if (!widensTo(from, target.type)) {
       throw new AppendInputError(`column ${source.name} of ${name} is ${describe(from)}, and the table's column ${target.name} is ${describe(target.type)}`);

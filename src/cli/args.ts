@@ -1,14 +1,15 @@
+import { CodedError } from '../errors.ts';
+
 /** `--name value` options and positional arguments, checked against what a command accepts. */
 export interface Parsed {
   positional: string[];
   options: Map<string, string | true>;
 }
 
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
+/** A command line the CLI does not take (exit code 2). */
+export class UsageError extends CodedError {
+  static readonly code = 'USAGE';
+  override name = 'UsageError';
 }
 
 export function parseArgs(argv: string[], valued: string[], flags: string[] = []): Parsed {

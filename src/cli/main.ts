@@ -1,3 +1,4 @@
+import { DeltaError } from '../delta/errors.ts';
 import { openNodeEngine } from '../engine/node.ts';
 import type { Engine } from '../engine/types.ts';
 import { initParquet } from '../parquet/node.ts';
@@ -75,8 +76,9 @@ async function main(argv: string[]): Promise<void> {
 main(process.argv.slice(2)).then(
   () => process.exit(0),
   (err: unknown) => {
-    const message = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`error: ${message.replace(/^delta: /, '')}\n`);
+    // Every command is about a table: the Delta layer's errors need not say `delta:` here.
+    const message = err instanceof DeltaError ? err.reason : err instanceof Error ? err.message : String(err);
+    process.stderr.write(`error: ${message}\n`);
     process.exit(err instanceof UsageError ? 2 : 1);
   },
 );

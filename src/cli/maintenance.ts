@@ -5,7 +5,7 @@ import { NodeStorage } from '../storage/node.ts';
 import type { FileInfo, Storage } from '../storage/types.ts';
 import { optimizeTable, DEFAULT_TARGET_FILE_SIZE, type OptimizeResult } from '../delta/optimize.ts';
 import { vacuumTable, type VacuumResult } from '../delta/vacuum.ts';
-import { listLog, loadSnapshot, where } from '../delta/snapshot.ts';
+import { loadSnapshot, tryListLog, where } from '../delta/snapshot.ts';
 import { checkWritable, type WriteOperation } from '../delta/write-protocol.ts';
 import { numberOption, parseArgs, UsageError } from './args.ts';
 
@@ -50,10 +50,7 @@ export function nodeTemporaryFiles(root: string): (dir: string) => Promise<FileI
 
 /** A log folder with no commit yet: the first write of the table was cut short. */
 async function uncreated(storage: Storage, table: string): Promise<boolean> {
-  return listLog(storage, table).then(() => false, (err: Error) => {
-    if (/is not a Delta table/.test(err.message)) return true;
-    throw err;
-  });
+  return (await tryListLog(storage, table)) === undefined;
 }
 
 const NOT_CREATED = 'skipped: its _delta_log has no commit yet (the first write was cut short); nothing to do';

@@ -4,20 +4,21 @@ import { basename } from 'node:path';
 import type { Engine } from '../engine/types.ts';
 import { DEFAULT_START, generateEvents } from '../pipeline/generator.ts';
 import { runBatch, type RunSummary } from '../pipeline/lakehouse.ts';
-import { intOption, numberOption, parseArgs, stringOption, UsageError } from './args.ts';
+import { RUN_DEFAULTS, runOptionProblem, type RunOptions } from '../pipeline/run-options.ts';
+import { parseArgs, stringOption, UsageError, type Parsed } from './args.ts';
 import { nodeContext, progressPrinter } from './context.ts';
 import { readLines } from './lines.ts';
 
-export const DEFAULTS = { events: 10_000, seed: 42, days: 60, invalidRate: 0.01, out: 'out/delta' };
+const OUT = 'out/delta';
 
 export async function runCommand(argv: string[], engine: Engine, out: NodeJS.WritableStream): Promise<void> {
   const args = parseArgs(argv, ['events', 'seed', 'days', 'invalid-rate', 'out']);
   if (args.positional.length) throw new UsageError(`run takes no positional arguments (got ${args.positional.join(' ')})`);
-  const events = intOption(args, 'events', DEFAULTS.events, 0);
-  const seed = intOption(args, 'seed', DEFAULTS.seed, 0);
-  const days = intOption(args, 'days', DEFAULTS.days, 1);
-  const invalidRate = numberOption(args, 'invalid-rate', DEFAULTS.invalidRate, 0, 1);
-  const outDir = stringOption(args, 'out') ?? DEFAULTS.out;
+  const events = runOption(args, 'events', 'events');
+  const seed = runOption(args, 'seed', 'seed');
+  const days = runOption(args, 'days', 'days');
+  const invalidRate = runOption(args, 'invalidRate', 'invalid-rate');
+  const outDir = stringOption(args, 'out') ?? OUT;
   const end = Date.parse(DEFAULT_START) + days * 86_400_000;
   if (end > Date.now() + 86_400_000) {
     process.stderr.write(`note: the generated span ${DEFAULT_START} + ${days} days reaches past tomorrow; events stamped later than a day after ingestion are rejected by occurred_at_not_in_future\n`);
@@ -27,13 +28,23 @@ export async function runCommand(argv: string[], engine: Engine, out: NodeJS.Wri
   out.write(formatSummary(summary, outDir));
 }
 
+/** `--flag value` as run option `key`, in the words the page uses too; its default when not given. */
+function runOption(args: Parsed, key: keyof RunOptions, flag: string): number {
+  const raw = args.options.get(flag);
+  if (raw === undefined) return RUN_DEFAULTS[key];
+  const value = raw === true ? NaN : Number(raw);
+  const problem = runOptionProblem(key, value, String(raw));
+  if (problem) throw new UsageError(`--${flag} ${problem}`);
+  return value;
+}
+
 export async function ingestCommand(argv: string[], engine: Engine, out: NodeJS.WritableStream): Promise<void> {
   const args = parseArgs(argv, ['out']);
   const [file, ...rest] = args.positional;
   if (!file || rest.length) throw new UsageError('usage: ingest FILE.jsonl [--out DIR]');
   const info = await stat(file).catch(() => undefined);
   if (!info?.isFile()) throw new Error(`${file} is not a readable file`);
-  const outDir = stringOption(args, 'out') ?? DEFAULTS.out;
+  const outDir = stringOption(args, 'out') ?? OUT;
   const ctx = nodeContext(engine, outDir, progressPrinter());
   const chunks = await readLines(createReadStream(file), file);
   const summary = await runBatch(ctx, chunks, `upload:${basename(file)}`);

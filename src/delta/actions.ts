@@ -1,9 +1,11 @@
 /** The actions of the Delta transaction log, as this project reads and writes them. */
+import { DeltaError } from './errors.ts';
 import { dataFilePath } from './paths.ts';
 import { actionProblem } from './validate.ts';
 
 /** A commit or checkpoint that is not what the protocol says it is. */
-export class MalformedLogError extends Error {
+export class MalformedLogError extends DeltaError {
+  static override readonly code = 'MALFORMED_LOG';
   override name = 'MalformedLogError';
 }
 
@@ -159,13 +161,13 @@ export function parseCommit(text: string, where: string): Action[] {
     try {
       value = JSON.parse(line);
     } catch (err) {
-      throw new MalformedLogError(`delta: ${where} line ${i + 1} is not valid JSON (${(err as Error).message})`);
+      throw new MalformedLogError(`${where} line ${i + 1} is not valid JSON (${(err as Error).message})`);
     }
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      throw new MalformedLogError(`delta: ${where} line ${i + 1} is not a JSON object`);
+      throw new MalformedLogError(`${where} line ${i + 1} is not a JSON object`);
     }
     const problem = actionProblem(value as Record<string, unknown>);
-    if (problem) throw new MalformedLogError(`delta: ${where} line ${i + 1}: ${problem}`);
+    if (problem) throw new MalformedLogError(`${where} line ${i + 1}: ${problem}`);
     actions.push(value as Action);
   }
   return actions;

@@ -1,3 +1,4 @@
+import { CodedError } from '../errors.ts';
 import { quoteIdent, quoteString } from '../engine/duckdb.ts';
 import type { DeltaField, DeltaSchema, DeltaType } from './schema.ts';
 
@@ -9,11 +10,9 @@ import type { DeltaField, DeltaSchema, DeltaType } from './schema.ts';
  * (division, casts, timestamps, which depend on settings in Spark) is refused rather than
  * guessed at, and the caller refuses the write.
  */
-export class UntranslatableError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UntranslatableError';
-  }
+export class UntranslatableError extends CodedError {
+  static readonly code = 'UNTRANSLATABLE_CONDITION';
+  override name = 'UntranslatableError';
 }
 
 type Category = 'number' | 'string' | 'boolean' | 'date' | 'null';

@@ -1,3 +1,4 @@
+import { CodedError } from '../errors.ts';
 import { DataType, tableFromIPC, type Field } from 'apache-arrow';
 import { decodeParquet } from '../parquet/codec.ts';
 import { joinPath, type FileInfo, type Storage } from '../storage/types.ts';
@@ -18,10 +19,11 @@ export interface CheckpointRef {
 }
 
 /** A checkpoint that cannot stand for its version; the snapshot loader then tries an older one or the commits. */
-export class CheckpointUnusableError extends Error {
+export class CheckpointUnusableError extends CodedError {
+  static readonly code = 'CHECKPOINT_UNUSABLE';
+  override name = 'CheckpointUnusableError';
   constructor(readonly file: string, reason: string) {
     super(`checkpoint ${file} ${reason}`);
-    this.name = 'CheckpointUnusableError';
   }
 }
 

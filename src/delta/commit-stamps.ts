@@ -1,3 +1,4 @@
+import { DeltaError } from './errors.ts';
 import { LOG_DIR, commitFileName, isAdd, isCommitInfo, isDomainMetadata, type Action, type CommitInfo } from './actions.ts';
 import { joinPath, type Storage } from '../storage/types.ts';
 import { numRecords, readCommit, type Snapshot } from './snapshot.ts';
@@ -72,7 +73,7 @@ export class CommitStamps {
     const out: Action[] = actions.filter((a) => !(isDomainMetadata(a) && a.domainMetadata.domain === ROW_TRACKING_DOMAIN)).map((a) => {
       if (!isAdd(a)) return a;
       const rows = numRecords(a.add);
-      if (rows === null) throw new Error(`delta: cannot give row IDs to ${a.add.path}: its statistics do not say how many rows it has`);
+      if (rows === null) throw new DeltaError(`cannot give row IDs to ${a.add.path}: its statistics do not say how many rows it has`);
       const add = { ...a.add, baseRowId: next, defaultRowCommitVersion: version };
       next += rows;
       return { add };
@@ -99,7 +100,7 @@ function highWaterMarkOf(configuration: string | undefined): number {
     mark = undefined;
   }
   if (typeof mark !== 'number' || !Number.isInteger(mark)) {
-    throw new Error(`delta: the ${ROW_TRACKING_DOMAIN} domain ${JSON.stringify(configuration)} holds no rowIdHighWaterMark, so new row IDs cannot be chosen safely`);
+    throw new DeltaError(`the ${ROW_TRACKING_DOMAIN} domain ${JSON.stringify(configuration)} holds no rowIdHighWaterMark, so new row IDs cannot be chosen safely`);
   }
   return mark;
 }

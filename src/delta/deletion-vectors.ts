@@ -247,7 +247,7 @@ export class DeletionVectors {
     const dv = add.deletionVector!;
     const source = dv.storageType === 'i' ? 'stored inline in the log' : `in ${file ?? dv.pathOrInlineDv}`;
     const err = new DeletionVectorError(
-      `delta: version ${snapshot.version} of ${snapshot.name} cannot be read: the deletion vector of data file ${add.path} (${source}) is unusable: ${why}`,
+      `version ${snapshot.version} of ${snapshot.name} cannot be read: the deletion vector of data file ${add.path} (${source}) is unusable: ${why}`,
     );
     if (cause !== undefined) err.cause = cause;
     return err;

@@ -1,3 +1,4 @@
+import { DeltaError } from './errors.ts';
 import type { Field } from 'apache-arrow';
 import type { Add, Metadata, Protocol } from './actions.ts';
 import type { DeltaField } from './schema.ts';
@@ -31,11 +32,10 @@ export function mappingMode(protocol: Protocol, metadata: Metadata): MappingMode
   return mappingEnabled(protocol) && (mode === 'name' || mode === 'id') ? mode : 'none';
 }
 
-export class ColumnMappingError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ColumnMappingError';
-  }
+/** A column the log maps (by name or id) that the schema or a data file cannot be matched to. */
+export class ColumnMappingError extends DeltaError {
+  static override readonly code = 'COLUMN_MAPPING';
+  override name = 'ColumnMappingError';
 }
 
 /** The name a field has in data files, `partitionValues` and `stats`. */
@@ -108,7 +108,7 @@ export function checkMappingMetadata(fields: readonly DeltaField[], mode: Mappin
       physicalName(f, mode);
     } catch {
       const key = mode === 'id' && typeof f.metadata?.[ID] !== 'number' ? ID : PHYSICAL;
-      throw new ColumnMappingError(`delta: ${where} cannot be read: its columns are mapped by ${mode}, but column ${path} has no ${key} in its metadata`);
+      throw new ColumnMappingError(`${where} cannot be read: its columns are mapped by ${mode}, but column ${path} has no ${key} in its metadata`);
     }
     visit(f.type, path);
   };

@@ -1,3 +1,4 @@
+import { DeltaError } from './errors.ts';
 import { DataType, Field, RecordBatch, Schema, Table, TimeUnit, TimestampMicrosecond, makeData, makeVector, tableFromIPC, tableToIPC, type Data, type Vector } from 'apache-arrow';
 import { decodeParquet, encodeParquet } from '../parquet/codec.ts';
 import { joinPath, type Storage } from '../storage/types.ts';
@@ -53,7 +54,7 @@ export interface OptimizeResult {
  */
 export async function optimizeTable(storage: Storage, table: string, options: OptimizeOptions = {}): Promise<OptimizeResult> {
   const target = options.targetFileSize ?? DEFAULT_TARGET_FILE_SIZE;
-  if (!(target > 0)) throw new Error(`delta: the OPTIMIZE target file size must be > 0 bytes, got ${target}`);
+  if (!(target > 0)) throw new DeltaError(`the OPTIMIZE target file size must be > 0 bytes, got ${target}`);
   const now = options.now ?? Date.now;
   for (let attempt = 1; ; attempt++) {
     const snapshot = await loadSnapshot(storage, table);
@@ -131,7 +132,7 @@ async function compactBin(storage: Storage, snapshot: Snapshot, bin: Add[], now:
       if (deleted) decoded = keepRows(decoded, deletionVectors.keptRows(add, deleted, decoded.numRows));
     } catch (err) {
       if (err instanceof DeletionVectorError) throw err;
-      throw new Error(`delta: OPTIMIZE cannot read data file ${path} of version ${snapshot.version}: ${(err as Error).message}`, { cause: err });
+      throw new DeltaError(`OPTIMIZE cannot read data file ${path} of version ${snapshot.version}: ${(err as Error).message}`, { cause: err });
     }
     const table = withSchemaTimestamps(decoded, snapshot.schema);
     // A file whose timestamps cannot be written back as the schema's type stays as it is.

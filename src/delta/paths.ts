@@ -4,15 +4,18 @@
  * refused, before any file is opened: nothing outside the table the user named is ever read,
  * written or deleted because its log said so.
  */
+import { DeltaError } from './errors.ts';
 
-export class UnsafePathError extends Error {
+export class UnsafePathError extends DeltaError {
+  static override readonly code = 'UNSAFE_PATH';
   override name = 'UnsafePathError';
   constructor(
-    message: string,
+    reason: string,
     readonly path: string,
-    readonly reason: string,
+    /** why the path is refused, e.g. `its ".." leads out of the table's folder` */
+    readonly refusal: string,
   ) {
-    super(message);
+    super(reason);
   }
 }
 
@@ -90,7 +93,7 @@ export function dataFilePath(raw: string, location?: string): string {
     return relativeTablePath(raw, location);
   } catch (err) {
     if (!(err instanceof Refusal)) throw err;
-    throw new UnsafePathError(`delta: the log names the file ${JSON.stringify(String(raw))}, which is refused because ${err.message}`, String(raw), err.message);
+    throw new UnsafePathError(`the log names the file ${JSON.stringify(String(raw))}, which is refused because ${err.message}`, String(raw), err.message);
   }
 }
 
@@ -112,7 +115,7 @@ export function resolveTablePath(raw: string, ctx: PathContext): string {
   } catch (err) {
     if (!(err instanceof Refusal)) throw err;
     throw new UnsafePathError(
-      `delta: ${ctx.table} cannot be read: version ${ctx.version} of its log names the ${ctx.what} ${JSON.stringify(String(raw))}, ` +
+      `${ctx.table} cannot be read: version ${ctx.version} of its log names the ${ctx.what} ${JSON.stringify(String(raw))}, ` +
         `which is refused because ${err.message}`,
       String(raw),
       err.message,

@@ -1,3 +1,4 @@
+import { CodedError } from '../errors.ts';
 import { DataType, TimeUnit, DateUnit, type Field } from 'apache-arrow';
 import { quoteString } from '../engine/duckdb.ts';
 import { checkFieldIds, findFileField, type MappingMode } from './mapping.ts';
@@ -11,11 +12,9 @@ import { duckdbType, type DeltaField, type DeltaType } from './schema.ts';
  * arrays and maps.
  */
 
-export class FileSchemaError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'FileSchemaError';
-  }
+export class FileSchemaError extends CodedError {
+  static readonly code = 'FILE_SCHEMA';
+  override name = 'FileSchemaError';
 }
 
 interface Converted {

@@ -1,3 +1,4 @@
+import { DeltaError } from './errors.ts';
 import type { Add, Metadata, Protocol } from './actions.ts';
 import { declaredMode, mappingEnabled } from './mapping.ts';
 import { parseSchema } from './schema.ts';
@@ -8,12 +9,13 @@ export const SUPPORTED_READER_FEATURES = new Set([
   'columnMapping', 'deletionVectors', 'timestampNtz', 'typeWidening', 'typeWidening-preview', 'v2Checkpoint', 'vacuumProtocolCheck',
 ]);
 
-export class UnsupportedFeatureError extends Error {
+export class UnsupportedFeatureError extends DeltaError {
+  static override readonly code = 'UNSUPPORTED_FEATURE';
+  override name = 'UnsupportedFeatureError';
   readonly feature: string;
   readonly detail: string;
   constructor(feature: string, detail: string, table = 'this table') {
-    super(`delta: ${table} needs the reader feature "${feature}", which this reader does not support: ${detail}`);
-    this.name = 'UnsupportedFeatureError';
+    super(`${table} needs the reader feature "${feature}", which this reader does not support: ${detail}`);
     this.feature = feature;
     this.detail = detail;
   }
@@ -53,11 +55,9 @@ export function checkReadable(protocol: Protocol, metadata: Metadata): void {
 }
 
 /** A deletion vector this reader cannot apply, or one that does not match its data file. */
-export class DeletionVectorError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'DeletionVectorError';
-  }
+export class DeletionVectorError extends DeltaError {
+  static override readonly code = 'DELETION_VECTOR';
+  override name = 'DeletionVectorError';
 }
 
 const STORAGE_TYPES = new Set(['u', 'i', 'p']);
@@ -72,5 +72,5 @@ export function checkFileReadable(add: Add, where: string, version: number): voi
       : !STORAGE_TYPES.has(dv.storageType)
         ? `a deletion vector of storage type "${String(dv.storageType)}", which is none of u (a file named by a UUID), i (inline) and p (a path)`
         : undefined;
-  if (why) throw new DeletionVectorError(`delta: version ${version} of ${where} cannot be read: its data file ${add.path} has ${why}`);
+  if (why) throw new DeletionVectorError(`version ${version} of ${where} cannot be read: its data file ${add.path} has ${why}`);
 }

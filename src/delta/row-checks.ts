@@ -1,3 +1,4 @@
+import { DeltaError } from './errors.ts';
 import { tableToIPC, type Table } from 'apache-arrow';
 import { quoteIdent } from '../engine/duckdb.ts';
 import type { Engine } from '../engine/types.ts';
@@ -21,14 +22,15 @@ export interface UncheckableRule {
   reason: string;
 }
 
-export class ConstraintViolationError extends Error {
+export class ConstraintViolationError extends DeltaError {
+  static override readonly code = 'CONSTRAINT_VIOLATION';
+  override name = 'ConstraintViolationError';
   readonly check: RowCheck;
   constructor(table: string, version: number, verb: string, violations: number, rows: number, check: RowCheck) {
     super(
-      `delta: cannot ${verb} ${table} at version ${version}: ${violations} of ${rows} row${rows === 1 ? '' : 's'} ` +
+      `cannot ${verb} ${table} at version ${version}: ${violations} of ${rows} row${rows === 1 ? '' : 's'} ` +
         `${violations === 1 ? 'violates' : 'violate'} ${check.label}, so nothing was written`,
     );
-    this.name = 'ConstraintViolationError';
     this.check = check;
   }
 }

@@ -1,3 +1,4 @@
+import { DeltaError, reasonOf } from './errors.ts';
 import { Bool, Field, makeData, RecordBatch, RecordBatchReader, Schema, Struct, Table, tableFromIPC, tableToIPC } from 'apache-arrow';
 import { decodeParquet } from '../parquet/codec.ts';
 import { isNotFound, joinPath, type Storage } from '../storage/types.ts';
@@ -51,7 +52,7 @@ export async function scanIntoEngine(engine: Engine, storage: Storage, snapshot:
     try {
       engine.run(`INSERT INTO ${quoteIdent(target)} SELECT ${projection.join(', ')} FROM ${STAGING}${deleted ? ` WHERE ${KEEP}` : ''}`);
     } catch (err) {
-      throw new Error(`delta: version ${snapshot.version} of ${snapshot.name} cannot be read: the rows of its data file ${decodeDataPath(add.path)} do not fit its schema (${(err as Error).message.replace(/^SQL failed: /, '')})`, { cause: err });
+      throw new DeltaError(`version ${snapshot.version} of ${snapshot.name} cannot be read: the rows of its data file ${decodeDataPath(add.path)} do not fit its schema (${reasonOf(err)})`, { cause: err });
     }
     options.onFile?.(++done, files.length);
   }
@@ -89,8 +90,8 @@ export async function readDataFile(storage: Storage, snapshot: Snapshot, add: Ad
     return await storage.read(path);
   } catch (err) {
     if (!isNotFound(err)) throw unreadable(snapshot, path.slice(snapshot.table ? snapshot.table.length + 1 : 0), err);
-    throw new Error(
-      `delta: version ${snapshot.version} of ${where(storage, snapshot.table)} cannot be read: its data file ${path.slice(snapshot.table ? snapshot.table.length + 1 : 0)} is gone ` +
+    throw new DeltaError(
+      `version ${snapshot.version} of ${where(storage, snapshot.table)} cannot be read: its data file ${path.slice(snapshot.table ? snapshot.table.length + 1 : 0)} is gone ` +
         '(VACUUM deletes the files that only versions older than its retention period need), so read a newer version',
       { cause: err },
     );
@@ -118,7 +119,7 @@ function fileProjection(snapshot: Snapshot, add: Add, file: Schema, fields: Delt
       return `${columnExpression(quoteIdent(source.name), source, f, mode)} AS ${quoteIdent(f.name)}`;
     });
   } catch (err) {
-    throw new Error(`delta: version ${snapshot.version} of ${snapshot.name} cannot be read: its data file ${decodeDataPath(add.path)} does not fit its schema: ${(err as Error).message}`, { cause: err });
+    throw new DeltaError(`version ${snapshot.version} of ${snapshot.name} cannot be read: its data file ${decodeDataPath(add.path)} does not fit its schema: ${reasonOf(err)}`, { cause: err });
   }
 }
 
@@ -130,7 +131,7 @@ export function ipcSchema(ipc: Uint8Array): Schema {
 }
 
 const unreadable = (snapshot: Snapshot, path: string, err: unknown): Error =>
-  new Error(`delta: version ${snapshot.version} of ${snapshot.name} cannot be read: its data file ${path} is damaged (${(err as Error).message})`, { cause: err });
+  new DeltaError(`version ${snapshot.version} of ${snapshot.name} cannot be read: its data file ${path} is damaged (${(err as Error).message})`, { cause: err });
 
 /** A `partitionValues` string as a typed SQL literal; empty string and null are NULL. */
 export function partitionLiteral(field: DeltaField, value: string | null): string {

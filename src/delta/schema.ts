@@ -1,3 +1,4 @@
+import { DeltaError } from './errors.ts';
 import { DataType, type Field, type Schema } from 'apache-arrow';
 
 /** Delta schema JSON (the `schemaString` of `metaData`). */
@@ -29,14 +30,15 @@ export function parseSchema(schemaString: string, where = 'the table cannot be r
   try {
     schema = JSON.parse(schemaString);
   } catch {
-    throw new SchemaError(`delta: ${where} (metaData.schemaString) is not valid JSON`);
+    throw new SchemaError(`${where} (metaData.schemaString) is not valid JSON`);
   }
   const problem = typeProblem(schema, 'the schema', true);
-  if (problem) throw new SchemaError(`delta: ${where} (metaData.schemaString) is not a Delta schema: ${problem}`);
+  if (problem) throw new SchemaError(`${where} (metaData.schemaString) is not a Delta schema: ${problem}`);
   return schema as DeltaSchema;
 }
 
-export class SchemaError extends Error {
+export class SchemaError extends DeltaError {
+  static override readonly code = 'INVALID_SCHEMA';
   override name = 'SchemaError';
 }
 
@@ -81,7 +83,7 @@ function typeProblem(type: unknown, at: string, top = false): string | undefined
 export function deltaTypeOfArrow(type: DataType, column: string): DeltaType {
   if (DataType.isUtf8(type) || DataType.isLargeUtf8(type)) return 'string';
   if (DataType.isInt(type)) {
-    if (!type.isSigned) throw new Error(`delta: column ${column} has unsigned type ${type}, which Delta has no type for`);
+    if (!type.isSigned) throw new DeltaError(`column ${column} has unsigned type ${type}, which Delta has no type for`);
     return ({ 8: 'byte', 16: 'short', 32: 'integer', 64: 'long' } as const)[type.bitWidth];
   }
   if (DataType.isFloat(type)) return type.precision === 2 ? 'double' : 'float';
@@ -104,7 +106,7 @@ export function deltaTypeOfArrow(type: DataType, column: string): DeltaType {
       valueContainsNull: true,
     };
   }
-  throw new Error(`delta: column ${column} has Arrow type ${type}, which this writer does not map to a Delta type`);
+  throw new DeltaError(`column ${column} has Arrow type ${type}, which this writer does not map to a Delta type`);
 }
 
 /** Every column is written nullable: Arrow's flag says only whether this batch happened to hold a null. */
@@ -128,7 +130,7 @@ export function duckdbType(type: DeltaType): string {
         timestamp_ntz: 'TIMESTAMP', void: 'INTEGER',
       } as Record<string, string>
     )[type];
-    if (!t) throw new Error(`delta: unsupported column type ${type}`);
+    if (!t) throw new DeltaError(`unsupported column type ${type}`);
     return t;
   }
   if (type.type === 'struct') {
@@ -136,7 +138,7 @@ export function duckdbType(type: DeltaType): string {
   }
   if (type.type === 'array') return `${duckdbType(type.elementType)}[]`;
   if (type.type === 'map') return `MAP(${duckdbType(type.keyType)}, ${duckdbType(type.valueType)})`;
-  throw new Error(`delta: unsupported column type ${JSON.stringify(type)}`);
+  throw new DeltaError(`unsupported column type ${JSON.stringify(type)}`);
 }
 
 export function isPrimitive(type: DeltaType): type is string {

@@ -1,3 +1,4 @@
+import { DeltaError, NotADeltaTableError, VersionNotFoundError } from './errors.ts';
 import { isNotFound, joinPath, type FileInfo, type Storage } from '../storage/types.ts';
 import {
   LOG_DIR, commitFileName, isAdd, isCommitInfo, isDomainMetadata, isMetaData, isProtocol, isRemove, isTxn, logicalFileKey, parseCommit,
@@ -69,10 +70,20 @@ export async function listLog(storage: Storage, table: string): Promise<LogListi
     else checkpoints.set(ref.version, [...(checkpoints.get(ref.version) ?? []), ref]);
   }
   if (commits.size === 0 && checkpoints.size === 0) {
-    throw new Error(`delta: ${where(storage, table)} is not a Delta table (it has no _delta_log commits)`);
+    throw new NotADeltaTableError(`${where(storage, table)} is not a Delta table (it has no _delta_log commits)`);
   }
   const latest = Math.max(...commits.keys(), ...checkpoints.keys());
   return { commits, checkpoints, incomplete, latest };
+}
+
+/** The log of `table`, or undefined when the folder holds no table (no commit yet). */
+export async function tryListLog(storage: Storage, table: string): Promise<LogListing | undefined> {
+  try {
+    return await listLog(storage, table);
+  } catch (err) {
+    if (err instanceof NotADeltaTableError) return undefined;
+    throw err;
+  }
 }
 
 export async function readCommit(storage: Storage, table: string, version: number): Promise<Action[]> {
@@ -81,11 +92,9 @@ export async function readCommit(storage: Storage, table: string, version: numbe
 }
 
 /** Neither a usable checkpoint nor the JSON commits rebuild a version. */
-export class VersionUnreadableError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'VersionUnreadableError';
-  }
+export class VersionUnreadableError extends DeltaError {
+  static override readonly code = 'VERSION_UNREADABLE';
+  override name = 'VersionUnreadableError';
 }
 
 /**
@@ -98,8 +107,8 @@ export class VersionUnreadableError extends Error {
 export async function loadSnapshot(storage: Storage, table: string, version?: number, listing?: LogListing): Promise<Snapshot> {
   const log = listing ?? (await listLog(storage, table));
   const target = version ?? log.latest;
-  if (!Number.isInteger(target) || target < 0) throw new Error(`delta: version must be a whole number ≥ 0, got ${version}`);
-  if (target > log.latest) throw new Error(`delta: ${where(storage, table)} has no version ${target}; the latest is ${log.latest}`);
+  if (!Number.isInteger(target) || target < 0) throw new DeltaError(`version must be a whole number ≥ 0, got ${version}`);
+  if (target > log.latest) throw new VersionNotFoundError(`${where(storage, table)} has no version ${target}; the latest is ${log.latest}`);
 
   const candidates = [...log.checkpoints.entries()].filter(([v]) => v <= target).sort(([a], [b]) => b - a).flatMap(([, refs]) => refs);
   const passedOver: string[] = log.incomplete.filter((r) => r.version <= target).map((r) => `checkpoint ${r.version} has ${r.files.length} of its ${r.parts} parts`);
@@ -109,7 +118,7 @@ export async function loadSnapshot(storage: Storage, table: string, version?: nu
     if (missing !== undefined) {
       if (cp) continue;
       const why = passedOver.length ? ` (${passedOver.join('; ')})` : '';
-      throw new VersionUnreadableError(`delta: ${where(storage, table)} cannot be read at version ${target}: commit ${missing} is missing from the log and no usable checkpoint covers it${why}`);
+      throw new VersionUnreadableError(`${where(storage, table)} cannot be read at version ${target}: commit ${missing} is missing from the log and no usable checkpoint covers it${why}`);
     }
     let start: Action[] = [];
     if (cp) {
@@ -134,7 +143,7 @@ export async function loadSnapshot(storage: Storage, table: string, version?: nu
     }
     return state.snapshot(where(storage, table), table, target);
   }
-  throw new Error(`delta: ${where(storage, table)} cannot be read at version ${target}`);
+  throw new DeltaError(`${where(storage, table)} cannot be read at version ${target}`);
 }
 
 /** A table's location for messages: the storage root joined with the table's folder. */
@@ -182,8 +191,8 @@ class Replay {
   }
 
   snapshot(name: string, table: string, version: number): Snapshot {
-    if (!this.protocol) throw new Error(`delta: ${name} is not a readable Delta table: its log has no protocol action up to version ${version}`);
-    if (!this.metadata) throw new Error(`delta: ${name} is not a readable Delta table: its log has no metaData action up to version ${version}`);
+    if (!this.protocol) throw new DeltaError(`${name} is not a readable Delta table: its log has no protocol action up to version ${version}`);
+    if (!this.metadata) throw new DeltaError(`${name} is not a readable Delta table: its log has no metaData action up to version ${version}`);
     const files = [...this.files.values()];
     try {
       checkReadable(this.protocol, this.metadata);
@@ -195,7 +204,7 @@ class Replay {
       checkFileReadable(add, name, version);
       // A valid log never has one data file live twice (with two deletion vectors): its rows would be read twice.
       if (paths.has(add.path)) {
-        throw new Error(`delta: version ${version} of ${name} cannot be read: its log has data file ${add.path} live twice, with different deletion vectors`);
+        throw new DeltaError(`version ${version} of ${name} cannot be read: its log has data file ${add.path} live twice, with different deletion vectors`);
       }
       paths.add(add.path);
     }

@@ -1,3 +1,4 @@
+import { DeltaError } from './errors.ts';
 import { joinPath, type FileInfo, type Storage } from '../storage/types.ts';
 import { decodeDataPath, isRemove, type DeletionVectorDescriptor, type Metadata, type Remove } from './actions.ts';
 import { deletionVectorFile } from './deletion-vectors.ts';
@@ -56,14 +57,15 @@ export interface VacuumResult {
   bytes: number;
 }
 
-export class RetentionTooShortError extends Error {
+export class RetentionTooShortError extends DeltaError {
+  static override readonly code = 'RETENTION_TOO_SHORT';
+  override name = 'RetentionTooShortError';
   constructor(table: string, hours: number, minimum: number) {
     super(
-      `delta: vacuum of ${table} refused: a retention of ${hours} hour${hours === 1 ? '' : 's'} is shorter than the table's ${minimum} hours ` +
+      `vacuum of ${table} refused: a retention of ${hours} hour${hours === 1 ? '' : 's'} is shorter than the table's ${minimum} hours ` +
         `(delta.deletedFileRetentionDuration), so versions older than ${hours} hour${hours === 1 ? '' : 's'} could no longer be read (time travel) ` +
         'and a write still in progress could lose the files it has not committed yet; pass --force to vacuum anyway',
     );
-    this.name = 'RetentionTooShortError';
   }
 }
 
@@ -84,7 +86,7 @@ export async function vacuumTable(storage: Storage, table: string, options: Vacu
   const minimum = tableRetentionHours(snapshot.metadata);
   const retentionHours = options.retentionHours ?? minimum;
   if (!Number.isFinite(retentionHours) || retentionHours < 0) {
-    throw new Error(`delta: a vacuum retention is a number of hours ≥ 0, got ${retentionHours}`);
+    throw new DeltaError(`a vacuum retention is a number of hours ≥ 0, got ${retentionHours}`);
   }
   if (retentionHours < minimum && !options.force) throw new RetentionTooShortError(where(storage, table), retentionHours, minimum);
   const now = options.now ?? Date.now();
@@ -111,7 +113,7 @@ export async function vacuumTable(storage: Storage, table: string, options: Vacu
   const listTemporary = options.listTemporary ?? (storage.listTemporary && ((dir: string) => storage.listTemporary!(dir)));
   const temporary = (await listTemporary?.(table)) ?? [];
   const minAge = options.temporaryMinAgeHours ?? TEMPORARY_MIN_AGE_HOURS;
-  if (!Number.isFinite(minAge) || minAge < 0) throw new Error(`delta: a minimum age of temporary files is a number of hours ≥ 0, got ${minAge}`);
+  if (!Number.isFinite(minAge) || minAge < 0) throw new DeltaError(`a minimum age of temporary files is a number of hours ≥ 0, got ${minAge}`);
   const temporaryCutoff = Math.min(cutoff, now - minAge * 3_600_000);
   const listing = [...(await storage.list(table)).map((f) => ({ ...f, temporary: false })), ...temporary.map((f) => ({ ...f, temporary: true }))];
   const prefix = table === '' ? '' : `${table.replace(/\/$/, '')}/`;
@@ -165,11 +167,11 @@ const UNIT_HOURS: Record<string, number> = {
 export function parseIntervalHours(text: string): number {
   const parts = text.trim().toLowerCase().replace(/^interval\s+/, '').split(/\s+/);
   let hours = 0;
-  if (parts.length % 2 !== 0 || parts[0] === '') throw new Error(`delta: cannot read the interval "${text}" (expected e.g. "interval 7 days")`);
+  if (parts.length % 2 !== 0 || parts[0] === '') throw new DeltaError(`cannot read the interval "${text}" (expected e.g. "interval 7 days")`);
   for (let i = 0; i < parts.length; i += 2) {
     const n = Number(parts[i]);
     const unit = UNIT_HOURS[parts[i + 1]!.replace(/s$/, '')];
-    if (!Number.isFinite(n) || unit === undefined) throw new Error(`delta: cannot read the interval "${text}" (expected e.g. "interval 7 days")`);
+    if (!Number.isFinite(n) || unit === undefined) throw new DeltaError(`cannot read the interval "${text}" (expected e.g. "interval 7 days")`);
     hours += n * unit;
   }
   return hours;

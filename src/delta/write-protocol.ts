@@ -1,3 +1,4 @@
+import { DeltaError } from './errors.ts';
 import type { Add, Protocol } from './actions.ts';
 import { rowChecksOf, type RowCheck } from './row-checks.ts';
 import type { DeltaField, DeltaSchema } from './schema.ts';
@@ -23,13 +24,14 @@ export function operationVerb(operation: WriteOperation): string {
   return VERBS[operation];
 }
 
-export class WriteRefusedError extends Error {
+export class WriteRefusedError extends DeltaError {
+  static override readonly code = 'WRITE_REFUSED';
+  override name = 'WriteRefusedError';
   readonly table: string;
   readonly version: number;
   readonly feature: string;
   constructor(table: string, version: number, operation: WriteOperation, feature: string, reason: string) {
-    super(`delta: cannot ${VERBS[operation]} ${table} at version ${version}: ${reason}`);
-    this.name = 'WriteRefusedError';
+    super(`cannot ${VERBS[operation]} ${table} at version ${version}: ${reason}`);
     this.table = table;
     this.version = version;
     this.feature = feature;

@@ -1,3 +1,4 @@
+import { DeltaError } from './errors.ts';
 import type { Schema, Table } from 'apache-arrow';
 import { encodeParquet } from '../parquet/codec.ts';
 import { IpcScratch } from '../parquet/ipc.ts';
@@ -12,7 +13,7 @@ import { CommitStamps } from './commit-stamps.ts';
 import { partitionTable, partitionPath } from './partition.ts';
 import { ConstraintViolationError, checkRows, rowChecksOf } from './row-checks.ts';
 import { deltaSchemaOfArrow, parseSchema, type DeltaSchema, type DeltaType } from './schema.ts';
-import { listLog, loadSnapshot, readCommit, where, type Snapshot } from './snapshot.ts';
+import { loadSnapshot, readCommit, tryListLog, where, type Snapshot } from './snapshot.ts';
 import { computeStats } from './stats.ts';
 import { WriteRefusedError, checkWritable, missingTypeFeature, newTableProtocol, operationVerb, type WriteRules } from './write-protocol.ts';
 
@@ -48,10 +49,11 @@ export interface CommitResult {
   rows: number;
 }
 
-export class CommitConflictError extends Error {
+export class CommitConflictError extends DeltaError {
+  static override readonly code = 'COMMIT_CONFLICT';
+  override name = 'CommitConflictError';
   constructor(table: string, version: number, reason: string) {
-    super(`delta: concurrent commit to ${table} at version ${version} conflicts with this write: ${reason}`);
-    this.name = 'CommitConflictError';
+    super(`concurrent commit to ${table} at version ${version} conflicts with this write: ${reason}`);
   }
 }
 
@@ -92,7 +94,7 @@ export class TableWriter {
   setSchema(arrowSchema: Schema): void {
     const schema = deltaSchemaOfArrow(arrowSchema);
     if (this.schema) {
-      if (schemaChanged(this.schema, schema)) throw new Error(`delta: rows written to ${this.table} in one commit have different schemas`);
+      if (schemaChanged(this.schema, schema)) throw new DeltaError(`rows written to ${this.table} in one commit have different schemas`);
       return;
     }
     this.schema = schema;
@@ -104,7 +106,7 @@ export class TableWriter {
       checkAppendSchema(this.table, current.schema, schema);
     }
     for (const c of this.partitionColumns) {
-      if (!arrowSchema.fields.some((f) => f.name === c)) throw new Error(`delta: partition column ${c} is missing from the data written to ${this.table}`);
+      if (!arrowSchema.fields.some((f) => f.name === c)) throw new DeltaError(`partition column ${c} is missing from the data written to ${this.table}`);
     }
   }
 
@@ -173,7 +175,7 @@ export class TableWriter {
 
   async commit(): Promise<CommitResult> {
     const { current, options, added } = this;
-    if (!this.schema && !current) throw new Error(`delta: nothing was written to create ${this.table} (no schema)`);
+    if (!this.schema && !current) throw new DeltaError(`nothing was written to create ${this.table} (no schema)`);
     const done = options.txn && current?.txns.get(options.txn.appId);
     if (options.txn && done && done.version >= options.txn.version) {
       throw new CommitConflictError(this.table, current!.version, `application ${options.txn.appId} already committed its transaction ${done.version}`);
@@ -235,10 +237,7 @@ export async function openWriter(storage: Storage, table: string, options: Write
 }
 
 export async function tryLoadSnapshot(storage: Storage, table: string): Promise<Snapshot | undefined> {
-  const log = await listLog(storage, table).catch((err: Error) => {
-    if (/is not a Delta table/.test(err.message)) return undefined;
-    throw err;
-  });
+  const log = await tryListLog(storage, table);
   return log && loadSnapshot(storage, table, undefined, log);
 }
 
@@ -377,14 +376,14 @@ function typeShape(type: DeltaType): unknown {
 function checkAppendSchema(table: string, existing: DeltaSchema, incoming: DeltaSchema): void {
   for (const f of incoming.fields) {
     const e = existing.fields.find((x) => x.name === f.name);
-    if (!e) throw new Error(`delta: cannot append to ${table}: column ${f.name} is not in the table's schema`);
+    if (!e) throw new DeltaError(`cannot append to ${table}: column ${f.name} is not in the table's schema`);
     if (JSON.stringify(typeShape(e.type)) !== JSON.stringify(typeShape(f.type))) {
-      throw new Error(`delta: cannot append to ${table}: column ${f.name} is ${JSON.stringify(f.type)} but the table has ${JSON.stringify(e.type)}`);
+      throw new DeltaError(`cannot append to ${table}: column ${f.name} is ${JSON.stringify(f.type)} but the table has ${JSON.stringify(e.type)}`);
     }
   }
   for (const e of existing.fields) {
     if (!e.nullable && !incoming.fields.some((f) => f.name === e.name)) {
-      throw new Error(`delta: cannot append to ${table}: non-nullable column ${e.name} is missing`);
+      throw new DeltaError(`cannot append to ${table}: non-nullable column ${e.name} is missing`);
     }
   }
 }

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { MessageChannel, receiveMessageOnPort, type MessagePort, type Worker } from 'node:worker_threads';
 import { tableFromIPC } from 'apache-arrow';
 import { QueryError, type Engine } from './types.ts';
+import { CodedError } from '../errors.ts';
 import type { Request, Response } from './native-worker.ts';
 import { tsWorker } from './ts-worker.ts';
 
@@ -10,14 +11,15 @@ const require = createRequire(import.meta.url);
 /** The package, pinned to the DuckDB release DuckDB-WASM runs (see package.json). */
 export const NATIVE_PACKAGE = '@duckdb/node-api';
 
-export class NativeEngineUnavailableError extends Error {
+export class NativeEngineUnavailableError extends CodedError {
+  static readonly code = 'NATIVE_ENGINE_UNAVAILABLE';
+  override name = 'NativeEngineUnavailableError';
   constructor(cause: unknown) {
     super(
       `the native engine needs the package ${NATIVE_PACKAGE}, a development dependency that is not installed here ` +
         `(run \`npm install\` with dev dependencies, or \`npm i -D -E ${NATIVE_PACKAGE}@1.4.3-r.3\`)`,
       { cause },
     );
-    this.name = 'NativeEngineUnavailableError';
   }
 }
 

@@ -1,4 +1,5 @@
 import type { Table } from 'apache-arrow';
+import { CodedError } from '../errors.ts';
 
 /**
  * The SQL engine as the rest of the code sees it. Arrow crosses this boundary as IPC stream
@@ -21,11 +22,16 @@ export interface Engine {
   close(): void;
 }
 
-export class QueryError extends Error {
+/** A statement the engine refused or failed: its SQL, and the engine's own words (`detail`). */
+export class QueryError extends CodedError {
+  static readonly code = 'QUERY_FAILED';
+  override name = 'QueryError';
   readonly sql: string;
+  /** the engine's message, without what was being done (the innermost QueryError's, when one wraps another) */
+  readonly detail: string;
   constructor(message: string, sql: string, cause: unknown) {
     super(message, { cause });
-    this.name = 'QueryError';
     this.sql = sql;
+    this.detail = cause instanceof QueryError ? cause.detail : cause instanceof Error ? cause.message : String(cause);
   }
 }

@@ -1,4 +1,5 @@
 import type { Engine } from '../engine/types.ts';
+import { CodedError } from '../errors.ts';
 import type { Storage } from '../storage/types.ts';
 import type { LineCheckers } from './check-lines.ts';
 import type { Expectation } from './expectations.ts';
@@ -31,10 +32,12 @@ export interface PipelineContext {
   checkers?: LineCheckers;
 }
 
-export class CancelledError extends Error {
+/** A run stopped by `cancel` (its AbortSignal) at its next check; every table is at its last commit. */
+export class CancelledError extends CodedError {
+  static readonly code = 'CANCELLED';
+  override name = 'CancelledError';
   constructor() {
     super('the run was cancelled; every table is still at its last committed version');
-    this.name = 'CancelledError';
   }
 }
 

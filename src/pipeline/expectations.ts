@@ -1,3 +1,5 @@
+import { CodedError } from '../errors.ts';
+
 /**
  * Reads contracts/expectations.yml: a YAML list of maps `{name, expr, action}` with scalar values
  * (plain, 'single' or "double" quoted) and comments. Anything outside that subset is an error
@@ -15,11 +17,12 @@ export interface Expectation {
   action: ExpectationAction;
 }
 
-export class ExpectationsError extends Error {
+export class ExpectationsError extends CodedError {
+  static readonly code = 'INVALID_EXPECTATIONS';
+  override name = 'ExpectationsError';
   readonly line: number;
   constructor(source: string, line: number, message: string) {
     super(`${source} line ${line}: ${message}`);
-    this.name = 'ExpectationsError';
     this.line = line;
   }
 }

@@ -1,17 +1,6 @@
 import { tableFromIPC } from 'apache-arrow';
 import { QueryError, type Engine } from '../engine/types.ts';
-
-/** The gold KPI tables in the order of SPEC §3; each is computed by `sql/gold/<name>.sql`. */
-export const GOLD_TABLES = [
-  'writing_velocity_daily',
-  'revision_churn_daily',
-  'engagement_bands',
-  'dropoff_rate',
-  'stage_bottlenecks',
-  'post_release_engagement',
-] as const;
-
-export type GoldTable = (typeof GOLD_TABLES)[number];
+import { GOLD_TABLES, type GoldTable } from './tables.ts';
 
 export interface GoldTableResult {
   name: GoldTable;
@@ -37,15 +26,9 @@ export function computeGoldTable(engine: Engine, name: GoldTable, sql: string): 
 }
 
 /**
- * Every gold table, in GOLD_TABLES order, from the SQL texts keyed by table name (the file name
- * without `.sql`). The texts must be exactly the gold tables: a missing or unknown one is an error
- * before anything runs.
+ * The SQL texts keyed by table name (the file name without `.sql`) must be exactly the gold
+ * tables: a missing or unknown one is an error before anything runs.
  */
-export function computeGold(engine: Engine, sqlByName: Readonly<Record<string, string>>): GoldTableResult[] {
-  checkGoldSql(sqlByName);
-  return GOLD_TABLES.map((name) => computeGoldTable(engine, name, sqlByName[name]!));
-}
-
 export function checkGoldSql(sqlByName: Readonly<Record<string, string>>): void {
   const known: readonly string[] = GOLD_TABLES;
   const missing = GOLD_TABLES.filter((name) => typeof sqlByName[name] !== 'string');

@@ -2,11 +2,11 @@ import { tableFromIPC } from 'apache-arrow';
 import { CommitConflictError, openWriter, releaseWriteBuffers } from '../delta/writer.ts';
 import { listLog } from '../delta/snapshot.ts';
 import { isStorageFull, StorageFullError } from '../storage/full.ts';
-import { checkGoldSql, computeGoldTable, GOLD_TABLES } from './gold.ts';
+import { checkGoldSql, computeGoldTable } from './gold.ts';
 import { LineBuffers, writeBronze, type BronzeResult } from './bronze.ts';
 import { checkCancelled, type PipelineContext } from './context.ts';
 import { ensureSilverCapacity, loadSilverEvents, processPendingBronze, releaseSilverBuffers, SilverBatch, type SilverBatchResult } from './silver.ts';
-import { goldTable, TABLES } from './tables.ts';
+import { GOLD_TABLES, goldTable, TABLES } from './tables.ts';
 
 export interface GoldResult {
   table: string;

@@ -1,3 +1,4 @@
+import { CodedError } from '../errors.ts';
 import { tableFromIPC, type Table, type Vector } from 'apache-arrow';
 import { decodeParquet } from '../parquet/codec.ts';
 import { IpcScratch } from '../parquet/ipc.ts';
@@ -6,6 +7,7 @@ import { decodeDataPath, isAdd, isMetaData, isRemove } from '../delta/actions.ts
 import { numRecords, readCommit, type Snapshot } from '../delta/snapshot.ts';
 import { openWriter, tryLoadSnapshot } from '../delta/writer.ts';
 import { scanIntoEngine } from '../delta/scan.ts';
+import { reasonOf } from '../delta/errors.ts';
 import type { Engine } from '../engine/types.ts';
 import { quoteString } from '../engine/duckdb.ts';
 import { checkInto, type LineCheckers } from './check-lines.ts';
@@ -31,7 +33,9 @@ export interface SilverBatchResult {
   failed?: { expectation: string; rows: number; sampleLineNo: number; sampleRaw: string };
 }
 
-export class ExpectationFailedError extends Error {
+export class ExpectationFailedError extends CodedError {
+  static readonly code = 'EXPECTATION_FAILED';
+  override name = 'ExpectationFailedError';
   constructor(readonly result: SilverBatchResult) {
     const f = result.failed!;
     super(
@@ -39,7 +43,6 @@ export class ExpectationFailedError extends Error {
         `e.g. line ${f.sampleLineNo}: ${f.sampleRaw.length > 200 ? f.sampleRaw.slice(0, 200) + '…' : f.sampleRaw}; ` +
         'its raw rows stay in bronze, and nothing of it reached silver, rejects or gold',
     );
-    this.name = 'ExpectationFailedError';
   }
 }
 
@@ -415,7 +418,7 @@ function evaluateExpectations(ctx: PipelineContext, typed: TypedRows, batchId: s
     try {
       engine.run(`SELECT (${e.expr}) FROM ${empty} LIMIT 0`); // a typo fails here, named, not mid-batch
     } catch (err) {
-      throw new Error(`expectation ${e.name} is not a valid SQL expression over silver rows: ${(err as Error).message.replace(/^SQL failed: /, '')}`, { cause: err });
+      throw new Error(`expectation ${e.name} is not a valid SQL expression over silver rows: ${reasonOf(err)}`, { cause: err });
     }
   }
   const named = EXPECTATION_COLUMNS.map(([name]) => name).filter((name) => expectations.some((e) => mentions(e.expr, name)));

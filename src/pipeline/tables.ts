@@ -71,4 +71,14 @@ export const SILVER_EVENT_COLUMNS = [
 export const SILVER_APP_ID = 'creatorops-silver';
 
 
-export { GOLD_TABLES as GOLD_KPIS } from './gold.ts';
+/** The gold KPI tables in the order of SPEC §3; each is computed by `sql/gold/<name>.sql`. */
+export const GOLD_TABLES = [
+  'writing_velocity_daily',
+  'revision_churn_daily',
+  'engagement_bands',
+  'dropoff_rate',
+  'stage_bottlenecks',
+  'post_release_engagement',
+] as const;
+
+export type GoldTable = (typeof GOLD_TABLES)[number];

@@ -1,3 +1,5 @@
+import { CodedError } from '../errors.ts';
+
 /**
  * A full disk looks different everywhere: Node says ENOSPC (or EDQUOT for a user quota), the
  * browser throws a DOMException named QuotaExceededError when the origin's quota is used up.
@@ -10,7 +12,9 @@ export function isStorageFull(err: unknown): boolean {
   return false;
 }
 
-export class StorageFullError extends Error {
+export class StorageFullError extends CodedError {
+  static readonly code = 'STORAGE_FULL';
+  override name = 'StorageFullError';
   constructor(where: string, stage: 'bronze' | 'silver' | 'gold', cause: unknown) {
     const detail = cause instanceof Error ? cause.message : String(cause);
     const next = stage === 'bronze'
@@ -21,6 +25,5 @@ export class StorageFullError extends Error {
         `${next} (vacuum deletes the files that no version needs any more)`,
       { cause },
     );
-    this.name = 'StorageFullError';
   }
 }

@@ -1,3 +1,5 @@
+import { CodedError } from '../errors.ts';
+
 /**
  * Where Delta tables live. Paths are relative to the storage root and use '/' as separator
  * (e.g. "silver/events/_delta_log/00000000000000000000.json"). Implementations: memory (tests),
@@ -44,11 +46,12 @@ export interface FileInfo {
   modificationTime: number;
 }
 
-export class NotFoundError extends Error {
+export class NotFoundError extends CodedError {
+  static readonly code = 'NOT_FOUND';
+  override name = 'NotFoundError';
   readonly path: string;
   constructor(path: string, where: string) {
     super(`no file ${path} in ${where}`);
-    this.name = 'NotFoundError';
     this.path = path;
   }
 }

@@ -1,6 +1,6 @@
 import { getContext, setContext } from 'svelte';
 import type { Remote } from 'comlink';
-import type { Api } from '../worker/client.ts';
+import type { Api } from '../worker/protocol.ts';
 
 const KEY = Symbol('lakehouse api');
 

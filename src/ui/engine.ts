@@ -1,4 +1,4 @@
-import type { LakehouseWorker } from '../worker/client.ts';
+import type { LakehouseWorker } from '../worker/protocol.ts';
 import type { EngineStatus } from './status.ts';
 
 const AFTER_AT_MOST_MS = 3000;

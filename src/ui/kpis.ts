@@ -1,7 +1,7 @@
 import kpiDoc from '../../docs/kpis.md?raw';
-import { GOLD_KPIS } from '../pipeline/tables.ts';
+import { GOLD_TABLES } from '../pipeline/tables.ts';
 
-export type Kpi = (typeof GOLD_KPIS)[number];
+export type Kpi = (typeof GOLD_TABLES)[number];
 
 /** Headings for the dashboard; the explanations come from docs/kpis.md. */
 export const KPI_TITLES: Record<Kpi, string> = {
@@ -22,7 +22,7 @@ export function kpiExplanations(markdown: string): Partial<Record<Kpi, string>> 
   const lines = markdown.split(/\r?\n/);
   lines.forEach((line, i) => {
     const m = /^##\s+`?([a-z_]+)`?\s*$/.exec(line);
-    if (!m || !(GOLD_KPIS as readonly string[]).includes(m[1]!)) return;
+    if (!m || !(GOLD_TABLES as readonly string[]).includes(m[1]!)) return;
     const first = lines.slice(i + 1).find((l) => l.trim() !== '');
     if (first !== undefined && !first.startsWith('#')) out[m[1] as Kpi] = plain(first.trim());
   });

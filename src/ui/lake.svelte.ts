@@ -1,9 +1,5 @@
 import { proxy, transfer, type Remote } from 'comlink';
-import type { Progress } from '../pipeline/context.ts';
-import type { RunSummary } from '../pipeline/lakehouse.ts';
-import type { TableSummary } from '../worker/catalog.ts';
-import type { Api } from '../worker/client.ts';
-import { RUN_DEFAULTS, type RunOptions } from '../worker/run-options.ts';
+import { CancelledError, errorCode, RUN_DEFAULTS, type Api, type Progress, type RunOptions, type RunSummary, type TableSummary } from '../worker/protocol.ts';
 import type { Async } from './async.ts';
 import { runOptionsFromQuery } from './share.ts';
 
@@ -68,7 +64,7 @@ async function track(what: string, start: (onProgress: (p: Progress) => void) =>
     lake.run = { ...lake.run, phase: 'done', summary, waiting: undefined };
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    const cancelled = message.includes('the run was cancelled');
+    const cancelled = errorCode(err) === CancelledError.code;
     lake.run = { ...lake.run, phase: cancelled ? 'cancelled' : 'failed', error: message, waiting: undefined };
   } finally {
     changed();

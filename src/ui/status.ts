@@ -1,4 +1,4 @@
-import type { Versions } from '../worker/worker.ts';
+import type { Versions } from '../worker/protocol.ts';
 
 /** What the page knows about the worker and its engine. */
 export type EngineStatus =

@@ -1,9 +1,10 @@
 import { LOG_DIR, commitFileName, type Action } from '../delta/actions.ts';
-import { listLog, loadHistory, loadSnapshot, numRecords, readCommit, type HistoryEntry, type LogListing, type Snapshot } from '../delta/snapshot.ts';
+import { loadHistory, loadSnapshot, numRecords, readCommit, tryListLog, type HistoryEntry, type LogListing, type Snapshot } from '../delta/snapshot.ts';
 import { logicalPartitionValues } from '../delta/mapping.ts';
 import { typeName, type DeltaType } from '../delta/schema.ts';
-import { GOLD_KPIS, TABLES, goldTable } from '../pipeline/tables.ts';
+import { GOLD_TABLES, TABLES, goldTable } from '../pipeline/tables.ts';
 import { joinPath, type Storage } from '../storage/types.ts';
+import type { CommitView, Layer, TableDetails, TableSummary } from './protocol.ts';
 
 /**
  * What the page shows about tables without reading a single row: everything here comes from the
@@ -11,11 +12,8 @@ import { joinPath, type Storage } from '../storage/types.ts';
  * data the lakehouse holds.
  */
 
-/** `opened`: a table opened from a .zip or a folder, mounted read-only at `opened/<name>`. */
-export type Layer = 'bronze' | 'silver' | 'gold' | 'opened';
-
 /** The lakehouse's tables, in lineage order. */
-export const KNOWN_TABLES: readonly string[] = [TABLES.bronze, TABLES.silver, TABLES.rejects, TABLES.quality, ...GOLD_KPIS.map(goldTable)];
+export const KNOWN_TABLES: readonly string[] = [TABLES.bronze, TABLES.silver, TABLES.rejects, TABLES.quality, ...GOLD_TABLES.map(goldTable)];
 
 /** The DuckDB name of a table in the SQL console: its path with '_' for '/' (silver/events → silver_events). */
 export function viewName(path: string): string {
@@ -25,77 +23,6 @@ export function viewName(path: string): string {
 export function layerOf(path: string): Layer {
   const top = path.split('/')[0];
   return top === 'bronze' || top === 'gold' || top === 'opened' ? top : 'silver';
-}
-
-export interface TableSummary {
-  path: string;
-  view: string;
-  layer: Layer;
-  version: number;
-  /** from the files' stats; null when a file has none */
-  rows: number | null;
-  files: number;
-  bytes: number;
-  /** when the latest commit was written, ms since the epoch */
-  updated: number;
-}
-
-export interface ColumnInfo {
-  name: string;
-  type: string;
-  nullable: boolean;
-}
-
-export interface FileEntry {
-  path: string;
-  size: number;
-  /** the rows of the logical file: those its deletion vector deletes are not counted */
-  rows: number | null;
-  /** rows of the data file its deletion vector deletes (0 without one) */
-  deletedRows: number;
-  modified: number;
-  partitionValues: Record<string, string | null>;
-}
-
-export interface HistoryRow {
-  version: number;
-  timestamp: number;
-  operation: string;
-  /** operationParameters, each value as text */
-  parameters: Record<string, string>;
-  filesAdded: number;
-  filesRemoved: number;
-  bytesAdded: number;
-  rowsAdded: number | null;
-  rowsRemoved: number | null;
-}
-
-export interface TableDetails extends TableSummary {
-  name: string | null;
-  description: string | null;
-  id: string;
-  createdTime: number | null;
-  partitionColumns: string[];
-  protocol: { minReaderVersion: number; minWriterVersion: number };
-  configuration: Record<string, string>;
-  schema: ColumnInfo[];
-  /** the live data files of the latest version */
-  dataFiles: FileEntry[];
-  /** newest first */
-  history: HistoryRow[];
-  /** versions with a checkpoint file */
-  checkpoints: number[];
-  /** the versions that time travel can reach (every commit still in the log, or covered by a checkpoint) */
-  versions: number[];
-}
-
-export interface CommitView {
-  path: string;
-  version: number;
-  /** the log file, relative to the lakehouse root */
-  file: string;
-  /** one entry per action (line) of the commit, pretty-printed */
-  actions: { kind: string; json: string }[];
 }
 
 export class Catalog {
@@ -264,13 +191,8 @@ export class Catalog {
     this.histories.clear();
   }
 
-  private async listing(path: string): Promise<LogListing | undefined> {
-    try {
-      return await listLog(this.storage, path);
-    } catch (err) {
-      if (err instanceof Error && err.message.includes('is not a Delta table')) return undefined;
-      throw err;
-    }
+  private listing(path: string): Promise<LogListing | undefined> {
+    return tryListLog(this.storage, path);
   }
 
   private summary(path: string, snap: Snapshot, listing: LogListing): TableSummary {

@@ -1,20 +1,9 @@
-import { wrap, type Remote } from 'comlink';
-import type { Api } from './worker.ts';
+import { wrap } from 'comlink';
+import { carryErrors, type Api, type LakehouseWorker } from './protocol.ts';
 
-export type { Api };
-
-export interface LakehouseWorker {
-  /** The worker's api; every call returns a promise. Errors arrive as Error with a full message. */
-  api: Remote<Api>;
-  /**
-   * Rejects when the worker itself fails (its script does not load, an uncaught error): calls
-   * still waiting on the api would otherwise wait forever. Race it against them.
-   */
-  failed: Promise<never>;
-  terminate(): void;
-}
-
+/** The page's side of the worker: started from main.ts, handed to the views as a LakehouseWorker. */
 export function startWorker(): LakehouseWorker {
+  carryErrors();
   const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: 'lakehouse' });
   const failed = new Promise<never>((_, reject) => {
     worker.addEventListener('error', (event) => {

@@ -4,24 +4,9 @@ import { describePruning, pruneFiles } from '../delta/skipping.ts';
 import { versionTable, type FileSubset, type TableCache } from './cache.ts';
 import { consoleConditions } from './filter.ts';
 import type { Catalog } from './catalog.ts';
-import { count, gridOf, textRows, type Grid } from './grid.ts';
+import { count, gridOf, textRows } from './grid.ts';
+import type { ConsoleResult, Grid } from './protocol.ts';
 import { ConsoleError, checkReadOnly, rewriteTimeTravel, tokenize, type StatementKind, type Token } from './sql-text.ts';
-
-export interface ConsoleResult extends Grid {
-  /** the statement as it ran, after the time-travel rewrite */
-  sql: string;
-  rowCount: number;
-  /** more rows than the page was given */
-  truncated: boolean;
-  ms: number;
-  /** the tables this statement read, e.g. silver_events@v3 */
-  tables: string[];
-  /**
-   * per table the statement names: how many of its data files were read, and how many its WHERE
-   * let skip (partition values, min/max statistics), e.g. "read 2 of 6 files (4 skipped: 4 by partition values)"
-   */
-  files: { table: string; read: number; total: number; skippedByPartition: number; skippedByStats: number; text: string }[];
-}
 
 export const CONSOLE_ROWS = 500;
 const RESULT = 'console_result';

@@ -1,13 +1,17 @@
+import { errorCode } from '../errors.ts';
+import { WorkerError } from './protocol.ts';
+
 /**
- * Comlink hands only an error's name, message and stack to the page, so the message has to say
- * everything: what the worker was doing, the causes, and the SQL of a failed query.
+ * A call of the api that says what the worker was doing when it fails. The error keeps its name
+ * and code (the page tells errors apart by the code), and its message says everything the page
+ * can show: what was being done, the causes, and the SQL of a failed query.
  */
 export function withContext<A extends unknown[], R>(what: string, fn: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
   return async (...args) => {
     try {
       return await fn(...args);
     } catch (err) {
-      throw new Error(`${what}: ${explain(err)}`);
+      throw new WorkerError(`${what}: ${explain(err)}`, err instanceof Error ? err.name : 'Error', errorCode(err));
     }
   };
 }

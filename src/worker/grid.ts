@@ -1,11 +1,6 @@
 import { quoteIdent } from '../engine/duckdb.ts';
 import type { Engine } from '../engine/types.ts';
-
-/** Rows ready for a table on the page: every value as DuckDB prints it, so nothing is rounded. */
-export interface Grid {
-  columns: { name: string; type: string }[];
-  rows: (string | null)[][];
-}
+import type { Grid } from './protocol.ts';
 
 /** The columns of a table or view, in order, with their DuckDB types. */
 export function describe(engine: Engine, relation: string): { name: string; type: string }[] {

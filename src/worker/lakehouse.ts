@@ -3,28 +3,32 @@ import type { Engine } from '../engine/types.ts';
 import { jsonLines } from '../delta/export.ts';
 import { encodeParquet } from '../parquet/codec.ts';
 import type { LineCheckers } from '../pipeline/check-lines.ts';
-import { GOLD_KPIS, TABLES } from '../pipeline/tables.ts';
+import { checkGoldSql } from '../pipeline/gold.ts';
+import { GOLD_TABLES, TABLES } from '../pipeline/tables.ts';
 import type { RunSummary } from '../pipeline/lakehouse.ts';
 import type { Storage } from '../storage/types.ts';
 import { zipBlob, zipChunks } from '../zip.ts';
 import type { ZipInput } from '../unzip.ts';
 import { ZipStorage } from '../storage/zip.ts';
 import { TableCache, useLake } from './cache.ts';
-import { KNOWN_TABLES, viewName, type CommitView, type TableDetails, type TableSummary } from './catalog.ts';
-import { SqlConsole, type ConsoleResult } from './console.ts';
-import { count, gridOf, type Grid } from './grid.ts';
-import { profileTable, type TableProfile } from './profile.ts';
-import { qualityReport, type QualityReport } from './quality.ts';
-import { Runs, type Exclusive, type ProgressCallback, type RunOptions } from './runs.ts';
+import { KNOWN_TABLES, viewName } from './catalog.ts';
+import { SqlConsole } from './console.ts';
+import { count, gridOf } from './grid.ts';
+import { profileTable } from './profile.ts';
+import { qualityReport } from './quality.ts';
+import { Runs, type Exclusive, type ProgressCallback } from './runs.ts';
 import { optimizeTable, type OptimizeResult } from '../delta/optimize.ts';
-import { exportLakehouse, importLakehouse, type ExportResult, type ImportResult } from './portable.ts';
+import { exportLakehouse, importLakehouse } from './portable.ts';
 import { vacuumTable, type VacuumResult } from '../delta/vacuum.ts';
 import { describePruning, pruneFiles } from '../delta/skipping.ts';
-import { goldHeader, goldPath, openLakeReader, type GoldData, type LakeReader } from './reader.ts';
+import { goldHeader, goldPath, openLakeReader, type LakeReader } from './reader.ts';
 import { parseRowFilter } from './filter.ts';
 import { FolderStorage, openedPath, type TableSource } from './opened.ts';
+import type {
+  ArchiveDownload, CommitView, ConsoleResult, Download, ExportResult, GoldData, ImportResult, LakeVacuumOptions, OpenedReads, QualityReport, RowsPage,
+  RunOptions, TableDetails, TableSummary, TableVacuumOptions, VersionProfile,
+} from './protocol.ts';
 
-export type { GoldData } from './reader.ts';
 
 export interface LakehouseDeps {
   storage: Storage;
@@ -38,27 +42,6 @@ export interface LakehouseDeps {
   checkers?: () => LineCheckers | undefined;
   /** the reader the page used before the engine started (made here if not given) */
   reader?: LakeReader;
-}
-
-export interface RowsPage extends Grid {
-  path: string;
-  version: number;
-  /** rows in the table at that version (matching the filter, when there is one) */
-  total: number;
-  offset: number;
-  /** with a filter: its SQL, and the data files read of the version's (the others skipped) */
-  filter?: { sql: string; read: number; total: number; skippedByPartition: number; skippedByStats: number; text: string };
-}
-
-export interface Download {
-  fileName: string;
-  bytes: Uint8Array;
-}
-
-/** A .zip made in the worker: a Blob, which the page saves without copying it through its memory. */
-export interface ArchiveDownload {
-  fileName: string;
-  archive: Blob;
 }
 
 const MAX_PAGE = 1000;
@@ -75,13 +58,7 @@ export async function openLakehouse(deps: LakehouseDeps) {
   const [pipelineEngine, lakeEngine, consoleEngine] = await Promise.all([deps.openEngine(), deps.openEngine(), deps.openEngine()]);
   const cache = new TableCache(useLake(lakeEngine), mounted, catalog);
   const sqlConsole = new SqlConsole(useLake(consoleEngine), cache, catalog);
-  const goldSql = Object.fromEntries(
-    GOLD_KPIS.map((name) => {
-      const sql = deps.goldSql[name];
-      if (sql === undefined) throw new Error(`the gold model sql/gold/${name}.sql is missing from the app`);
-      return [name, sql];
-    }),
-  );
+  checkGoldSql(deps.goldSql);
   /** A gold table the reader cannot read without the engine (a column type it does not handle). */
   const throughEngine = (path: string, version: number | undefined): Promise<GoldData> =>
     cache.use(path, version, (t) => ({
@@ -91,11 +68,11 @@ export async function openLakehouse(deps: LakehouseDeps) {
   const readGold = async (name: string, version: number | undefined): Promise<GoldData> =>
     (await reader.goldTable(name, version)) ?? throughEngine(goldPath(name), version);
 
-  const runs = new Runs(pipelineEngine, storage, goldSql, deps.expectationsText, deps.exclusive ?? ((fn) => fn()), () => {
+  const runs = new Runs(pipelineEngine, storage, deps.goldSql, deps.expectationsText, deps.exclusive ?? ((fn) => fn()), () => {
     cache.invalidate();
     reader.forget();
     // The dashboard is what a user opens after a run: have it ready.
-    for (const kpi of GOLD_KPIS) readGold(kpi, undefined).catch(() => {});
+    for (const kpi of GOLD_TABLES) readGold(kpi, undefined).catch(() => {});
   }, deps.checkers);
 
   /**
@@ -161,7 +138,7 @@ export async function openLakehouse(deps: LakehouseDeps) {
       }
     },
     /** The data files of an opened folder or .zip read so far (both are read lazily). */
-    openedReads: async (path: string): Promise<{ kind: 'zip' | 'folder'; read: string[] | null }> => {
+    openedReads: async (path: string): Promise<OpenedReads> => {
       const source = mounted.source(catalog.checkPath(path));
       if (!source) throw new Error(`${path} is not an opened table`);
       const { storage: lazy } = source;
@@ -179,7 +156,7 @@ export async function openLakehouse(deps: LakehouseDeps) {
      * retention needs, and temporary files of writes cut short), holding the run lock so that no
      * run of this origin is writing meanwhile.
      */
-    vacuum: async (options: { retentionHours?: number; force?: boolean; dryRun?: boolean; temporaryMinAgeHours?: number } = {}): Promise<VacuumResult[]> => {
+    vacuum: async (options: LakeVacuumOptions = {}): Promise<VacuumResult[]> => {
       const results = await (deps.exclusive ?? ((fn) => fn()))(async () => {
         const out: VacuumResult[] = [];
         for (const t of await catalog.list()) out.push(await vacuumTable(storage, t.path, options));
@@ -196,7 +173,7 @@ export async function openLakehouse(deps: LakehouseDeps) {
     table: async (path: string): Promise<TableDetails> => catalog.details(path),
     commit: async (path: string, version: number): Promise<CommitView> => catalog.commit(path, version),
 
-    profile: async (path: string, version?: number): Promise<TableProfile & { path: string; version: number }> =>
+    profile: async (path: string, version?: number): Promise<VersionProfile> =>
       cache.use(path, version, (t) => ({ path, version: t.version, ...profileTable(lakeEngine, t.table) })),
 
     rows: async (path: string, version?: number, limit = 100, offset = 0, filter = ''): Promise<RowsPage> => {
@@ -270,7 +247,7 @@ export async function openLakehouse(deps: LakehouseDeps) {
      * VACUUM one table: data files no version within `retentionHours` needs are deleted, so older
      * versions stop being readable. Shorter than the table's retention (7 days) needs `force`.
      */
-    vacuumTable: async (path: string, options: { retentionHours?: number; force?: boolean; dryRun?: boolean } = {}): Promise<VacuumResult> =>
+    vacuumTable: async (path: string, options: TableVacuumOptions = {}): Promise<VacuumResult> =>
       maintain(() => vacuumTable(storage, ownTable(path), options)),
   };
 }

@@ -1,7 +1,9 @@
+import { LOG_DIR } from '../delta/actions.ts';
 import { NotFoundError, joinPath, type FileInfo, type Storage } from '../storage/types.ts';
 import { ZipStorage } from '../storage/zip.ts';
-import { ZipArchive, deltaTableRoot, type ZipInput } from '../unzip.ts';
-import { Catalog, type TableDetails } from './catalog.ts';
+import { ZipArchive, type ZipInput } from '../unzip.ts';
+import { Catalog } from './catalog.ts';
+import type { FolderFile, TableDetails } from './protocol.ts';
 
 /**
  * Delta tables brought in from outside (exported from Databricks, written by Spark or delta-rs):
@@ -34,20 +36,29 @@ export function openedPath(name: string): string {
   return `${OPENED_DIR}/${slug || 'table'}`;
 }
 
+/** The folders holding a Delta table among `paths` (those with `_delta_log/` in them; '' for the root), in name order. */
+export function tableRoots(paths: readonly string[]): string[] {
+  const roots = new Set<string>();
+  for (const p of paths) {
+    const m = /^(?:(.*)\/)?_delta_log\/[^/]+$/.exec(p);
+    const root = m?.[1] ?? '';
+    if (m && !root.split('/').includes(LOG_DIR)) roots.add(root);
+  }
+  return [...roots].sort();
+}
+
+/** The shallowest folder holding a Delta table (the first by name among equals); undefined when there is none. */
+export function deltaTableRoot(paths: readonly string[]): string | undefined {
+  const depth = (root: string) => (root === '' ? 0 : root.split('/').length);
+  return tableRoots(paths).reduce<string | undefined>((best, r) => (best === undefined || depth(r) < depth(best) ? r : best), undefined);
+}
+
 /** A .zip as a table: its central directory read and checked (names, sizes), no entry expanded yet. */
 export async function zipSource(name: string, archive: ZipInput): Promise<TableSource> {
   const zip = await ZipArchive.open(name, archive);
   const root = deltaTableRoot(zip.entries.map((e) => e.name));
   if (root === undefined) throw new Error(`${name} holds no Delta table: no folder in it has a _delta_log`);
   return { name, kind: 'zip', storage: new ZipStorage(zip), root };
-}
-
-/** One file of a picked folder: its path inside the folder, and the browser's lazy handle on it. */
-export interface FolderFile {
-  path: string;
-  file: Blob;
-  /** ms since the epoch (File.lastModified) */
-  modified?: number;
 }
 
 /**

@@ -6,6 +6,8 @@ import { ZipStorage } from '../storage/zip.ts';
 import { ZipArchive, type ZipInput, type ZipItem } from '../unzip.ts';
 import { zipChunks, type ZipEntry } from '../zip.ts';
 import { viewName } from './catalog.ts';
+import { tableRoots } from './opened.ts';
+import type { ExportedTable, ImportedTable, ImportResult } from './protocol.ts';
 
 /**
  * The whole lakehouse as one .zip and back (issue 7, item 2). The archive holds one folder,
@@ -19,16 +21,9 @@ export const EXPORT_FOLDER = 'creatorops-lakehouse';
 
 export interface ExportPlan {
   fileName: string;
-  tables: { path: string; files: number; bytes: number }[];
+  tables: ExportedTable[];
   /** the archive, one chunk at a time: each data file is read only when the one before is out */
   chunks: AsyncIterable<Uint8Array>;
-}
-
-/** An export as the page gets it: the archive a Blob, made from the chunks (see zipBlob). */
-export interface ExportResult {
-  fileName: string;
-  tables: ExportPlan['tables'];
-  archive: Blob;
 }
 
 /**
@@ -39,7 +34,7 @@ export interface ExportResult {
 export async function exportLakehouse(storage: Storage, tables: readonly string[]): Promise<ExportPlan> {
   if (tables.length === 0) throw new Error('the lakehouse is empty: run the pipeline first, then export it');
   const files: FileInfo[] = [];
-  const summary: ExportPlan['tables'] = [];
+  const summary: ExportedTable[] = [];
   for (const table of tables) {
     const listed = await storage.list(table);
     summary.push({ path: table, files: listed.length, bytes: listed.reduce((s, f) => s + f.size, 0) });
@@ -49,25 +44,6 @@ export async function exportLakehouse(storage: Storage, tables: readonly string[
     for (const f of files) yield { name: `${EXPORT_FOLDER}/${f.path}`, data: await storage.read(f.path), modified: f.modificationTime };
   }
   return { fileName: `${EXPORT_FOLDER}.zip`, tables: summary, chunks: zipChunks(entries()) };
-}
-
-export interface ImportedTable {
-  path: string;
-  /** the folder of the archive it came from */
-  from: string;
-  version: number;
-  /** commits in its log */
-  commits: number;
-  files: number;
-  bytes: number;
-}
-
-export interface ImportResult {
-  tables: ImportedTable[];
-  files: number;
-  bytes: number;
-  /** the tables that were in the lakehouse before, now replaced */
-  replaced: string[];
 }
 
 export interface ImportOptions {
@@ -82,17 +58,6 @@ export interface ImportOptions {
 }
 
 /** Folders of the archive holding a `_delta_log/`, not themselves inside one. */
-function tableRoots(names: readonly string[]): string[] {
-  const roots = new Set<string>();
-  for (const n of names) {
-    const m = /^(?:(.*)\/)?_delta_log\/[^/]+$/.exec(n);
-    if (!m) continue;
-    const root = m[1] ?? '';
-    if (!root.split('/').includes(LOG_DIR)) roots.add(root);
-  }
-  return [...roots].sort();
-}
-
 /**
  * Which lakehouse table a folder of the archive is: `…/silver/events` (an export of the whole
  * lakehouse, under any top folder), or `silver_events` (one table, as **Download as .zip** makes it).

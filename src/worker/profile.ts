@@ -1,27 +1,7 @@
 import { quoteIdent } from '../engine/duckdb.ts';
 import type { Engine } from '../engine/types.ts';
 import { describe } from './grid.ts';
-
-/** A column at a glance: how full, how varied, its range, and the shape of its values. */
-export interface ColumnProfile {
-  name: string;
-  type: string;
-  kind: 'numeric' | 'temporal' | 'categorical';
-  nulls: number;
-  distinct: number;
-  min: string | null;
-  max: string | null;
-  /**
-   * numeric and temporal: up to BINS equal-width bins from min to max; categorical: the most
-   * frequent values (and "other"); empty when every value is distinct or there are none
-   */
-  histogram: { label: string; count: number }[];
-}
-
-export interface TableProfile {
-  rows: number;
-  columns: ColumnProfile[];
-}
+import type { ColumnProfile, TableProfile } from './protocol.ts';
 
 const BINS = 12;
 const TOP = 6;

@@ -1,42 +1,7 @@
 import { quoteIdent } from '../engine/duckdb.ts';
 import type { Engine } from '../engine/types.ts';
 import type { HistoryEntry } from '../delta/snapshot.ts';
-
-/** What happened to the records that did not make it, and how each batch fared against the rules. */
-export interface QualityReport {
-  rejects: number;
-  /** all four stages, in pipeline order */
-  byStage: { stage: string; rows: number }[];
-  byRule: { stage: string; rule: string; rows: number }[];
-  /** the most recent rejects first */
-  samples: RejectSample[];
-  /** the most recent batch first */
-  batches: BatchQuality[];
-}
-
-export interface RejectSample {
-  raw: string;
-  eventId: string | null;
-  stage: string;
-  reasons: string[];
-  errors: string[];
-  batchId: string;
-  /** e.g. 2025-03-01 12:00:00+00 */
-  rejectedAt: string;
-}
-
-export interface BatchQuality {
-  batchId: string;
-  /** `generator` or `upload:<file name>`, from the bronze commit */
-  source: string | null;
-  bronzeVersion: number | null;
-  /** when bronze took the batch in, ms since the epoch */
-  ingestedAt: number | null;
-  records: number | null;
-  expectations: { name: string; action: string; passed: number; failed: number }[];
-  /** the `fail` expectation that stopped the batch, if one did */
-  stoppedBy: string | null;
-}
+import type { BatchQuality, QualityReport } from './protocol.ts';
 
 export const REJECT_STAGES = ['parse', 'schema', 'expectation', 'duplicate'] as const;
 const SAMPLES = 200;

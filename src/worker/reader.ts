@@ -1,18 +1,10 @@
 import { readRows } from '../delta/rows.ts';
 import type { Snapshot } from '../delta/snapshot.ts';
-import { GOLD_KPIS, goldTable } from '../pipeline/tables.ts';
+import { GOLD_TABLES, goldTable } from '../pipeline/tables.ts';
 import type { Storage } from '../storage/types.ts';
 import { Catalog } from './catalog.ts';
 import { MountedStorage } from './opened.ts';
-
-export interface GoldData {
-  name: string;
-  path: string;
-  version: number;
-  columns: { name: string; type: string }[];
-  /** typed as `cli read` prints them: numbers, text, ISO timestamps, dates as YYYY-MM-DD */
-  rows: Record<string, unknown>[];
-}
+import type { GoldData } from './protocol.ts';
 
 /**
  * What the page can have before the engine has started: the tables' logs, and the gold tables'
@@ -53,7 +45,7 @@ export type LakeReader = ReturnType<typeof openLakeReader>;
 
 export function goldPath(name: string): string {
   const kpi = name.replace(/^gold[/_]/, '');
-  if (!(GOLD_KPIS as readonly string[]).includes(kpi)) throw new Error(`there is no gold table ${JSON.stringify(name)}; the gold tables are ${GOLD_KPIS.join(', ')}`);
+  if (!(GOLD_TABLES as readonly string[]).includes(kpi)) throw new Error(`there is no gold table ${JSON.stringify(name)}; the gold tables are ${GOLD_TABLES.join(', ')}`);
   return goldTable(kpi);
 }
 

@@ -6,9 +6,7 @@ import { generateEvents } from '../pipeline/generator.ts';
 import { runBatch, type RunSummary } from '../pipeline/lakehouse.ts';
 import { jsonlChunks } from '../pipeline/lines.ts';
 import type { Storage } from '../storage/types.ts';
-import type { RunOptions } from './run-options.ts';
-
-export type { RunOptions };
+import { checkRunOptions, type RunOptions } from '../pipeline/run-options.ts';
 
 export type ProgressCallback = (p: Progress) => void;
 
@@ -49,7 +47,7 @@ export class Runs {
   }
 
   run(options: RunOptions, onProgress?: ProgressCallback): Promise<RunSummary> {
-    const o = checkOptions(options);
+    const o = checkRunOptions(options);
     return this.batch(() => generateEvents({ events: o.events, seed: o.seed, days: o.days, invalidRate: o.invalidRate }), 'generator', onProgress, o.events);
   }
 
@@ -106,16 +104,6 @@ export class Runs {
       this.onChanged();
     }
   }
-}
-
-function checkOptions(o: RunOptions): RunOptions {
-  const whole = (name: string, v: unknown, min: number): number => {
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) throw new Error(`${name} must be a whole number ≥ ${min}, got ${String(v)}`);
-    return v;
-  };
-  const invalidRate = o.invalidRate;
-  if (typeof invalidRate !== 'number' || !(invalidRate >= 0 && invalidRate <= 1)) throw new Error(`invalid rate must be a number from 0 to 1, got ${String(invalidRate)}`);
-  return { events: whole('events', o.events, 0), seed: whole('seed', o.seed, 0), days: whole('days', o.days, 1), invalidRate };
 }
 
 const withCheckers = (checkers: LineCheckers | undefined): Pick<PipelineContext, 'checkers'> => (checkers ? { checkers } : {});

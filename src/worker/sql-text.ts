@@ -1,3 +1,5 @@
+import { CodedError } from '../errors.ts';
+
 /**
  * The SQL console's text handling, without an engine: a tokenizer that knows where strings,
  * quoted names and comments are; the read-only guard; and the time-travel rewrite
@@ -16,13 +18,14 @@ export interface Token {
 }
 
 /** A statement the console will not run, or DuckDB's error for one it ran (`statement`, as it ran). */
-export class ConsoleError extends Error {
+export class ConsoleError extends CodedError {
+  static readonly code = 'CONSOLE_REFUSED';
+  override name = 'ConsoleError';
   constructor(
     message: string,
     readonly statement?: string,
   ) {
     super(message);
-    this.name = 'ConsoleError';
   }
 }
 

@@ -14,7 +14,7 @@ import { decodeParquet } from '../../src/parquet/codec.ts';
 import { initParquet } from '../../src/parquet/node.ts';
 import { generateEvents } from '../../src/pipeline/generator.ts';
 import { runBatch, type RunSummary } from '../../src/pipeline/lakehouse.ts';
-import { GOLD_KPIS } from '../../src/pipeline/tables.ts';
+import { GOLD_TABLES } from '../../src/pipeline/tables.ts';
 import { NodeStorage } from '../../src/storage/node.ts';
 import { DIST, ROOT, launchBrowser, runThroughForm, serveStatic, waitForEngine, type BrowserSession, type StaticServer } from './harness.ts';
 
@@ -98,7 +98,7 @@ describe('the lakehouse app in a browser', () => {
 
   test('the dashboard shows exactly the gold rows of `cli run` with the same options', async () => {
     await tab('Dashboard');
-    for (const kpi of GOLD_KPIS) {
+    for (const kpi of GOLD_TABLES) {
       await page.locator(`[data-kpi="${kpi}"] svg[role="img"]`).first().waitFor();
       const shown = await page.evaluate((k) => window.lakehouse.goldTable(k), kpi);
       expect(shown.version, kpi).toBe(0);
@@ -116,7 +116,7 @@ describe('the lakehouse app in a browser', () => {
   });
 
   test('each gold table downloads as one Parquet file equal to the table', async () => {
-    for (const kpi of GOLD_KPIS) {
+    for (const kpi of GOLD_TABLES) {
       const [download] = await Promise.all([
         page.waitForEvent('download'),
         page.getByRole('button', { name: `Download ${kpi} as Parquet`, exact: true }).click(),
@@ -135,10 +135,10 @@ describe('the lakehouse app in a browser', () => {
     await page.reload();
     expect(await waitForEngine(page)).toMatch(/^Engine ready/);
     expect(await page.evaluate(() => window.lakehouse.tables())).toEqual(before);
-    expect(before.map((t) => t.path)).toEqual(['bronze/events', 'silver/events', 'silver/rejects', 'silver/quality', ...GOLD_KPIS.map((k) => `gold/${k}`)]);
+    expect(before.map((t) => t.path)).toEqual(['bronze/events', 'silver/events', 'silver/rejects', 'silver/quality', ...GOLD_TABLES.map((k) => `gold/${k}`)]);
     // The page comes back on the dashboard it was showing, with its charts.
     expect(await page.getByRole('tab', { name: 'Dashboard' }).getAttribute('aria-selected')).toBe('true');
-    for (const kpi of GOLD_KPIS) await page.locator(`[data-kpi="${kpi}"] svg[role="img"]`).first().waitFor();
+    for (const kpi of GOLD_TABLES) await page.locator(`[data-kpi="${kpi}"] svg[role="img"]`).first().waitFor();
   });
 
   test('time travel shows the rows as they were at an earlier version', async () => {
@@ -155,7 +155,7 @@ describe('the lakehouse app in a browser', () => {
     expect(firstRow).toMatch(/^evt-7-/);
 
     // Gold after two runs is still what the command line computes, and v0 is still the first run's.
-    for (const kpi of GOLD_KPIS) {
+    for (const kpi of GOLD_TABLES) {
       const latest = await page.evaluate((k) => window.lakehouse.goldTable(k), kpi);
       expect(latest.version).toBe(1);
       expect(sorted(latest.rows), kpi).toEqual((await cliRows(`gold/${kpi}`)).map((l) => JSON.stringify(JSON.parse(l))).sort());
@@ -236,7 +236,7 @@ describe('the lakehouse app in a browser', () => {
       await page.setViewportSize({ width, height });
       for (const t of ['Run', 'Dashboard', 'Explorer', 'Quality', 'SQL']) {
         await tab(t);
-        if (t === 'Dashboard') for (const kpi of GOLD_KPIS) await page.locator(`[data-kpi="${kpi}"] svg[role="img"]`).first().waitFor();
+        if (t === 'Dashboard') for (const kpi of GOLD_TABLES) await page.locator(`[data-kpi="${kpi}"] svg[role="img"]`).first().waitFor();
         if (t === 'Explorer') await page.locator('[data-column]').first().waitFor();
         if (t === 'Quality') await page.locator('li.sample').first().waitFor();
         if (t === 'SQL') {

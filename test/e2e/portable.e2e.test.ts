@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Engine } from '../../src/engine/types.ts';
-import { GOLD_KPIS } from '../../src/pipeline/tables.ts';
+import { GOLD_TABLES } from '../../src/pipeline/tables.ts';
 import { NodeStorage } from '../../src/storage/node.ts';
 import { zip } from '../../src/zip.ts';
 import { validateDeltaTable } from '../helpers/delta-validator.ts';
@@ -46,7 +46,7 @@ describe('export and import the lakehouse; optimize and vacuum from the explorer
         for (const k of kpis) out[k] = (await window.lakehouse.goldTable(k, v)).rows.map((r) => JSON.stringify(r)).sort();
         return out;
       },
-      [GOLD_KPIS as readonly string[], version] as const,
+      [GOLD_TABLES as readonly string[], version] as const,
     );
   /** every row of a table at a version (default latest), page by page, sorted */
   const rows = (page: Page, path: string, version?: number) =>
@@ -93,7 +93,7 @@ describe('export and import the lakehouse; optimize and vacuum from the explorer
     expect(await readdir(out)).toEqual(['creatorops-lakehouse']);
     const storage = new NodeStorage(join(out, 'creatorops-lakehouse'));
     const inPage = await tables(page);
-    expect(inPage.map((t) => t.path).sort()).toEqual(['bronze/events', 'silver/events', 'silver/quality', 'silver/rejects', ...GOLD_KPIS.map((k) => `gold/${k}`)].sort());
+    expect(inPage.map((t) => t.path).sort()).toEqual(['bronze/events', 'silver/events', 'silver/quality', 'silver/rejects', ...GOLD_TABLES.map((k) => `gold/${k}`)].sort());
     for (const t of inPage) {
       expect(t.version, t.path).toBe(RUNS.length - 1);
       const commits = (await storage.list(`${t.path}/_delta_log`)).filter((f) => f.path.endsWith('.json')).length;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { GOLD_KPIS } from '../../src/pipeline/tables.ts';
+import { GOLD_TABLES } from '../../src/pipeline/tables.ts';
 import { DIST, launchBrowser, serveStatic, waitForEngine, type BrowserSession, type StaticServer } from './harness.ts';
 
 /**
@@ -27,7 +27,7 @@ describe('a reload before the engine has started', () => {
     await waitForEngine(page);
     await page.evaluate(() => window.lakehouse.run({ seed: 5, events: 2500, days: 20, invalidRate: 0.02 }));
     const before: Record<string, string[]> = {};
-    for (const kpi of GOLD_KPIS) before[kpi] = (await page.evaluate((k) => window.lakehouse.goldTable(k), kpi)).rows.map((r) => JSON.stringify(r));
+    for (const kpi of GOLD_TABLES) before[kpi] = (await page.evaluate((k) => window.lakehouse.goldTable(k), kpi)).rows.map((r) => JSON.stringify(r));
 
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
@@ -46,7 +46,7 @@ describe('a reload before the engine has started', () => {
     const status = page.locator('[role="status"]');
     expect(await status.getAttribute('data-state')).toBe('starting');
     expect((await status.innerText()).trim()).toBe('Starting engine…');
-    for (const kpi of GOLD_KPIS) {
+    for (const kpi of GOLD_TABLES) {
       const shown = await page.evaluate((k) => window.lakehouse.goldTable(k), kpi);
       expect(shown.rows.map((r) => JSON.stringify(r)), kpi).toEqual(before[kpi]);
       expect(shown.rows.length, kpi).toBeGreaterThan(0);

@@ -1,6 +1,6 @@
 import type { Page } from 'playwright-core';
 import { afterEach, describe, expect, test } from 'vitest';
-import { GOLD_KPIS } from '../../src/pipeline/tables.ts';
+import { GOLD_TABLES } from '../../src/pipeline/tables.ts';
 import { DIST, launchBrowser, serveStatic, waitForEngine, type BrowserSession, type StaticServer } from './harness.ts';
 
 /** Issue 7, items 4 and 5: a link reproduces a run; the app works offline and under a sub-path. */
@@ -30,7 +30,7 @@ describe('share a run, offline, static hosting', () => {
     await page.getByRole('button', { name: 'Run pipeline' }).click();
     await page.getByRole('heading', { name: 'Run complete' }).waitFor({ timeout: 90_000 });
     const gold: Record<string, string[]> = {};
-    for (const kpi of GOLD_KPIS) {
+    for (const kpi of GOLD_TABLES) {
       const table = await page.evaluate((k) => window.lakehouse.goldTable(k), kpi);
       gold[kpi] = table.rows.map((r) => JSON.stringify(r)).sort();
     }
@@ -49,11 +49,11 @@ describe('share a run, offline, static hosting', () => {
         return runAndReadGold(page);
       }),
     );
-    for (const kpi of GOLD_KPIS) {
+    for (const kpi of GOLD_TABLES) {
       expect(golds[0]![kpi]!.length, kpi).toBeGreaterThan(0);
       expect(golds[1]![kpi], kpi).toEqual(golds[0]![kpi]);
     }
-    expect(Object.keys(golds[0]!).sort()).toEqual([...GOLD_KPIS].sort());
+    expect(Object.keys(golds[0]!).sort()).toEqual([...GOLD_TABLES].sort());
 
     // Changing the form rewrites the URL in place; the copy button offers that link.
     const { page } = a!;

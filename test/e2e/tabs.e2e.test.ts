@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { openNodeEngine } from '../../src/engine/node.ts';
 import type { Engine } from '../../src/engine/types.ts';
 import { initParquet } from '../../src/parquet/node.ts';
-import { GOLD_KPIS } from '../../src/pipeline/tables.ts';
+import { GOLD_TABLES } from '../../src/pipeline/tables.ts';
 import { NodeStorage } from '../../src/storage/node.ts';
 import { copyOutOfOpfs } from '../reliability/browser-trials.ts';
 import { checkLakehouse } from '../reliability/invariants.ts';
@@ -95,7 +95,7 @@ describe('several tabs running the pipeline at once', () => {
       const result = page.locator('.result.ok');
       const cells = async (name: string) => (await result.locator('tr', { has: page.locator('td', { hasText: new RegExp(`^${name}$`) }) }).locator('td').allInnerTexts());
       const gold: Record<string, number> = {};
-      for (const kpi of GOLD_KPIS) gold[kpi] = Number((await cells(`gold/${kpi}`))[1]!.slice(1));
+      for (const kpi of GOLD_TABLES) gold[kpi] = Number((await cells(`gold/${kpi}`))[1]!.slice(1));
       return {
         batch: await result.locator('p code').first().innerText(),
         bronzeVersion: Number((await cells('bronze/events'))[1]!.slice(1)),
@@ -106,7 +106,7 @@ describe('several tabs running the pipeline at once', () => {
     expect(reports.map((r) => r.bronzeRows)).toEqual(RUNS.map((r) => r.events));
     // Bronze versions 0, 1, 2: one each, none shared (a shared one would be an overwrite).
     expect(reports.map((r) => r.bronzeVersion).sort()).toEqual([0, 1, 2]);
-    for (const kpi of GOLD_KPIS) expect(reports.map((r) => r.gold[kpi]).sort()).toEqual([0, 1, 2]);
+    for (const kpi of GOLD_TABLES) expect(reports.map((r) => r.gold[kpi]).sort()).toEqual([0, 1, 2]);
 
     // The tables themselves, copied out of OPFS and checked by the validator and SPEC §2.
     await copyOutOfOpfs(tabs[0]!, work);
@@ -123,7 +123,7 @@ describe('several tabs running the pipeline at once', () => {
     expect(check.batchesChecked).toBe(3);
     expect(check.bronzeRows).toBe(RUNS.reduce((s, r) => s + r.events, 0));
     expect(check.untrackedFiles).toBe(0);
-    for (const kpi of GOLD_KPIS) expect(check.versions[`gold/${kpi}`]).toBe(2);
+    for (const kpi of GOLD_TABLES) expect(check.versions[`gold/${kpi}`]).toBe(2);
     expect(session.errors).toEqual([]);
   }, 420_000);
 });

@@ -2,10 +2,9 @@ import { mkdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import type { Engine } from '../../src/engine/types.ts';
-import { GOLD_TABLES } from '../../src/pipeline/gold.ts';
-import { TABLES } from '../../src/pipeline/tables.ts';
+import { GOLD_TABLES, TABLES } from '../../src/pipeline/tables.ts';
 import { NodeStorage } from '../../src/storage/node.ts';
-import type { RunOptions } from '../../src/worker/run-options.ts';
+import type { RunOptions } from '../../src/worker/protocol.ts';
 import { CHROMIUM, CHROMIUM_ARGS, waitForEngine } from '../e2e/harness.ts';
 import { checkLakehouse, type LakehouseCheck } from './invariants.ts';
 

@@ -2,13 +2,13 @@ import type { Engine } from '../../src/engine/types.ts';
 import { isNotFound, type Storage } from '../../src/storage/types.ts';
 import { isAdd, isCommitInfo, isRemove, isTxn, type Action } from '../../src/delta/actions.ts';
 import { listLog, loadSnapshot, readCommit } from '../../src/delta/snapshot.ts';
+import { NotADeltaTableError } from '../../src/delta/errors.ts';
 import { scanIntoEngine } from '../../src/delta/scan.ts';
 import { vacuumTable } from '../../src/delta/vacuum.ts';
 import { nodeTemporaryFiles } from '../../src/cli/maintenance.ts';
 import { NodeStorage } from '../../src/storage/node.ts';
-import { GOLD_TABLES } from '../../src/pipeline/gold.ts';
 import { loadSql } from '../../src/pipeline/sql-node.ts';
-import { SILVER_APP_ID, SILVER_EVENTS_DDL, TABLES } from '../../src/pipeline/tables.ts';
+import { GOLD_TABLES, SILVER_APP_ID, SILVER_EVENTS_DDL, TABLES } from '../../src/pipeline/tables.ts';
 import { validateDeltaTable } from '../helpers/delta-validator.ts';
 
 export interface LakehouseCheck {
@@ -69,7 +69,7 @@ export async function checkLakehouse(storage: Storage, engine: Engine, options: 
       tables.push(t);
     } catch (err) {
       // A log folder with no commit yet (the first commit was cut short): the table does not exist.
-      if (!/is not a Delta table/.test((err as Error).message)) c.problems.push(`${t}: ${(err as Error).message}`);
+      if (!(err instanceof NotADeltaTableError)) c.problems.push(`${t}: ${(err as Error).message}`);
     }
   }
   for (const f of all) {

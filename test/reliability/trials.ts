@@ -8,8 +8,7 @@ import { NodeStorage } from '../../src/storage/node.ts';
 import { isCommitInfo, type Action } from '../../src/delta/actions.ts';
 import { listLog, readCommit } from '../../src/delta/snapshot.ts';
 import { vacuumTable } from '../../src/delta/vacuum.ts';
-import { GOLD_TABLES } from '../../src/pipeline/gold.ts';
-import { TABLES } from '../../src/pipeline/tables.ts';
+import { GOLD_TABLES, TABLES } from '../../src/pipeline/tables.ts';
 import { checkLakehouse, type LakehouseCheck } from './invariants.ts';
 
 /**

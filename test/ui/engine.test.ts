@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import type { EngineStatus } from '../../src/ui/status.ts';
 import { startEngine } from '../../src/ui/engine.ts';
-import type { LakehouseWorker } from '../../src/worker/client.ts';
+import type { LakehouseWorker } from '../../src/worker/protocol.ts';
 
 const versions = { duckdb: 'v1.4.3', duckdbWasm: '1.32.0', storage: 'OPFS lakehouse/' };
 

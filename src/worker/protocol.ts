@@ -1,0 +1,431 @@
+/**
+ * What the page and the lakehouse worker say to each other: the api the worker exposes
+ * (worker.ts implements it; on the page every call returns a promise), what it answers, and how
+ * an error crosses. Both sides import this file; the page imports nothing else from src/worker/
+ * (main.ts starts the worker through client.ts).
+ */
+import { transferHandlers, type Remote, type TransferHandler } from 'comlink';
+import type { OptimizeResult } from '../delta/optimize.ts';
+import type { VacuumOptions, VacuumResult } from '../delta/vacuum.ts';
+import { errorCode } from '../errors.ts';
+import type { Progress } from '../pipeline/context.ts';
+import type { RunSummary } from '../pipeline/lakehouse.ts';
+import type { RunOptions } from '../pipeline/run-options.ts';
+import type { FileInfo } from '../storage/types.ts';
+import type { ZipInput } from '../unzip.ts';
+
+export { errorCode } from '../errors.ts';
+export { CancelledError } from '../pipeline/context.ts';
+export { RUN_DEFAULTS, runOptionProblem, type RunOptions } from '../pipeline/run-options.ts';
+export type { FileInfo, OptimizeResult, Progress, RunSummary, VacuumResult, ZipInput };
+
+export interface Api {
+  /** Answers as soon as the worker runs; starts nothing. */
+  ping(): Promise<true>;
+  /** Open the lakehouse's storage (once), without the engine: then tables, table, commit and goldTable answer. */
+  open(): Promise<{ storage: string }>;
+  /** Start everything (once); the versions of what runs. */
+  init(): Promise<Versions>;
+  /** Generate a batch (seed, events, days, invalid rate) and run it bronze → silver → gold, like `cli run`. */
+  run(options: RunOptions, onProgress?: (p: Progress) => void): Promise<RunSummary>;
+  /** A .jsonl file as a batch through bronze, silver and gold, like `cli ingest`. */
+  ingest(fileName: string, bytes: Uint8Array, onProgress?: (p: Progress) => void): Promise<RunSummary>;
+  /** Stop the run in flight (false if none); it stops at its next step (CancelledError), every table at its last commit. */
+  cancel(): Promise<boolean>;
+  /** VACUUM every table, as `cli vacuum` does; one result per table. */
+  vacuum(options?: LakeVacuumOptions): Promise<VacuumResult[]>;
+  /** The temporary files (`.<uuid>.tmp`) below a folder of the lakehouse, which listFiles leaves out: writes in flight or cut short. */
+  listTemporaryFiles(dir?: string): Promise<FileInfo[]>;
+  /** Delete every table of the lakehouse. */
+  reset(): Promise<void>;
+  running(): Promise<boolean>;
+  /** Every table with its version, rows, files and bytes: from the logs, no data read. */
+  tables(): Promise<TableSummary[]>;
+  /** Schema, files, history and versions of one table (e.g. "silver/events"). */
+  table(path: string): Promise<TableDetails>;
+  /** The actions of one commit of a table, pretty-printed. */
+  commit(path: string, version: number): Promise<CommitView>;
+  /** Per column: nulls, distinct values, min, max and a small histogram, at a version (default latest). */
+  profile(path: string, version?: number): Promise<VersionProfile>;
+  /**
+   * A page of rows as they were at a version (default latest). `filter` (optional): conditions
+   * like `year = '2021' AND id >= 10`; only the files that can match are read.
+   */
+  rows(path: string, version?: number, limit?: number, offset?: number, filter?: string): Promise<RowsPage>;
+  /** One read-only statement of the SQL console; `name@vN` reads version N. */
+  query(sql: string): Promise<ConsoleResult>;
+  /** A gold table's rows at a version (default latest), typed, for the dashboard. */
+  goldTable(name: string, version?: number): Promise<GoldData>;
+  /** Rejects by stage and rule, sample rejects, expectation results per batch. */
+  quality(): Promise<QualityReport>;
+  /** A gold table as one Parquet file: `<name>.parquet`. */
+  downloadParquet(name: string): Promise<Download>;
+  /** A table's Delta folder (data and `_delta_log`) as a .zip (a Blob: cloned to the page by reference). */
+  downloadZip(path: string): Promise<ArchiveDownload>;
+  /** The whole lakehouse (every table's Delta folder, its whole log) as one .zip: `creatorops-lakehouse.zip`. */
+  exportLakehouse(): Promise<ExportResult>;
+  /**
+   * Restore a lakehouse exported as .zip; a lakehouse that has tables is replaced only when `replace`
+   * is true. `archive`: the File the user picked (read in slices, never whole) or its bytes.
+   */
+  importLakehouse(name: string, archive: ZipInput, replace?: boolean): Promise<ImportResult>;
+  /** OPTIMIZE one table (small files compacted, `dataChange: false`). */
+  optimize(path: string): Promise<OptimizeResult>;
+  /** VACUUM one table; a retention under the table's (7 days) needs `force`. */
+  vacuumTable(path: string, options?: TableVacuumOptions): Promise<VacuumResult>;
+  /**
+   * Open a .zip of a Delta table (from Spark, delta-rs, Databricks…) read-only at `opened/<name>`:
+   * its details, or why it cannot be read. From then on it is a table like the others (table, rows,
+   * profile, commit, the SQL console as `opened_<name>`).
+   */
+  openZip(name: string, archive: ZipInput): Promise<TableDetails>;
+  /**
+   * Open a folder holding a Delta table, read-only: a directory handle (File System Access API) or
+   * the files of `<input webkitdirectory>` (paths relative to the picked folder). Nothing but the
+   * `_delta_log` is read until rows are asked for.
+   */
+  openFolder(name: string, from: FileSystemDirectoryHandle | FolderFile[]): Promise<TableDetails>;
+  /** The data files of an opened table read so far (null for a .zip). */
+  openedReads(path: string): Promise<OpenedReads>;
+  /** How many checker workers silver's line checks use from the next run on (tests, benchmarks; undefined: from the cores). */
+  checkerThreads(threads: number | undefined): Promise<void>;
+  /** Memory the worker holds (wasm linear memories, JS heap), for benchmarks. */
+  metrics(): Promise<WorkerMetrics>;
+  /** How much storage this origin uses, and whether it is persistent. */
+  storageInfo(): Promise<StorageInfo>;
+  /** Run the storage contract on real OPFS, in a folder apart from the lakehouse; [] = passed. */
+  storageSelfTest(): Promise<string[]>;
+  /** The files below a folder of the lakehouse ('' = all), sorted by path. */
+  listFiles(dir?: string): Promise<FileInfo[]>;
+  readFile(path: string): Promise<Uint8Array>;
+  /** Create a file of the lakehouse unless it exists (atomic, across tabs); false if it did. */
+  createFile(path: string, bytes: Uint8Array): Promise<boolean>;
+  /** Create or replace one file of the lakehouse (e.g. to import a table's files). */
+  writeFile(path: string, bytes: Uint8Array): Promise<void>;
+}
+
+/** What the page sets of a table's VACUUM: `{ retentionHours, force, dryRun }`, as for `cli vacuum`. */
+export type TableVacuumOptions = Pick<VacuumOptions, 'retentionHours' | 'force' | 'dryRun'>;
+/** The same for every table, and how old a temporary file must be to go. */
+export type LakeVacuumOptions = Pick<VacuumOptions, 'retentionHours' | 'force' | 'dryRun' | 'temporaryMinAgeHours'>;
+
+/** A table's profile at the version it was read at. */
+export type VersionProfile = TableProfile & { path: string; version: number };
+
+export interface OpenedReads {
+  kind: 'zip' | 'folder';
+  /** the data files read so far; null when the source does not count them */
+  read: string[] | null;
+}
+
+/** An error as the page gets it from the worker: the name and code it had there, and its message. */
+export class WorkerError extends Error {
+  readonly code: string | undefined;
+  constructor(message: string, name: string, code: string | undefined) {
+    super(message);
+    this.name = name;
+    this.code = code;
+  }
+}
+
+interface WireError {
+  name: string;
+  message: string;
+  code: string | undefined;
+  stack: string | undefined;
+}
+
+let carrying = false;
+
+/**
+ * Comlink hands a thrown error across as a plain Error with its name and message; the code, by
+ * which the page tells errors apart, would be lost. Registered on both sides (client.ts,
+ * worker.ts), this handler sends the code too and makes the error a WorkerError on arrival.
+ */
+export function carryErrors(): void {
+  if (carrying) return;
+  carrying = true;
+  const base = transferHandlers.get('throw')!;
+  const handler: TransferHandler<unknown, unknown> = {
+    canHandle: (value): value is unknown => base.canHandle(value),
+    serialize(thrown) {
+      const { value } = thrown as { value: unknown };
+      if (!(value instanceof Error)) return base.serialize(thrown);
+      const wire: WireError = { name: value.name, message: value.message, code: errorCode(value), stack: value.stack };
+      return [{ isError: true, value: wire }, []];
+    },
+    deserialize(serialized) {
+      const { isError, value } = serialized as { isError: boolean; value: WireError };
+      if (!isError) return base.deserialize(serialized);
+      const err = new WorkerError(value.message, value.name, value.code);
+      if (value.stack !== undefined) err.stack = value.stack;
+      throw err;
+    },
+  };
+  transferHandlers.set('throw', handler);
+}
+
+/** What runs: the engine's versions and where the tables are. */
+export interface Versions {
+  /** e.g. "v1.4.3" */
+  duckdb: string;
+  /** the @duckdb/duckdb-wasm package, e.g. "1.32.0" */
+  duckdbWasm: string;
+  /** where the tables are, e.g. "OPFS lakehouse/" */
+  storage: string;
+}
+
+/** How much storage this origin uses, and whether it is persistent. */
+export interface StorageInfo {
+  /** bytes this origin uses (all of OPFS and caches), when the browser says */
+  usage: number | null;
+  quota: number | null;
+  /** whether the browser promised not to evict this origin's data */
+  persisted: boolean | null;
+}
+
+/** `opened`: a table opened from a .zip or a folder, mounted read-only at `opened/<name>`. */
+export type Layer = 'bronze' | 'silver' | 'gold' | 'opened';
+
+export interface TableSummary {
+  path: string;
+  view: string;
+  layer: Layer;
+  version: number;
+  /** from the files' stats; null when a file has none */
+  rows: number | null;
+  files: number;
+  bytes: number;
+  /** when the latest commit was written, ms since the epoch */
+  updated: number;
+}
+
+export interface ColumnInfo {
+  name: string;
+  type: string;
+  nullable: boolean;
+}
+
+export interface FileEntry {
+  path: string;
+  size: number;
+  /** the rows of the logical file: those its deletion vector deletes are not counted */
+  rows: number | null;
+  /** rows of the data file its deletion vector deletes (0 without one) */
+  deletedRows: number;
+  modified: number;
+  partitionValues: Record<string, string | null>;
+}
+
+export interface HistoryRow {
+  version: number;
+  timestamp: number;
+  operation: string;
+  /** operationParameters, each value as text */
+  parameters: Record<string, string>;
+  filesAdded: number;
+  filesRemoved: number;
+  bytesAdded: number;
+  rowsAdded: number | null;
+  rowsRemoved: number | null;
+}
+
+export interface TableDetails extends TableSummary {
+  name: string | null;
+  description: string | null;
+  id: string;
+  createdTime: number | null;
+  partitionColumns: string[];
+  protocol: { minReaderVersion: number; minWriterVersion: number };
+  configuration: Record<string, string>;
+  schema: ColumnInfo[];
+  /** the live data files of the latest version */
+  dataFiles: FileEntry[];
+  /** newest first */
+  history: HistoryRow[];
+  /** versions with a checkpoint file */
+  checkpoints: number[];
+  /** the versions that time travel can reach (every commit still in the log, or covered by a checkpoint) */
+  versions: number[];
+}
+
+export interface CommitView {
+  path: string;
+  version: number;
+  /** the log file, relative to the lakehouse root */
+  file: string;
+  /** one entry per action (line) of the commit, pretty-printed */
+  actions: { kind: string; json: string }[];
+}
+
+/** Rows ready for a table on the page: every value as DuckDB prints it, so nothing is rounded. */
+export interface Grid {
+  columns: { name: string; type: string }[];
+  rows: (string | null)[][];
+}
+
+export interface RowsPage extends Grid {
+  path: string;
+  version: number;
+  /** rows in the table at that version (matching the filter, when there is one) */
+  total: number;
+  offset: number;
+  /** with a filter: its SQL, and the data files read of the version's (the others skipped) */
+  filter?: { sql: string; read: number; total: number; skippedByPartition: number; skippedByStats: number; text: string };
+}
+
+export interface ConsoleResult extends Grid {
+  /** the statement as it ran, after the time-travel rewrite */
+  sql: string;
+  rowCount: number;
+  /** more rows than the page was given */
+  truncated: boolean;
+  ms: number;
+  /** the tables this statement read, e.g. silver_events@v3 */
+  tables: string[];
+  /**
+   * per table the statement names: how many of its data files were read, and how many its WHERE
+   * let skip (partition values, min/max statistics), e.g. "read 2 of 6 files (4 skipped: 4 by partition values)"
+   */
+  files: { table: string; read: number; total: number; skippedByPartition: number; skippedByStats: number; text: string }[];
+}
+
+/** A column at a glance: how full, how varied, its range, and the shape of its values. */
+export interface ColumnProfile {
+  name: string;
+  type: string;
+  kind: 'numeric' | 'temporal' | 'categorical';
+  nulls: number;
+  distinct: number;
+  min: string | null;
+  max: string | null;
+  /**
+   * numeric and temporal: up to BINS equal-width bins from min to max; categorical: the most
+   * frequent values (and "other"); empty when every value is distinct or there are none
+   */
+  histogram: { label: string; count: number }[];
+}
+
+export interface TableProfile {
+  rows: number;
+  columns: ColumnProfile[];
+}
+
+/** What happened to the records that did not make it, and how each batch fared against the rules. */
+export interface QualityReport {
+  rejects: number;
+  /** all four stages, in pipeline order */
+  byStage: { stage: string; rows: number }[];
+  byRule: { stage: string; rule: string; rows: number }[];
+  /** the most recent rejects first */
+  samples: RejectSample[];
+  /** the most recent batch first */
+  batches: BatchQuality[];
+}
+
+export interface RejectSample {
+  raw: string;
+  eventId: string | null;
+  stage: string;
+  reasons: string[];
+  errors: string[];
+  batchId: string;
+  /** e.g. 2025-03-01 12:00:00+00 */
+  rejectedAt: string;
+}
+
+export interface BatchQuality {
+  batchId: string;
+  /** `generator` or `upload:<file name>`, from the bronze commit */
+  source: string | null;
+  bronzeVersion: number | null;
+  /** when bronze took the batch in, ms since the epoch */
+  ingestedAt: number | null;
+  records: number | null;
+  expectations: { name: string; action: string; passed: number; failed: number }[];
+  /** the `fail` expectation that stopped the batch, if one did */
+  stoppedBy: string | null;
+}
+
+export interface GoldData {
+  name: string;
+  path: string;
+  version: number;
+  columns: { name: string; type: string }[];
+  /** typed as `cli read` prints them: numbers, text, ISO timestamps, dates as YYYY-MM-DD */
+  rows: Record<string, unknown>[];
+}
+
+/** One file of a picked folder: its path inside the folder, and the browser's lazy handle on it. */
+export interface FolderFile {
+  path: string;
+  file: Blob;
+  /** ms since the epoch (File.lastModified) */
+  modified?: number;
+}
+
+/** What the worker holds in memory, for benchmarks and the devtools console. */
+export interface WorkerMetrics {
+  /** DuckDB-WASM's linear memory (it only grows, so this is its peak); null before the engine started */
+  duckdbWasmBytes: number | null;
+  /** parquet-wasm's linear memory (also only grows); null before it was loaded */
+  parquetWasmBytes: number | null;
+  /** this worker's JS heap, where the browser tells (Chromium's performance.memory); else null */
+  jsHeapUsedBytes: number | null;
+  jsHeapTotalBytes: number | null;
+}
+
+export interface Download {
+  fileName: string;
+  bytes: Uint8Array;
+}
+
+/** A .zip made in the worker: a Blob, which the page saves without copying it through its memory. */
+export interface ArchiveDownload {
+  fileName: string;
+  archive: Blob;
+}
+
+/** One table of an export: its folder's files and bytes. */
+export interface ExportedTable {
+  path: string;
+  files: number;
+  bytes: number;
+}
+
+/** An export as the page gets it: the archive a Blob, made from the chunks (see zipBlob). */
+export interface ExportResult {
+  fileName: string;
+  tables: ExportedTable[];
+  archive: Blob;
+}
+
+export interface ImportedTable {
+  path: string;
+  /** the folder of the archive it came from */
+  from: string;
+  version: number;
+  /** commits in its log */
+  commits: number;
+  files: number;
+  bytes: number;
+}
+
+export interface ImportResult {
+  tables: ImportedTable[];
+  files: number;
+  bytes: number;
+  /** the tables that were in the lakehouse before, now replaced */
+  replaced: string[];
+}
+
+export interface LakehouseWorker {
+  /** The worker's api; every call returns a promise. Errors arrive as WorkerError: name, code and a full message. */
+  api: Remote<Api>;
+  /**
+   * Rejects when the worker itself fails (its script does not load, an uncaught error): calls
+   * still waiting on the api would otherwise wait forever. Race it against them.
+   */
+  failed: Promise<never>;
+  terminate(): void;
+}
