@@ -3,7 +3,7 @@ import type { Engine } from '../src/engine/types.ts';
 import { MemoryStorage } from '../src/storage/memory.ts';
 import { optimizeTable } from '../src/delta/optimize.ts';
 import { listLog, loadSnapshot } from '../src/delta/snapshot.ts';
-import { generateEvents } from '../src/pipeline/generator.ts';
+import { generateEvents } from '../src/pipeline/generator/index.ts';
 import { runBatch } from '../src/pipeline/lakehouse.ts';
 import { isBatch, processPendingBronze } from '../src/pipeline/silver.ts';
 import { SILVER_APP_ID, TABLES } from '../src/pipeline/tables.ts';

@@ -88,3 +88,8 @@ export function carries(field: EventField, type: EventType): boolean {
 export function requiredFields(fields: readonly EventField[], type: EventType): string[] {
   return fields.filter((f) => f.required && carries(f, type)).map((f) => f.name);
 }
+
+/** A value per event type. */
+export function byEventType<T>(value: (type: EventType) => T): Record<EventType, T> {
+  return Object.fromEntries(EVENT_TYPES.map((t) => [t, value(t)])) as Record<EventType, T>;
+}

@@ -2,7 +2,7 @@ import type { Engine } from '../engine/types.ts';
 import type { LineCheckers } from '../pipeline/check-lines.ts';
 import type { PipelineContext, Progress } from '../pipeline/context.ts';
 import { parseExpectations, type Expectation } from '../pipeline/expectations.ts';
-import { generateEvents } from '../pipeline/generator.ts';
+import { generateEvents } from '../pipeline/generator/index.ts';
 import { runBatch, type RunSummary } from '../pipeline/lakehouse.ts';
 import { jsonlChunks } from '../pipeline/lines.ts';
 import type { Storage } from '../storage/types.ts';
