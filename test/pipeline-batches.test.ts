@@ -5,7 +5,7 @@ import { loadSnapshot } from '../src/delta/snapshot.ts';
 import { scanIntoEngine } from '../src/delta/scan.ts';
 import { generateEvents } from '../src/pipeline/generator/index.ts';
 import { runBatch } from '../src/pipeline/lakehouse.ts';
-import { ensureSilverCapacity, loadSilverEvents } from '../src/pipeline/silver.ts';
+import { ensureSilverCapacity, loadSilverEvents } from '../src/pipeline/silver/index.ts';
 import { TABLES } from '../src/pipeline/tables.ts';
 import { testEngine } from './helpers/engine.ts';
 import { pipelineContext } from './helpers/pipeline.ts';

@@ -5,7 +5,7 @@ import { optimizeTable } from '../src/delta/optimize.ts';
 import { listLog, loadSnapshot } from '../src/delta/snapshot.ts';
 import { generateEvents } from '../src/pipeline/generator/index.ts';
 import { runBatch } from '../src/pipeline/lakehouse.ts';
-import { isBatch, processPendingBronze } from '../src/pipeline/silver.ts';
+import { isBatch, processPendingBronze } from '../src/pipeline/silver/index.ts';
 import { SILVER_APP_ID, TABLES } from '../src/pipeline/tables.ts';
 import { testEngine } from './helpers/engine.ts';
 import { pipelineContext } from './helpers/pipeline.ts';
