@@ -16,7 +16,7 @@
 import { existsSync, mkdirSync, renameSync, writeFileSync, openSync, closeSync, writeSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { generateEvents } from '../src/pipeline/generator.ts';
+import { generateEvents } from '../src/pipeline/generator/index.ts';
 import { ROOT } from '../test/e2e/harness.ts';
 import { BENCH_DIST, browserRun, buildBenchApp, bundleSizes, serveBenchApp } from './browser.ts';
 import { nodeCliRun, runNode } from './node-cli.ts';

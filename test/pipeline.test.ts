@@ -1,9 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../src/engine/types.ts';
 import { MemoryStorage } from '../src/storage/memory.ts';
-import { BAD_KINDS, BAD_KIND_STAGE, generateEvents, type BadKind } from '../src/pipeline/generator.ts';
+import { BAD_KINDS, BAD_KIND_STAGE, generateEvents, type BadKind } from '../src/pipeline/generator/index.ts';
 import { runBatch } from '../src/pipeline/lakehouse.ts';
-import { ExpectationFailedError, processPendingBronze, loadSilverEvents } from '../src/pipeline/silver.ts';
+import { ExpectationFailedError, processPendingBronze, loadSilverEvents } from '../src/pipeline/silver/index.ts';
 import { loadSnapshot } from '../src/delta/snapshot.ts';
 import { scanIntoEngine } from '../src/delta/scan.ts';
 import { TABLES } from '../src/pipeline/tables.ts';

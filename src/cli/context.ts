@@ -10,17 +10,18 @@ import { idleCheckerThreads, nodeCheckers } from './checkers.ts';
 const ROOT = resolve(import.meta.dirname, '../..');
 
 /** The SQL models and contracts, read from the repository as the app bundles them. */
-export function loadProjectFiles(): { goldSql: Record<string, string>; expectationsText: string } {
-  return { goldSql: loadSql('gold'), expectationsText: readFileSync(join(ROOT, 'contracts/expectations.yml'), 'utf8') };
+export function loadProjectFiles(): { goldSql: Record<string, string>; silverSql: Record<string, string>; expectationsText: string } {
+  return { goldSql: loadSql('gold'), silverSql: loadSql('silver'), expectationsText: readFileSync(join(ROOT, 'contracts/expectations.yml'), 'utf8') };
 }
 
 export function nodeContext(engine: Engine, outDir: string, onProgress?: (p: Progress) => void): PipelineContext {
-  const { goldSql, expectationsText } = loadProjectFiles();
+  const { goldSql, silverSql, expectationsText } = loadProjectFiles();
   return {
     engine,
     storage: new NodeStorage(resolve(outDir)),
     expectations: parseExpectations(expectationsText, 'contracts/expectations.yml'),
     goldSql,
+    silverSql,
     onProgress,
     ...checkerThreads(),
   };

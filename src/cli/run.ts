@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Engine } from '../engine/types.ts';
-import { DEFAULT_START, generateEvents } from '../pipeline/generator.ts';
+import { DEFAULT_START, generateEvents } from '../pipeline/generator/index.ts';
 import { runBatch, type RunSummary } from '../pipeline/lakehouse.ts';
 import { RUN_DEFAULTS, runOptionProblem, type RunOptions } from '../pipeline/run-options.ts';
 import { parseArgs, stringOption, UsageError, type Parsed } from './args.ts';

@@ -1,11 +1,11 @@
 import { tableFromIPC } from 'apache-arrow';
 import { CommitConflictError, openWriter, releaseWriteBuffers } from '../delta/writer.ts';
-import { listLog } from '../delta/snapshot.ts';
+import { listLog, type Snapshot } from '../delta/snapshot.ts';
 import { isStorageFull, StorageFullError } from '../storage/full.ts';
 import { checkGoldSql, computeGoldTable } from './gold.ts';
 import { LineBuffers, writeBronze, type BronzeResult } from './bronze.ts';
 import { checkCancelled, type PipelineContext } from './context.ts';
-import { ensureSilverCapacity, loadSilverEvents, processPendingBronze, releaseSilverBuffers, SilverBatch, type SilverBatchResult } from './silver.ts';
+import { ensureSilverCapacity, loadSilverEvents, processPendingBronze, releaseSilverBuffers, SilverBatch, type SilverBatchResult } from './silver/index.ts';
 import { GOLD_TABLES, goldTable, TABLES } from './tables.ts';
 
 export interface GoldResult {
@@ -72,7 +72,8 @@ async function runLayers(
   const timings: StageTimings = { load: 0, generate: 0, bronze: 0, silver: 0, gold: 0 };
   const since = (t: number): number => (performance.now() - t) / 1000;
   let t = performance.now();
-  await loadSilverEvents(ctx);
+  // silver/events as the engine's copy was read: the first batch's commit goes on top of it.
+  let silverRead = await loadSilverEvents(ctx);
   timings.load = since(t);
 
   const source$ = timedChunks(chunks, timings);
@@ -103,7 +104,9 @@ async function runLayers(
     const checked = batch.seconds;
     t = performance.now();
     at.stage = 'silver';
-    await retryOnConflict(ctx, 'silver', () => processPendingBronze(ctx, silver, { version: bronze.version, batch }));
+    const prepared = { version: bronze.version, batch };
+    await retryOnConflict(ctx, 'silver', silverRead, (read) => processPendingBronze(ctx, { results: silver, prepared, silver: read }));
+    silverRead = undefined;
     timings.silver += since(t) + checked;
     batches.push(bronze);
     lines += bronze.rows;
@@ -111,7 +114,7 @@ async function runLayers(
 
   t = performance.now();
   at.stage = 'gold';
-  const gold = await retryOnConflict(ctx, 'gold', () => refreshGold(ctx));
+  const gold = await retryOnConflict(ctx, 'gold', undefined, () => refreshGold(ctx));
   timings.gold = since(t);
   const bronze: BronzeResult = { batchId: batches[0]!.batchId, version: batches.at(-1)!.version, rows: lines };
   return { bronze, bronzeBatches: batches, silver, gold, seconds: since(started), timings };
@@ -168,17 +171,18 @@ const MAX_ATTEMPTS = 8;
 /**
  * Another writer (a second tab, a second `cli run`) may commit to the same tables meanwhile.
  * Commits never overwrite each other; when ours conflicts, re-read silver and do the step again:
- * silver picks up only what is still pending, gold is recomputed from the newer silver.
+ * silver picks up only what is still pending, gold is recomputed from the newer silver. The step
+ * gets silver/events as last read (`read` at first, then each re-read).
  */
-async function retryOnConflict<T>(ctx: PipelineContext, stage: 'silver' | 'gold', step: () => Promise<T>): Promise<T> {
+async function retryOnConflict<T>(ctx: PipelineContext, stage: 'silver' | 'gold', read: Snapshot | undefined, step: (silver: Snapshot | undefined) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await step();
+      return await step(read);
     } catch (err) {
       if (!(err instanceof CommitConflictError) || attempt >= MAX_ATTEMPTS) throw err;
       ctx.onProgress?.({ stage, done: 0, message: `another writer committed first; waiting and re-reading the lakehouse (attempt ${attempt + 1})` });
       await new Promise((r) => setTimeout(r, 20 * attempt + Math.random() * 50 * attempt));
-      await loadSilverEvents(ctx);
+      read = await loadSilverEvents(ctx);
     }
   }
 }

@@ -36,6 +36,8 @@ export interface LakehouseDeps {
   openEngine: () => Promise<Engine>;
   /** gold SQL by KPI name */
   goldSql: Record<string, string>;
+  /** silver's SQL checks by file name (sql/silver/) */
+  silverSql: Record<string, string>;
   expectationsText: string;
   exclusive?: Exclusive;
   /** threads for silver's line checks, if any (the worker's: browserCheckers) */
@@ -68,7 +70,7 @@ export async function openLakehouse(deps: LakehouseDeps) {
   const readGold = async (name: string, version: number | undefined): Promise<GoldData> =>
     (await reader.goldTable(name, version)) ?? throughEngine(goldPath(name), version);
 
-  const runs = new Runs(pipelineEngine, storage, deps.goldSql, deps.expectationsText, deps.exclusive ?? ((fn) => fn()), () => {
+  const runs = new Runs(pipelineEngine, storage, deps.goldSql, deps.silverSql, deps.expectationsText, deps.exclusive ?? ((fn) => fn()), () => {
     cache.invalidate();
     reader.forget();
     // The dashboard is what a user opens after a run: have it ready.

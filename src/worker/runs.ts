@@ -2,7 +2,7 @@ import type { Engine } from '../engine/types.ts';
 import type { LineCheckers } from '../pipeline/check-lines.ts';
 import type { PipelineContext, Progress } from '../pipeline/context.ts';
 import { parseExpectations, type Expectation } from '../pipeline/expectations.ts';
-import { generateEvents } from '../pipeline/generator.ts';
+import { generateEvents } from '../pipeline/generator/index.ts';
 import { runBatch, type RunSummary } from '../pipeline/lakehouse.ts';
 import { jsonlChunks } from '../pipeline/lines.ts';
 import type { Storage } from '../storage/types.ts';
@@ -32,6 +32,7 @@ export class Runs {
     private readonly engine: Engine,
     private readonly storage: Storage,
     private readonly goldSql: Record<string, string>,
+    private readonly silverSql: Record<string, string>,
     expectationsText: string,
     private readonly exclusive: Exclusive,
     /** told when a run ended, whatever the outcome: tables may have new versions */
@@ -87,6 +88,7 @@ export class Runs {
           storage: this.storage,
           expectations: this.expectations,
           goldSql: this.goldSql,
+          silverSql: this.silverSql,
           signal: controller.signal,
           ...withCheckers(this.checkers()),
           onProgress: onProgress && ((p) => {

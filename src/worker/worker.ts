@@ -24,6 +24,8 @@ const RUN_LOCK = 'creatorops-lakehouse-run';
 
 /** The gold models, bundled as text: the same files `cli run` reads. */
 const GOLD_SQL = sqlByFileName(import.meta.glob<string>('../../sql/gold/*.sql', { query: '?raw', import: 'default', eager: true }));
+/** Silver's checks in the engine (sql/silver/), bundled the same way. */
+const SILVER_SQL = sqlByFileName(import.meta.glob<string>('../../sql/silver/*.sql', { query: '?raw', import: 'default', eager: true }));
 
 interface Store {
   storage: OpfsStorage;
@@ -79,6 +81,7 @@ function start(): Promise<Runtime> {
       reader,
       openEngine: openBrowserEngine,
       goldSql: GOLD_SQL,
+      silverSql: SILVER_SQL,
       expectationsText,
       // One run at a time across every tab of this origin; a run that has to wait says so.
       exclusive: async <T>(fn: () => Promise<T>, onWait?: () => void): Promise<T> => {

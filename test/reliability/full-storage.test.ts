@@ -8,7 +8,7 @@ import { MemoryStorage } from '../../src/storage/memory.ts';
 import { StorageFullError } from '../../src/storage/full.ts';
 import { vacuumTable } from '../../src/delta/vacuum.ts';
 import { nodeTemporaryFiles } from '../../src/cli/maintenance.ts';
-import { generateEvents } from '../../src/pipeline/generator.ts';
+import { generateEvents } from '../../src/pipeline/generator/index.ts';
 import { runBatch } from '../../src/pipeline/lakehouse.ts';
 import type { Storage } from '../../src/storage/types.ts';
 import { testEngine } from '../helpers/engine.ts';
