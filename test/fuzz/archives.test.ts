@@ -52,7 +52,7 @@ describe('fuzzing archives', () => {
       }),
       // Whatever the seed, some cases reach the table reader: a changed modification time (bytes 10-13
       // of the first local header) is not covered by any checksum, so that archive opens.
-      { ...params, examples: FUZZ_TABLES.map((name) => [name, 'stored' as const, { kind: 'flip' as const, at: [10, 11], to: [0x21, 0x43, 0, 0, 0, 0, 0, 0] }]) },
+      { ...params, examples: FUZZ_TABLES.map((name): [string, 'stored', { kind: 'flip'; at: number[]; to: number[] }] => [name, 'stored', { kind: 'flip', at: [10, 11], to: [0x21, 0x43, 0, 0, 0, 0, 0, 0] }]) },
     );
     expect(opened).toBeGreaterThanOrEqual(FUZZ_TABLES.length);
   }, 60_000 + RUNS * 300);
