@@ -166,3 +166,16 @@ export function describeLineage(l: Lineage): string[] {
     return `${t.table.padEnd(31)} ${t.version < 0 ? '(none)' : `v${t.version}`.padEnd(6)} ${from.padEnd(28)} ${state}`;
   });
 }
+
+/** `silver/events v7` from a commit's operationParameters.inputs (`[{"table":"silver/events","version":7}]`); undefined when it names none. */
+export function describeInputs(parameters: Record<string, unknown>): string | undefined {
+  const raw = parameters.inputs;
+  if (typeof raw !== 'string') return undefined;
+  try {
+    const inputs: unknown = JSON.parse(raw);
+    if (!Array.isArray(inputs)) return undefined;
+    return inputs.map((i: { table?: unknown; version?: unknown }) => `${String(i.table)} v${String(i.version)}`).join(', ');
+  } catch {
+    return undefined;
+  }
+}

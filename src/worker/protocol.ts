@@ -239,6 +239,8 @@ export interface HistoryRow {
   bytesAdded: number;
   rowsAdded: number | null;
   rowsRemoved: number | null;
+  /** the inputs the commit says it was computed from (gold: `silver/events v7`); null when it names none */
+  computedFrom: string | null;
 }
 
 export interface TableDetails extends TableSummary {
