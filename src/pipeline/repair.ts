@@ -25,6 +25,8 @@ export async function repairLakehouse(ctx: PipelineContext): Promise<RepairResul
   ctx.onProgress?.({ stage: 'silver', done: 0, message: `finishing the run that stopped early: ${before.behind.join(', ')} behind` });
   const silver: SilverBatchResult[] = [];
   if (before.tables.some((t) => t.layer === 'silver' && !t.upToDate)) {
+    // Dedup looks up every event id silver holds (a fresh engine, as `cli status --repair` starts with, holds none yet).
+    await loadSilverEvents(ctx);
     await retryOnConflict(ctx, 'silver', async () => {
       // A batch a fail expectation stops is recorded as seen; the batches after it still go in.
       for (;;) {

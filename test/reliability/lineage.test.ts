@@ -101,6 +101,22 @@ describe('a run stopped right after each of its commits', () => {
     expect([again.before.behind, again.silver, again.gold]).toEqual([[], [], []]);
   });
 
+  it('the repair works on an engine that has read nothing yet (as `cli status --repair` starts)', async () => {
+    const storage = new MemoryStorage();
+    await runBatch(pipelineContext(engine, storage), batch(1), 'generator');
+    const stopping = stopAfterCommit(storage, TABLES.bronze, (path, n) => {
+      throw new StoppedAfterCommitError(path, n);
+    });
+    await expect(runBatch(pipelineContext(engine, stopping), batch(2), 'generator')).rejects.toThrow(StoppedAfterCommitError);
+    // A new process starts with no silver_events in its engine.
+    const fresh = await testEngine();
+    fresh.run('DROP TABLE IF EXISTS silver_events');
+    const repaired = await repairLakehouse(pipelineContext(fresh, storage));
+    expect(repaired.silver.map((b) => b.bronzeVersion)).toEqual([1]);
+    expect(repaired.after.behind).toEqual([]);
+    expect(await goldRows(storage)).toEqual(reference);
+  });
+
   it('gold commits carry a txn naming their input and the inputs in commitInfo', async () => {
     const storage = new MemoryStorage();
     await runBatch(pipelineContext(engine, storage), batch(1), 'generator');
