@@ -8,6 +8,7 @@ import { logCommand } from './log.ts';
 import { optimizeCommand, vacuumCommand } from './maintenance.ts';
 import { readCommand } from './read.ts';
 import { ingestCommand, runCommand } from './run.ts';
+import { statusCommand } from './status.ts';
 
 const USAGE = `CreatorOps Lakehouse command line
 
@@ -16,6 +17,9 @@ const USAGE = `CreatorOps Lakehouse command line
   ingest FILE.jsonl [--out DIR] [--engine wasm|native]
                                                       your own events as a batch, through silver and gold
                                                       (--engine native: native DuckDB, from the dev dependency @duckdb/node-api)
+
+  status [--out DIR] [--repair] [--json]              per table: its version, what it was computed from, whether it is up to date;
+                                                      --repair finishes what a stopped run left undone (run and ingest do it first too)
 
   read TABLE_DIR [--version N] [--out FILE.parquet]   rows of a Delta table (JSON lines, or one Parquet file)
   log TABLE_DIR [--json]                              a Delta table's history
@@ -57,6 +61,8 @@ async function main(argv: string[]): Promise<void> {
       return readCommand(rest, await openNodeEngine(), process.stdout);
     case 'log':
       return logCommand(rest, process.stdout);
+    case 'status':
+      return statusCommand(rest, openNodeEngine, process.stdout);
     case 'append':
       return appendCommand(rest, await openNodeEngine(), process.stdout);
     case 'optimize':

@@ -3,7 +3,8 @@ import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Engine } from '../engine/types.ts';
 import { DEFAULT_START, generateEvents } from '../pipeline/generator/index.ts';
-import { runBatch, type RunSummary } from '../pipeline/lakehouse.ts';
+import { runBatch, type GoldResult, type RunSummary } from '../pipeline/lakehouse.ts';
+import type { RepairResult } from '../pipeline/repair.ts';
 import { RUN_DEFAULTS, runOptionProblem, type RunOptions } from '../pipeline/run-options.ts';
 import { parseArgs, stringOption, UsageError, type Parsed } from './args.ts';
 import { nodeContext, progressPrinter } from './context.ts';
@@ -51,8 +52,24 @@ export async function ingestCommand(argv: string[], engine: Engine, out: NodeJS.
   out.write(formatSummary(summary, outDir));
 }
 
+/** A gold table as a run left it: a new version, or the one already computed from the latest silver. */
+export function formatGold(g: GoldResult): string {
+  return g.current
+    ? `  ${g.table.padEnd(30)} current at version ${g.version} (computed from silver/events v${g.input})`
+    : `  ${g.table.padEnd(30)} version ${g.version}  ${g.rows} rows  (from silver/events v${g.input})`;
+}
+
+/** What finishing a stopped run did. */
+export function formatRepair(r: RepairResult): string[] {
+  const lines = [`finished the run that stopped early (${r.before.behind.join(', ')} were behind):`];
+  for (const b of r.silver) lines.push(`  silver took in bronze v${b.bronzeVersion} (${b.batchId}): ${b.silverRows} accepted, ${b.rejectedRows} rejected`);
+  for (const g of r.gold) lines.push(formatGold(g));
+  return lines;
+}
+
 export function formatSummary(s: RunSummary, outDir: string): string {
   const lines: string[] = [];
+  if (s.repaired) lines.push(...formatRepair(s.repaired));
   lines.push(`batch ${s.bronze.batchId}: ${s.bronze.rows.toLocaleString('en-US')} records in ${s.seconds.toFixed(1)} s (${Math.round(s.bronze.rows / Math.max(s.seconds, 1e-3)).toLocaleString('en-US')} events/s) into ${outDir}`);
   lines.push(`  bronze/events      version ${s.bronze.version}  +${s.bronze.rows} rows`);
   for (const b of s.silver) {
@@ -63,7 +80,7 @@ export function formatSummary(s: RunSummary, outDir: string): string {
     const warns = Object.entries(b.warnings);
     if (warns.length) lines.push(`    warnings (rows kept): ${warns.map(([r, n]) => `${r} ${n}`).join(', ')}`);
   }
-  for (const g of s.gold) lines.push(`  ${g.table.padEnd(30)} version ${g.version}  ${g.rows} rows`);
+  for (const g of s.gold) lines.push(formatGold(g));
   const t = s.timings;
   lines.push(`  seconds: load ${t.load.toFixed(2)}, generate ${t.generate.toFixed(2)}, bronze ${t.bronze.toFixed(2)}, silver ${t.silver.toFixed(2)}, gold ${t.gold.toFixed(2)}`);
   return lines.join('\n') + '\n';

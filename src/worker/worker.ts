@@ -15,6 +15,7 @@ import {
 } from './protocol.ts';
 import { workerMetrics } from './metrics.ts';
 import { browserCheckers, useCheckerThreads } from './checkers.ts';
+import { checkStopAfterCommit } from '../pipeline/stop-after-commit.ts';
 
 /** Where the lakehouse lives in OPFS, and a separate folder the storage self-test may scribble in. */
 const ROOT = 'lakehouse';
@@ -41,6 +42,8 @@ interface Runtime extends Store {
 let store: Promise<Store> | undefined;
 let runtime: Promise<Runtime> | undefined;
 let engineUp = false;
+/** the stop-after-commit test hook (see stop-after-commit.ts) */
+let stopAfter: string | undefined;
 
 /**
  * OPFS and the Parquet codec, then the table list and the latest gold tables read from their logs
@@ -93,6 +96,7 @@ function start(): Promise<Runtime> {
         return navigator.locks.request(RUN_LOCK, fn) as Promise<T>;
       },
       checkers: () => browserCheckers(),
+      stopAfterCommit: () => stopAfter,
     });
     engineUp = true;
     return {
@@ -145,6 +149,16 @@ const api: Api = {
   ingest: withContext('ingesting a file', (fileName: string, bytes: Uint8Array, onProgress?: (p: Progress) => void) =>
     withProgress(onProgress, async (report) => (await lakeForRun(report)).ingest(fileName, bytes, report)),
   ),
+
+  lineage: withContext('reading the lineage', async () => (await openStore()).reader.lineage()),
+
+  repair: withContext('finishing the run that stopped early', (onProgress?: (p: Progress) => void) =>
+    withProgress(onProgress, async (report) => (await lakeForRun(report)).repair(report)),
+  ),
+
+  stopAfterCommit: withContext('setting the stop-after-commit hook', async (which: string | undefined) => {
+    stopAfter = which === undefined ? undefined : checkStopAfterCommit(which);
+  }),
 
   cancel: withContext('cancelling the run', async () => (await lake()).cancel()),
 
