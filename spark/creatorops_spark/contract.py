@@ -211,7 +211,9 @@ class Contract:
         errors = [v.message for v in kept]
         if len(ordered) > len(kept):
             errors.append(f"… and {len(ordered) - len(kept)} more errors")
-        return (stage, event_id, list(dict.fromkeys(v.reason for v in kept)), errors)
+        reasons = list(dict.fromkeys(v.reason for v in kept))
+        wf = js.well_formed
+        return (stage, wf(event_id) if event_id is not None else None, [wf(r) for r in reasons], [wf(e) for e in errors])
 
     def _from_ajv(self, record, errors):
         typed = {e.path for e in errors if e.keyword == "type"}
