@@ -31,7 +31,11 @@ def _refresh(lake, project, progress) -> list:
     names = list(project.gold_sql)
     for i, name in enumerate(names):
         progress("gold", i, len(names), name)
-        df = spark.sql(project.gold_sql[name]).coalesce(1)  # one file, rows in the model's order
+        # A KPI table is small (a row per day, stage, band or work): computed once, written as one
+        # file with its rows in the model's order.
+        result = spark.sql(project.gold_sql[name])
+        rows = result.collect()
+        df = spark.createDataFrame(rows, result.schema).coalesce(1)
         table = f"gold/{name}"
         latest = lake.version(SILVER)
         if latest != silver_version:
@@ -39,8 +43,7 @@ def _refresh(lake, project, progress) -> list:
         (df.write.format("delta").mode("overwrite")
             .option("userMetadata", f'{{"source":"sql/gold/{name}.sql"}}')
             .save(lake.path(table)))
-        rows = lake.read(table).count()
-        out.append({"table": table, "version": lake.version(table), "rows": rows})
+        out.append({"table": table, "version": lake.version(table), "rows": len(rows)})
     progress("gold", len(names), len(names), None)
     return out
 
