@@ -8,6 +8,7 @@ with --summary-json the last line on stdout is the run's summary (or its error) 
 import argparse
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -124,8 +125,14 @@ def main(argv=None) -> int:
 
 def _sentence(e: Exception) -> str:
     text = str(e).strip()
+    lines = text.splitlines()
+    if "Traceback (most recent call last)" in text:
+        # an error in Python code on an executor: its own last line says what went wrong
+        raised = [line.strip() for line in lines if re.match(r"\s*[A-Za-z_][\w.]*(Error|Exception)\b.*:", line)]
+        if raised:
+            return f"{lines[0].split('Traceback')[0].strip()} {raised[-1]}"
     # Py4J and Spark errors carry the JVM's stack trace: the first line says what went wrong.
-    return text.splitlines()[0] if text else type(e).__name__
+    return lines[0] if lines else type(e).__name__
 
 
 def _fail(args, code, message, extra) -> int:
