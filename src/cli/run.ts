@@ -3,6 +3,7 @@ import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Engine } from '../engine/types.ts';
 import { DEFAULT_START, generateEvents } from '../pipeline/generator/index.ts';
+import type { PipelineContext } from '../pipeline/context.ts';
 import { runBatch, type GoldResult, type RunSummary } from '../pipeline/lakehouse.ts';
 import type { RepairResult } from '../pipeline/repair.ts';
 import { RUN_DEFAULTS, runOptionProblem, type RunOptions } from '../pipeline/run-options.ts';
@@ -12,7 +13,12 @@ import { readLines } from './lines.ts';
 
 const OUT = 'out/delta';
 
-export async function runCommand(argv: string[], engine: Engine, out: NodeJS.WritableStream): Promise<void> {
+/** Takes one run's records through every layer: runBatch on the engine, or another engine's runner (spark.ts). */
+export type BatchRunner = (ctx: PipelineContext, outDir: string, chunks: Iterable<string[]>, source: string, expected?: number) => Promise<RunSummary>;
+
+const onEngine: BatchRunner = (ctx, _outDir, chunks, source, expected) => runBatch(ctx, chunks, source, expected);
+
+export async function runCommand(argv: string[], engine: Engine, out: NodeJS.WritableStream, runner: BatchRunner = onEngine): Promise<void> {
   const args = parseArgs(argv, ['events', 'seed', 'days', 'invalid-rate', 'out']);
   if (args.positional.length) throw new UsageError(`run takes no positional arguments (got ${args.positional.join(' ')})`);
   const events = runOption(args, 'events', 'events');
@@ -25,7 +31,7 @@ export async function runCommand(argv: string[], engine: Engine, out: NodeJS.Wri
     process.stderr.write(`note: the generated span ${DEFAULT_START} + ${days} days reaches past tomorrow; events stamped later than a day after ingestion are rejected by occurred_at_not_in_future\n`);
   }
   const ctx = nodeContext(engine, outDir, progressPrinter());
-  const summary = await runBatch(ctx, generateEvents({ events, seed, days, invalidRate }), 'generator', events);
+  const summary = await runner(ctx, outDir, generateEvents({ events, seed, days, invalidRate }), 'generator', events);
   out.write(formatSummary(summary, outDir));
 }
 
@@ -39,7 +45,7 @@ function runOption(args: Parsed, key: keyof RunOptions, flag: string): number {
   return value;
 }
 
-export async function ingestCommand(argv: string[], engine: Engine, out: NodeJS.WritableStream): Promise<void> {
+export async function ingestCommand(argv: string[], engine: Engine, out: NodeJS.WritableStream, runner: BatchRunner = onEngine): Promise<void> {
   const args = parseArgs(argv, ['out']);
   const [file, ...rest] = args.positional;
   if (!file || rest.length) throw new UsageError('usage: ingest FILE.jsonl [--out DIR]');
@@ -48,7 +54,7 @@ export async function ingestCommand(argv: string[], engine: Engine, out: NodeJS.
   const outDir = stringOption(args, 'out') ?? OUT;
   const ctx = nodeContext(engine, outDir, progressPrinter());
   const chunks = await readLines(createReadStream(file), file);
-  const summary = await runBatch(ctx, chunks, `upload:${basename(file)}`);
+  const summary = await runner(ctx, outDir, chunks, `upload:${basename(file)}`);
   out.write(formatSummary(summary, outDir));
 }
 
