@@ -42,8 +42,12 @@ export function openTab(engine: EngineName, options: OpenOptions = {}): Promise<
   return openWebKit(options);
 }
 
-/** The expression a driver evaluates: `fn` applied to `args`, awaited by every driver. */
-const call = (fn: (...args: never[]) => unknown, args: unknown[]): string => `(${fn.toString()})(...${JSON.stringify(args)})`;
+/**
+ * The expression a driver evaluates: `fn` applied to `args`, awaited by every driver. tsx (esbuild
+ * with keepNames) wraps inner functions in calls to its `__name` helper, which the page lacks.
+ */
+const call = (fn: (...args: never[]) => unknown, args: unknown[]): string =>
+  `((__name) => (${fn.toString()})(...${JSON.stringify(args)}))((f) => f)`;
 
 async function openChromium({ private: incognito = false }: OpenOptions): Promise<Tab> {
   let context: PwContext;
@@ -130,7 +134,7 @@ async function openWebKit({ private: privately = false }: OpenOptions): Promise<
       reload: async () => void (await webdriver(base, 'POST', `${at}/refresh`, {})),
       async evaluate(fn, ...args) {
         const script = `const done = arguments[arguments.length - 1];
-          Promise.resolve().then(() => ${call(fn, args)}).then((value) => done({ value }), (e) => done({ error: String(e && e.stack || e) }));`;
+          Promise.resolve().then(() => ${call(fn, args)}).then((value) => done({ value }), (e) => done({ error: e instanceof Error ? e.name + ': ' + e.message : String(e) }));`;
         const out = await webdriver<{ value?: unknown; error?: string }>(base, 'POST', `${at}/execute/async`, { script, args: [] });
         if (out.error !== undefined) throw new Error(`in WebKit: ${out.error}`);
         return out.value as never;

@@ -5,12 +5,16 @@ import type { Tab } from './engines.ts';
  * sent as text). They act as a user does — labels, buttons, tabs — and read back what the page shows.
  */
 
-/** Wait until the status line says ready or failed; its text and the features the banner names. */
-export const whenStarted = (tab: Tab): Promise<{ status: string; limitations: string[] }> =>
-  tab.evaluate(async () => {
+/**
+ * Wait until the engine is ready (or failed) — or, with `open`, only until the lakehouse is open and
+ * the sections show (no engine needed for that); the status text and the features the banner names.
+ */
+export const whenStarted = (tab: Tab, until: 'ready' | 'open' = 'ready'): Promise<{ status: string; limitations: string[] }> =>
+  tab.evaluate(async (enough) => {
     const deadline = Date.now() + 120_000;
     const status = (): Element | null => document.querySelector('[role="status"]');
-    while (!/^(ready|failed)$/.test(status()?.getAttribute('data-state') ?? '')) {
+    const done = (): boolean => /^(ready|failed)$/.test(status()?.getAttribute('data-state') ?? '') || (enough === 'open' && document.querySelector('[role="tab"]') !== null);
+    while (!done()) {
       if (Date.now() > deadline) throw new Error(`the engine did not start: ${status()?.textContent ?? 'no status line'}`);
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -20,7 +24,7 @@ export const whenStarted = (tab: Tab): Promise<{ status: string; limitations: st
       status: (status()!.textContent ?? '').replace(/\s+/g, ' ').trim(),
       limitations: [...document.querySelectorAll('[data-testid="limitations"] li')].map((li) => li.getAttribute('data-feature') ?? ''),
     };
-  });
+  }, until);
 
 /** Fill the Run form, press Run pipeline, wait for "Run complete"; the summary's row counts as shown. */
 export const runThroughForm = (tab: Tab, o: { seed: number; events: number; days: number; invalidRate: number }): Promise<Record<string, string>> =>
