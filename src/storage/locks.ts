@@ -7,16 +7,23 @@ export function hasWebLocks(): boolean {
   return typeof navigator !== 'undefined' && typeof navigator.locks?.request === 'function';
 }
 
-const queues = new Map<string, Promise<unknown>>();
+/** Per lock name: the last holder's promise, and how many hold or wait for it. */
+const queues = new Map<string, { tail: Promise<unknown>; waiting: number }>();
 
 export function withLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
   if (hasWebLocks()) return navigator.locks.request(name, fn) as Promise<T>;
-  const result = (queues.get(name) ?? Promise.resolve()).then(fn, fn);
-  const tail = result.catch(() => {});
-  queues.set(name, tail);
-  void tail.then(() => {
-    if (queues.get(name) === tail) queues.delete(name);
-  });
+  const queue = queues.get(name) ?? { tail: Promise.resolve(), waiting: 0 };
+  queue.waiting++;
+  const run = async (): Promise<T> => {
+    try {
+      return await fn();
+    } finally {
+      if (--queue.waiting === 0) queues.delete(name);
+    }
+  };
+  const result = queue.tail.then(run, run);
+  queue.tail = result.catch(() => {});
+  queues.set(name, queue);
   return result;
 }
 
