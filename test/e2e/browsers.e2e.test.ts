@@ -17,15 +17,15 @@ import { NodeStorage } from '../../src/storage/node.ts';
 import { unzip } from '../../src/unzip.ts';
 import { openTab, type EngineName, type Tab } from './engines.ts';
 import { DIST, ROOT, serveStatic, type StaticServer } from './harness.ts';
-import { cells, openSection, runThroughForm, saveThrough, whenStarted } from './journey.ts';
+import { cells, openSection, runThroughForm, saveThrough, uploadThrough, whenStarted } from './journey.ts';
 
 /**
  * The same journey in every engine and window a newcomer may use: open the page, run a small
  * pipeline through the form, read the KPIs, look at a table in the explorer and query it back in
  * time, download a gold table as Parquet and export the lakehouse, then reload. Every value is
  * checked against the same run done in this process by the command line's code. Where a browser
- * offers no private file system the tables live in memory: the banner says so, and the reload
- * finds the lakehouse empty.
+ * offers no private file system the tables live in memory: the banner says so, the reload finds the
+ * lakehouse empty, and importing the exported .zip brings it back.
  */
 const RUN = { seed: 5, events: 3000, days: 30, invalidRate: 0.02 };
 const OPFS = 'OPFS lakehouse/';
@@ -81,7 +81,7 @@ describe('the same journey in every engine', () => {
 
   for (const mode of MODES) {
     const name = `${mode.engine}${mode.private ? ' (private)' : ''}`;
-    test(`${name}: run, KPIs, explorer, a Parquet download, an export, a reload — tables in ${mode.storage}`, { timeout: 300_000 }, async () => {
+    test(`${name}: run, KPIs, explorer, a Parquet download, an export, a reload${mode.storage === OPFS ? '' : ' and an import'} — tables in ${mode.storage}`, { timeout: 300_000 }, async () => {
       const tab: Tab = await openTab(mode.engine, { private: mode.private });
       try {
         await tab.goto(server.url);
@@ -140,8 +140,19 @@ describe('the same journey in every engine', () => {
         const again = await whenStarted(tab, 'open');
         expect(again.limitations).toEqual(mode.limitations);
         const after = await tab.evaluate(() => window.lakehouse.tables());
-        if (mode.storage === OPFS) expect(after.map((t) => `${t.path}@${t.version}`).sort()).toEqual(tables.map((t) => `${t.path}@${t.version}`).sort());
-        else expect(after).toEqual([]);
+        const versions = (list: typeof tables): string[] => list.map((t) => `${t.path}@${t.version}`).sort();
+        if (mode.storage === OPFS) {
+          expect(versions(after)).toEqual(versions(tables));
+        } else {
+          // Gone with the tab, as the banner said; the exported .zip brings every table back.
+          expect(after).toEqual([]);
+          await openSection(tab, 'Explorer', 'input[type="file"][accept^=".zip"]');
+          const imported = await uploadThrough(tab, 'Import a lakehouse (.zip)', archive, 'archive-result');
+          expect(imported).toMatch(new RegExp(`^Imported ${tables.length} tables with their whole history from creatorops-lakehouse\\.zip: `));
+          expect(versions(await tab.evaluate(() => window.lakehouse.tables()))).toEqual(versions(tables));
+          const bands = await tab.evaluate(() => window.lakehouse.goldTable('engagement_bands'));
+          expect(bands.rows.map(canonical).sort()).toEqual(normal(await cliRows('gold/engagement_bands')));
+        }
       } finally {
         await tab.close();
       }

@@ -117,3 +117,35 @@ export const saveThrough = (tab: Tab, buttonText: string): Promise<{ name: strin
     for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
     return { name: saved.name, base64: btoa(binary) };
   }, buttonText);
+
+/**
+ * Hand a file to the file input labelled `labelText` as a user picking it would, and wait for the
+ * panel's answer: `[data-testid=<result>]` (its text) or an alert (thrown).
+ */
+export const uploadThrough = (tab: Tab, labelText: string, file: { name: string; base64: string }, result: string): Promise<string> =>
+  tab.evaluate(
+    async (text, f, answer) => {
+      const label = [...document.querySelectorAll('label')].find((l) => (l.textContent ?? '').trim().startsWith(text));
+      const input = label?.querySelector('input[type="file"]') as HTMLInputElement | null | undefined;
+      if (!input) throw new Error(`no file input labelled ${text}`);
+      const binary = atob(f.base64);
+      const bytes = new Uint8Array(binary.length);
+      for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+      const files = new DataTransfer();
+      files.items.add(new File([bytes], f.name));
+      input.files = files.files;
+      input.dispatchEvent(new Event('change', { bubbles: true }));
+      const deadline = Date.now() + 180_000;
+      for (;;) {
+        const done = document.querySelector(`[data-testid="${answer}"]`);
+        if (done) return (done.textContent ?? '').replace(/\s+/g, ' ').trim();
+        const alert = label!.closest('section')?.querySelector('[role="alert"]');
+        if (alert) throw new Error(`${text}: ${alert.textContent}`);
+        if (Date.now() > deadline) throw new Error(`${text}: no answer`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+    labelText,
+    file,
+    result,
+  );
