@@ -63,10 +63,54 @@ function serviceWorker(): Plugin {
   };
 }
 
+/**
+ * No chunk may import an entry chunk (the page's, or a worker's). A lazy chunk of the worker that
+ * imported the worker's own entry made WebKit evaluate that entry a second time: a second lakehouse
+ * worker, racing the first for the tables. Shared code goes to a chunk of its own instead
+ * (`codeSplitting` below); this makes the build fail if it ever comes back.
+ */
+function noEntryImports(): Plugin {
+  return {
+    name: 'no-entry-imports',
+    apply: 'build',
+    generateBundle(_options, bundle) {
+      const chunks = Object.values(bundle).filter((c) => c.type === 'chunk');
+      const entries = new Set(chunks.filter((c) => c.isEntry).map((c) => c.fileName));
+      for (const chunk of chunks) {
+        const entry = [...chunk.imports, ...chunk.dynamicImports].find((f) => entries.has(f));
+        if (entry) this.error(`${chunk.fileName} imports the entry chunk ${entry}: code the entry shares with other chunks must be in a chunk of its own`);
+      }
+    },
+  };
+}
+
+/**
+ * In a worker's build, every module its entry loads at start (all but the entry itself) goes to a
+ * chunk `shared`, so the chunks it loads later import that chunk, never the entry (noEntryImports).
+ */
+const SHARED_CHUNK = {
+  codeSplitting: {
+    groups: [{ name: (id: string, ctx: ChunkingContext) => (ctx.getModuleInfo(id)?.isEntry ? null : loadedByEntry(id, ctx, new Set()) ? 'shared' : null) }],
+  },
+};
+
+interface ChunkingContext {
+  getModuleInfo(id: string): { isEntry: boolean; importers: readonly string[] } | null;
+}
+
+/** Whether an entry imports `id` statically, directly or through other modules. */
+function loadedByEntry(id: string, ctx: ChunkingContext, seen: Set<string>): boolean {
+  return (ctx.getModuleInfo(id)?.importers ?? []).some((importer) => {
+    if (seen.has(importer)) return false;
+    seen.add(importer);
+    return ctx.getModuleInfo(importer)?.isEntry === true || loadedByEntry(importer, ctx, seen);
+  });
+}
+
 export default defineConfig({
   // Relative asset URLs: the build works from any sub-path of any static host.
   base: './',
-  plugins: [svelte(), contentSecurityPolicy(), serviceWorker()],
+  plugins: [svelte(), contentSecurityPolicy(), serviceWorker(), noEntryImports()],
   resolve: {
     alias: [
       // The synchronous browser bindings are not in the package's `exports`.
@@ -76,7 +120,7 @@ export default defineConfig({
       },
     ],
   },
-  worker: { format: 'es' },
+  worker: { format: 'es', plugins: () => [noEntryImports()], rolldownOptions: { output: SHARED_CHUNK } },
   optimizeDeps: { exclude: ['@duckdb/duckdb-wasm', 'parquet-wasm'] },
   build: {
     target: 'es2022',

@@ -1,4 +1,4 @@
-// `npm test`: Chromium present, type-check, every test (unit and end-to-end), then one plain
+// `npm test`: the browsers present (Chromium, Firefox ESR, WebKitGTK), type-check, every test (unit and end-to-end), then one plain
 // closing line with the counts.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 const run = (cmd, args) => spawnSync(cmd, args, { stdio: 'inherit' }).status ?? 1;
 const extra = process.argv.slice(2).filter((a) => a !== '--no-interop');
 
-if (run(process.execPath, ['scripts/ensure-chromium.mjs']) !== 0) process.exit(1);
+if (run(process.execPath, ['scripts/ensure-browsers.mjs']) !== 0) process.exit(1);
 if (run('npm', ['run', '-s', 'typecheck']) !== 0) {
   console.error('type-check failed; tests not run');
   process.exit(1);

@@ -1,6 +1,7 @@
 import { mount } from 'svelte';
 import type { Remote } from 'comlink';
 import App from './App.svelte';
+import { registerServiceWorker } from './ui/offline.ts';
 import { startWorker } from './worker/client.ts';
 import type { Api } from './worker/protocol.ts';
 
@@ -24,9 +25,4 @@ mount(App, { target, props: { worker } });
 // Offline after the first visit (see src/sw.js). Built app only (the dev server's files change):
 // vite.config.ts (serviceWorker) defines __SERVICE_WORKER__ when it emits sw.js.
 declare const __SERVICE_WORKER__: string | undefined;
-if (typeof __SERVICE_WORKER__ === 'string' && 'serviceWorker' in navigator) {
-  const script = __SERVICE_WORKER__;
-  addEventListener('load', () => {
-    navigator.serviceWorker.register(script).catch((err: unknown) => console.warn('service worker not registered:', err));
-  });
-}
+if (typeof __SERVICE_WORKER__ === 'string') registerServiceWorker(__SERVICE_WORKER__);

@@ -1,3 +1,4 @@
+import { withLock } from './locks.ts';
 import { NotFoundError, type FileInfo, type Storage } from './types.ts';
 
 // Parts of the File System API that TypeScript's DOM lib does not declare yet.
@@ -82,7 +83,7 @@ export class OpfsStorage implements Storage {
         // move happen under a lock that every putIfAbsent into this folder takes, across the
         // tabs and workers of this origin.
         const lock = `delta-commit:${this.rootPath}/${parentPath(path)}`;
-        moved = await navigator.locks.request(lock, async () => {
+        moved = await withLock(lock, async () => {
           if (await hasEntry(parent, name)) return false;
           await (temp as unknown as MovableHandle).move(parent, name);
           return true;

@@ -14,16 +14,18 @@ export function startEngine(worker: LakehouseWorker, report: (status: EngineStat
     if (live) report(status);
   };
   void (async () => {
+    let open = false;
     try {
       say({ state: 'starting', step: 'Starting worker…' });
       await Promise.race([worker.api.ping(), worker.failed]);
       say({ state: 'starting', step: 'Opening the lakehouse…' });
       await Promise.race([worker.api.open(), worker.failed]);
+      open = true;
       say({ state: 'starting', step: 'Starting engine…', open: true });
       await Promise.race([after, new Promise((resolve) => setTimeout(resolve, AFTER_AT_MOST_MS))]);
       say({ state: 'ready', versions: await Promise.race([worker.api.init(), worker.failed]) });
     } catch (err) {
-      say({ state: 'failed', message: err instanceof Error ? err.message : String(err) });
+      say({ state: 'failed', message: err instanceof Error ? err.message : String(err), open });
     }
   })();
   return () => {

@@ -5,4 +5,5 @@ export type EngineStatus =
   /** `open`: the tables can be listed and the dashboard read already (no engine needed for that) */
   | { state: 'starting'; step: string; open?: boolean }
   | { state: 'ready'; versions: Versions }
-  | { state: 'failed'; message: string };
+  /** `open`: the lakehouse opened before the engine failed, so the tables and the dashboard still show */
+  | { state: 'failed'; message: string; open?: boolean };

@@ -25,7 +25,7 @@ export interface Api {
   /** Answers as soon as the worker runs; starts nothing. */
   ping(): Promise<true>;
   /** Open the lakehouse's storage (once), without the engine: then tables, table, commit and goldTable answer. */
-  open(): Promise<{ storage: string }>;
+  open(): Promise<OpenedLakehouse>;
   /** Start everything (once); the versions of what runs. */
   init(): Promise<Versions>;
   /** Generate a batch (seed, events, days, invalid rate) and run it bronze → silver → gold, like `cli run`. */
@@ -184,6 +184,24 @@ export interface Versions {
   duckdbWasm: string;
   /** where the tables are, e.g. "OPFS lakehouse/" */
   storage: string;
+}
+
+/** What `open()` tells the page: where the tables are, and what this browser goes without. */
+export interface OpenedLakehouse {
+  /** e.g. "OPFS lakehouse/" or "memory (this tab only)" */
+  storage: string;
+  /** whether the tables outlive the tab (false: kept in memory) */
+  persistent: boolean;
+  limitations: Limitation[];
+}
+
+/** A browser API this page goes without here, why, and what that costs the user (shown in a banner). */
+export interface Limitation {
+  feature: 'opfs' | 'sync-access' | 'web-locks' | 'service-worker';
+  /** what the browser said, e.g. "SecurityError: Security error when calling GetDirectory" */
+  reason: string;
+  /** what is different for the user, in plain words */
+  effect: string;
 }
 
 /** How much storage this origin uses, and whether it is persistent. */

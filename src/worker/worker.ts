@@ -4,14 +4,17 @@ import type { Engine } from '../engine/types.ts';
 import { initParquet } from '../parquet/browser.ts';
 import { sqlByFileName } from '../pipeline/gold.ts';
 import { checkStorage } from '../storage/contract.ts';
+import { ifAvailable, withLock } from '../storage/locks.ts';
 import { OpfsStorage } from '../storage/opfs.ts';
+import type { Storage } from '../storage/types.ts';
 import { withContext } from './errors.ts';
 import type { Lakehouse } from './lakehouse.ts';
 import { openLakeReader, type LakeReader } from './reader.ts';
+import { chooseStorage, type ChosenStorage } from './storage-choice.ts';
 import { filesOfDirectory, folderSource, zipSource } from './opened.ts';
 import {
   carryErrors, type Api, type Download, type FileInfo, type FolderFile, type LakeVacuumOptions, type Progress, type RunOptions, type StorageInfo, type TableVacuumOptions, type Versions,
-  type WorkerMetrics, type ZipInput,
+  type OpenedLakehouse, type WorkerMetrics, type ZipInput,
 } from './protocol.ts';
 import { workerMetrics } from './metrics.ts';
 import { browserCheckers, useCheckerThreads } from './checkers.ts';
@@ -28,12 +31,14 @@ const GOLD_SQL = sqlByFileName(import.meta.glob<string>('../../sql/gold/*.sql', 
 /** Silver's checks in the engine (sql/silver/), bundled the same way. */
 const SILVER_SQL = sqlByFileName(import.meta.glob<string>('../../sql/silver/*.sql', { query: '?raw', import: 'default', eager: true }));
 
-interface Store {
-  storage: OpfsStorage;
+interface Store extends ChosenStorage {
+  storage: Storage;
   reader: LakeReader;
 }
 
-interface Runtime extends Store {
+interface Runtime {
+  storage: Storage;
+  reader: LakeReader;
   engine: Engine;
   versions: Versions;
   lakehouse: Lakehouse;
@@ -52,12 +57,12 @@ let stopAfter: string | undefined;
  */
 function openStore(): Promise<Store> {
   store ??= (async () => {
-    const [storage] = await Promise.all([OpfsStorage.open(ROOT), initParquet()]);
-    const reader = openLakeReader(storage);
+    const [chosen] = await Promise.all([chooseStorage(ROOT), initParquet()]);
+    const reader = openLakeReader(chosen.storage);
     // A table whose log cannot be read must not keep the lakehouse shut: its own view says why.
     const gold = (await reader.catalog.list().catch(() => [])).filter((t) => t.layer === 'gold');
     await Promise.all(gold.map((t) => reader.goldTable(t.path).catch(() => undefined)));
-    return { storage, reader };
+    return { ...chosen, reader };
   })();
   store.catch(() => (store = undefined));
   return store;
@@ -88,12 +93,10 @@ function start(): Promise<Runtime> {
       expectationsText,
       // One run at a time across every tab of this origin; a run that has to wait says so.
       exclusive: async <T>(fn: () => Promise<T>, onWait?: () => void): Promise<T> => {
-        const now = (await navigator.locks.request(RUN_LOCK, { ifAvailable: true }, async (lock) => (lock ? { value: await fn() } : undefined))) as
-          | { value: T }
-          | undefined;
+        const now = await ifAvailable(RUN_LOCK, fn);
         if (now) return now.value;
         onWait?.();
-        return navigator.locks.request(RUN_LOCK, fn) as Promise<T>;
+        return withLock(RUN_LOCK, fn);
       },
       checkers: () => browserCheckers(),
       stopAfterCommit: () => stopAfter,
@@ -138,7 +141,10 @@ const api: Api = {
     return true;
   },
 
-  open: withContext('opening the lakehouse', async (): Promise<{ storage: string }> => ({ storage: (await openStore()).storage.description })),
+  open: withContext('opening the lakehouse', async (): Promise<OpenedLakehouse> => {
+    const { storage, persistent, limitations } = await openStore();
+    return { storage: storage.description, persistent, limitations };
+  }),
 
   init: withContext('starting the engine', async (): Promise<Versions> => (await start()).versions),
 
@@ -167,7 +173,7 @@ const api: Api = {
   ),
 
   listTemporaryFiles: withContext('listing temporary files', async (dir: string = ''): Promise<FileInfo[]> => {
-    return (await openStore()).storage.listTemporary(dir);
+    return (await (await openStore()).storage.listTemporary?.(dir)) ?? [];
   }),
 
   reset: withContext('resetting the lakehouse', async () => (await lake()).reset()),
@@ -225,8 +231,9 @@ const api: Api = {
   ),
 
   storageInfo: withContext('asking about storage', async (): Promise<StorageInfo> => {
-    const estimate = await navigator.storage.estimate().catch(() => undefined);
-    const persisted = await navigator.storage.persisted().catch(() => null);
+    // Engines without navigator.storage (WebKitGTK) answer "unknown"; a lakehouse in memory is never persistent.
+    const estimate = await navigator.storage?.estimate().catch(() => undefined);
+    const persisted = (await openStore()).persistent ? await (navigator.storage?.persisted().catch(() => null) ?? null) : false;
     return { usage: estimate?.usage ?? null, quota: estimate?.quota ?? null, persisted };
   }),
 
