@@ -228,11 +228,12 @@ export async function openLakehouse(deps: LakehouseDeps) {
       return { fileName, tables, archive: await zipBlob(chunks) };
     },
     /** Restore an exported lakehouse (or one table's .zip); a lakehouse with tables is replaced only with `replace`. */
-    importLakehouse: async (name: string, archive: ZipInput, replace = false): Promise<ImportResult> =>
+    importLakehouse: async (name: string, archive: ZipInput, replace: boolean | 'check' = false): Promise<ImportResult> =>
       maintain(() =>
         importLakehouse(storage, name, archive, {
           known: KNOWN_TABLES,
-          replace,
+          replace: replace === true,
+          check: replace === 'check',
           present: async () => (await catalog.list()).map((t) => t.path).filter((p) => KNOWN_TABLES.includes(p)),
           clear: async () => {
             await storage.deleteDir('');

@@ -66,9 +66,11 @@ export interface Api {
   exportLakehouse(): Promise<ExportResult>;
   /**
    * Restore a lakehouse exported as .zip; a lakehouse that has tables is replaced only when `replace`
-   * is true. `archive`: the File the user picked (read in slices, never whole) or its bytes.
+   * is true; `'check'` checks the whole archive and says what an import would bring and replace,
+   * writing nothing (the page asks before replacing only archives that pass).
+   * `archive`: the File the user picked (read in slices, never whole) or its bytes.
    */
-  importLakehouse(name: string, archive: ZipInput, replace?: boolean): Promise<ImportResult>;
+  importLakehouse(name: string, archive: ZipInput, replace?: boolean | 'check'): Promise<ImportResult>;
   /** OPTIMIZE one table (small files compacted, `dataChange: false`). */
   optimize(path: string): Promise<OptimizeResult>;
   /** VACUUM one table; a retention under the table's (7 days) needs `force`. */

@@ -183,7 +183,7 @@ const api: Api = {
 
   exportLakehouse: withContext('exporting the lakehouse', async () => (await lake()).exportLakehouse()),
 
-  importLakehouse: withContext('importing the lakehouse', async (name: string, archive: ZipInput, replace?: boolean) =>
+  importLakehouse: withContext('importing the lakehouse', async (name: string, archive: ZipInput, replace?: boolean | 'check') =>
     (await lake()).importLakehouse(name, archive, replace),
   ),
 
