@@ -78,15 +78,18 @@ export interface Api {
   /**
    * Open a .zip of a Delta table (from Spark, delta-rs, Databricks…) read-only at `opened/<name>`:
    * its details, or why it cannot be read. From then on it is a table like the others (table, rows,
-   * profile, commit, the SQL console as `opened_<name>`).
+   * profile, commit, the SQL console as `opened_<name>`). An archive of several tables needs `root`,
+   * the folder of the one to open (see tablesIn); without it, SeveralTablesError.
    */
-  openZip(name: string, archive: ZipInput): Promise<TableDetails>;
+  openZip(name: string, archive: ZipInput, root?: string): Promise<TableDetails>;
   /**
    * Open a folder holding a Delta table, read-only: a directory handle (File System Access API) or
    * the files of `<input webkitdirectory>` (paths relative to the picked folder). Nothing but the
-   * `_delta_log` is read until rows are asked for.
+   * `_delta_log` is read until rows are asked for. `root` as for openZip.
    */
-  openFolder(name: string, from: FileSystemDirectoryHandle | FolderFile[]): Promise<TableDetails>;
+  openFolder(name: string, from: FileSystemDirectoryHandle | FolderFile[], root?: string): Promise<TableDetails>;
+  /** The folders of a .zip or a folder that hold a Delta table ('' for its root), in name order: more than one, and the page asks which. */
+  tablesIn(name: string, from: ZipInput | FileSystemDirectoryHandle | FolderFile[]): Promise<string[]>;
   /** The data files of an opened table read so far (null for a .zip). */
   openedReads(path: string): Promise<OpenedReads>;
   /** How many checker workers silver's line checks use from the next run on (tests, benchmarks; undefined: from the cores). */

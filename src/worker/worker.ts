@@ -8,7 +8,7 @@ import { OpfsStorage } from '../storage/opfs.ts';
 import { withContext } from './errors.ts';
 import type { Lakehouse } from './lakehouse.ts';
 import { openLakeReader, type LakeReader } from './reader.ts';
-import { filesOfDirectory, folderSource, zipSource } from './opened.ts';
+import { filesOfDirectory, folderSource, tablesIn, zipSource } from './opened.ts';
 import {
   carryErrors, type Api, type Download, type FileInfo, type FolderFile, type LakeVacuumOptions, type Progress, type RunOptions, type StorageInfo, type TableVacuumOptions, type Versions,
   type WorkerMetrics, type ZipInput,
@@ -123,6 +123,8 @@ async function withProgress<R>(onProgress: ((p: Progress) => void) | undefined, 
   }
 }
 
+const isDirectory = (x: unknown): x is FileSystemDirectoryHandle => typeof FileSystemDirectoryHandle !== 'undefined' && x instanceof FileSystemDirectoryHandle;
+
 const sent = (d: Download): Download => transfer(d, [d.bytes.buffer as ArrayBuffer]);
 
 /** What each call does is said once, on the Api interface (protocol.ts). */
@@ -193,10 +195,14 @@ const api: Api = {
     (await lake()).vacuumTable(path, options),
   ),
 
-  openZip: withContext('opening the .zip', async (name: string, archive: ZipInput) => (await lake()).open(await zipSource(name, archive))),
+  tablesIn: withContext('looking for Delta tables', async (name: string, from: ZipInput | FileSystemDirectoryHandle | FolderFile[]) =>
+    tablesIn(name, Array.isArray(from) || !isDirectory(from) ? from : await filesOfDirectory(from)),
+  ),
 
-  openFolder: withContext('opening the folder', async (name: string, from: FileSystemDirectoryHandle | FolderFile[]) =>
-    (await lake()).open(folderSource(name, Array.isArray(from) ? from : await filesOfDirectory(from))),
+  openZip: withContext('opening the .zip', async (name: string, archive: ZipInput, root?: string) => (await lake()).open(await zipSource(name, archive, root))),
+
+  openFolder: withContext('opening the folder', async (name: string, from: FileSystemDirectoryHandle | FolderFile[], root?: string) =>
+    (await lake()).open(folderSource(name, Array.isArray(from) ? from : await filesOfDirectory(from), root)),
   ),
 
   openedReads: withContext('reading the opened table', async (path: string) => (await lake()).openedReads(path)),
