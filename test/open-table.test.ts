@@ -243,7 +243,7 @@ describe('an opened table works like the lakehouse’s own', () => {
     await expect(zipSource('two.zip', archive, 'lake/nope')).rejects.toThrow('two.zip has no Delta table in its folder lake/nope');
     const t = await lakehouse.open(await zipSource('two.zip', archive, 'lake/delta-0.8.0-partitioned'));
     expect([t.path, t.rows, t.partitionColumns]).toEqual(['opened/two_lake_delta_0_8_0_partitioned', null, ['year', 'month', 'day']]);
-    const files = entries.map((e) => ({ path: e.name, file: new Blob([e.data]) }));
+    const files = entries.map((e) => ({ path: e.name, file: new Blob([e.data.slice()]) }));
     expect(() => folderSource('lake', files)).toThrow(SeveralTablesError);
     expect(folderSource('lake', files, 'lake/basic-with-inserts-overwrite-restore').root).toBe('lake/basic-with-inserts-overwrite-restore');
   });

@@ -138,11 +138,16 @@ describe('export, import, optimize and vacuum through the lakehouse API', () => 
     await expect(c.vacuumTable('silver/events', { retentionHours: 0 })).rejects.toThrow(/retention of 0 hours is shorter than the table's 168 hours/);
     const kept = await c.vacuumTable('silver/events');
     expect(kept.files).toEqual([]);
+    expect((await c.table('silver/events')).unreadable).toEqual([]);
     const v = await c.vacuumTable('silver/events', { retentionHours: 0, force: true });
     expect(v.files.length).toBe(before.files);
     expect(v.bytes).toBe(before.bytes);
     expect((await c.rows('silver/events', undefined, 1000)).rows.map((x) => JSON.stringify(x)).sort()).toEqual(rowsBefore);
     await expect(c.rows('silver/events', 1, 1000)).rejects.toThrow();
+    // Every version before OPTIMIZE needed the files VACUUM deleted: each is marked, the latest is not.
+    const vacuumed = await c.table('silver/events');
+    expect(vacuumed.unreadable).toEqual(vacuumed.versions.filter((n) => n < vacuumed.version));
+    expect(vacuumed.unreadable.length).toBeGreaterThan(0);
     await expect(c.optimize('opened/x')).rejects.toThrow(/not a table of the lakehouse/);
   });
 });

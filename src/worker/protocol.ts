@@ -252,6 +252,8 @@ export interface TableDetails extends TableSummary {
   checkpoints: number[];
   /** the versions that time travel can reach (every commit still in the log, or covered by a checkpoint) */
   versions: number[];
+  /** those of `versions` whose data files are gone (deleted by VACUUM): their rows cannot be read */
+  unreadable: number[];
 }
 
 export interface CommitView {
