@@ -54,6 +54,12 @@ export interface Api {
   rows(path: string, version?: number, limit?: number, offset?: number, filter?: string): Promise<RowsPage>;
   /** One read-only statement of the SQL console; `name@vN` reads version N. */
   query(sql: string): Promise<ConsoleResult>;
+  /** The console's statements separated by `;`: every one checked first, then run in order until one fails. */
+  queries(sql: string): Promise<ConsoleBatch>;
+  /** Rows of a console result from `offset`, sorted by one of its columns when asked. */
+  consolePage(id: number, offset: number, limit: number, sort?: ConsoleSort): Promise<ConsolePage>;
+  /** A console result whole, as `result-<id>.csv` or `.parquet`. */
+  consoleDownload(id: number, format: 'csv' | 'parquet', sort?: ConsoleSort): Promise<Download>;
   /** A gold table's rows at a version (default latest), typed, for the dashboard. */
   goldTable(name: string, version?: number): Promise<GoldData>;
   /** Rejects by stage and rule, sample rejects, expectation results per batch. */
@@ -282,6 +288,10 @@ export interface RowsPage extends Grid {
 }
 
 export interface ConsoleResult extends Grid {
+  /** names the result for paging, sorting and downloads (the console keeps the last few) */
+  id: number;
+  /** the statement as the user wrote it */
+  statement: string;
   /** the statement as it ran, after the time-travel rewrite */
   sql: string;
   rowCount: number;
@@ -295,6 +305,25 @@ export interface ConsoleResult extends Grid {
    * let skip (partition values, min/max statistics), e.g. "read 2 of 6 files (4 skipped: 4 by partition values)"
    */
   files: { table: string; read: number; total: number; skippedByPartition: number; skippedByStats: number; text: string }[];
+}
+
+/** What a run of several statements gave: a result per statement that ran, and the one that failed, if one did (those after it did not run). */
+export interface ConsoleBatch {
+  statements: number;
+  results: ConsoleResult[];
+  error?: { index: number; statement: string; message: string; code: string | undefined };
+}
+
+/** Sort a console result by its column at index `column`. */
+export interface ConsoleSort {
+  column: number;
+  descending: boolean;
+}
+
+export interface ConsolePage extends Grid {
+  id: number;
+  offset: number;
+  rowCount: number;
 }
 
 /** A column at a glance: how full, how varied, its range, and the shape of its values. */

@@ -10,7 +10,7 @@ import type { Lakehouse } from './lakehouse.ts';
 import { openLakeReader, type LakeReader } from './reader.ts';
 import { filesOfDirectory, folderSource, tablesIn, zipSource } from './opened.ts';
 import {
-  carryErrors, type Api, type Download, type FileInfo, type FolderFile, type LakeVacuumOptions, type Progress, type RunOptions, type StorageInfo, type TableVacuumOptions, type Versions,
+  carryErrors, type Api, type ConsoleSort, type Download, type FileInfo, type FolderFile, type LakeVacuumOptions, type Progress, type RunOptions, type StorageInfo, type TableVacuumOptions, type Versions,
   type WorkerMetrics, type ZipInput,
 } from './protocol.ts';
 import { workerMetrics } from './metrics.ts';
@@ -172,6 +172,16 @@ const api: Api = {
   ),
 
   query: withContext('SQL', async (sql: string) => (await lake()).query(sql)),
+
+  queries: withContext('SQL', async (sql: string) => (await lake()).queries(sql)),
+
+  consolePage: withContext('paging the result', async (id: number, offset: number, limit: number, sort?: ConsoleSort) =>
+    (await lake()).consolePage(id, offset, limit, sort),
+  ),
+
+  consoleDownload: withContext('making the download', async (id: number, format: 'csv' | 'parquet', sort?: ConsoleSort) =>
+    sent(await (await lake()).consoleDownload(id, format, sort)),
+  ),
 
   goldTable: withContext('reading a gold table', async (name: string, version?: number) =>
     (await (await openStore()).reader.goldTable(name, version)) ?? (await lake()).goldTable(name, version),
