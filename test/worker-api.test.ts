@@ -185,7 +185,7 @@ describe('the lakehouse API the page uses', () => {
     expect([ids!.rowCount, ids!.rows.length]).toEqual([600, 500]);
     const rest = await lakehouse.consolePage(ids!.id, 500, 1000);
     expect([rest.offset, rest.rowCount, rest.rows.length]).toEqual([500, 600, 100]);
-    const all = [...ids!.rows, ...rest.rows].map((r) => r[0]);
+    const all = [...ids!.rows, ...rest.rows].map((r) => r[0] ?? null);
     const sorted = await lakehouse.consolePage(ids!.id, 0, 1000, { column: 0, descending: true });
     const nonNull = all.filter((x): x is string => x !== null).sort().reverse();
     expect(sorted.rows.map((r) => r[0])).toEqual([...nonNull, ...all.filter((x) => x === null)]);
