@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { jsonLines } from '../src/delta/export.ts';
 import { scanIntoEngine } from '../src/delta/scan.ts';
-import { loadSnapshot } from '../src/delta/snapshot.ts';
+import { loadSnapshot, readCommit, tryListLog } from '../src/delta/snapshot.ts';
+import { decodeDataPath } from '../src/delta/actions.ts';
+import { KNOWN_TABLES } from '../src/worker/catalog.ts';
 import type { Engine } from '../src/engine/types.ts';
 import { decodeParquet } from '../src/parquet/codec.ts';
 import type { RunSummary } from '../src/pipeline/lakehouse.ts';
@@ -14,6 +16,18 @@ import { NodeStorage } from '../src/storage/node.ts';
 import type { Lakehouse } from '../src/worker/lakehouse.ts';
 import { testEngine } from './helpers/engine.ts';
 import { nodeLakehouse } from './helpers/lakehouse.ts';
+
+/** Data files of the lakehouse's tables that no commit of their table adds. */
+async function uncommitted(storage: NodeStorage): Promise<string[]> {
+  const out: string[] = [];
+  for (const table of KNOWN_TABLES) {
+    const log = await tryListLog(storage, table);
+    const referenced = new Set<string>();
+    for (const v of log?.commits.keys() ?? []) for (const a of await readCommit(storage, table, v)) if ('add' in a) referenced.add(`${table}/${decodeDataPath((a.add as { path: string }).path)}`);
+    for (const f of await storage.list(table)) if (!f.path.includes('/_delta_log/') && !referenced.has(f.path)) out.push(f.path);
+  }
+  return out;
+}
 
 /**
  * The worker's API, on a folder instead of OPFS: what the page sees of a lakehouse after two
@@ -243,6 +257,21 @@ describe('the lakehouse API the page uses', () => {
     await expect(run).rejects.toThrow('the run was cancelled; every table is still at its last committed version');
     expect(await lakehouse.tables()).toEqual(before);
     expect(await lakehouse.cancel()).toBe(false);
+
+    // A file the cancelled run wrote that no commit took in is deleted; what was there before the run stays.
+    const storage = new NodeStorage(dir);
+    expect(await uncommitted(storage)).toEqual([]);
+    await storage.write('gold/dropoff_rate/part-before-the-run.parquet', new Uint8Array(8));
+    let cancelled = false;
+    const stopped = lakehouse.run({ events: 3_000, seed: 9, days: 20, invalidRate: 0.01 }, (p) => {
+      if (cancelled) return;
+      cancelled = true;
+      // as a write cut short by the cancel leaves it: written, never committed
+      void storage.write('silver/events/part-written-by-the-run.parquet', new Uint8Array(8)).then(() => lakehouse.cancel());
+    });
+    await expect(stopped).rejects.toThrow('the run was cancelled');
+    expect(await uncommitted(storage)).toEqual(['gold/dropoff_rate/part-before-the-run.parquet']);
+    await storage.delete('gold/dropoff_rate/part-before-the-run.parquet');
   });
 
   test('options are checked like the command line checks them', async () => {
