@@ -238,7 +238,7 @@ describe('an opened table works like the lakehouse’s own', () => {
     await expect(refused).rejects.toBeInstanceOf(SeveralTablesError);
     await expect(refused).rejects.toThrow(
       'two.zip holds 2 Delta tables (lake/basic-with-inserts-overwrite-restore, lake/delta-0.8.0-partitioned): choose one to open, ' +
-        'or bring a whole exported lakehouse in with “Import a lakehouse” on the Run tab',
+        'or bring a whole exported lakehouse in with “Import a lakehouse (.zip)” in the Explorer',
     );
     await expect(zipSource('two.zip', archive, 'lake/nope')).rejects.toThrow('two.zip has no Delta table in its folder lake/nope');
     const t = await lakehouse.open(await zipSource('two.zip', archive, 'lake/delta-0.8.0-partitioned'));

@@ -64,7 +64,7 @@ export class SeveralTablesError extends CodedError {
   ) {
     super(
       `${what} holds ${roots.length} Delta tables (${roots.map((r) => r || '(its root)').join(', ')}): choose one to open, ` +
-        'or bring a whole exported lakehouse in with “Import a lakehouse” on the Run tab',
+        'or bring a whole exported lakehouse in with “Import a lakehouse (.zip)” in the Explorer',
     );
   }
 }
