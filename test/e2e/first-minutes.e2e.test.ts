@@ -83,7 +83,7 @@ describe('the first five minutes', () => {
     await page.getByLabel('Import a lakehouse (.zip)').setInputFiles(exported);
     await page.getByText('Import cancelled: the lakehouse is unchanged.').waitFor();
     expect(dialogs).toHaveLength(1);
-    expect(dialogs[0]).toMatch(/^Replace the lakehouse in this browser with the 10 tables of creatorops-lakehouse\.zip \(bronze\/events \(v1\), silver\/events \(v1\)/);
+    expect(dialogs[0]).toMatch(/^Replace the lakehouse in this browser with the 10 tables of creatorops-lakehouse\.zip \(bronze\/events \(v2\), silver\/events \(v2\)/);
 
     // Opened as one table: it names the tables it holds and opens the one chosen.
     await page.getByLabel('Open a .zip of a Delta table').setInputFiles(exported);
