@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../src/engine/types.ts';
 import { ingestCommand, runCommand } from '../src/cli/run.ts';
+import { progressPrinter } from '../src/cli/context.ts';
 import { NodeStorage } from '../src/storage/node.ts';
 import { loadSnapshot } from '../src/delta/snapshot.ts';
 import { scanIntoEngine } from '../src/delta/scan.ts';
@@ -100,5 +101,52 @@ describe('cli ingest', () => {
     const err = (await cliProcess('run', '--events', 'many').catch((e: unknown) => e)) as { code: number; stderr: string };
     expect(err.code).toBe(2);
     expect(err.stderr).toBe('error: --events must be a whole number ≥ 0, got many\n');
+  });
+});
+
+describe('the first five minutes on the command line', () => {
+  it('--help gives every default', async () => {
+    const { stdout } = await cliProcess('--help');
+    expect(stdout).toContain('defaults: --events 10000 --seed 42 --days 60 --invalid-rate 0.01');
+    expect(stdout).toContain('--out out/delta --engine wasm');
+    expect(stdout).toContain('try examples/events.jsonl; the contract is contracts/event_schema.json');
+    expect(stdout).toContain('(default --target-size-mb 32)');
+    expect(stdout).toContain('(default --retention-hours 168, ');
+  });
+
+  it('the sample events file goes through ingest: 25 records, 23 accepted, 2 rejected', async () => {
+    const out = sink();
+    await ingestCommand([join(ROOT, 'examples/events.jsonl'), '--out', tmp()], engine, out.stream);
+    expect(out.text()).toContain('  bronze/events      version 0  +25 rows');
+    expect(out.text()).toMatch(/silver \(bronze v0, batch-\S+\): 23 accepted, 2 rejected \(parse 0, schema 1, expectation 0, duplicate 1\)/);
+  });
+
+  it('zero events: a clean line for silver', async () => {
+    const out = sink();
+    await runCommand(['--events', '0', '--out', tmp()], engine, out.stream);
+    expect(out.text()).toContain('  silver (bronze v0): nothing to validate, the batch holds no records\n');
+    expect(out.text()).not.toContain(', ):');
+  });
+
+  it('progress: one line for the stages under way, in pipeline order, never back and forth', () => {
+    const lines = sink();
+    const stream = Object.assign(lines.stream, { isTTY: false }) as unknown as NodeJS.WriteStream;
+    const print = progressPrinter(stream, 3000);
+    print({ stage: 'silver', done: 0, total: 100 });
+    print({ stage: 'bronze', done: 10, total: 100 });
+    print({ stage: 'silver', done: 10, total: 100 });
+    print({ stage: 'bronze', done: 100, total: 100 });
+    print({ stage: 'silver', done: 100, total: 100 });
+    print({ stage: 'gold', done: 0, total: 6, message: 'writing_velocity_daily' });
+    print({ stage: 'gold', done: 6, total: 6 });
+    expect(lines.text().split('\n')).toEqual([
+      'silver 0 / 100 rows',
+      'bronze 10 / 100 rows · silver 0 / 100 rows',
+      'bronze 100 / 100 rows · silver 10 / 100 rows',
+      'silver 100 / 100 rows',
+      'gold 0 / 6 tables, writing_velocity_daily',
+      'gold 6 / 6 tables',
+      '',
+    ]);
   });
 });

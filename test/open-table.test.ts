@@ -12,7 +12,7 @@ import { NodeStorage } from '../src/storage/node.ts';
 import { consoleConditions, parseRowFilter } from '../src/worker/filter.ts';
 import type { Lakehouse } from '../src/worker/lakehouse.ts';
 import { MemoryStorage } from '../src/storage/memory.ts';
-import { MountedStorage, folderSource, zipSource } from '../src/worker/opened.ts';
+import { MountedStorage, SeveralTablesError, folderSource, tablesIn, zipSource } from '../src/worker/opened.ts';
 import type { FolderFile } from '../src/worker/protocol.ts';
 import { zip } from '../src/zip.ts';
 import { testEngine } from './helpers/engine.ts';
@@ -224,6 +224,28 @@ describe('an opened table works like the lakehouse’s own', () => {
     // Both opened tables are in the console.
     const both = await lakehouse.query('SELECT (SELECT count(*) FROM opened_partitioned) + (SELECT count(*) FROM opened_basic_with_inserts_overwrite_restore@v0)');
     expect(both.rows).toEqual([['107']]);
+  });
+
+  test('an archive of several tables (an exported lakehouse) names them and opens the one chosen', async () => {
+    const entries = [];
+    for (const name of ['delta-0.8.0-partitioned', 'basic-with-inserts-overwrite-restore']) {
+      const storage = fixture(name);
+      for (const f of await storage.list('')) entries.push({ name: `lake/${name}/${f.path}`, data: await storage.read(f.path) });
+    }
+    const archive = zip(entries);
+    expect(await tablesIn('two.zip', archive)).toEqual(['lake/basic-with-inserts-overwrite-restore', 'lake/delta-0.8.0-partitioned']);
+    const refused = zipSource('two.zip', archive);
+    await expect(refused).rejects.toBeInstanceOf(SeveralTablesError);
+    await expect(refused).rejects.toThrow(
+      'two.zip holds 2 Delta tables (lake/basic-with-inserts-overwrite-restore, lake/delta-0.8.0-partitioned): choose one to open, ' +
+        'or bring a whole exported lakehouse in with “Import a lakehouse (.zip)” in the Explorer',
+    );
+    await expect(zipSource('two.zip', archive, 'lake/nope')).rejects.toThrow('two.zip has no Delta table in its folder lake/nope');
+    const t = await lakehouse.open(await zipSource('two.zip', archive, 'lake/delta-0.8.0-partitioned'));
+    expect([t.path, t.rows, t.partitionColumns]).toEqual(['opened/two_lake_delta_0_8_0_partitioned', null, ['year', 'month', 'day']]);
+    const files = entries.map((e) => ({ path: e.name, file: new Blob([e.data.slice()]) }));
+    expect(() => folderSource('lake', files)).toThrow(SeveralTablesError);
+    expect(folderSource('lake', files, 'lake/basic-with-inserts-overwrite-restore').root).toBe('lake/basic-with-inserts-overwrite-restore');
   });
 
   test('a table that needs a reader feature this reader does not have is refused with the reason, and not mounted', async () => {

@@ -76,6 +76,12 @@ describe('export, import, optimize and vacuum through the lakehouse API', () => 
     expect((await b.rows('silver/events', 0, 1000)).rows).toEqual((await a.rows('silver/events', 0, 1000)).rows);
 
     // Not empty now: refused unless replacing is confirmed.
+    // A check names what would come in and what it would replace, and writes nothing.
+    const check = await b.importLakehouse('creatorops-lakehouse.zip', exported, 'check');
+    expect(check.replaced).toEqual((await a.tables()).map((t) => t.path));
+    expect(check.tables.map((t) => `${t.path}@${t.version}`)).toEqual((await a.tables()).map((t) => `${t.path}@${t.version}`));
+    expect(await versions(b)).toEqual(await versions(a));
+    await expect(b.importLakehouse('foreign.zip', foreign, 'check')).rejects.toThrow(/not tables of this lakehouse: people/);
     await expect(b.importLakehouse('creatorops-lakehouse.zip', exported)).rejects.toThrow(/the lakehouse is not empty \(bronze\/events, .*would replace all of it/);
     // A damaged data file is found before anything is replaced: the lakehouse stays as it was.
     const archive = await ZipArchive.open('x', exported);
@@ -83,6 +89,7 @@ describe('export, import, optimize and vacuum through the lakehouse API', () => 
     const damaged = exported.slice();
     damaged[part.offset + 30 + new TextEncoder().encode(part.name).byteLength + 100]! ^= 0xff;
     await expect(b.importLakehouse('damaged.zip', damaged, true)).rejects.toThrow(`damaged.zip is damaged: entry "${part.name}" fails its CRC-32 check`);
+    await expect(b.importLakehouse('damaged.zip', damaged, 'check')).rejects.toThrow(`damaged.zip is damaged: entry "${part.name}" fails its CRC-32 check`);
     expect(await versions(b)).toEqual(await versions(a));
     // So is a name that would land outside the lakehouse, before anything is read.
     const evil = rawBytes([{ name: 'creatorops-lakehouse/silver/events/../../../x', stored: new Uint8Array(1) }]);
@@ -131,11 +138,16 @@ describe('export, import, optimize and vacuum through the lakehouse API', () => 
     await expect(c.vacuumTable('silver/events', { retentionHours: 0 })).rejects.toThrow(/retention of 0 hours is shorter than the table's 168 hours/);
     const kept = await c.vacuumTable('silver/events');
     expect(kept.files).toEqual([]);
+    expect((await c.table('silver/events')).unreadable).toEqual([]);
     const v = await c.vacuumTable('silver/events', { retentionHours: 0, force: true });
     expect(v.files.length).toBe(before.files);
     expect(v.bytes).toBe(before.bytes);
     expect((await c.rows('silver/events', undefined, 1000)).rows.map((x) => JSON.stringify(x)).sort()).toEqual(rowsBefore);
     await expect(c.rows('silver/events', 1, 1000)).rejects.toThrow();
+    // Every version before OPTIMIZE needed the files VACUUM deleted: each is marked, the latest is not.
+    const vacuumed = await c.table('silver/events');
+    expect(vacuumed.unreadable).toEqual(vacuumed.versions.filter((n) => n < vacuumed.version));
+    expect(vacuumed.unreadable.length).toBeGreaterThan(0);
     await expect(c.optimize('opened/x')).rejects.toThrow(/not a table of the lakehouse/);
   });
 });

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, test } from 'vitest';
 import type { Engine } from '../src/engine/types.ts';
-import { checkReadOnly, rewriteTimeTravel, tokenize } from '../src/worker/sql-text.ts';
+import { ConsoleSyntaxError, checkReadOnly, consoleMessage, listsTables, rewriteCatalog, rewriteTimeTravel, splitStatements, tokenize } from '../src/worker/sql-text.ts';
 import { testEngine } from './helpers/engine.ts';
 
 const known = new Set(['silver_events', 'bronze_events', 'gold_engagement_bands']);
@@ -29,23 +29,65 @@ describe('the read-only guard', () => {
   });
 
   test.each([
-    ['DELETE FROM silver_events', 'DELETE'],
-    ['insert into silver_events values (1)', 'INSERT'],
-    ['DROP TABLE silver_events', 'DROP'],
-    ['UPDATE silver_events SET words = 0', 'UPDATE'],
-    ['CREATE TABLE x AS SELECT 1', 'CREATE'],
-    ["COPY silver_events TO 'x.csv'", 'COPY'],
-    ["ATTACH 'x.db'", 'ATTACH'],
-    ['SET threads = 1', 'SET'],
-    ['CALL pragma_version()', 'CALL'],
-    ['WITH x AS (SELECT 1) INSERT INTO silver_events SELECT * FROM x', 'INSERT'],
-    ['WITH x AS (SELECT 1) DELETE FROM silver_events', 'DELETE'],
-    ['EXPLAIN ANALYZE DELETE FROM silver_events', 'DELETE'],
-    ['DESCRIBE (DELETE FROM silver_events)', 'DELETE'],
-    ['-- a comment\n/* and another */ DROP TABLE x', 'DROP'],
-  ])('refuses %s', (sql, word) => {
+    ['DELETE FROM silver_events', 'DELETE, which deletes rows'],
+    ['insert into silver_events values (1)', 'INSERT, which adds rows'],
+    ['DROP TABLE silver_events', 'DROP, which drops a table or other object'],
+    ['UPDATE silver_events SET words = 0', 'UPDATE, which changes rows'],
+    ['CREATE TABLE x AS SELECT 1', 'CREATE, which creates a table, view or other object'],
+    ["COPY silver_events TO 'x.csv'", 'COPY, which reads or writes files'],
+    ["ATTACH 'x.db'", 'ATTACH, which attaches a database'],
+    ['SET threads = 1', 'SET, which changes a setting'],
+    ['CALL pragma_version()', 'CALL, which calls a table function'],
+    ['INSTALL parquet', 'INSTALL, which installs an extension'],
+    ['WITH x AS (SELECT 1) INSERT INTO silver_events SELECT * FROM x', 'INSERT, which adds rows'],
+    ['WITH x AS (SELECT 1) DELETE FROM silver_events', 'DELETE, which deletes rows'],
+    ['EXPLAIN ANALYZE DELETE FROM silver_events', 'DELETE, which deletes rows'],
+    ['DESCRIBE (DELETE FROM silver_events)', 'DELETE, which deletes rows'],
+    ['-- a comment\n/* and another */ DROP TABLE x', 'DROP, which drops a table or other object'],
+  ])('refuses %s, naming its kind', (sql, word) => {
     expect(() => checkReadOnly(sql)).toThrow(
       `the console is read-only: it runs SELECT, WITH, FROM, VALUES, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN and PRAGMA table_info, not ${word}. ${READ_ONLY}`,
+    );
+  });
+
+  test('a first word that starts no statement is a syntax error, with the statement it likely meant', () => {
+    const runs = 'The console runs SELECT, WITH, FROM, VALUES, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN and PRAGMA table_info.';
+    expect(() => checkReadOnly('selec count(*) from silver_events')).toThrow(`syntax error: no SQL statement starts with selec — did you mean SELECT? ${runs}`);
+    expect(() => checkReadOnly('DESCRIBEE silver_events')).toThrow(`syntax error: no SQL statement starts with DESCRIBEE — did you mean DESCRIBE? ${runs}`);
+    expect(() => checkReadOnly('hello world')).toThrow(`syntax error: no SQL statement starts with hello ${runs}`);
+    expect(() => checkReadOnly('selec 1')).toThrow(ConsoleSyntaxError);
+  });
+
+  test('statements split at every ; the guard sees', () => {
+    expect(splitStatements('SELECT 1; SELECT 2;\n-- done')).toEqual(['SELECT 1', 'SELECT 2']);
+    expect(splitStatements("SELECT ';' AS s; ;  SELECT 2")).toEqual(["SELECT ';' AS s", 'SELECT 2']);
+    expect(splitStatements('SELECT 1 /* /* */ ; DROP TABLE x')).toEqual(['SELECT 1 /* /* */', 'DROP TABLE x']);
+  });
+
+  test('the catalog: SHOW TABLES and information_schema name the console’s own relations', () => {
+    expect(['SHOW TABLES', 'show all tables;', 'DESCRIBE', 'PRAGMA show_tables'].map((q) => listsTables(q))).toEqual([true, true, true, true]);
+    expect(listsTables('SHOW silver_events')).toBe(false);
+    const r = rewriteCatalog("SELECT table_name FROM information_schema.tables t JOIN lake.information_schema.columns USING (table_name) WHERE x = 'information_schema.tables'");
+    expect(r.sql).toBe("SELECT table_name FROM console_tables t JOIN console_columns USING (table_name) WHERE x = 'information_schema.tables'");
+    expect([...r.uses].sort()).toEqual(['columns', 'tables']);
+    expect(rewriteCatalog('select * from duckdb_tables() union all select * from sqlite_master').sql).toBe('select * from console_tables union all select * from console_tables');
+  });
+
+  test('DuckDB’s messages made right: one LINE block, suggestions from the console’s tables, no INSTALL hints', () => {
+    const twice = 'Parser Error: syntax error at or near "FROM"\n\nLINE 1: SELECT count(* FROM silver_events\n                       ^\n\nLINE 1: SELECT count(* FROM silver_events\n                       ^';
+    expect(consoleMessage(twice, [])).toBe('Parser Error: syntax error at or near "FROM"\n\nLINE 1: SELECT count(* FROM silver_events\n                       ^');
+    const missing = 'Catalog Error: Table with name silver_evnts does not exist!\nDid you mean "silver_events@v0"?\n\nLINE 1: select * from silver_evnts';
+    expect(consoleMessage(missing, ['silver_events', 'gold_dropoff_rate'])).toBe(
+      'Catalog Error: Table with name silver_evnts does not exist!\nDid you mean "silver_events"?\n\nLINE 1: select * from silver_evnts',
+    );
+    expect(consoleMessage('Catalog Error: Table with name zzz does not exist!\nDid you mean "sqlite_master"?', ['silver_events'])).toBe(
+      'Catalog Error: Table with name zzz does not exist!\nThe tables are silver_events.',
+    );
+    const extension =
+      'Catalog Error: Table Function with name "read_parquet" is not in the catalog, but it exists in the parquet extension.\n\nPlease try installing and loading the parquet extension by running:\nINSTALL parquet;\nLOAD parquet;';
+    expect(consoleMessage(extension, [])).toBe(
+      "Catalog Error: Table Function read_parquet is in DuckDB's parquet extension, which this page does not load: it runs offline, without DuckDB's extension downloads. " +
+        'Query the lakehouse’s tables by name (SHOW TABLES lists them); to query a CSV, Parquet or JSON file, drop it on the SQL tab and it becomes a view.',
     );
   });
 

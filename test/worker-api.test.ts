@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { jsonLines } from '../src/delta/export.ts';
 import { scanIntoEngine } from '../src/delta/scan.ts';
-import { loadSnapshot } from '../src/delta/snapshot.ts';
+import { loadSnapshot, readCommit, tryListLog } from '../src/delta/snapshot.ts';
+import { decodeDataPath } from '../src/delta/actions.ts';
+import { KNOWN_TABLES } from '../src/worker/catalog.ts';
 import type { Engine } from '../src/engine/types.ts';
 import { decodeParquet } from '../src/parquet/codec.ts';
 import type { RunSummary } from '../src/pipeline/lakehouse.ts';
@@ -14,6 +16,18 @@ import { NodeStorage } from '../src/storage/node.ts';
 import type { Lakehouse } from '../src/worker/lakehouse.ts';
 import { testEngine } from './helpers/engine.ts';
 import { nodeLakehouse } from './helpers/lakehouse.ts';
+
+/** Data files of the lakehouse's tables that no commit of their table adds. */
+async function uncommitted(storage: NodeStorage): Promise<string[]> {
+  const out: string[] = [];
+  for (const table of KNOWN_TABLES) {
+    const log = await tryListLog(storage, table);
+    const referenced = new Set<string>();
+    for (const v of log?.commits.keys() ?? []) for (const a of await readCommit(storage, table, v)) if ('add' in a) referenced.add(`${table}/${decodeDataPath((a.add as { path: string }).path)}`);
+    for (const f of await storage.list(table)) if (!f.path.includes('/_delta_log/') && !referenced.has(f.path)) out.push(f.path);
+  }
+  return out;
+}
 
 /**
  * The worker's API, on a folder instead of OPFS: what the page sees of a lakehouse after two
@@ -170,6 +184,44 @@ describe('the lakehouse API the page uses', () => {
     expect((await lakehouse.tables()).find((t) => t.path === 'silver/events')!.version).toBe(1);
   });
 
+  test('console: several statements, paging and sorting any result, downloads, and a catalog of the lakehouse only', async () => {
+    const batch = await lakehouse.queries("SELECT 1 AS one; SELECT raw FROM bronze_events@v0 ORDER BY line_no; SELECT count(*) FROM silver_evnts; SELECT 2");
+    expect([batch.statements, batch.results.length, batch.error?.index, batch.error?.statement]).toEqual([4, 2, 2, 'SELECT count(*) FROM silver_evnts']);
+    expect(batch.error!.message).toContain('Table with name silver_evnts does not exist!\nDid you mean "silver_events"?');
+    const [one, ids] = batch.results;
+    expect([one!.statement, one!.rows]).toEqual(['SELECT 1 AS one', [['1']]]);
+    // a check refuses before anything runs
+    const refused = await lakehouse.queries('SELECT 1; DELETE FROM silver_events');
+    expect([refused.results.length, refused.error?.index, refused.error?.code]).toEqual([0, 1, 'CONSOLE_REFUSED']);
+    expect((await lakehouse.queries('selec 1')).error?.code).toBe('CONSOLE_SYNTAX');
+
+    // every row, a page at a time, in any order
+    expect([ids!.rowCount, ids!.rows.length]).toEqual([600, 500]);
+    const rest = await lakehouse.consolePage(ids!.id, 500, 1000);
+    expect([rest.offset, rest.rowCount, rest.rows.length]).toEqual([500, 600, 100]);
+    const all = [...ids!.rows, ...rest.rows].map((r) => r[0] ?? null);
+    const sorted = await lakehouse.consolePage(ids!.id, 0, 1000, { column: 0, descending: true });
+    const nonNull = all.filter((x): x is string => x !== null).sort().reverse();
+    expect(sorted.rows.map((r) => r[0])).toEqual([...nonNull, ...all.filter((x) => x === null)]);
+    const csv = new TextDecoder().decode((await lakehouse.consoleDownload(ids!.id, 'csv')).bytes).split('\r\n');
+    expect([csv[0], csv.length]).toEqual(["raw", 602]);
+    expect(csv.slice(1, 4)).toEqual(all.slice(0, 3).map((x) => (x === null ? '' : /[",]/.test(x) ? `"${x.replaceAll('"', '""')}"` : x)));
+    const parquet = await lakehouse.consoleDownload(ids!.id, 'parquet', { column: 0, descending: true });
+    expect(parquet.fileName).toBe(`result-${ids!.id}.parquet`);
+    engine.insertIPC('downloaded', decodeParquet(parquet.bytes));
+    expect(engine.rows<{ n: bigint }>('SELECT count(*) AS n FROM downloaded')[0]!.n).toBe(600n);
+
+    // the catalog: the lakehouse's tables, nothing internal
+    const show = await lakehouse.query('SHOW TABLES');
+    const tables = (await lakehouse.tables()).map((t) => t.view);
+    expect(show.columns.map((c) => c.name)).toEqual(['name', 'path', 'layer', 'version', 'rows']);
+    expect(show.rows.map((r) => r[0])).toEqual(tables);
+    const info = await lakehouse.query("SELECT table_name FROM information_schema.tables WHERE table_name LIKE 'silver%' ORDER BY 1");
+    expect(info.rows).toEqual([['silver_events'], ['silver_quality'], ['silver_rejects']]);
+    const columns = await lakehouse.query("SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'gold_engagement_bands' ORDER BY ordinal_position");
+    expect(columns.rows).toEqual([['band', 'string'], ['sessions', 'long'], ['share', 'double'], ['avg_progress_pct', 'double']]);
+  });
+
   test('quality, then an upload with bad lines shows up in it', async () => {
     const before = await lakehouse.quality();
     expect(before.rejects).toBe(first.silver[0]!.rejectedRows + second.silver[0]!.rejectedRows);
@@ -205,6 +257,21 @@ describe('the lakehouse API the page uses', () => {
     await expect(run).rejects.toThrow('the run was cancelled; every table is still at its last committed version');
     expect(await lakehouse.tables()).toEqual(before);
     expect(await lakehouse.cancel()).toBe(false);
+
+    // A file the cancelled run wrote that no commit took in is deleted; what was there before the run stays.
+    const storage = new NodeStorage(dir);
+    expect(await uncommitted(storage)).toEqual([]);
+    await storage.write('gold/dropoff_rate/part-before-the-run.parquet', new Uint8Array(8));
+    let cancelled = false;
+    const stopped = lakehouse.run({ events: 3_000, seed: 9, days: 20, invalidRate: 0.01 }, (p) => {
+      if (cancelled) return;
+      cancelled = true;
+      // as a write cut short by the cancel leaves it: written, never committed
+      void storage.write('silver/events/part-written-by-the-run.parquet', new Uint8Array(8)).then(() => lakehouse.cancel());
+    });
+    await expect(stopped).rejects.toThrow('the run was cancelled');
+    expect(await uncommitted(storage)).toEqual(['gold/dropoff_rate/part-before-the-run.parquet']);
+    await storage.delete('gold/dropoff_rate/part-before-the-run.parquet');
   });
 
   test('options are checked like the command line checks them', async () => {

@@ -43,19 +43,31 @@ function withTestHook(storage: NodeStorage): Storage {
 }
 
 /** Progress on stderr: one rewritten line on a terminal, a line every few seconds otherwise. */
-export function progressPrinter(stream: NodeJS.WriteStream = process.stderr): (p: Progress) => void {
+export function progressPrinter(stream: NodeJS.WriteStream = process.stderr, intervalMs = 3000): (p: Progress) => void {
+  // Bronze and silver run side by side (silver checks lines while bronze writes them): one line
+  // shows every stage under way, in pipeline order, so the lines never go back and forth.
+  const ORDER: Progress['stage'][] = ['bronze', 'silver', 'gold'];
+  const latest = new Map<Progress['stage'], Progress>();
   let lastLine = 0;
-  let lastStage = '';
-  return (p) => {
-    const now = Date.now();
-    const stageChanged = p.stage !== lastStage;
-    if (!stream.isTTY && !stageChanged && now - lastLine < 3000 && p.done !== p.total) return;
-    lastLine = now;
-    lastStage = p.stage;
+  const describe = (p: Progress): string => {
     const of = p.total !== undefined ? ` / ${p.total.toLocaleString('en-US')}` : '';
     const rate = p.rowsPerSecond ? ` (${p.rowsPerSecond.toLocaleString('en-US')} rows/s)` : '';
-    const what = p.stage === 'gold' ? `${p.done}${of} tables${p.message ? `, ${p.message}` : ''}` : `${p.done.toLocaleString('en-US')}${of} rows${rate}`;
-    const line = `${p.stage.padEnd(6)} ${what}`;
+    return p.stage === 'gold' ? `gold ${p.done}${of} tables${p.message ? `, ${p.message}` : ''}` : `${p.stage} ${p.done.toLocaleString('en-US')}${of} rows${rate}`;
+  };
+  return (p) => {
+    if (p.waiting) return;
+    const finished = p.total !== undefined && p.done >= p.total;
+    const first = !latest.has(p.stage);
+    latest.set(p.stage, p);
+    // a stage that is done stays on the line only until the next stage starts
+    for (const stage of ORDER.slice(0, ORDER.indexOf(p.stage))) {
+      const before = latest.get(stage);
+      if (before && before.total !== undefined && before.done >= before.total) latest.delete(stage);
+    }
+    const now = Date.now();
+    if (!stream.isTTY && !first && !finished && now - lastLine < intervalMs) return;
+    lastLine = now;
+    const line = ORDER.flatMap((stage) => (latest.has(stage) ? [describe(latest.get(stage)!)] : [])).join(' · ');
     if (stream.isTTY) stream.write(`\r\x1b[K${line}`);
     else stream.write(line + '\n');
   };

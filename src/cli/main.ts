@@ -7,16 +7,23 @@ import { appendCommand } from './append.ts';
 import { logCommand } from './log.ts';
 import { optimizeCommand, vacuumCommand } from './maintenance.ts';
 import { readCommand } from './read.ts';
-import { ingestCommand, runCommand, type BatchRunner } from './run.ts';
+import { ingestCommand, OUT_DIR, runCommand, type BatchRunner } from './run.ts';
 import { runBatchOnSpark, sparkPython } from './spark.ts';
 import { statusCommand } from './status.ts';
+import { DEFAULT_TARGET_FILE_SIZE } from '../delta/optimize.ts';
+import { DEFAULT_RETENTION_HOURS } from '../delta/vacuum.ts';
+import { RUN_DEFAULTS } from '../pipeline/run-options.ts';
 
 const USAGE = `CreatorOps Lakehouse command line
 
   run [--events N] [--seed S] [--days D] [--invalid-rate R] [--out DIR] [--engine wasm|native|spark]
-                                                      generate one batch of events; bronze -> silver -> gold into DIR (default out/delta)
+                                                      generate one batch of events; bronze -> silver -> gold into DIR
+                                                      defaults: --events ${RUN_DEFAULTS.events} --seed ${RUN_DEFAULTS.seed} --days ${RUN_DEFAULTS.days} --invalid-rate ${RUN_DEFAULTS.invalidRate}
+                                                      --out ${OUT_DIR} --engine wasm; the same seed gives the same events,
+                                                      so a second run with it adds only duplicates: give a new --seed
   ingest FILE.jsonl [--out DIR] [--engine wasm|native|spark]
-                                                      your own events as a batch, through silver and gold
+                                                      your own events as a batch, through silver and gold (default --out ${OUT_DIR});
+                                                      try examples/events.jsonl; the contract is contracts/event_schema.json
                                                       (--engine native: native DuckDB, from the dev dependency @duckdb/node-api;
                                                       --engine spark: silver and gold on PySpark + delta-spark in local mode,
                                                       installed by \`bash spark/setup.sh\`; see docs/scale-out.md)
@@ -24,14 +31,15 @@ const USAGE = `CreatorOps Lakehouse command line
   status [--out DIR] [--repair] [--json]              per table: its version, what it was computed from, whether it is up to date;
                                                       --repair finishes what a stopped run left undone (run and ingest do it first too)
 
-  read TABLE_DIR [--version N] [--out FILE.parquet]   rows of a Delta table (JSON lines, or one Parquet file)
+  read TABLE_DIR [--version N] [--out FILE.parquet]   rows of a Delta table (JSON lines, or one Parquet file); default: the latest version
   log TABLE_DIR [--json]                              a Delta table's history
   append TABLE_DIR FILE.parquet|FILE.jsonl            add the rows of a file to any Delta table as one commit; prints the version
                                                       (refused, with nothing written, when the table's protocol or a constraint forbids it)
 
   optimize DIR [--target-size-mb N]                   compact small files (dataChange false); DIR is a table or a lakehouse root
+                                                      (default --target-size-mb ${DEFAULT_TARGET_FILE_SIZE / 2 ** 20})
   vacuum DIR [--retention-hours H] [--dry-run] [--force]
-                                                      delete files no version within the retention needs (default 168 h)
+                                                      delete files no version within the retention needs (default --retention-hours ${DEFAULT_RETENTION_HOURS}, the table's own when it sets one)
                                                       (append, optimize and vacuum first check every table's protocol: a writer
                                                       feature this writer does not implement leaves all of them untouched)
 `;

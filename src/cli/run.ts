@@ -11,7 +11,8 @@ import { parseArgs, stringOption, UsageError, type Parsed } from './args.ts';
 import { nodeContext, progressPrinter } from './context.ts';
 import { readLines } from './lines.ts';
 
-const OUT = 'out/delta';
+/** Where the tables go unless --out says otherwise. */
+export const OUT_DIR = 'out/delta';
 
 /** Takes one run's records through every layer: runBatch on the engine, or another engine's runner (spark.ts). */
 export type BatchRunner = (ctx: PipelineContext, outDir: string, chunks: Iterable<string[]>, source: string, expected?: number) => Promise<RunSummary>;
@@ -25,7 +26,7 @@ export async function runCommand(argv: string[], engine: Engine, out: NodeJS.Wri
   const seed = runOption(args, 'seed', 'seed');
   const days = runOption(args, 'days', 'days');
   const invalidRate = runOption(args, 'invalidRate', 'invalid-rate');
-  const outDir = stringOption(args, 'out') ?? OUT;
+  const outDir = stringOption(args, 'out') ?? OUT_DIR;
   const end = Date.parse(DEFAULT_START) + days * 86_400_000;
   if (end > Date.now() + 86_400_000) {
     process.stderr.write(`note: the generated span ${DEFAULT_START} + ${days} days reaches past tomorrow; events stamped later than a day after ingestion are rejected by occurred_at_not_in_future\n`);
@@ -51,7 +52,7 @@ export async function ingestCommand(argv: string[], engine: Engine, out: NodeJS.
   if (!file || rest.length) throw new UsageError('usage: ingest FILE.jsonl [--out DIR]');
   const info = await stat(file).catch(() => undefined);
   if (!info?.isFile()) throw new Error(`${file} is not a readable file`);
-  const outDir = stringOption(args, 'out') ?? OUT;
+  const outDir = stringOption(args, 'out') ?? OUT_DIR;
   const ctx = nodeContext(engine, outDir, progressPrinter());
   const chunks = await readLines(createReadStream(file), file);
   const summary = await runner(ctx, outDir, chunks, `upload:${basename(file)}`);
@@ -79,6 +80,10 @@ export function formatSummary(s: RunSummary, outDir: string): string {
   lines.push(`batch ${s.bronze.batchId}: ${s.bronze.rows.toLocaleString('en-US')} records in ${s.seconds.toFixed(1)} s (${Math.round(s.bronze.rows / Math.max(s.seconds, 1e-3)).toLocaleString('en-US')} events/s) into ${outDir}`);
   lines.push(`  bronze/events      version ${s.bronze.version}  +${s.bronze.rows} rows`);
   for (const b of s.silver) {
+    if (b.silverRows + b.rejectedRows === 0) {
+      lines.push(`  silver (bronze v${b.bronzeVersion}): nothing to validate, the batch holds no records`);
+      continue;
+    }
     lines.push(`  silver (bronze v${b.bronzeVersion}, ${b.batchId}): ${b.silverRows} accepted, ${b.rejectedRows} rejected` +
       ` (parse ${b.rejectsByStage.parse}, schema ${b.rejectsByStage.schema}, expectation ${b.rejectsByStage.expectation}, duplicate ${b.rejectsByStage.duplicate})`);
     const reasons = Object.entries(b.rejectsByReason).sort((a, c) => c[1] - a[1]);

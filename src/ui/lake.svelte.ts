@@ -21,6 +21,8 @@ export interface RunState {
   error?: string;
   /** set while the run waits for another tab's run to finish */
   waiting?: string;
+  /** a generated run's options (not an uploaded file's) */
+  options?: RunOptions;
 }
 
 /**
@@ -62,10 +64,10 @@ function persist(): void {
   void navigator.storage?.persist?.().then(changed, () => {});
 }
 
-async function track(what: string, start: (onProgress: (p: Progress) => void) => Promise<RunSummary>): Promise<void> {
+async function track(what: string, start: (onProgress: (p: Progress) => void) => Promise<RunSummary>, options?: RunOptions): Promise<void> {
   if (lake.run.phase === 'running') return;
   persist();
-  lake.run = { phase: 'running', what, progress: {} };
+  lake.run = { phase: 'running', what, progress: {}, options };
   const onProgress = proxy((p: Progress) => {
     lake.run.waiting = p.waiting;
     if (p.waiting) return;
@@ -108,7 +110,7 @@ export async function finishStoppedRun(api: Remote<Api>): Promise<void> {
 }
 
 export function runPipeline(api: Remote<Api>, options: RunOptions): Promise<void> {
-  return track(`${options.events.toLocaleString('en-US')} generated events (seed ${options.seed})`, (onProgress) => api.run(options, onProgress));
+  return track(`${options.events.toLocaleString('en-US')} generated events (seed ${options.seed})`, (onProgress) => api.run(options, onProgress), options);
 }
 
 export async function ingestFile(api: Remote<Api>, file: File): Promise<void> {

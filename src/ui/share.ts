@@ -13,17 +13,35 @@ const PARAMS: readonly { key: keyof RunOptions; param: string }[] = [
 
 const ok = (key: keyof RunOptions, n: number): boolean => runOptionProblem(key, n) === undefined;
 
-/** The run options a query string names, over the defaults; values that are not valid are ignored. */
-export function runOptionsFromQuery(search: string, defaults: Readonly<RunOptions> = RUN_DEFAULTS): RunOptions {
+/** What a link's query string says of a run: its options over the defaults, and the values it had to correct. */
+export interface SharedRun {
+  options: RunOptions;
+  /** whether the link names any run option at all */
+  named: boolean;
+  /** one sentence per value that was not valid, e.g. `seed=abc must be a whole number ≥ 0: 42 is used` */
+  corrections: string[];
+}
+
+export function readRunQuery(search: string, defaults: Readonly<RunOptions> = RUN_DEFAULTS): SharedRun {
   const query = new URLSearchParams(search);
   const options = { ...defaults };
+  const corrections: string[] = [];
+  let named = false;
   for (const { key, param } of PARAMS) {
     const text = query.get(param);
-    if (text === null || text.trim() === '') continue;
-    const n = Number(text);
-    if (ok(key, n)) options[key] = n;
+    if (text === null) continue;
+    named = true;
+    const n = text.trim() === '' ? NaN : Number(text);
+    const problem = runOptionProblem(key, n, JSON.stringify(text));
+    if (problem === undefined) options[key] = n;
+    else corrections.push(`${param} ${problem}: ${defaults[key]} is used`);
   }
-  return options;
+  return { options, named, corrections };
+}
+
+/** The run options a query string names, over the defaults; values that are not valid are ignored. */
+export function runOptionsFromQuery(search: string, defaults: Readonly<RunOptions> = RUN_DEFAULTS): RunOptions {
+  return readRunQuery(search, defaults).options;
 }
 
 /** `href` with the run options in its query string (other parameters and the hash kept). */

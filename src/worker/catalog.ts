@@ -1,4 +1,4 @@
-import { LOG_DIR, commitFileName, type Action } from '../delta/actions.ts';
+import { LOG_DIR, commitFileName, decodeDataPath, type Action } from '../delta/actions.ts';
 import { loadHistory, loadSnapshot, numRecords, readCommit, tryListLog, type HistoryEntry, type LogListing, type Snapshot } from '../delta/snapshot.ts';
 import { logicalPartitionValues } from '../delta/mapping.ts';
 import { typeName, type DeltaType } from '../delta/schema.ts';
@@ -166,7 +166,25 @@ export class Catalog {
       })),
       checkpoints: [...listing.checkpoints.keys()].sort((a, b) => a - b),
       versions,
+      unreadable: await this.unreadable(path, versions, history, listing),
     };
+  }
+
+  /**
+   * The versions among `versions` whose data files are not all there any more (VACUUM deleted
+   * them): time travel to them would fail. Checked version by version only when the table holds
+   * fewer data files than its commits added; not cached, as a VACUUM changes it without a commit.
+   */
+  private async unreadable(path: string, versions: readonly number[], history: readonly HistoryEntry[], listing: LogListing): Promise<number[]> {
+    const logDir = joinPath(path, LOG_DIR) + '/';
+    const present = new Set((await this.storage.list(path)).filter((f) => !f.path.startsWith(logDir)).map((f) => f.path));
+    if (present.size >= history.reduce((n, h) => n + h.filesAdded, 0)) return [];
+    const out: number[] = [];
+    for (const v of versions) {
+      const snap = await this.snapshot(path, v, listing).catch(() => undefined);
+      if (!snap || snap.files.some((a) => !present.has(joinPath(path, decodeDataPath(a.path))))) out.push(v);
+    }
+    return out;
   }
 
   /** The actions of one commit, as written in its log file. */

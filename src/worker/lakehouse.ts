@@ -27,7 +27,7 @@ import { goldHeader, goldPath, openLakeReader, type LakeReader } from './reader.
 import { parseRowFilter } from './filter.ts';
 import { FolderStorage, openedPath, type TableSource } from './opened.ts';
 import type {
-  ArchiveDownload, CommitView, ConsoleResult, Download, ExportResult, GoldData, ImportResult, LakeVacuumOptions, OpenedReads, QualityReport, RowsPage,
+  ArchiveDownload, CommitView, ConsoleBatch, ConsolePage, ConsoleResult, ConsoleSort, Download, ExportResult, GoldData, ImportResult, LakeVacuumOptions, OpenedReads, QualityReport, RowsPage,
   RunOptions, TableDetails, TableSummary, TableVacuumOptions, VersionProfile,
 } from './protocol.ts';
 
@@ -196,6 +196,9 @@ export async function openLakehouse(deps: LakehouseDeps) {
     },
 
     query: async (sql: string): Promise<ConsoleResult> => sqlConsole.run(sql),
+    queries: async (sql: string): Promise<ConsoleBatch> => sqlConsole.runAll(sql),
+    consolePage: async (id: number, offset: number, limit: number, sort?: ConsoleSort): Promise<ConsolePage> => sqlConsole.page(id, offset, limit, sort),
+    consoleDownload: async (id: number, format: 'csv' | 'parquet', sort?: ConsoleSort): Promise<Download> => sqlConsole.download(id, format, sort),
 
     /** `version`: default the latest. */
     goldTable: async (name: string, version?: number): Promise<GoldData> => readGold(name, version),
@@ -238,11 +241,12 @@ export async function openLakehouse(deps: LakehouseDeps) {
       return { fileName, tables, archive: await zipBlob(chunks) };
     },
     /** Restore an exported lakehouse (or one table's .zip); a lakehouse with tables is replaced only with `replace`. */
-    importLakehouse: async (name: string, archive: ZipInput, replace = false): Promise<ImportResult> =>
+    importLakehouse: async (name: string, archive: ZipInput, replace: boolean | 'check' = false): Promise<ImportResult> =>
       maintain(() =>
         importLakehouse(storage, name, archive, {
           known: KNOWN_TABLES,
-          replace,
+          replace: replace === true,
+          check: replace === 'check',
           present: async () => (await catalog.list()).map((t) => t.path).filter((p) => KNOWN_TABLES.includes(p)),
           clear: async () => {
             await storage.deleteDir('');

@@ -1,4 +1,5 @@
 import { LOG_DIR } from '../delta/actions.ts';
+import { CodedError } from '../errors.ts';
 import { NotFoundError, joinPath, type FileInfo, type Storage } from '../storage/types.ts';
 import { ZipStorage } from '../storage/zip.ts';
 import { ZipArchive, type ZipInput } from '../unzip.ts';
@@ -53,12 +54,47 @@ export function deltaTableRoot(paths: readonly string[]): string | undefined {
   return tableRoots(paths).reduce<string | undefined>((best, r) => (best === undefined || depth(r) < depth(best) ? r : best), undefined);
 }
 
+/** A .zip or a folder that holds more than one Delta table, opened without saying which. */
+export class SeveralTablesError extends CodedError {
+  static readonly code = 'SEVERAL_TABLES';
+  override name = 'SeveralTablesError';
+  constructor(
+    what: string,
+    readonly roots: string[],
+  ) {
+    super(
+      `${what} holds ${roots.length} Delta tables (${roots.map((r) => r || '(its root)').join(', ')}): choose one to open, ` +
+        'or bring a whole exported lakehouse in with “Import a lakehouse (.zip)” in the Explorer',
+    );
+  }
+}
+
+/**
+ * The table of `paths` to open: `root` when given (it must hold one), else the only one there is.
+ * The source's name then says which table of it this is, so two tables of one archive mount apart.
+ */
+function chooseRoot(what: string, name: string, paths: readonly string[], root: string | undefined): { root: string; name: string } {
+  const roots = tableRoots(paths);
+  if (roots.length === 0) throw new Error(`${what} holds no Delta table: no folder in it has a _delta_log`);
+  if (root !== undefined) {
+    if (!roots.includes(root)) throw new Error(`${what} has no Delta table in its folder ${root || '(its root)'}; its tables are ${roots.map((r) => r || '(its root)').join(', ')}`);
+    return { root, name: roots.length === 1 ? name : `${name.replace(/\.zip$/i, '')}_${root}` };
+  }
+  if (roots.length > 1) throw new SeveralTablesError(what, roots);
+  return { root: roots[0]!, name };
+}
+
+/** The folders of a .zip or a picked folder that hold a Delta table ('' for its root), in name order. */
+export async function tablesIn(name: string, from: ZipInput | readonly FolderFile[]): Promise<string[]> {
+  if (Array.isArray(from)) return tableRoots((from as readonly FolderFile[]).map((f) => f.path.replace(/^\/+/, '')));
+  return tableRoots((await ZipArchive.open(name, from as ZipInput)).entries.map((e) => e.name));
+}
+
 /** A .zip as a table: its central directory read and checked (names, sizes), no entry expanded yet. */
-export async function zipSource(name: string, archive: ZipInput): Promise<TableSource> {
+export async function zipSource(name: string, archive: ZipInput, root?: string): Promise<TableSource> {
   const zip = await ZipArchive.open(name, archive);
-  const root = deltaTableRoot(zip.entries.map((e) => e.name));
-  if (root === undefined) throw new Error(`${name} holds no Delta table: no folder in it has a _delta_log`);
-  return { name, kind: 'zip', storage: new ZipStorage(zip), root };
+  const chosen = chooseRoot(name, name, zip.entries.map((e) => e.name), root);
+  return { name: chosen.name, kind: 'zip', storage: new ZipStorage(zip), root: chosen.root };
 }
 
 /**
@@ -132,10 +168,11 @@ export async function filesOfDirectory(handle: FileSystemDirectoryHandle): Promi
 }
 
 /** A picked folder as a table: the shallowest folder in it holding `_delta_log`. */
-export function folderSource(name: string, files: readonly FolderFile[]): TableSource {
-  const root = deltaTableRoot(files.map((f) => f.path.replace(/^\/+/, '')));
-  if (root === undefined) throw new Error(`the folder ${name} holds no Delta table: neither it nor a folder in it has a _delta_log`);
-  return { name, kind: 'folder', storage: new FolderStorage(files, `folder ${name}`), root };
+export function folderSource(name: string, files: readonly FolderFile[], root?: string): TableSource {
+  const paths = files.map((f) => f.path.replace(/^\/+/, ''));
+  if (tableRoots(paths).length === 0) throw new Error(`the folder ${name} holds no Delta table: neither it nor a folder in it has a _delta_log`);
+  const chosen = chooseRoot(`the folder ${name}`, name, paths, root);
+  return { name: chosen.name, kind: 'folder', storage: new FolderStorage(files, `folder ${name}`), root: chosen.root };
 }
 
 /**

@@ -55,6 +55,8 @@ export interface ImportOptions {
   replace?: boolean;
   /** empty the lakehouse (called only when `replace` and it holds tables) */
   clear: () => Promise<void>;
+  /** only check the archive (every entry expanded): what would be imported and replaced, nothing written */
+  check?: boolean;
 }
 
 /** Folders of the archive holding a `_delta_log/`, not themselves inside one. */
@@ -132,7 +134,7 @@ export async function importLakehouse(storage: Storage, name: string, input: Zip
   }
 
   const present = await options.present();
-  if (present.length > 0 && !options.replace) {
+  if (present.length > 0 && !options.replace && !options.check) {
     throw new Error(
       `the lakehouse is not empty (${present.join(', ')}): importing ${name} would replace all of it; ` +
         'confirm the replacement, or export the lakehouse first to keep a copy',
@@ -141,6 +143,9 @@ export async function importLakehouse(storage: Storage, name: string, input: Zip
   // Every file expanded and checked once before the lakehouse is touched, none kept: a damaged
   // entry must not be found after the tables it would replace are gone.
   for (const f of files) await archive.read(f.item);
+  const sorted = tables.sort((a, b) => options.known.indexOf(a.path) - options.known.indexOf(b.path));
+  const result = { tables: sorted, files: files.length, bytes: files.reduce((s, f) => s + f.item.size, 0), replaced: present };
+  if (options.check) return result;
   if (present.length > 0) await options.clear();
 
   // Data first, then the log: commits in version order, then sidecars, checkpoints, and _last_checkpoint last.
@@ -156,10 +161,5 @@ export async function importLakehouse(storage: Storage, name: string, input: Zip
     ...files.filter((f) => isLog(f.path)).sort((a, b) => logRank(a.path) - logRank(b.path) || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)),
   ];
   for (const f of ordered) await storage.write(f.path, await archive.read(f.item));
-  return {
-    tables: tables.sort((a, b) => options.known.indexOf(a.path) - options.known.indexOf(b.path)),
-    files: files.length,
-    bytes: files.reduce((s, f) => s + f.item.size, 0),
-    replaced: present,
-  };
+  return result;
 }

@@ -65,6 +65,12 @@ export interface Api {
   rows(path: string, version?: number, limit?: number, offset?: number, filter?: string): Promise<RowsPage>;
   /** One read-only statement of the SQL console; `name@vN` reads version N. */
   query(sql: string): Promise<ConsoleResult>;
+  /** The console's statements separated by `;`: every one checked first, then run in order until one fails. */
+  queries(sql: string): Promise<ConsoleBatch>;
+  /** Rows of a console result from `offset`, sorted by one of its columns when asked. */
+  consolePage(id: number, offset: number, limit: number, sort?: ConsoleSort): Promise<ConsolePage>;
+  /** A console result whole, as `result-<id>.csv` or `.parquet`. */
+  consoleDownload(id: number, format: 'csv' | 'parquet', sort?: ConsoleSort): Promise<Download>;
   /** A gold table's rows at a version (default latest), typed, for the dashboard. */
   goldTable(name: string, version?: number): Promise<GoldData>;
   /** Rejects by stage and rule, sample rejects, expectation results per batch. */
@@ -77,9 +83,11 @@ export interface Api {
   exportLakehouse(): Promise<ExportResult>;
   /**
    * Restore a lakehouse exported as .zip; a lakehouse that has tables is replaced only when `replace`
-   * is true. `archive`: the File the user picked (read in slices, never whole) or its bytes.
+   * is true; `'check'` checks the whole archive and says what an import would bring and replace,
+   * writing nothing (the page asks before replacing only archives that pass).
+   * `archive`: the File the user picked (read in slices, never whole) or its bytes.
    */
-  importLakehouse(name: string, archive: ZipInput, replace?: boolean): Promise<ImportResult>;
+  importLakehouse(name: string, archive: ZipInput, replace?: boolean | 'check'): Promise<ImportResult>;
   /** OPTIMIZE one table (small files compacted, `dataChange: false`). */
   optimize(path: string): Promise<OptimizeResult>;
   /** VACUUM one table; a retention under the table's (7 days) needs `force`. */
@@ -87,15 +95,18 @@ export interface Api {
   /**
    * Open a .zip of a Delta table (from Spark, delta-rs, Databricks…) read-only at `opened/<name>`:
    * its details, or why it cannot be read. From then on it is a table like the others (table, rows,
-   * profile, commit, the SQL console as `opened_<name>`).
+   * profile, commit, the SQL console as `opened_<name>`). An archive of several tables needs `root`,
+   * the folder of the one to open (see tablesIn); without it, SeveralTablesError.
    */
-  openZip(name: string, archive: ZipInput): Promise<TableDetails>;
+  openZip(name: string, archive: ZipInput, root?: string): Promise<TableDetails>;
   /**
    * Open a folder holding a Delta table, read-only: a directory handle (File System Access API) or
    * the files of `<input webkitdirectory>` (paths relative to the picked folder). Nothing but the
-   * `_delta_log` is read until rows are asked for.
+   * `_delta_log` is read until rows are asked for. `root` as for openZip.
    */
-  openFolder(name: string, from: FileSystemDirectoryHandle | FolderFile[]): Promise<TableDetails>;
+  openFolder(name: string, from: FileSystemDirectoryHandle | FolderFile[], root?: string): Promise<TableDetails>;
+  /** The folders of a .zip or a folder that hold a Delta table ('' for its root), in name order: more than one, and the page asks which. */
+  tablesIn(name: string, from: ZipInput | FileSystemDirectoryHandle | FolderFile[]): Promise<string[]>;
   /** The data files of an opened table read so far (null for a .zip). */
   openedReads(path: string): Promise<OpenedReads>;
   /** How many checker workers silver's line checks use from the next run on (tests, benchmarks; undefined: from the cores). */
@@ -278,6 +289,8 @@ export interface TableDetails extends TableSummary {
   checkpoints: number[];
   /** the versions that time travel can reach (every commit still in the log, or covered by a checkpoint) */
   versions: number[];
+  /** those of `versions` whose data files are gone (deleted by VACUUM): their rows cannot be read */
+  unreadable: number[];
 }
 
 export interface CommitView {
@@ -306,6 +319,10 @@ export interface RowsPage extends Grid {
 }
 
 export interface ConsoleResult extends Grid {
+  /** names the result for paging, sorting and downloads (the console keeps the last few) */
+  id: number;
+  /** the statement as the user wrote it */
+  statement: string;
   /** the statement as it ran, after the time-travel rewrite */
   sql: string;
   rowCount: number;
@@ -319,6 +336,25 @@ export interface ConsoleResult extends Grid {
    * let skip (partition values, min/max statistics), e.g. "read 2 of 6 files (4 skipped: 4 by partition values)"
    */
   files: { table: string; read: number; total: number; skippedByPartition: number; skippedByStats: number; text: string }[];
+}
+
+/** What a run of several statements gave: a result per statement that ran, and the one that failed, if one did (those after it did not run). */
+export interface ConsoleBatch {
+  statements: number;
+  results: ConsoleResult[];
+  error?: { index: number; statement: string; message: string; code: string | undefined };
+}
+
+/** Sort a console result by its column at index `column`. */
+export interface ConsoleSort {
+  column: number;
+  descending: boolean;
+}
+
+export interface ConsolePage extends Grid {
+  id: number;
+  offset: number;
+  rowCount: number;
 }
 
 /** A column at a glance: how full, how varied, its range, and the shape of its values. */

@@ -8,6 +8,13 @@ import { jsonlChunks } from '../pipeline/lines.ts';
 import { repairLakehouse, type RepairResult } from '../pipeline/repair.ts';
 import { stopAfterCommit, StoppedAfterCommitError } from '../pipeline/stop-after-commit.ts';
 import type { Storage } from '../storage/types.ts';
+import { joinPath } from '../storage/types.ts';
+import { LOG_DIR, decodeDataPath } from '../delta/actions.ts';
+import { deletionVectorFile } from '../delta/deletion-vectors.ts';
+import { loadSnapshot } from '../delta/snapshot.ts';
+import { errorCode } from '../errors.ts';
+import { CancelledError } from '../pipeline/context.ts';
+import { KNOWN_TABLES } from './catalog.ts';
 import { checkRunOptions, type RunOptions } from '../pipeline/run-options.ts';
 
 export type ProgressCallback = (p: Progress) => void;
@@ -116,12 +123,39 @@ export class Runs {
             }
           }),
         };
-        return work(ctx);
+        const before = new Set((await this.storage.list('')).map((f) => f.path));
+        try {
+          return await work(ctx);
+        } catch (err) {
+          if (errorCode(err) === CancelledError.code) await removeUncommitted(this.storage, before);
+          throw err;
+        }
       }, () => onProgress?.({ stage: 'bronze', done: 0, waiting: WAITING_MESSAGE }));
     } finally {
       this.controller = undefined;
       this.onChanged();
     }
+  }
+}
+
+/**
+ * After a cancelled run: delete the data files it wrote that no commit took in (files that were
+ * not there before the run and that the latest version of their table does not use). The run held
+ * the lock, so no other writer can have written them; what it committed stays.
+ */
+async function removeUncommitted(storage: Storage, before: ReadonlySet<string>): Promise<void> {
+  const added = (await storage.list('')).map((f) => f.path).filter((p) => !before.has(p) && !p.includes(`/${LOG_DIR}/`));
+  for (const table of KNOWN_TABLES) {
+    const mine = added.filter((p) => p.startsWith(`${table}/`));
+    if (mine.length === 0) continue;
+    const live = new Set<string>();
+    const snapshot = await loadSnapshot(storage, table).catch(() => undefined);
+    for (const a of snapshot?.files ?? []) {
+      live.add(joinPath(table, decodeDataPath(a.path)));
+      const vector = a.deletionVector && deletionVectorFile(a.deletionVector);
+      if (vector) live.add(joinPath(table, vector));
+    }
+    for (const p of mine) if (!live.has(p)) await storage.delete(p);
   }
 }
 

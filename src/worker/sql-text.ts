@@ -19,7 +19,7 @@ export interface Token {
 
 /** A statement the console will not run, or DuckDB's error for one it ran (`statement`, as it ran). */
 export class ConsoleError extends CodedError {
-  static readonly code = 'CONSOLE_REFUSED';
+  static readonly code: string = 'CONSOLE_REFUSED';
   override name = 'ConsoleError';
   constructor(
     message: string,
@@ -67,11 +67,31 @@ export function tokenize(sql: string): Token[] {
 
 const significant = (t: Token) => t.kind !== 'space' && t.kind !== 'comment';
 
-/** Statements whose result is rows, run as a subquery of the console's result table. */
-const QUERY_STARTS = new Set(['select', 'with', 'from', 'values', 'table']);
+/** A statement that is not SQL: its first word starts no statement DuckDB knows. */
+export class ConsoleSyntaxError extends ConsoleError {
+  static override readonly code = 'CONSOLE_SYNTAX';
+  override name = 'ConsoleSyntaxError';
+}
+
+/** Statements whose result is rows, run as the body of the console's result table. */
+const QUERY_STARTS = new Set(['select', 'with', 'from', 'values', 'table', 'pivot', 'unpivot']);
 /** Statements about tables, read-only by nature. */
 const INSPECT_STARTS = new Set(['describe', 'desc', 'show', 'summarize']);
 const WRITES = new Set(['insert', 'update', 'delete', 'merge', 'create', 'drop', 'alter', 'copy', 'truncate']);
+/** What each statement the console refuses does, in the words of its refusal. */
+const REFUSED: Record<string, string> = {
+  insert: 'adds rows', update: 'changes rows', delete: 'deletes rows', merge: 'changes rows', truncate: 'deletes rows',
+  create: 'creates a table, view or other object', drop: 'drops a table or other object', alter: 'changes a table', comment: 'changes a comment',
+  copy: 'reads or writes files', export: 'writes a database to files', import: 'reads a database from files',
+  attach: 'attaches a database', detach: 'detaches a database', use: 'switches the database',
+  install: 'installs an extension', load: 'loads an extension', set: 'changes a setting', reset: 'changes a setting',
+  call: 'calls a table function', checkpoint: 'writes the database to storage', vacuum: 'rewrites storage', analyze: 'gathers statistics',
+  begin: 'starts a transaction', start: 'starts a transaction', commit: 'ends a transaction', end: 'ends a transaction',
+  rollback: 'ends a transaction', abort: 'ends a transaction', prepare: 'prepares a statement', execute: 'runs a prepared statement',
+  deallocate: 'drops a prepared statement', pragma: 'changes a setting',
+};
+/** Every word a DuckDB statement starts with: a first word outside it is a typo, not a write. */
+const STATEMENT_WORDS = [...QUERY_STARTS, ...INSPECT_STARTS, 'explain', ...Object.keys(REFUSED)];
 const PRAGMAS = new Set(['table_info', 'show_tables', 'show_tables_expanded', 'show', 'database_size']);
 
 export const ALLOWED_TEXT = 'SELECT, WITH, FROM, VALUES, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN and PRAGMA table_info';
@@ -145,10 +165,61 @@ function kindOf(sig: Token[], at: number): StatementKind {
 }
 
 function refuse(word: string): never {
+  const lower = word.toLowerCase();
+  if (lower !== '' && /^[\p{L}_]/u.test(word) && !STATEMENT_WORDS.includes(lower)) {
+    const near = closest(lower, STATEMENT_WORDS);
+    throw new ConsoleSyntaxError(
+      `syntax error: no SQL statement starts with ${word}${near ? ` — did you mean ${near.toUpperCase()}?` : ''} The console runs ${ALLOWED_TEXT}.`,
+    );
+  }
+  const what = REFUSED[lower];
   throw new ConsoleError(
-    `the console is read-only: it runs ${ALLOWED_TEXT}, not ${word.toUpperCase() || 'this statement'}. ` +
+    `the console is read-only: it runs ${ALLOWED_TEXT}, not ${word.toUpperCase() || 'this statement'}${what ? `, which ${what}` : ''}. ` +
       'It works on in-memory copies of the tables; Delta tables change only through the pipeline.',
   );
+}
+
+/** The word of `words` nearest to `word` by edit distance, if it is near enough to be a typo of it (undefined otherwise). */
+export function closest(word: string, words: Iterable<string>): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  const w = word.toLowerCase();
+  for (const candidate of words) {
+    const d = editDistance(w, candidate.toLowerCase());
+    if (d < bestDistance) [best, bestDistance] = [candidate, d];
+  }
+  return best !== undefined && bestDistance <= Math.max(1, Math.min(3, Math.floor(w.length / 3))) ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row.push(Math.min(previous[j]! + 1, row[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)));
+    previous = row;
+  }
+  return previous[b.length]!;
+}
+
+/**
+ * The statements of `sql`, split at every `;` this tokenizer sees (it sees more than DuckDB does,
+ * so a `;` DuckDB would hide still splits, and each piece is checked on its own); empty ones left out.
+ */
+export function splitStatements(sql: string, tokens = tokenize(sql)): string[] {
+  const out: string[] = [];
+  let from = 0;
+  const take = (to: number): void => {
+    const piece = sql.slice(from, to);
+    if (tokenize(piece).some(significant)) out.push(piece.trim());
+  };
+  for (const t of tokens) {
+    if (t.kind === 'symbol' && t.text === ';') {
+      take(t.start);
+      from = t.start + 1;
+    }
+  }
+  take(sql.length);
+  return out;
 }
 
 export interface TableRef {
@@ -242,4 +313,81 @@ function nextSignificant(tokens: Token[], i: number, n: number): (number | undef
 
 function clip(s: string): string {
   return s.length > 30 ? `${s.slice(0, 30)}…` : s;
+}
+
+/** The console's own catalog relations, which stand in for DuckDB's (those list internal tables). */
+export const CONSOLE_TABLES = 'console_tables';
+export const CONSOLE_COLUMNS = 'console_columns';
+
+/** A statement that only lists the tables: SHOW TABLES, SHOW ALL TABLES, DESCRIBE alone, PRAGMA show_tables. */
+export function listsTables(sql: string, tokens = tokenize(sql)): boolean {
+  const words = tokens.filter(significant).filter((t) => !(t.kind === 'symbol' && t.text === ';'));
+  const text = words.map((t) => t.text.toLowerCase()).join(' ');
+  return ['show tables', 'show all tables', 'describe', 'pragma show_tables', 'pragma show_tables_expanded'].includes(text);
+}
+
+/**
+ * `information_schema.tables` and `.columns`, `duckdb_tables()`, `duckdb_columns()`,
+ * `sqlite_master` and `sqlite_schema` replaced by the console's catalog relations, which list the
+ * lakehouse's tables (and opened ones) and nothing internal. `uses` says which were named.
+ */
+export function rewriteCatalog(sql: string, tokens = tokenize(sql)): { sql: string; uses: Set<'tables' | 'columns'> } {
+  const uses = new Set<'tables' | 'columns'>();
+  let out = '';
+  let copied = 0;
+  const sig = tokens.filter(significant);
+  const word = (t: Token | undefined, ...texts: string[]) => t?.kind === 'word' && texts.includes(t.text.toLowerCase());
+  const sym = (t: Token | undefined, text: string) => t?.kind === 'symbol' && t.text === text;
+  for (let i = 0; i < sig.length; i++) {
+    const t = sig[i]!;
+    let end: Token | undefined;
+    let kind: 'tables' | 'columns' | undefined;
+    if (word(t, 'information_schema') && sym(sig[i + 1], '.') && word(sig[i + 2], 'tables', 'columns')) {
+      end = sig[i + 2]!;
+      kind = end.text.toLowerCase() as 'tables' | 'columns';
+    } else if (word(t, 'duckdb_tables', 'duckdb_columns', 'duckdb_views') && sym(sig[i + 1], '(') && sym(sig[i + 2], ')')) {
+      end = sig[i + 2]!;
+      kind = t.text.toLowerCase() === 'duckdb_columns' ? 'columns' : 'tables';
+    } else if (word(t, 'sqlite_master', 'sqlite_schema') && !sym(sig[i - 1], '.')) {
+      end = t;
+      kind = 'tables';
+    }
+    if (!end || !kind) continue;
+    // a qualified name (catalog.information_schema.tables) is replaced whole
+    let start = t.start;
+    for (let j = i; j >= 2 && sym(sig[j - 1], '.') && sig[j - 2]!.kind === 'word'; j -= 2) start = sig[j - 2]!.start;
+    out += sql.slice(copied, start) + (kind === 'tables' ? CONSOLE_TABLES : CONSOLE_COLUMNS);
+    copied = end.start + end.text.length;
+    uses.add(kind);
+    i = sig.indexOf(end);
+  }
+  out += sql.slice(copied);
+  return { sql: out, uses };
+}
+
+/**
+ * DuckDB's message made right for this console: a paragraph said twice (its `LINE 1: … ^` block)
+ * said once; a table it cannot find suggested from the console's tables, not DuckDB's internal
+ * ones; and, for a function of an extension this offline page cannot load, what to do instead
+ * of DuckDB's `INSTALL`.
+ */
+export function consoleMessage(message: string, tables: readonly string[]): string {
+  const paragraphs: string[] = [];
+  for (const p of message.split(/\n\s*\n/)) if (!paragraphs.includes(p.trim())) paragraphs.push(p.trim());
+  let text = paragraphs.filter((p) => p !== '').join('\n\n');
+  const missing = /Table with name (.+?) does not exist!(\nDid you mean "[^"]*"\?)?/.exec(text);
+  if (missing) {
+    const name = missing[1]!.replace(/^"|"$/g, '');
+    const near = closest(name, tables);
+    const hint = near ? `Did you mean "${near}"?` : tables.length ? `The tables are ${tables.join(', ')}.` : 'There are no tables yet: run the pipeline first.';
+    text = text.replace(missing[0], `Table with name ${missing[1]} does not exist!\n${hint}`);
+  }
+  const extension = /(\w[\w ]*?) with name "?([\w.]+)"? is not in the catalog, but it exists in the (\w+) extension\.[\s\S]*$/.exec(text);
+  if (extension) {
+    text =
+      text.slice(0, extension.index) +
+      `${extension[1]} ${extension[2]} is in DuckDB's ${extension[3]} extension, which this page does not load: it runs offline, without DuckDB's extension downloads. ` +
+      'Query the lakehouse’s tables by name (SHOW TABLES lists them); to query a CSV, Parquet or JSON file, drop it on the SQL tab and it becomes a view.';
+  }
+  return text;
 }

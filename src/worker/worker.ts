@@ -11,9 +11,9 @@ import { withContext } from './errors.ts';
 import type { Lakehouse } from './lakehouse.ts';
 import { openLakeReader, type LakeReader } from './reader.ts';
 import { chooseStorage, type ChosenStorage } from './storage-choice.ts';
-import { filesOfDirectory, folderSource, zipSource } from './opened.ts';
+import { filesOfDirectory, folderSource, tablesIn, zipSource } from './opened.ts';
 import {
-  carryErrors, type Api, type Download, type FileInfo, type FolderFile, type LakeVacuumOptions, type Progress, type RunOptions, type StorageInfo, type TableVacuumOptions, type Versions,
+  carryErrors, type Api, type ConsoleSort, type Download, type FileInfo, type FolderFile, type LakeVacuumOptions, type Progress, type RunOptions, type StorageInfo, type TableVacuumOptions, type Versions,
   type OpenedLakehouse, type WorkerMetrics, type ZipInput,
 } from './protocol.ts';
 import { workerMetrics } from './metrics.ts';
@@ -133,6 +133,8 @@ async function withProgress<R>(onProgress: ((p: Progress) => void) | undefined, 
   }
 }
 
+const isDirectory = (x: unknown): x is FileSystemDirectoryHandle => typeof FileSystemDirectoryHandle !== 'undefined' && x instanceof FileSystemDirectoryHandle;
+
 const sent = (d: Download): Download => transfer(d, [d.bytes.buffer as ArrayBuffer]);
 
 /** What each call does is said once, on the Api interface (protocol.ts). */
@@ -194,6 +196,16 @@ const api: Api = {
 
   query: withContext('SQL', async (sql: string) => (await lake()).query(sql)),
 
+  queries: withContext('SQL', async (sql: string) => (await lake()).queries(sql)),
+
+  consolePage: withContext('paging the result', async (id: number, offset: number, limit: number, sort?: ConsoleSort) =>
+    (await lake()).consolePage(id, offset, limit, sort),
+  ),
+
+  consoleDownload: withContext('making the download', async (id: number, format: 'csv' | 'parquet', sort?: ConsoleSort) =>
+    sent(await (await lake()).consoleDownload(id, format, sort)),
+  ),
+
   goldTable: withContext('reading a gold table', async (name: string, version?: number) =>
     (await (await openStore()).reader.goldTable(name, version)) ?? (await lake()).goldTable(name, version),
   ),
@@ -206,7 +218,7 @@ const api: Api = {
 
   exportLakehouse: withContext('exporting the lakehouse', async () => (await lake()).exportLakehouse()),
 
-  importLakehouse: withContext('importing the lakehouse', async (name: string, archive: ZipInput, replace?: boolean) =>
+  importLakehouse: withContext('importing the lakehouse', async (name: string, archive: ZipInput, replace?: boolean | 'check') =>
     (await lake()).importLakehouse(name, archive, replace),
   ),
 
@@ -216,10 +228,14 @@ const api: Api = {
     (await lake()).vacuumTable(path, options),
   ),
 
-  openZip: withContext('opening the .zip', async (name: string, archive: ZipInput) => (await lake()).open(await zipSource(name, archive))),
+  tablesIn: withContext('looking for Delta tables', async (name: string, from: ZipInput | FileSystemDirectoryHandle | FolderFile[]) =>
+    tablesIn(name, Array.isArray(from) || !isDirectory(from) ? from : await filesOfDirectory(from)),
+  ),
 
-  openFolder: withContext('opening the folder', async (name: string, from: FileSystemDirectoryHandle | FolderFile[]) =>
-    (await lake()).open(folderSource(name, Array.isArray(from) ? from : await filesOfDirectory(from))),
+  openZip: withContext('opening the .zip', async (name: string, archive: ZipInput, root?: string) => (await lake()).open(await zipSource(name, archive, root))),
+
+  openFolder: withContext('opening the folder', async (name: string, from: FileSystemDirectoryHandle | FolderFile[], root?: string) =>
+    (await lake()).open(folderSource(name, Array.isArray(from) ? from : await filesOfDirectory(from), root)),
   ),
 
   openedReads: withContext('reading the opened table', async (path: string) => (await lake()).openedReads(path)),

@@ -178,7 +178,7 @@ describe('the lakehouse app in a browser', () => {
     await alert.waitFor();
     const text = await alert.innerText();
     expect(text).toContain('DELETE FROM silver_events');
-    expect(text).toContain('the console is read-only: it runs SELECT, WITH, FROM, VALUES, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN and PRAGMA table_info, not DELETE.');
+    expect(text).toContain('the console is read-only: it runs SELECT, WITH, FROM, VALUES, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN and PRAGMA table_info, not DELETE, which deletes rows.');
     const silver = (await page.evaluate(() => window.lakehouse.tables())).find((t) => t.path === 'silver/events')!;
     expect(silver.version).toBe(1);
   });
