@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Engine } from '../engine/types.ts';
-import { NodeStorage } from '../storage/node.ts';
 import type { PipelineContext, Progress } from '../pipeline/context.ts';
 import { parseExpectations } from '../pipeline/expectations.ts';
 import { loadSql } from '../pipeline/sql-node.ts';
 import { idleCheckerThreads, nodeCheckers } from './checkers.ts';
+import { openLocation } from './location.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -18,7 +18,7 @@ export function nodeContext(engine: Engine, outDir: string, onProgress?: (p: Pro
   const { goldSql, expectationsText } = loadProjectFiles();
   return {
     engine,
-    storage: new NodeStorage(resolve(outDir)),
+    storage: openLocation(outDir),
     expectations: parseExpectations(expectationsText, 'contracts/expectations.yml'),
     goldSql,
     onProgress,
