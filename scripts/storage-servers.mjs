@@ -2,7 +2,7 @@
 // scripts/storage/requirements.txt, installed into scripts/storage/.venv on first use) and
 // Azurite's Blob service (npm dev dependency). Both honour conditional puts (If-None-Match: *).
 //
-//   node scripts/storage-servers.mjs     start both, print the variables that point the CLI at them, stop on Ctrl-C
+//   npm run -s storage-servers          start both (each with a bucket `lakehouse`), print the variables that point the CLI at them, stop on Ctrl-C
 //
 // test/object-storage/global-setup.ts starts them the same way for the tests.
 import { spawn, spawnSync } from 'node:child_process';
@@ -97,8 +97,13 @@ export async function startServers() {
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const { env, stop } = await startServers();
+  // Run through tsx (npm run storage-servers), which loads the TypeScript clients.
+  const { S3Client, s3ConfigFromEnv } = await import('../src/storage/s3.ts');
+  const { AzureClient, azureConfigFromEnv } = await import('../src/storage/azure.ts');
+  await new S3Client(s3ConfigFromEnv('lakehouse', env)).createBucket();
+  await new AzureClient(azureConfigFromEnv('lakehouse', env)).createContainer();
   for (const [k, v] of Object.entries(env)) console.log(`export ${k}='${v}'`);
-  console.error('storage: moto (S3) and Azurite (Blob) are running; create a bucket with `npm run -s cli -- mb s3://NAME` or `az://NAME`; Ctrl-C stops them');
+  console.error('storage: moto (S3) and Azurite (Blob) are running, each with a bucket `lakehouse` (s3://lakehouse/…, az://lakehouse/…); Ctrl-C stops them');
   for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => (stop(), process.exit(0)));
   setInterval(() => {}, 1 << 30);
 }

@@ -16,10 +16,10 @@ beforeAll(async () => {
 });
 
 describe.each([
-  ['S3 (moto)', 's3://lakehouse', 2],
-  ['Azure Blob (Azurite)', 'az://lakehouse', 2],
+  ['S3 (moto)', 's3://lakehouse', 1],
+  ['Azure Blob (Azurite)', 'az://lakehouse', 1],
 ])('cli run on %s', (name, bucket, trials) => {
-  it(`killed with SIGKILL ${trials} times mid-upload: every table opens at a committed version, the next run completes, VACUUM removes the orphans`, { timeout: 600_000 }, async () => {
+  it(`killed with SIGKILL mid-upload (${trials}×, at a random moment of the run): every table opens at a committed version, the next run completes, VACUUM removes the orphans`, { timeout: 600_000 }, async () => {
     const dir = `${bucket}/crash-${crypto.randomUUID()}`;
     const first = await cliRun(['--events', String(EVENTS), '--seed', '1', '--days', '30', '--out', dir]);
     expect(first.code, first.stderr).toBe(0);
