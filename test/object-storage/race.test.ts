@@ -14,7 +14,7 @@ import { validateDeltaTable } from '../helpers/delta-validator.ts';
 
 const env = inject('storageEnv');
 const ROOT = join(import.meta.dirname, '../..');
-const ROUNDS = 15;
+const ROUNDS = 12;
 
 interface Racer { writer: string; versions: number[]; lostRaces: number; requests: number; seconds: number }
 
