@@ -108,6 +108,7 @@ export class S3Client implements ObjectClient {
       const query: Record<string, string> = { 'list-type': '2', prefix };
       if (token) query['continuation-token'] = token;
       const res = await this.send('', { query });
+      if (res.status === 404) await missingObject(res, this.where(''));
       if (!res.ok) throw await failure(res, `listing ${this.where(prefix)}`);
       const xml = await res.text();
       for (const c of xmlElements(xml, 'Contents')) {
