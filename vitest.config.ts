@@ -7,10 +7,22 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/**/*.test.ts'],
-          exclude: [...configDefaults.exclude, 'test/e2e/**'],
+          exclude: [...configDefaults.exclude, 'test/e2e/**', 'test/object-storage/**'],
           environment: 'node',
           testTimeout: 60_000,
           hookTimeout: 120_000,
+          pool: 'forks',
+        },
+      },
+      {
+        // Lakehouses on S3 and Azure Blob: moto and Azurite on loopback, started for the run.
+        test: {
+          name: 'object-storage',
+          include: ['test/object-storage/**/*.test.ts'],
+          globalSetup: ['test/object-storage/global-setup.ts'],
+          environment: 'node',
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
           pool: 'forks',
         },
       },

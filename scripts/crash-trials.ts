@@ -11,6 +11,8 @@
  * again whenever a run ends before its kill), so kills land in bronze, silver and gold. Then the checks of test/reliability/trials.ts. A fresh
  * lakehouse every --series trials, so logs cross checkpoints but runs stay short.
  * Concurrent trials: two `cli run`s on one folder at once.
+ * --store s3 or --store az: the same trials on an object store (moto's S3 server or Azurite,
+ * started on loopback by scripts/storage-servers.mjs), each series under a fresh prefix.
  *
  *   npm run -s reliability -- --browser [--trials 50] [--events 3000] [--recovery-events 500] [--series 10] [--dist DIR]
  *
@@ -45,6 +47,7 @@ const { values } = parseArgs({
     'min-ms': { type: 'string', default: '0' },
     'max-ms': { type: 'string', default: 'auto' },
     seed: { type: 'string', default: '1' },
+    store: { type: 'string', default: 'disk' },
   },
 });
 const n = (name: keyof typeof values) => {
@@ -66,13 +69,28 @@ if (killFrom !== 'first-output' && killFrom !== 'start') throw new Error(`--kill
 
 if (values.browser) process.exit(await browserTrials());
 
+const store = values.store;
+if (!['disk', 's3', 'az'].includes(store)) throw new Error(`--store is disk, s3 or az, got ${store}`);
+if (store !== 'disk') {
+  // @ts-expect-error: a plain .mjs script, without types
+  const { startServers } = await import('./storage-servers.mjs');
+  const { env, stop } = (await startServers()) as { env: Record<string, string>; stop: () => void };
+  process.on('exit', stop);
+  Object.assign(process.env, env);
+  const { S3Client, s3ConfigFromEnv } = await import('../src/storage/s3.ts');
+  const { AzureClient, azureConfigFromEnv } = await import('../src/storage/azure.ts');
+  await (store === 's3' ? new S3Client(s3ConfigFromEnv('trials', env)).createBucket() : new AzureClient(azureConfigFromEnv('trials', env)).createContainer());
+}
+/** A fresh place for a series: a temporary folder, or a new prefix of the store's bucket. */
+const fresh = (name: string) => (store === 'disk' ? mkdtempSync(join(tmpdir(), name)) : `${store}://trials/${name}${crypto.randomUUID()}`);
+
 const started = Date.now();
 const results: CrashTrial[] = [];
 let dir = '';
 let maxMs = 0;
 for (let i = 0; i < trials; i++) {
   if (i % series === 0) {
-    dir = mkdtempSync(join(tmpdir(), 'crash-trials-'));
+    dir = fresh('crash-trials-');
     // An unkilled first run: the series starts from a lakehouse with every table, and its length sets the kill window.
     const first = await cliRun(['--events', String(events), '--seed', String(seed++), '--days', '30', '--out', dir]);
     if (first.code !== 0) throw new Error(`the first run of a series failed: ${first.stderr}`);
@@ -89,7 +107,7 @@ for (let i = 0; i < trials; i++) {
 
 const concurrent = [];
 for (let i = 0; i < n('concurrent'); i++) {
-  if (i % series === 0) dir = mkdtempSync(join(tmpdir(), 'concurrent-trials-'));
+  if (i % series === 0) dir = fresh('concurrent-trials-');
   const r = await concurrentTrial({ dir, engine, trial: i + 1, events, seeds: [seed++, seed++] });
   concurrent.push(r);
   process.stderr.write(`concurrent trial ${r.trial}: ${r.problems.length ? `FAILED: ${r.problems.join('; ')}` : 'ok'} (${(r.ms / 1000).toFixed(1)} s)\n`);

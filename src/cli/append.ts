@@ -1,11 +1,10 @@
 import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import type { Engine } from '../engine/types.ts';
-import { NodeStorage } from '../storage/node.ts';
 import { loadSnapshot } from '../delta/snapshot.ts';
 import { TableWriter } from '../delta/writer.ts';
 import { parseArgs, UsageError } from './args.ts';
 import { readAppendInput } from './append-input.ts';
+import { openLocation } from './location.ts';
 
 /**
  * `append TABLE_DIR FILE`: the rows of FILE (Parquet, or JSON lines) added to an existing Delta
@@ -16,7 +15,7 @@ export async function appendCommand(argv: string[], engine: Engine, out: NodeJS.
   const args = parseArgs(argv, []);
   const [dir, file, ...rest] = args.positional;
   if (!dir || !file || rest.length) throw new UsageError('usage: append TABLE_DIR FILE.parquet|FILE.jsonl');
-  const storage = new NodeStorage(resolve(dir));
+  const storage = openLocation(dir);
   // The table first: a table this writer may not append to is refused before the file is read.
   const snapshot = await loadSnapshot(storage, '');
   const writer = new TableWriter(storage, '', snapshot, { mode: 'append', engine });

@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Engine } from '../engine/types.ts';
-import { NodeStorage } from '../storage/node.ts';
 import type { Storage } from '../storage/types.ts';
 import type { PipelineContext, Progress } from '../pipeline/context.ts';
 import { parseExpectations } from '../pipeline/expectations.ts';
 import { loadSql } from '../pipeline/sql-node.ts';
 import { stopAfterCommit } from '../pipeline/stop-after-commit.ts';
 import { idleCheckerThreads, nodeCheckers } from './checkers.ts';
+import { openLocation } from './location.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -20,7 +20,7 @@ export function nodeContext(engine: Engine, outDir: string, onProgress?: (p: Pro
   const { goldSql, silverSql, expectationsText } = loadProjectFiles();
   return {
     engine,
-    storage: withTestHook(new NodeStorage(resolve(outDir))),
+    storage: withTestHook(openLocation(outDir)),
     expectations: parseExpectations(expectationsText, 'contracts/expectations.yml'),
     goldSql,
     silverSql,
@@ -33,7 +33,7 @@ export function nodeContext(engine: Engine, outDir: string, onProgress?: (p: Pro
  * LAKEHOUSE_STOP_AFTER_COMMIT (a test hook, see stop-after-commit.ts): the process kills itself
  * with SIGKILL right after that commit, as a crash there would.
  */
-function withTestHook(storage: NodeStorage): Storage {
+function withTestHook(storage: Storage): Storage {
   const which = process.env.LAKEHOUSE_STOP_AFTER_COMMIT;
   if (!which) return storage;
   return stopAfterCommit(storage, which, () => {

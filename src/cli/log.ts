@@ -1,14 +1,13 @@
-import { resolve } from 'node:path';
-import { NodeStorage } from '../storage/node.ts';
 import { loadHistory } from '../delta/snapshot.ts';
 import { describeInputs } from '../pipeline/lineage.ts';
 import { parseArgs, UsageError } from './args.ts';
+import { openLocation } from './location.ts';
 
 export async function logCommand(argv: string[], out: NodeJS.WritableStream): Promise<void> {
   const args = parseArgs(argv, [], ['json']);
   const [dir, ...rest] = args.positional;
   if (!dir || rest.length) throw new UsageError('usage: log TABLE_DIR [--json]');
-  const history = await loadHistory(new NodeStorage(resolve(dir)), '');
+  const history = await loadHistory(openLocation(dir), '');
   // Gold commits name the inputs they were computed from (pipeline/gold.ts); other tables' logs show no such column.
   const withInputs = history.some((h) => describeInputs(h.operationParameters) !== undefined);
   const rows = history.map((h) => ({

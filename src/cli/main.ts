@@ -4,6 +4,7 @@ import type { Engine } from '../engine/types.ts';
 import { initParquet } from '../parquet/node.ts';
 import { UsageError } from './args.ts';
 import { appendCommand } from './append.ts';
+import { copyCommand } from './copy.ts';
 import { logCommand } from './log.ts';
 import { optimizeCommand, vacuumCommand } from './maintenance.ts';
 import { readCommand } from './read.ts';
@@ -42,6 +43,15 @@ const USAGE = `CreatorOps Lakehouse command line
                                                       delete files no version within the retention needs (default --retention-hours ${DEFAULT_RETENTION_HOURS}, the table's own when it sets one)
                                                       (append, optimize and vacuum first check every table's protocol: a writer
                                                       feature this writer does not implement leaves all of them untouched)
+
+  push DIR URL                                        copy a lakehouse (or a table) to an object store with its history
+  pull URL DIR                                        and back; what the target has already is kept, a diverged history refused
+
+Every DIR and TABLE_DIR may also be an object store:
+  s3://BUCKET/PREFIX      AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ENDPOINT_URL (S3-compatible stores)
+  az://CONTAINER/PREFIX   AZURE_STORAGE_CONNECTION_STRING, or AZURE_STORAGE_ACCOUNT_NAME and AZURE_STORAGE_ACCOUNT_KEY or AZURE_STORAGE_SAS_TOKEN
+  abfss://CONTAINER@ACCOUNT.dfs.core.windows.net/PREFIX
+Commits there are conditional puts (If-None-Match: *); a store that ignores them is refused.
 `;
 
 /**
@@ -87,6 +97,9 @@ async function main(argv: string[]): Promise<void> {
       return optimizeCommand(rest, process.stdout);
     case 'vacuum':
       return vacuumCommand(rest, process.stdout);
+    case 'push':
+    case 'pull':
+      return copyCommand(command, rest, process.stdout);
     case undefined:
     case 'help':
     case '--help':

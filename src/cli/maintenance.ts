@@ -1,22 +1,22 @@
-import { existsSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
-import { join, relative, resolve, sep } from 'node:path';
-import { NodeStorage } from '../storage/node.ts';
+import { join, relative, sep } from 'node:path';
 import type { FileInfo, Storage } from '../storage/types.ts';
 import { optimizeTable, DEFAULT_TARGET_FILE_SIZE, type OptimizeResult } from '../delta/optimize.ts';
 import { vacuumTable, type VacuumResult } from '../delta/vacuum.ts';
 import { loadSnapshot, tryListLog, where } from '../delta/snapshot.ts';
 import { checkWritable, type WriteOperation } from '../delta/write-protocol.ts';
 import { numberOption, parseArgs, UsageError } from './args.ts';
+import { openLocation } from './location.ts';
 
 /**
  * The Delta tables at `dir`: the folder itself when it has a `_delta_log`, otherwise every table
  * below it (a lakehouse root such as out/delta), as paths relative to `dir`.
  */
 export async function findTables(storage: Storage, dir: string): Promise<string[]> {
-  if (existsSync(join(dir, '_delta_log'))) return [''];
+  const files = await storage.list('');
+  if (files.some((f) => f.path.startsWith('_delta_log/'))) return [''];
   const tables = new Set<string>();
-  for (const f of await storage.list('')) {
+  for (const f of files) {
     const segs = f.path.split('/');
     const i = segs.indexOf('_delta_log');
     if (i > 0) tables.add(segs.slice(0, i).join('/'));
@@ -67,11 +67,10 @@ export async function optimizeCommand(argv: string[], out: NodeJS.WritableStream
   const [dir, ...rest] = args.positional;
   if (!dir || rest.length) throw new UsageError('usage: optimize TABLE_DIR|LAKEHOUSE_DIR [--target-size-mb N]');
   const targetFileSize = numberOption(args, 'target-size-mb', DEFAULT_TARGET_FILE_SIZE / 2 ** 20, 0.001, 1e6) * 2 ** 20;
-  const root = resolve(dir);
-  const storage = new NodeStorage(root);
+  const storage = openLocation(dir);
   const lines: string[] = [];
   const tables: string[] = [];
-  for (const table of await findTables(storage, root)) {
+  for (const table of await findTables(storage, dir)) {
     if (table && (await uncreated(storage, table))) lines.push(`${name(dir, table)}  ${NOT_CREATED}`);
     else tables.push(table);
   }
@@ -95,13 +94,12 @@ export async function vacuumCommand(argv: string[], out: NodeJS.WritableStream):
   const retentionHours = args.options.has('retention-hours') ? numberOption(args, 'retention-hours', 0, 0, 1e9) : undefined;
   const dryRun = args.options.has('dry-run');
   const force = args.options.has('force');
-  const root = resolve(dir);
-  const storage = new NodeStorage(root);
+  const storage = openLocation(dir);
   const lines: string[] = [];
   let files = 0;
   let bytes = 0;
   const tables: string[] = [];
-  for (const table of await findTables(storage, root)) {
+  for (const table of await findTables(storage, dir)) {
     if (table && (await uncreated(storage, table))) lines.push(`${name(dir, table)}  ${NOT_CREATED}`);
     else tables.push(table);
   }
@@ -111,7 +109,7 @@ export async function vacuumCommand(argv: string[], out: NodeJS.WritableStream):
     for (const table of tables) await vacuumTable(storage, table, { retentionHours, dryRun: true });
   }
   for (const table of tables) {
-    const r = await vacuumTable(storage, table, { retentionHours, dryRun, force, listTemporary: nodeTemporaryFiles(root) });
+    const r = await vacuumTable(storage, table, { retentionHours, dryRun, force });
     if (dryRun) for (const f of r.files) lines.push(`  would delete ${join(table, f.path)}  ${f.size} bytes (${f.reason === 'untracked' ? 'never committed' : 'removed'})`);
     lines.push(`${name(dir, table)}  ${describeVacuum(r)}`);
     files += r.files.length;

@@ -1,13 +1,12 @@
 import { rename, writeFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import { encodeParquet } from '../parquet/codec.ts';
-import { NodeStorage } from '../storage/node.ts';
 import { loadSnapshot, type Snapshot } from '../delta/snapshot.ts';
 import { scanIntoEngine } from '../delta/scan.ts';
 import { jsonLines } from '../delta/export.ts';
 import type { Storage } from '../storage/types.ts';
 import type { Engine } from '../engine/types.ts';
 import { intOption, parseArgs, stringOption, UsageError } from './args.ts';
+import { openLocation } from './location.ts';
 
 /** The engine table `read` loads a table's rows into. */
 export const READ_TABLE = 'delta_read';
@@ -33,7 +32,7 @@ export async function readCommand(argv: string[], engine: Engine, out: NodeJS.Wr
   const [dir, ...rest] = args.positional;
   if (!dir || rest.length) throw new UsageError('usage: read TABLE_DIR [--version N] [--out FILE.parquet]');
   const version = args.options.has('version') ? intOption(args, 'version', 0) : undefined;
-  const { snapshot, rows } = await readTable(engine, new NodeStorage(resolve(dir)), version);
+  const { snapshot, rows } = await readTable(engine, openLocation(dir), version);
   const target = stringOption(args, 'out');
   if (target) {
     const bytes = encodeParquet(engine.queryIPC(`SELECT * FROM ${READ_TABLE}`));

@@ -2,9 +2,9 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { runCommand } from '../../src/cli/run.ts';
-import { nodeTemporaryFiles } from '../../src/cli/maintenance.ts';
+import { openLocation } from '../../src/cli/location.ts';
 import type { Engine } from '../../src/engine/types.ts';
-import { NodeStorage } from '../../src/storage/node.ts';
+import type { Storage } from '../../src/storage/types.ts';
 import { isCommitInfo, type Action } from '../../src/delta/actions.ts';
 import { listLog, readCommit } from '../../src/delta/snapshot.ts';
 import { vacuumTable } from '../../src/delta/vacuum.ts';
@@ -92,12 +92,12 @@ export interface CrashTrial {
   problems: string[];
 }
 
-async function goldVersions(storage: NodeStorage): Promise<number[]> {
+async function goldVersions(storage: Storage): Promise<number[]> {
   return Promise.all(GOLD_TABLES.map((g) => listLog(storage, `gold/${g}`).then((l) => l.latest, () => -1)));
 }
 
 /**
- * One trial on the lakehouse at `dir`: `cli run` killed at `killAtMs`; every table must open at
+ * One trial on the lakehouse at `dir` (a folder, or an object store's s3:// or az:// address): `cli run` killed at `killAtMs`; every table must open at
  * a committed version with SPEC §2 intact for what silver has processed; a second `cli run`
  * must complete with everything processed and gold equal to its SQL; VACUUM (force, 0 h) then
  * removes what the kill left behind, and the lakehouse must still check out.
@@ -109,7 +109,7 @@ export async function crashTrial(o: {
   /** run the recovery `cli run` in this process (runCommand, the same code without a process start): faster, for CI */
   recoverInProcess?: boolean;
 }): Promise<CrashTrial> {
-  const storage = new NodeStorage(o.dir);
+  const storage = openLocation(o.dir);
   const before = await checkLakehouse(storage, o.engine);
   const goldBefore = await goldVersions(storage);
   const killed = await cliRun(['--events', String(o.events), '--seed', String(o.seed), '--days', '30', '--out', o.dir], { afterMs: o.killAtMs, from: o.killFrom });
@@ -142,7 +142,7 @@ export async function crashTrial(o: {
 
   let orphanFiles = 0, orphanBytes = 0, removedFiles = 0, removedBytes = 0;
   for (const table of Object.keys(afterRecovery.versions)) {
-    for (const f of (await vacuumTable(storage, table, { retentionHours: 0, force: true, listTemporary: nodeTemporaryFiles(o.dir), temporaryMinAgeHours: 0 })).files) {
+    for (const f of (await vacuumTable(storage, table, { retentionHours: 0, force: true, temporaryMinAgeHours: 0 })).files) {
       if (f.reason === 'untracked') (orphanFiles++, (orphanBytes += f.size));
       else (removedFiles++, (removedBytes += f.size));
     }
@@ -174,7 +174,7 @@ export interface ConcurrentTrial {
  * batch is whole (SPEC §2).
  */
 export async function concurrentTrial(o: { dir: string; engine: Engine; trial: number; events: number; seeds: [number, number] }): Promise<ConcurrentTrial> {
-  const storage = new NodeStorage(o.dir);
+  const storage = openLocation(o.dir);
   const started = Date.now();
   const bronzeBefore = (await checkLakehouse(storage, o.engine)).bronzeVersion;
   const runs = await Promise.all(o.seeds.map((s) => cliRun(['--events', String(o.events), '--seed', String(s), '--days', '30', '--out', o.dir])));
