@@ -1,11 +1,10 @@
 import { stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
-import { NodeStorage } from '../storage/node.ts';
 import { describeLineage, readLineage, type Lineage } from '../pipeline/lineage.ts';
 import { repairLakehouse } from '../pipeline/repair.ts';
 import type { Engine } from '../engine/types.ts';
 import { parseArgs, stringOption, UsageError } from './args.ts';
 import { nodeContext, progressPrinter } from './context.ts';
+import { openLocation } from './location.ts';
 import { formatRepair } from './run.ts';
 
 const OUT = 'out/delta';
@@ -20,7 +19,8 @@ export async function statusCommand(argv: string[], openEngine: () => Promise<En
   if (args.positional.length) throw new UsageError(`status takes no positional arguments (got ${args.positional.join(' ')})`);
   const dir = stringOption(args, 'out') ?? OUT;
   const json = args.options.has('json');
-  if (!(await stat(dir).catch(() => undefined))?.isDirectory()) throw new Error(`there is no lakehouse at ${dir} (no such folder)`);
+  const remote = /^[a-z][a-z0-9+]*:\/\//i.test(dir);
+  if (!remote && !(await stat(dir).catch(() => undefined))?.isDirectory()) throw new Error(`there is no lakehouse at ${dir} (no such folder)`);
   if (args.options.has('repair')) {
     const ctx = nodeContext(await openEngine(), dir, progressPrinter());
     const r = await repairLakehouse(ctx);
@@ -32,7 +32,7 @@ export async function statusCommand(argv: string[], openEngine: () => Promise<En
     out.write(formatStatus(r.after, dir));
     return;
   }
-  const lineage = await readLineage(new NodeStorage(resolve(dir)));
+  const lineage = await readLineage(openLocation(dir));
   out.write(json ? JSON.stringify(lineage) + '\n' : formatStatus(lineage, dir));
 }
 
