@@ -106,6 +106,50 @@ describe('the Learn tab, lesson by lesson', () => {
     expect(await page.evaluate(() => window.lakehouse.tables())).toEqual([]);
   });
 
+  test('commit: silver’s new commit adds a file and a txn; version 0 has protocol and metaData; gold’s overwrite removes', async () => {
+    await backToList();
+    await open('commit');
+    const s = await step('silver');
+    const silver = (await page.evaluate(() => window.lakehouse.learnTable('silver/events'))).version;
+    expect(silver).toBe(1);
+    const latest = s.locator('figure[data-version="1"]');
+    expect(await latest.locator('.action').evaluateAll((els) => els.map((e) => e.getAttribute('data-kind')))).toEqual(['commitInfo', 'add', 'txn']);
+    expect(await latest.locator('.action.hl .kind').allInnerTexts()).toEqual(['commitInfo', 'add', 'txn']);
+    expect(await latest.locator('[data-kind="txn"] .json').innerText()).toContain('"appId":"creatorops-silver","version":1');
+    const first = s.locator('figure[data-version="0"]');
+    expect(await first.locator('.action').evaluateAll((els) => els.map((e) => e.getAttribute('data-kind')))).toEqual(['commitInfo', 'protocol', 'metaData', 'add', 'txn']);
+    expect(await first.locator('.action.hl .kind').allInnerTexts()).toEqual(['protocol', 'metaData']);
+    const g = await step('gold');
+    const gold = g.locator('figure[data-table="gold/engagement_bands"]');
+    expect(await gold.getAttribute('data-version')).toBe('1');
+    const kinds = await gold.locator('.action').evaluateAll((els) => els.map((e) => e.getAttribute('data-kind')));
+    expect(kinds).toEqual(['commitInfo', 'remove', 'add']);
+    // the file removed is the one version 0 added
+    const v0 = await page.evaluate(() => window.lakehouse.learnCommit('gold/engagement_bands', 0));
+    const added = JSON.parse(v0.actions.find((a) => a.kind === 'add')!.json).add.path as string;
+    expect(await gold.locator('[data-kind="remove"] .json').innerText()).toContain(added);
+    await check('Deleting the Parquet file from the folder.', 'A remove action in a new commit.');
+    await shots('commit');
+  });
+
+  test('time travel: version N−1 and N of silver differ by exactly the new batch', async () => {
+    await backToList();
+    await open('time-travel');
+    const s = await step('version');
+    expect(await s.getByTestId('tt-latest').innerText()).toBe('2');
+    expect(await s.locator('svg.timeline g[data-version]').evaluateAll((els) => els.map((e) => e.getAttribute('data-version')))).toEqual(['0', '1', '2']);
+    const c = await step('compare');
+    const [before, after] = await page.evaluate(() => Promise.all([window.lakehouse.learnRowsAt('silver/events', 1), window.lakehouse.learnRowsAt('silver/events', 2)]));
+    expect(after!.byBatch.slice(0, -1)).toEqual(before!.byBatch);
+    const added = after!.byBatch.at(-1)!;
+    expect(await c.locator('tr.new').getAttribute('data-batch')).toBe(added.batchId);
+    expect(await c.locator('tr.new td').allInnerTexts()).toEqual(['—', String(added.rows)]);
+    expect(await c.locator('[data-total]').allInnerTexts()).toEqual([String(before!.total), String(after!.total)]);
+    expect(await c.getByTestId('tt-diff').innerText()).toContain(`Version 2 has ${added.rows} more rows than version 1`);
+    await check('It restores a backup taken before commit N.', 'It replays the log up to commit N−1 and reads the files that are live at that point.');
+    await shots('time-travel');
+  });
+
   test('progress is kept across a reload, and a lesson opens from its link', async () => {
     await backToList();
     expect(await page.locator('.lessons [data-lesson="layers"] .state').innerText()).toBe('✓ done');
