@@ -150,6 +150,69 @@ describe('the Learn tab, lesson by lesson', () => {
     await shots('time-travel');
   });
 
+  test('contracts: the learner’s edited line lands in silver, or in rejects with the rule it broke', async () => {
+    await backToList();
+    await open('contracts');
+    await step('sample');
+    const box = page.getByLabel('Your event (one line of JSON)');
+    const event = JSON.parse(await box.inputValue()) as Record<string, unknown>;
+    expect(event.schema_version).toBe(1);
+    const rejects = async (): Promise<number> => (await page.evaluate(() => window.lakehouse.learnTables())).find((t) => t.path === 'silver/rejects')!.rows!;
+    const silver = async (): Promise<number> => (await page.evaluate(() => window.lakehouse.learnTables())).find((t) => t.path === 'silver/events')!.rows!;
+    const [r0, s0] = [await rejects(), await silver()];
+
+    // sent as it is: kept
+    let s = await step('send');
+    expect(await s.getByTestId('contract-outcome').innerText()).toMatch(/^Kept: the line met the contract/);
+    expect([await rejects(), await silver()]).toEqual([r0, s0 + 1]);
+
+    // typed by hand: an event type the contract does not know
+    await box.fill(JSON.stringify({ ...event, event_id: 'typed-by-hand-1', event_type: 'teleport' }));
+    s = await step('send');
+    expect(await s.getByTestId('contract-outcome').innerText()).toMatch(/^Rejected at stage schema: the line breaks the event contract/);
+    expect((await s.locator('tbody tr td').allInnerTexts()).slice(0, 2)).toEqual(['schema', "['enum:event_type']"]);
+    expect([await rejects(), await silver()]).toEqual([r0 + 1, s0 + 1]);
+
+    // with a button: an event in 2099 breaks the drop rule occurred_at_not_in_future
+    await page.getByRole('button', { name: 'Set it in 2099' }).click();
+    expect(JSON.parse(await box.inputValue()).occurred_at).toBe('2099-01-01T00:00:00Z');
+    s = await step('send');
+    expect(await s.getByTestId('contract-outcome').innerText()).toMatch(/^Rejected at stage expectation/);
+    expect((await s.locator('tbody tr td').allInnerTexts()).slice(0, 2)).toEqual(['expectation', '[occurred_at_not_in_future]']);
+    expect([await rejects(), await silver()]).toEqual([r0 + 2, s0 + 1]);
+    await check('The whole batch stops; nothing of it reaches silver.', 'The row goes to silver/rejects with the rule’s name; the rest of the batch goes on to silver.');
+    await shots('contracts');
+  });
+
+  test('OPTIMIZE and VACUUM: bronze’s files compacted into one with the same rows, then the old versions cannot be read', async () => {
+    await backToList();
+    await open('optimize-vacuum');
+    const m = await step('map');
+    const bronze = await page.evaluate(() => window.lakehouse.learnTable('bronze/events'));
+    const live = bronze.dataFiles.length;
+    expect(live).toBe(bronze.version + 1);
+    expect(await m.getByTestId('map-summary').innerText()).toBe(`The latest version reads ${live} files.`);
+    expect(await m.locator(`g[data-version="${bronze.version}"] rect[fill="var(--accent)"]`).count()).toBe(live);
+
+    const o = await step('optimize');
+    const commit = o.locator(`figure[data-version="${bronze.version + 1}"]`);
+    const kinds = await commit.locator('.action').evaluateAll((els) => els.map((e) => e.getAttribute('data-kind')));
+    expect(kinds).toEqual(['commitInfo', ...Array(live).fill('remove'), 'add']);
+    for (const json of await commit.locator('[data-kind="remove"] .json, [data-kind="add"] .json').allInnerTexts()) expect(json).toContain('"dataChange":false');
+    expect(await o.getByTestId('optimize-summary').innerText()).toMatch(new RegExp(`^${live} files \\(.+\\) became 1 \\(.+\\), holding the same ${bronze.rows} rows\\.$`));
+    expect(await o.locator('[data-total]').allInnerTexts()).toEqual([String(bronze.rows), String(bronze.rows)]);
+    expect(await o.locator(`svg g[data-version="${bronze.version + 1}"]`).getAttribute('data-files')).toBe('1');
+
+    const v = await step('vacuum');
+    expect(await v.getByTestId('vacuum-summary').innerText()).toMatch(new RegExp(`^VACUUM deleted ${live} files`));
+    expect(await v.locator('svg g[data-readable="no"]').count()).toBe(bronze.version + 1);
+    expect(await v.locator(`svg g[data-version="${bronze.version + 1}"]`).getAttribute('data-readable')).toBe('yes');
+    expect(await v.getByTestId('old-read').innerText()).toMatch(/^Reading version 0 now fails: .*bronze\/events/);
+    expect(await v.getByTestId('latest-read').innerText()).toBe(`The latest version, ${bronze.version + 1}, reads as before: ${bronze.rows} rows.`);
+    await check('OPTIMIZE changed the rows, so the old version would be wrong.', 'Its data files were deleted by VACUUM; the log still lists them, but they are gone.');
+    await shots('optimize-vacuum');
+  });
+
   test('progress is kept across a reload, and a lesson opens from its link', async () => {
     await backToList();
     expect(await page.locator('.lessons [data-lesson="layers"] .state').innerText()).toBe('✓ done');
