@@ -363,7 +363,7 @@ export class SilverBatch {
       // files keeps floating-point aggregates in gold bit-identical whether silver was just written
       // or read back after a reload.
       const rows = typed.silverTable(typed.silverOrder(new Set(late.map((r) => r.row))), batchId);
-      const ipc = ipcScratch.write(rows);
+      const ipc = scratchOf(engine).write(rows);
       const committed = await commitEvents(ctx, rows, txn, batchId, ipc);
       engine.appendIPC('silver_events', ipc);
       const held = loadedSilver.get(engine);
@@ -376,14 +376,21 @@ export class SilverBatch {
 }
 
 /**
- * Silver's Arrow IPC buffer, reused batch after batch. Each stream written into it is consumed
- * (copied into DuckDB or parquet-wasm) before the next one is written; batches finish one at a time.
+ * Silver's Arrow IPC buffer, reused batch after batch, one per engine. Each stream written into it
+ * is consumed (copied into DuckDB or parquet-wasm) before that engine's next one is written. Runs
+ * on two engines of one thread (two writers racing in the Learn tab's sandbox) interleave at every
+ * await: a buffer shared between them would hand one run's rows to the other.
  */
-const ipcScratch = new IpcScratch();
+const scratches = new WeakMap<Engine, IpcScratch>();
+function scratchOf(engine: Engine): IpcScratch {
+  let s = scratches.get(engine);
+  if (!s) scratches.set(engine, (s = new IpcScratch()));
+  return s;
+}
 
-/** Let silver's reused buffers go (a run over). */
-export function releaseSilverBuffers(): void {
-  ipcScratch.release();
+/** Let silver's reused buffers of `engine` go (a run over). */
+export function releaseSilverBuffers(engine: Engine): void {
+  scratches.get(engine)?.release();
 }
 
 interface QualityRow {
@@ -422,7 +429,7 @@ function evaluateExpectations(ctx: PipelineContext, typed: TypedRows, batchId: s
     }
   }
   const named = EXPECTATION_COLUMNS.map(([name]) => name).filter((name) => expectations.some((e) => mentions(e.expr, name)));
-  engine.insertIPC('batch_typed', ipcScratch.write(typed.checkTable(named)));
+  engine.insertIPC('batch_typed', scratchOf(engine).write(typed.checkTable(named)));
   const flags = expectations.map((e, i) => `coalesce((${e.expr}), false) AS "__exp_${i}"`);
   engine.run(`CREATE OR REPLACE TABLE batch_checked AS
     SELECT row_idx, line_no, event_id, occurred_at, ingested_at${flags.length ? ', ' + flags.join(', ') : ''}
