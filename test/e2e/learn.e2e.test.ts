@@ -213,6 +213,55 @@ describe('the Learn tab, lesson by lesson', () => {
     await shots('optimize-vacuum');
   });
 
+  test('checkpoints: bronze reaches version 10, the writer adds a checkpoint, and a reader starts there', async () => {
+    await backToList();
+    await open('checkpoints');
+    const l = await step('log');
+    const before = await page.evaluate(() => window.lakehouse.learnLog('bronze/events'));
+    expect(before.readerStart).toBeNull();
+    expect(await l.getByTestId('reader-plan').innerText()).toBe(`To read version ${before.latest}, a reader replays all ${before.latest + 1} JSON commits from version 0.`);
+    expect(await l.locator('li.read').count()).toBe(before.latest + 1);
+
+    const f = await step('fill');
+    const after = await page.evaluate(() => window.lakehouse.learnLog('bronze/events'));
+    expect([after.latest, after.readerStart, after.readerCommits]).toEqual([10, 10, []]);
+    expect(await f.getByTestId('reader-plan').innerText()).toBe('To read version 10, a reader opens the checkpoint of version 10 and needs no JSON commit — instead of 11 JSON commits.');
+    expect(await f.locator('li.read').evaluateAll((els) => els.map((e) => e.getAttribute('data-file')))).toEqual([
+      '_last_checkpoint', '00000000000000000010.checkpoint.parquet',
+    ]);
+    expect(JSON.parse(await f.getByTestId('last-checkpoint').innerText())).toMatchObject({ version: 10 });
+    // the timeline rings the checkpointed version; every JSON commit is still in the log
+    expect(await f.locator('svg.timeline g[data-version="10"] circle').count()).toBe(2);
+    expect(after.files.filter((x) => x.name.endsWith('.json')).map((x) => Number(x.name.slice(0, 20)))).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    await check('It compacts the table’s small data files.', 'Readers start from it instead of replaying every commit since version 0.');
+    await shots('checkpoints');
+  });
+
+  test('optimistic concurrency: two writers race for bronze version 11, one retries as 12, both batches land once', async () => {
+    await backToList();
+    await open('concurrency');
+    const s = await step('race');
+    const lanes = await s.locator('svg.lanes g[data-attempt]').evaluateAll((els) =>
+      els.map((e) => [e.getAttribute('data-writer'), e.getAttribute('data-version'), e.getAttribute('data-won')]),
+    );
+    // both tried version 11; one got it, the other found it taken and got 12
+    expect(lanes).toHaveLength(3);
+    const loser = lanes.find((l) => l[2] === 'no')!;
+    expect(loser[1]).toBe('11');
+    expect(lanes.filter((l) => l[0] === loser[0]).map((l) => [l[1], l[2]])).toEqual([['11', 'no'], ['12', 'yes']]);
+    expect(lanes.filter((l) => l[0] !== loser[0]).map((l) => [l[1], l[2]])).toEqual([['11', 'yes']]);
+    const cells = async (w: string | null | undefined): Promise<string[]> => s.locator(`tr[data-writer="${w}"] td`).allInnerTexts();
+    const [winnerRow, loserRow] = [await cells(loser[0] === 'A' ? 'B' : 'A'), await cells(loser[0])];
+    expect([winnerRow[1], winnerRow[2], winnerRow[3]]).toEqual(['v11', '10', '20']);
+    expect([loserRow[1], loserRow[2], loserRow[3]]).toEqual(['v12', '11', '20']);
+    expect(await s.getByTestId('race-story').innerText()).toMatch(new RegExp(`^Writer ${loser[0]} found version 11 already taken`));
+    // every line of both batches is in bronze once
+    const bronze = await page.evaluate(() => window.lakehouse.learnRowsAt('bronze/events', 12));
+    for (const row of [winnerRow, loserRow]) expect(bronze.byBatch.filter((b) => b.batchId === row[0])).toEqual([{ batchId: row[0], rows: 20 }]);
+    await check('Overwrites it: the last writer wins.', 'Reads that commit, checks it for a conflict with its own, and if there is none tries the next version.');
+    await shots('concurrency');
+  });
+
   test('progress is kept across a reload, and a lesson opens from its link', async () => {
     await backToList();
     expect(await page.locator('.lessons [data-lesson="layers"] .state').innerText()).toBe('✓ done');
