@@ -262,6 +262,31 @@ describe('the Learn tab, lesson by lesson', () => {
     await shots('concurrency');
   });
 
+  test('idempotence: silver’s txn names bronze’s last version; a re-run commits nothing and a replay of the txn is refused', async () => {
+    await backToList();
+    await open('idempotence');
+    const t = await step('txn');
+    const silver = await page.evaluate(() => window.lakehouse.learnTable('silver/events'));
+    expect(await t.getByTestId('bronze-version').innerText()).toBe('12');
+    const commit = t.locator(`figure[data-version="${silver.version}"]`);
+    expect(await commit.locator('.action.hl').evaluateAll((els) => els.map((e) => e.getAttribute('data-kind')))).toEqual(['txn']);
+    expect(await commit.locator('.action.hl .json').innerText()).toContain('"appId":"creatorops-silver","version":12');
+
+    const r = await step('rerun');
+    expect(await r.getByTestId('rerun-pending').innerText()).toBe(
+      `Silver’s txn says creatorops-silver took in bronze up to version 12; bronze is at version 12. Batches pending: 0. Silver stayed at version ${silver.version}: no commit.`,
+    );
+    expect(await r.getByTestId('rerun-replay').innerText()).toMatch(/^The replay was refused: .*application creatorops-silver already committed its transaction 12/);
+    expect(await r.getByTestId('rerun-rows').innerText()).toBe(
+      `Rows of silver before: ${silver.rows} at version ${silver.version}; after: ${silver.rows} at version ${silver.version}.`,
+    );
+    // nothing was written: the same version, the same data files, and no file left behind
+    const after = await page.evaluate(() => window.lakehouse.learnTable('silver/events'));
+    expect([after.version, after.dataFiles.map((f) => f.path).sort()]).toEqual([silver.version, silver.dataFiles.map((f) => f.path).sort()]);
+    await check('Silver deletes its last commit before running again.', 'Each silver commit records, in a txn action, the bronze version it took in; a new run starts after it.');
+    await shots('idempotence');
+  });
+
   test('progress is kept across a reload, and a lesson opens from its link', async () => {
     await backToList();
     expect(await page.locator('.lessons [data-lesson="layers"] .state').innerText()).toBe('✓ done');
