@@ -16,6 +16,7 @@ import { nodeLakehouse } from './helpers/lakehouse.ts';
  */
 describe('the lessons’ sandbox lakehouse', () => {
   let sandbox: Sandbox;
+  let storage: NodeStorage;
   let dir: string;
   let user: Awaited<ReturnType<typeof nodeLakehouse>>;
 
@@ -23,7 +24,8 @@ describe('the lessons’ sandbox lakehouse', () => {
     initParquet();
     dir = await mkdtemp(join(tmpdir(), 'learn-'));
     const { goldSql, expectationsText } = loadProjectFiles();
-    sandbox = await openSandbox({ storage: new NodeStorage(dir), openEngine: openNodeEngine, goldSql, expectationsText });
+    storage = new NodeStorage(dir);
+    sandbox = await openSandbox({ storage, openEngine: openNodeEngine, goldSql, expectationsText });
   });
   afterAll(async () => {
     await rm(dir, { recursive: true, force: true });
@@ -152,8 +154,11 @@ describe('the lessons’ sandbox lakehouse', () => {
     expect(r.replay.refused).toBe(true);
     expect(r.replay.message).toContain(`application creatorops-silver already committed its transaction ${r.txn.version}`);
     expect(r.after).toEqual(r.before);
-    const files = await sandbox.lakehouse.table('silver/events');
-    expect(files.version).toBe(r.before.version);
+    const table = await sandbox.lakehouse.table('silver/events');
+    expect(table.version).toBe(r.before.version);
+    // the replay's data files were deleted: every Parquet file in the folder is one the table lists
+    const onDisk = (await storage.list('silver/events')).filter((f) => f.path.endsWith('.parquet') && !f.path.includes('_delta_log')).map((f) => f.path.slice('silver/events/'.length));
+    expect(onDisk.sort()).toEqual(table.dataFiles.map((f) => f.path).sort());
   });
 
   test('reset empties the sandbox, and the user’s lakehouse never saw any of it', async () => {

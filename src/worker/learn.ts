@@ -292,8 +292,7 @@ export async function openSandbox(deps: SandboxDeps) {
         await loadSilverEvents(ctx);
         const processed = await processPendingBronze(ctx, []);
         const afterVersion = await latest(TABLES.silver);
-        // The last silver commit's rows, written again under the same txn: what a blind retry would do.
-        const added = (await readCommit(storage, TABLES.silver, snap.version)).filter(isAdd).map((x) => x.add.path);
+        // The last silver batch's rows, written again under the same txn: what a blind retry would do.
         const again = await openWriter(storage, TABLES.silver, { mode: 'append', txn: { appId: txn.appId, version: txn.version }, name: 'silver_events' });
         let replay: RerunResult['replay'];
         try {
@@ -313,7 +312,6 @@ export async function openSandbox(deps: SandboxDeps) {
           afterVersion,
           replay,
           after: { version: finalVersion, rows: await rowsAt(TABLES.silver, finalVersion) },
-          replayedFiles: added.length,
           txnActions: (await readCommit(storage, TABLES.silver, snap.version)).filter(isTxn).map((x) => ({ appId: x.txn.appId, version: x.txn.version })),
         };
       });

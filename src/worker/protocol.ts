@@ -219,7 +219,6 @@ export interface RerunResult {
   /** the last transaction committed again under the same txn */
   replay: { refused: boolean; message: string };
   after: { version: number; rows: VersionRows };
-  replayedFiles: number;
   /** the txn actions of silver's last commit */
   txnActions: { appId: string; version: number }[];
 }

@@ -287,13 +287,30 @@ describe('the Learn tab, lesson by lesson', () => {
     await shots('idempotence');
   });
 
-  test('progress is kept across a reload, and a lesson opens from its link', async () => {
+  test('progress is kept across a reload; a lesson opens from its link and works from the keyboard; reset empties the sandbox', async () => {
     await backToList();
-    expect(await page.locator('.lessons [data-lesson="layers"] .state').innerText()).toBe('✓ done');
-    await page.goto(`${server.url}#learn/layers`);
-    await page.locator('article[data-lesson="layers"]').waitFor();
-    await expect.poll(() => page.evaluate(() => document.activeElement?.textContent)).toBe('Bronze, silver, gold');
+    expect(await page.locator('.lessons li .state').allInnerTexts()).toEqual(Array(8).fill('✓ done'));
+    await shots('list');
+    await page.goto(`${server.url}#learn/time-travel`);
+    await page.reload();
+    await page.locator('article[data-lesson="time-travel"]').waitFor();
+    // the lesson's heading has the focus; Tab reaches the first step's button, Enter presses it
+    await expect.poll(() => page.evaluate(() => document.activeElement?.textContent)).toBe('Time travel');
+    const before = (await page.evaluate(() => window.lakehouse.learnTable('silver/events'))).version;
+    for (let i = 0; i < 10 && (await page.evaluate(() => document.activeElement?.textContent)) !== 'Run a batch into silver'; i++) await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    await page.locator('[data-step="version"][data-state="done"]').waitFor({ timeout: 90_000 });
+    expect(await page.getByTestId('tt-latest').innerText()).toBe(String(before + 1));
     await backToList();
-    expect(await page.locator('.lessons [data-lesson="layers"] .state').innerText()).toBe('✓ done');
+    expect(await page.locator('.lessons li .state').allInnerTexts()).toEqual(Array(8).fill('✓ done'));
+
+    await page.getByRole('button', { name: 'Reset the sandbox and my progress' }).click();
+    await page.getByText('The sandbox is empty again.').waitFor();
+    expect(await page.evaluate(() => window.lakehouse.learnTables())).toEqual([]);
+    expect(await page.locator('.lessons li .state').allInnerTexts()).toEqual(Array(8).fill('not started'));
+    // the user's lakehouse was never written, nothing was fetched from elsewhere, and no error was logged
+    expect(await page.evaluate(() => window.lakehouse.tables())).toEqual([]);
+    expect(session.offOrigin(server.origin)).toEqual([]);
+    expect(session.errors).toEqual([]);
   });
 });
