@@ -200,6 +200,8 @@ export interface RaceResult {
   attempts: { writer: 'A' | 'B'; file: string; version: number; won: boolean }[];
   /** the retries a writer reported (a conflict at silver or gold: re-read, do the step again) */
   retries: { writer: 'A' | 'B'; stage: string; message: string }[];
+  /** a writer that lost at silver or gold more often than the pipeline retries (its batch then taken in by the next silver run) */
+  gaveUp: { writer: 'A' | 'B'; message: string }[];
   /** each writer's bronze commit: the version it read and the version it got */
   bronze: { writer: 'A' | 'B'; batchId: string; version: number; readVersion: number; rows: number }[];
   /** each writer's batch in silver, at its latest version */
