@@ -168,4 +168,19 @@ describe('the lessons’ sandbox lakehouse', () => {
     expect((await user.lakehouse.query('SELECT count(*) FROM silver_events@v0')).rows).toEqual([['200']]);
     expect((await user.lakehouse.tables()).map((t) => [t.path, t.version]).slice(0, 2)).toEqual([['bronze/events', 0], ['silver/events', 0]]);
   });
+
+  test('a lesson opened first, by its link, works on an empty sandbox: two writers race to create bronze', async () => {
+    const fresh = await mkdtemp(join(tmpdir(), 'learn-fresh-'));
+    try {
+      const { goldSql, expectationsText } = loadProjectFiles();
+      const empty = await openSandbox({ storage: new NodeStorage(fresh), openEngine: openNodeEngine, goldSql, expectationsText });
+      const r = await empty.race();
+      expect(r.attempts.filter((a) => a.file.startsWith('bronze/')).map((a) => [a.version, a.won]).sort()).toEqual([[0, false], [0, true], [1, true]]);
+      expect(r.bronze.map((b) => b.version).sort()).toEqual([0, 1]);
+      expect(r.silver.map((s) => s.rows)).toEqual([20, 20]);
+      expect((await empty.rowsAt('bronze/events', 1)).total).toBe(40);
+    } finally {
+      await rm(fresh, { recursive: true, force: true });
+    }
+  });
 });
