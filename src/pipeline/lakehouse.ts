@@ -56,7 +56,7 @@ export async function runBatch(ctx: PipelineContext, chunks: Iterable<string[]>,
     throw isStorageFull(err) ? new StorageFullError(ctx.storage.description, at.stage, err) : err;
   } finally {
     // Buffers reused from batch to batch are not kept between runs (the worker lives on).
-    releaseSilverBuffers();
+    releaseSilverBuffers(ctx.engine);
     releaseWriteBuffers();
   }
 }

@@ -16,9 +16,9 @@ import { viewName, type Catalog } from './catalog.ts';
 
 export const LAKE_DB = 'lake';
 
-/** Open `engine`'s connection onto the `lake` database (created on first use). */
-export function useLake(engine: Engine): Engine {
-  engine.run(`ATTACH IF NOT EXISTS ':memory:' AS ${LAKE_DB}; USE ${LAKE_DB}`);
+/** Open `engine`'s connection onto the `lake` database, or another one (`db`), created on first use. */
+export function useLake(engine: Engine, db: string = LAKE_DB): Engine {
+  engine.run(`ATTACH IF NOT EXISTS ':memory:' AS ${quoteIdent(db)}; USE ${quoteIdent(db)}`);
   return engine;
 }
 
@@ -68,6 +68,8 @@ export class TableCache {
     private readonly storage: Storage,
     private readonly catalog: Catalog,
     private readonly limit = 16,
+    /** the database `engine` uses (see useLake) */
+    private readonly db: string = LAKE_DB,
   ) {}
 
   /**
@@ -101,7 +103,7 @@ export class TableCache {
     this.generation++;
     this.entries.clear();
     const objects = this.engine.rows<{ name: string; kind: string }>(
-      `SELECT table_name AS name, table_type AS kind FROM information_schema.tables WHERE table_catalog = '${LAKE_DB}' ORDER BY table_type DESC`,
+      `SELECT table_name AS name, table_type AS kind FROM information_schema.tables WHERE table_catalog = '${this.db}' ORDER BY table_type DESC`,
     );
     for (const o of objects) this.engine.run(`DROP ${o.kind === 'VIEW' ? 'VIEW' : 'TABLE'} IF EXISTS ${quoteIdent(o.name)}`);
   }

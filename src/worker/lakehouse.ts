@@ -12,7 +12,7 @@ import type { Storage } from '../storage/types.ts';
 import { zipBlob, zipChunks } from '../zip.ts';
 import type { ZipInput } from '../unzip.ts';
 import { ZipStorage } from '../storage/zip.ts';
-import { TableCache, useLake } from './cache.ts';
+import { LAKE_DB, TableCache, useLake } from './cache.ts';
 import { KNOWN_TABLES, viewName } from './catalog.ts';
 import { SqlConsole } from './console.ts';
 import { count, gridOf } from './grid.ts';
@@ -48,6 +48,11 @@ export interface LakehouseDeps {
   reader?: LakeReader;
   /** a test hook: the commit after which runs stop (see stop-after-commit.ts) */
   stopAfterCommit?: () => string | undefined;
+  /**
+   * A name for the DuckDB databases this lakehouse works in (`<name>_pipeline`, `<name>_lake`),
+   * for a second lakehouse in the same DuckDB (the Learn tab's sandbox); default: DuckDB's own and `lake`.
+   */
+  database?: string;
 }
 
 const MAX_PAGE = 1000;
@@ -62,8 +67,10 @@ export async function openLakehouse(deps: LakehouseDeps) {
   const reader = deps.reader ?? openLakeReader(storage);
   const { mounted, catalog } = reader;
   const [pipelineEngine, lakeEngine, consoleEngine] = await Promise.all([deps.openEngine(), deps.openEngine(), deps.openEngine()]);
-  const cache = new TableCache(useLake(lakeEngine), mounted, catalog);
-  const sqlConsole = new SqlConsole(useLake(consoleEngine), cache, catalog);
+  const lakeDb = deps.database ? `${deps.database}_lake` : LAKE_DB;
+  if (deps.database) useLake(pipelineEngine, `${deps.database}_pipeline`);
+  const cache = new TableCache(useLake(lakeEngine, lakeDb), mounted, catalog, undefined, lakeDb);
+  const sqlConsole = new SqlConsole(useLake(consoleEngine, lakeDb), cache, catalog);
   checkGoldSql(deps.goldSql);
   /** A gold table the reader cannot read without the engine (a column type it does not handle). */
   const throughEngine = (path: string, version: number | undefined): Promise<GoldData> =>

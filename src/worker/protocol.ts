@@ -124,6 +124,127 @@ export interface Api {
   createFile(path: string, bytes: Uint8Array): Promise<boolean>;
   /** Create or replace one file of the lakehouse (e.g. to import a table's files). */
   writeFile(path: string, bytes: Uint8Array): Promise<void>;
+
+  // The Learn tab's lessons: each call works on the sandbox lakehouse (OPFS learn/), never on the user's.
+  /** Delete every table of the sandbox. */
+  learnReset(): Promise<void>;
+  learnTables(): Promise<TableSummary[]>;
+  learnTable(path: string): Promise<TableDetails>;
+  learnCommit(path: string, version: number): Promise<CommitView>;
+  /** A sandbox table's rows at a version, counted per batch. */
+  learnRowsAt(path: string, version: number): Promise<VersionRows>;
+  /** Every version of a sandbox table and the data files it reads. */
+  learnFileMap(path: string): Promise<FileMap>;
+  /** The files of a sandbox table's `_delta_log`, and which of them a reader of the latest version reads. */
+  learnLog(path: string): Promise<LogView>;
+  /** A small generated batch (some lines invalid) through bronze, silver and gold. */
+  learnRunBatch(): Promise<LearnBatch>;
+  /** A valid event line, for the learner to edit. */
+  learnSampleEvent(): Promise<string>;
+  /** The learner's lines as a batch of their own. */
+  learnIngest(text: string): Promise<LearnBatch>;
+  learnOptimize(path: string): Promise<OptimizeStep>;
+  /** VACUUM with no retention (sandbox only), then an attempt to read the oldest version. */
+  learnVacuum(path: string): Promise<VacuumStep>;
+  /** Small commits to bronze until the next checkpoint. */
+  learnFillToCheckpoint(): Promise<LogView>;
+  /** Two writers run a batch at the same moment. */
+  learnRace(): Promise<RaceResult>;
+  /** Silver run again over bronze, then its last transaction committed again on purpose. */
+  learnRerun(): Promise<RerunResult>;
+}
+
+/** What one lesson batch did in every layer. */
+export interface LearnBatch {
+  batchId: string;
+  bronzeRows: number;
+  silverRows: number;
+  rejectedRows: number;
+  /** rejected rows by reason (a schema error, an expectation's name, `duplicate_event_id`…) */
+  rejectsByReason: Record<string, number>;
+  /** rows kept that broke a `warn` expectation, by its name */
+  warnings: Record<string, number>;
+  /** this batch's rows of silver/rejects: stage, reasons, errors, raw line */
+  rejects: Grid;
+  /** the commits the batch made: table and new version */
+  commits: { path: string; version: number }[];
+  /** every table of the sandbox after the batch */
+  tables: TableSummary[];
+}
+
+export interface VersionRows {
+  path: string;
+  version: number;
+  total: number;
+  byBatch: { batchId: string; rows: number }[];
+}
+
+export interface FileMap {
+  path: string;
+  /** oldest first */
+  versions: { version: number; operation: string; files: number[]; checkpoint: boolean }[];
+  /** every data file some version reads; `present`: still on disk */
+  files: { path: string; rows: number | null; size: number; firstVersion: number; present: boolean }[];
+}
+
+export interface LogView {
+  path: string;
+  latest: number;
+  /** names inside `_delta_log/` */
+  files: { name: string; size: number }[];
+  /** the text of `_last_checkpoint`, if any */
+  lastCheckpoint: string | null;
+  /** the checkpoint a reader of the latest version starts from (null: none, it starts at version 0) */
+  readerStart: number | null;
+  /** the JSON commits it replays after it */
+  readerCommits: number[];
+}
+
+export interface OptimizeStep {
+  result: OptimizeResult;
+  /** the OPTIMIZE commit (null when there was nothing to compact) */
+  commit: CommitView | null;
+  /** rows before and after */
+  rows: VersionRows[];
+  map: FileMap;
+}
+
+export interface VacuumStep {
+  result: VacuumResult;
+  map: FileMap;
+  /** reading the oldest version after VACUUM: its rows, or why it failed */
+  oldRead: { version: number; rows?: VersionRows; error?: string };
+  latest: VersionRows;
+}
+
+export interface RaceResult {
+  /** every commit file a writer tried to create, in order, and whether it got it */
+  attempts: { writer: 'A' | 'B'; file: string; version: number; won: boolean }[];
+  /** the retries a writer reported (a conflict at silver or gold: re-read, do the step again) */
+  retries: { writer: 'A' | 'B'; stage: string; message: string }[];
+  /** a writer that lost at silver or gold more often than the pipeline retries (its batch then taken in by the next silver run) */
+  gaveUp: { writer: 'A' | 'B'; message: string }[];
+  /** each writer's bronze commit: the version it read and the version it got */
+  bronze: { writer: 'A' | 'B'; batchId: string; version: number; readVersion: number; rows: number }[];
+  /** each writer's batch in silver, at its latest version */
+  silver: { writer: 'A' | 'B'; batchId: string; rows: number }[];
+  silverVersion: number;
+}
+
+export interface RerunResult {
+  /** silver's transaction record: the bronze version it took in last */
+  txn: { appId: string; version: number };
+  bronzeVersion: number;
+  before: { version: number; rows: VersionRows };
+  /** bronze batches silver took in on the re-run */
+  processed: number;
+  /** silver's version after the re-run */
+  afterVersion: number;
+  /** the last transaction committed again under the same txn */
+  replay: { refused: boolean; message: string };
+  after: { version: number; rows: VersionRows };
+  /** the txn actions of silver's last commit */
+  txnActions: { appId: string; version: number }[];
 }
 
 /** What the page sets of a table's VACUUM: `{ retentionHours, force, dryRun }`, as for `cli vacuum`. */

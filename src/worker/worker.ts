@@ -9,6 +9,7 @@ import { OpfsStorage } from '../storage/opfs.ts';
 import type { Storage } from '../storage/types.ts';
 import { withContext } from './errors.ts';
 import type { Lakehouse } from './lakehouse.ts';
+import type { Sandbox } from './learn.ts';
 import { openLakeReader, type LakeReader } from './reader.ts';
 import { chooseStorage, type ChosenStorage } from './storage-choice.ts';
 import { filesOfDirectory, folderSource, tablesIn, zipSource } from './opened.ts';
@@ -23,6 +24,9 @@ import { checkStopAfterCommit } from '../pipeline/stop-after-commit.ts';
 /** Where the lakehouse lives in OPFS, and a separate folder the storage self-test may scribble in. */
 const ROOT = 'lakehouse';
 const SELFTEST_ROOT = 'lakehouse-selftest';
+/** The Learn tab's sandbox lakehouse: its own folder and its own lock, so a lesson never touches the user's tables. */
+const LEARN_ROOT = 'learn';
+const LEARN_LOCK = 'creatorops-learn';
 /** The Web Lock a run (and a reset, a VACUUM) holds: one at a time across the tabs of this origin. */
 const RUN_LOCK = 'creatorops-lakehouse-run';
 
@@ -92,12 +96,7 @@ function start(): Promise<Runtime> {
       silverSql: SILVER_SQL,
       expectationsText,
       // One run at a time across every tab of this origin; a run that has to wait says so.
-      exclusive: async <T>(fn: () => Promise<T>, onWait?: () => void): Promise<T> => {
-        const now = await ifAvailable(RUN_LOCK, fn);
-        if (now) return now.value;
-        onWait?.();
-        return withLock(RUN_LOCK, fn);
-      },
+      exclusive: webLock(RUN_LOCK),
       checkers: () => browserCheckers(),
       stopAfterCommit: () => stopAfter,
     });
@@ -116,6 +115,25 @@ function start(): Promise<Runtime> {
 }
 
 const lake = async (): Promise<Lakehouse> => (await start()).lakehouse;
+
+/** One thing at a time across every tab of this origin, under the Web Lock `name`; `onWait` told when it has to wait. */
+const webLock = (name: string) => async <T>(fn: () => Promise<T>, onWait?: () => void): Promise<T> => {
+  const now = await ifAvailable(name, fn);
+  if (now) return now.value;
+  onWait?.();
+  return withLock(name, fn);
+};
+
+let sandbox: Promise<Sandbox> | undefined;
+/** The Learn tab's lakehouse, opened on first use, once the engine runs. */
+function learn(): Promise<Sandbox> {
+  sandbox ??= (async () => {
+    const [{ openSandbox }, { openBrowserEngine }, storage] = await Promise.all([import('./learn.ts'), import('../engine/browser.ts'), chooseStorage(LEARN_ROOT), start()]);
+    return openSandbox({ storage: storage.storage, silverSql: SILVER_SQL, openEngine: openBrowserEngine, goldSql: GOLD_SQL, expectationsText, exclusive: webLock(LEARN_LOCK) });
+  })();
+  sandbox.catch(() => (sandbox = undefined));
+  return sandbox;
+}
 
 /** The lakehouse for a run, saying so first when the run has to wait for the engine to start. */
 async function lakeForRun(report: ((p: Progress) => void) | undefined): Promise<Lakehouse> {
@@ -273,6 +291,22 @@ const api: Api = {
   writeFile: withContext('writing a file', async (path: string, bytes: Uint8Array): Promise<void> => {
     await (await openStore()).storage.write(path, bytes);
   }),
+
+  learnReset: withContext('resetting the lessons’ lakehouse', async () => (await learn()).reset()),
+  learnTables: withContext('listing the lessons’ tables', async () => (await learn()).tables()),
+  learnTable: withContext('reading a lesson table’s log', async (path: string) => (await learn()).table(path)),
+  learnCommit: withContext('reading a lesson commit', async (path: string, version: number) => (await learn()).commit(path, version)),
+  learnRowsAt: withContext('reading a lesson table at a version', async (path: string, version: number) => (await learn()).rowsAt(path, version)),
+  learnFileMap: withContext('mapping a lesson table’s files', async (path: string) => (await learn()).fileMap(path)),
+  learnLog: withContext('listing a lesson table’s log', async (path: string) => (await learn()).logView(path)),
+  learnRunBatch: withContext('running a lesson batch', async () => (await learn()).runBatch()),
+  learnSampleEvent: withContext('making a sample event', async () => (await learn()).sampleEvent()),
+  learnIngest: withContext('sending the lesson’s lines', async (text: string) => (await learn()).ingest(text)),
+  learnOptimize: withContext('optimizing a lesson table', async (path: string) => (await learn()).optimize(path)),
+  learnVacuum: withContext('vacuuming a lesson table', async (path: string) => (await learn()).vacuum(path)),
+  learnFillToCheckpoint: withContext('writing commits up to a checkpoint', async () => (await learn()).fillToCheckpoint()),
+  learnRace: withContext('racing two writers', async () => (await learn()).race()),
+  learnRerun: withContext('re-running silver', async () => (await learn()).rerun()),
 };
 
 carryErrors();

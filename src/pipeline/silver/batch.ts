@@ -8,7 +8,7 @@ import { TypedRows } from '../typed-rows.ts';
 import { evaluateExpectations, firstViolation, lateRejects, mentions } from './checks.ts';
 import { commitSilver, type SilverTargets } from './commit.ts';
 import { noteSilverAppended } from './engine-copy.ts';
-import { ipcScratch } from './ipc.ts';
+import { scratchOf } from './ipc.ts';
 import { emptyRejects, pushReject, type SilverBatchResult } from './result.ts';
 
 /** Lines out to checker threads at once (chunk sizes differ: 2,000 from the generator, 10,000 from a file). */
@@ -184,7 +184,7 @@ export class SilverBatch {
       // files keeps floating-point aggregates in gold bit-identical whether silver was just written
       // or read back after a reload.
       const rows = typed.silverTable(typed.silverOrder(new Set(late.map((r) => r.row))), batchId);
-      const ipc = ipcScratch.write(rows);
+      const ipc = scratchOf(engine).write(rows);
       const committed = await commitSilver(ctx, 'events', events.snapshot, rows, version, batchId, ipc);
       engine.appendIPC('silver_events', ipc);
       noteSilverAppended(engine, committed, rows.numRows);

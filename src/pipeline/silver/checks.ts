@@ -6,7 +6,7 @@ import type { PipelineContext } from '../context.ts';
 import type { Expectation } from '../expectations.ts';
 import { EVENT_FIELDS, SQL_TYPES, silverColumns, silverFields, type RejectStage } from '../schema.ts';
 import type { TypedRows } from '../typed-rows.ts';
-import { ipcScratch } from './ipc.ts';
+import { scratchOf } from './ipc.ts';
 
 /**
  * The checks of a batch that run in the engine: the expectations of contracts/expectations.yml,
@@ -89,7 +89,7 @@ export function evaluateExpectations(ctx: PipelineContext, typed: TypedRows, bat
     }
   }
   const named = EXPECTATION_COLUMNS.map(([name]) => name).filter((name) => expectations.some((e) => mentions(e.expr, name)));
-  engine.insertIPC('batch_typed', ipcScratch.write(typed.checkTable(named)));
+  engine.insertIPC('batch_typed', scratchOf(engine).write(typed.checkTable(named)));
   const flags = expectations.map((e, i) => `, coalesce((${e.expr}), false) AS "__exp_${i}"`).join('');
   engine.run(silverSqlText(ctx.silverSql, 'batch_checked', { flags, whole_numbers: WHOLE_NUMBERS, batch_id: quoteString(batchId) }));
   if (expectations.length === 0) return [];

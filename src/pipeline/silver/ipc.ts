@@ -1,12 +1,21 @@
+import type { Engine } from '../../engine/types.ts';
 import { IpcScratch } from '../../parquet/ipc.ts';
 
 /**
- * Silver's Arrow IPC buffer, reused batch after batch. Each stream written into it is consumed
- * (copied into DuckDB or parquet-wasm) before the next one is written; batches finish one at a time.
+ * Silver's Arrow IPC buffer, reused batch after batch, one per engine. Each stream written into it
+ * is consumed (copied into DuckDB or parquet-wasm) before that engine's next one is written. Runs
+ * on two engines of one thread (two writers racing in the Learn tab's sandbox) interleave at every
+ * await: a buffer shared between them would hand one run's rows to the other.
  */
-export const ipcScratch = new IpcScratch();
+const scratches = new WeakMap<Engine, IpcScratch>();
 
-/** Let silver's reused buffers go (a run over). */
-export function releaseSilverBuffers(): void {
-  ipcScratch.release();
+export function scratchOf(engine: Engine): IpcScratch {
+  let s = scratches.get(engine);
+  if (!s) scratches.set(engine, (s = new IpcScratch()));
+  return s;
+}
+
+/** Let silver's reused buffers of `engine` go (a run over). */
+export function releaseSilverBuffers(engine: Engine): void {
+  scratches.get(engine)?.release();
 }
