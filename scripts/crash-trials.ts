@@ -228,6 +228,7 @@ async function browserTrials(): Promise<number> {
     batches_checked: r.afterKill.batchesChecked,
     orphans_after_kill: `${r.afterKill.untrackedFiles} (${kb(r.afterKill.untrackedBytes)})`,
     tmp_after_kill: `${r.tempAfterKill} (${kb(r.tempBytesAfterKill)})`,
+    stale_gold_marked: `${r.staleGold}/${r.staleMarked}`,
     next_run: r.recovered ? 'ok' : 'FAILED',
     vacuum_orphans: `${r.orphanFiles} (${kb(r.orphanBytes)})`,
     vacuum_tmp: r.tempFilesReclaimed,

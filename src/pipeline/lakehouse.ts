@@ -42,7 +42,8 @@ export interface RunSummary {
 export const MAX_BATCH_ROWS = 1_000_000;
 
 /**
- * One run through every layer: the records to bronze (one commit per MAX_BATCH_ROWS), every bronze
+ * One run through every layer: first what a run stopped earlier left undone (repair.ts), then the
+ * records to bronze (one commit per MAX_BATCH_ROWS), every bronze
  * version silver has not processed yet to silver/events, rejects and quality, then gold recomputed
  * from silver. The lines of a new batch are checked for silver while bronze writes them, so silver
  * does not read them back from its files.

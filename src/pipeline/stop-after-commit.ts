@@ -1,17 +1,16 @@
 import { CodedError } from '../errors.ts';
 import type { Storage } from '../storage/types.ts';
 
-/**
+/*
  * A test hook: a run stopped right after a chosen commit, as a crash would stop it there. `which`
  * is a table (`silver/events`: its first commit of the run) or a number n (the run's n-th commit,
  * counting from 1, whatever the table). Set by LAKEHOUSE_STOP_AFTER_COMMIT for the CLI, and by the
  * worker's `stopAfterCommit` for the page.
  */
-export type StopAfterCommit = string;
 
 const COMMIT = /^(.+)\/_delta_log\/\d{20}\.json$/;
 
-/** The run was stopped on purpose after a commit (StopAfterCommit). */
+/** The run was stopped on purpose after a commit (the test hook). */
 export class StoppedAfterCommitError extends CodedError {
   static readonly code = 'STOPPED_AFTER_COMMIT';
   override name = 'StoppedAfterCommitError';

@@ -35,6 +35,7 @@ export const WAITING_MESSAGE = 'Waiting for another tab’s run to finish…';
  */
 export class Runs {
   private controller: AbortController | undefined;
+  private repairing: Promise<RepairResult> | undefined;
   private readonly expectations: Expectation[];
 
   constructor(
@@ -63,9 +64,17 @@ export class Runs {
     return this.batch(() => generateEvents({ events: o.events, seed: o.seed, days: o.days, invalidRate: o.invalidRate }), 'generator', onProgress, o.events);
   }
 
-  /** Finish what a run stopped earlier left undone (what the page does when it opens); nothing when all is up to date. */
+  /**
+   * Finish what a run stopped earlier left undone (what the page does when it opens); nothing when
+   * all is up to date. A run asked for meanwhile waits for it (and would have repaired first anyway).
+   */
   repair(onProgress?: ProgressCallback): Promise<RepairResult> {
-    return this.exclusively(onProgress, (ctx) => repairLakehouse(ctx));
+    const repair = this.exclusive(() => repairLakehouse(this.context(undefined, onProgress))).finally(() => {
+      if (this.repairing === repair) this.repairing = undefined;
+      this.onChanged();
+    });
+    this.repairing = repair;
+    return repair;
   }
 
   ingest(fileName: string, bytes: Uint8Array, onProgress?: ProgressCallback): Promise<RunSummary> {
@@ -97,44 +106,51 @@ export class Runs {
     return this.exclusively(onProgress, (ctx) => runBatch(ctx, chunks(), source, expected));
   }
 
-  /** `work` on a pipeline context, one at a time across tabs, cancellable. */
+  /** `work` on a pipeline context, one at a time across tabs, cancellable; after a repair in flight. */
   private async exclusively<T>(onProgress: ProgressCallback | undefined, work: (ctx: PipelineContext) => Promise<T>): Promise<T> {
     if (this.running) throw new Error('a run is already in progress: wait for it to finish or cancel it');
     const controller = new AbortController();
     this.controller = controller;
     try {
-      return await this.exclusive(async () => {
-        const stop = this.stopAfter();
-        const ctx: PipelineContext = {
-          engine: this.engine,
-          storage: stop ? stopAfterCommit(this.storage, stop, (path, n) => {
-            throw new StoppedAfterCommitError(path, n);
-          }) : this.storage,
-          expectations: this.expectations,
-          goldSql: this.goldSql,
-          silverSql: this.silverSql,
-          signal: controller.signal,
-          ...withCheckers(this.checkers()),
-          onProgress: onProgress && ((p) => {
-            try {
-              onProgress(p);
-            } catch {
-              // A page that went away does not stop the run.
-            }
-          }),
-        };
-        const before = new Set((await this.storage.list('')).map((f) => f.path));
-        try {
-          return await work(ctx);
-        } catch (err) {
-          if (errorCode(err) === CancelledError.code) await removeUncommitted(this.storage, before);
-          throw err;
-        }
-      }, () => onProgress?.({ stage: 'bronze', done: 0, waiting: WAITING_MESSAGE }));
+      await this.repairing?.catch(() => {});
+      return await this.exclusive(
+        async () => {
+          const before = new Set((await this.storage.list('')).map((f) => f.path));
+          try {
+            return await work(this.context(controller.signal, onProgress));
+          } catch (err) {
+            if (errorCode(err) === CancelledError.code) await removeUncommitted(this.storage, before);
+            throw err;
+          }
+        },
+        () => onProgress?.({ stage: 'bronze', done: 0, waiting: WAITING_MESSAGE }),
+      );
     } finally {
       this.controller = undefined;
       this.onChanged();
     }
+  }
+
+  private context(signal: AbortSignal | undefined, onProgress: ProgressCallback | undefined): PipelineContext {
+    const stop = this.stopAfter();
+    return {
+      engine: this.engine,
+      storage: stop ? stopAfterCommit(this.storage, stop, (path, n) => {
+        throw new StoppedAfterCommitError(path, n);
+      }) : this.storage,
+      expectations: this.expectations,
+      goldSql: this.goldSql,
+      silverSql: this.silverSql,
+      ...(signal ? { signal } : {}),
+      ...withCheckers(this.checkers()),
+      onProgress: onProgress && ((p) => {
+        try {
+          onProgress(p);
+        } catch {
+          // A page that went away does not stop the run.
+        }
+      }),
+    };
   }
 }
 

@@ -64,7 +64,7 @@ describe('a run killed in the browser', () => {
         engine, trial: i + 1, mode: t.mode, killAtMs: Math.round(t.at * runMs), events: 1500, recoveryEvents: 300, seed: 10 + i, before, work,
       });
       console.log(`browser crash trial ${r.trial}: ${r.mode} killed at ${r.killAtMs} ms in ${r.phase}; after the kill b${r.afterKill.bronzeVersion}/s${r.afterKill.processed}, ` +
-        `${r.afterKill.untrackedFiles} orphans, ${r.tempAfterKill} temporary files; VACUUM reclaimed ${r.orphanFiles} files (${r.orphanBytes} B, ${r.tempFilesReclaimed} temporary)`);
+        `${r.afterKill.untrackedFiles} orphans, ${r.tempAfterKill} temporary files, ${r.staleGold} stale gold tables (${r.staleMarked} marked); VACUUM reclaimed ${r.orphanFiles} files (${r.orphanBytes} B, ${r.tempFilesReclaimed} temporary)`);
       expect(r.problems).toEqual([]);
       expect(r.recovered).toBe(true);
       // The kill left bronze at the version before the run or with the killed run's batch; the next run added one more.

@@ -6,6 +6,7 @@ import { GOLD_TABLES, TABLES } from '../../src/pipeline/tables.ts';
 import { NodeStorage } from '../../src/storage/node.ts';
 import type { RunOptions } from '../../src/worker/protocol.ts';
 import { CHROMIUM, CHROMIUM_ARGS, waitForEngine } from '../e2e/harness.ts';
+import { checkGold } from './lineage-check.ts';
 import { checkLakehouse, type LakehouseCheck } from './invariants.ts';
 
 /**
@@ -153,6 +154,9 @@ export interface BrowserCrashTrial {
   /** when the run ended before its kill: how long it took (the kill window is then shortened) */
   finishedMs?: number;
   afterKill: LakehouseCheck;
+  /** gold tables whose rows differ from their SQL over the latest silver after the kill, and of those the lineage marks not up to date */
+  staleGold: number;
+  staleMarked: number;
   /** temporary files (`.<uuid>.tmp`) in OPFS after the kill: writes cut short */
   tempAfterKill: number;
   tempBytesAfterKill: number;
@@ -200,6 +204,17 @@ export async function browserCrashTrial(lab: BrowserLab, o: {
 
   const afterKill = await lab.check(o.engine, o.work);
   problems.push(...afterKill.problems.map((p) => `after the kill: ${p}`));
+  // Gold left behind by the kill is marked by the lineage, and each gold table's rows are what its SQL gives over the silver version its log records.
+  let staleGold = 0;
+  let staleMarked = 0;
+  if (GOLD_TABLES.every((g) => afterKill.versions[`gold/${g}`] !== undefined)) {
+    const { gold } = await checkGold(new NodeStorage(o.work), o.engine);
+    for (const g of gold) {
+      if (g.stale) (staleGold++, g.marked && staleMarked++);
+      if (g.stale && !g.marked) problems.push(`after the kill ${g.table} v${g.version} is stale but the lineage says it is up to date`);
+      if (!g.matchesRecorded) problems.push(`after the kill ${g.table} v${g.version} does not equal its SQL over silver/events v${g.recorded}, the version its log records`);
+    }
+  }
   const temp = await lab.temporaryFiles();
   // Readers in the browser see only what commits name.
   if (afterKill.versions[TABLES.bronze] !== undefined) {
@@ -233,7 +248,7 @@ export async function browserCrashTrial(lab: BrowserLab, o: {
   if (tempAfterVacuum > 0) problems.push(`after VACUUM ${tempAfterVacuum} temporary files are left in OPFS`);
   if (afterRecovery.untrackedFiles > 0 && orphanFiles === 0) problems.push('VACUUM removed none of the orphans');
   return {
-    trial: o.trial, mode: o.mode, killAtMs: o.killAtMs, phase, finishedMs, afterKill,
+    trial: o.trial, mode: o.mode, killAtMs: o.killAtMs, phase, finishedMs, afterKill, staleGold, staleMarked,
     tempAfterKill: temp.length, tempBytesAfterKill: temp.reduce((s, f) => s + f.size, 0),
     recovered: failed === undefined, afterRecovery, orphanFiles, orphanBytes, tempFilesReclaimed, removedFiles, removedBytes,
     afterVacuum, tempAfterVacuum, problems,
