@@ -84,10 +84,10 @@ describe('the SQL console', () => {
     await expect.poll(() => status.innerText()).toMatch(/^1,200 rows, showing 501–1,000/);
     await page.getByRole('button', { name: 'Next 500' }).click();
     await expect.poll(() => status.innerText()).toMatch(/^1,200 rows, showing 1,001–1,200/);
-    await page.getByRole('button', { name: 'Sort by line_no' }).click();
+    await results().last().getByRole('button', { name: 'line_no', exact: true }).click();
     await expect.poll(async () => (await grid(results().last()))[0]?.[0]).toBe('1');
     expect(await page.locator('th[aria-sort="ascending"]').innerText()).toContain('line_no');
-    await page.getByRole('button', { name: 'Sort by line_no' }).click();
+    await results().last().getByRole('button', { name: 'line_no', exact: true }).click();
     await expect.poll(async () => (await grid(results().last()))[0]?.[0]).toBe(String(EVENTS));
 
     const csvDownload = page.waitForEvent('download');
