@@ -222,6 +222,27 @@ describe('the lakehouse API the page uses', () => {
     expect(columns.rows).toEqual([['band', 'string'], ['sessions', 'long'], ['share', 'double'], ['avg_progress_pct', 'double']]);
   });
 
+  test('console: CSV, JSON and Parquet files become tables to query', async () => {
+    const enc = new TextEncoder();
+    const csv = await lakehouse.consoleFile('Sales 2024.csv', enc.encode('\uFEFFid,name,price,ok\r\n1,"Smith, ""Jo""",2.5,true\r\n2,,3,false\r\n'));
+    expect(csv).toEqual({ view: 'file_sales_2024', file: 'Sales 2024.csv', rows: 2, columns: [
+      { name: 'id', type: 'BIGINT' }, { name: 'name', type: 'VARCHAR' }, { name: 'price', type: 'DOUBLE' }, { name: 'ok', type: 'BOOLEAN' },
+    ] });
+    expect((await lakehouse.query('SELECT name, price * 2 FROM file_sales_2024 ORDER BY id')).rows).toEqual([['Smith, "Jo"', '5.0'], [null, '6.0']]);
+    const json = await lakehouse.consoleFile('notes.jsonl', enc.encode('{"a":1,"b":{"c":[1,2]}}\n\n{"a":2,"d":"x"}\n'));
+    expect(json.columns).toEqual([{ name: 'a', type: 'BIGINT' }, { name: 'b', type: 'VARCHAR' }, { name: 'd', type: 'VARCHAR' }]);
+    expect((await lakehouse.query('SELECT * FROM file_notes ORDER BY a')).rows).toEqual([['1', '{"c":[1,2]}', null], ['2', null, 'x']]);
+    const bands = await lakehouse.query('SELECT * FROM gold_engagement_bands');
+    const parquet = await lakehouse.consoleDownload(bands.id, 'parquet');
+    const file = await lakehouse.consoleFile('bands.parquet', parquet.bytes);
+    expect([file.view, file.rows]).toEqual(['file_bands', 4]);
+    expect((await lakehouse.query('SELECT band FROM file_bands ORDER BY sessions DESC, band')).rows).toEqual((await lakehouse.query('SELECT band FROM gold_engagement_bands ORDER BY sessions DESC, band')).rows);
+    const shown = await lakehouse.query('SHOW TABLES');
+    expect(shown.rows.filter((r) => r[2] === 'file').map((r) => [r[0], r[1]])).toEqual([['file_sales_2024', 'Sales 2024.csv'], ['file_notes', 'notes.jsonl'], ['file_bands', 'bands.parquet']]);
+    await expect(lakehouse.consoleFile('bad.csv', enc.encode('a,b\n1\n'))).rejects.toThrow('bad.csv: line 2 has 1 fields, the header has 2');
+    await expect(lakehouse.consoleFile('x.txt', enc.encode('x'))).rejects.toThrow('x.txt: the console queries .csv, .parquet, .json, .jsonl and .ndjson files');
+  });
+
   test('quality, then an upload with bad lines shows up in it', async () => {
     const before = await lakehouse.quality();
     expect(before.rejects).toBe(first.silver[0]!.rejectedRows + second.silver[0]!.rejectedRows);

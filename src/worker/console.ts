@@ -1,12 +1,13 @@
 import { quoteIdent } from '../engine/duckdb.ts';
 import type { Engine } from '../engine/types.ts';
 import { describePruning, pruneFiles } from '../delta/skipping.ts';
-import { encodeParquet } from '../parquet/codec.ts';
+import { decodeParquet, encodeParquet } from '../parquet/codec.ts';
+import { csvTable, fileViewName, FileViewError, jsonTable, type Cell } from './file-views.ts';
 import { versionTable, type FileSubset, type TableCache } from './cache.ts';
 import { consoleConditions } from './filter.ts';
 import type { Catalog } from './catalog.ts';
 import { count, describe, gridOf } from './grid.ts';
-import type { ConsoleBatch, ConsolePage, ConsoleResult, ConsoleSort, Download, TableSummary } from './protocol.ts';
+import type { ConsoleBatch, ConsoleFile, ConsolePage, ConsoleResult, ConsoleSort, Download, TableSummary } from './protocol.ts';
 import {
   CONSOLE_COLUMNS, CONSOLE_TABLES, ConsoleError, checkReadOnly, consoleMessage, listsTables, rewriteCatalog, rewriteTimeTravel, splitStatements,
   type StatementKind, type Token,
@@ -30,6 +31,8 @@ const SCRATCH = 'console_scratch';
 export class SqlConsole {
   private nextId = 1;
   private readonly kept: number[] = [];
+  /** files dropped on the console, each a temporary table named by fileViewName */
+  private readonly files = new Map<string, ConsoleFile>();
 
   constructor(
     private readonly engine: Engine,
@@ -110,7 +113,7 @@ export class SqlConsole {
       if (replaced) text = text.slice(0, replaced.start) + quoteIdent(loaded[0]!.table) + text.slice(replaced.end);
       const started = performance.now();
       const id = this.nextId++;
-      const rowCount = this.execute(checked.kind, text, resultTable(id), tables.map((t) => t.view));
+      const rowCount = this.execute(checked.kind, text, resultTable(id), [...tables.map((t) => t.view), ...this.files.keys()]);
       this.keep(id);
       return {
         id,
@@ -130,6 +133,43 @@ export class SqlConsole {
         })),
       };
     });
+  }
+
+  /**
+   * A CSV, Parquet or JSON file as a table the console can query, `file_<name>` (replaced when a
+   * file of that name comes again). Parquet through parquet-wasm; CSV and JSON read in TypeScript.
+   */
+  attachFile(fileName: string, bytes: Uint8Array): ConsoleFile {
+    const view = fileViewName(fileName);
+    const lower = fileName.toLowerCase();
+    if (lower.endsWith('.parquet')) {
+      let ipc: Uint8Array;
+      try {
+        ipc = decodeParquet(bytes);
+      } catch (err) {
+        throw new FileViewError(`${fileName} is not a Parquet file this page can read: ${(err as Error).message}`);
+      }
+      try {
+        this.engine.insertIPC(SCRATCH, ipc);
+        this.engine.run(`CREATE OR REPLACE TEMP TABLE ${quoteIdent(view)} AS SELECT * FROM ${SCRATCH}`);
+      } finally {
+        this.engine.run(`DROP TABLE IF EXISTS ${SCRATCH}`);
+      }
+    } else if (/\.(csv|json|jsonl|ndjson)$/.test(lower)) {
+      const text = new TextDecoder('utf-8', { fatal: false }).decode(bytes);
+      const table = lower.endsWith('.csv') ? csvTable(text, fileName) : jsonTable(text, fileName);
+      const lit = (v: Cell) => (v === null ? 'NULL' : typeof v === 'string' ? `'${v.replaceAll("'", "''")}'` : String(v));
+      this.engine.run(`CREATE OR REPLACE TEMP TABLE ${quoteIdent(view)} (${table.columns.map((c) => `${quoteIdent(c.name)} ${c.type}`).join(', ')})`);
+      for (let i = 0; i < table.rows.length; i += 500) {
+        const rows = table.rows.slice(i, i + 500).map((r) => `(${r.map(lit).join(', ')})`);
+        this.engine.run(`INSERT INTO ${quoteIdent(view)} VALUES ${rows.join(', ')}`);
+      }
+    } else {
+      throw new FileViewError(`${fileName}: the console queries .csv, .parquet, .json, .jsonl and .ndjson files`);
+    }
+    const file: ConsoleFile = { view, file: fileName, columns: describe(this.engine, view), rows: count(this.engine, view) };
+    this.files.set(view, file);
+    return file;
   }
 
   /** Rows `offset`… of result `id`, sorted by one of its columns when asked. */
@@ -183,21 +223,25 @@ export class SqlConsole {
       `CREATE OR REPLACE TEMP TABLE ${CONSOLE_TABLES} (table_catalog VARCHAR, table_schema VARCHAR, table_name VARCHAR, table_type VARCHAR, ` +
         'layer VARCHAR, delta_path VARCHAR, delta_version BIGINT, delta_rows BIGINT)',
     );
-    if (tables.length > 0) {
-      const rows = tables.map((t) => `('lake', 'main', ${lit(t.view)}, 'BASE TABLE', ${lit(t.layer)}, ${lit(t.path)}, ${t.version}, ${lit(t.rows)})`);
-      this.engine.run(`INSERT INTO ${CONSOLE_TABLES} VALUES ${rows.join(', ')}`);
-    }
+    const rows = [
+      ...tables.map((t) => `('lake', 'main', ${lit(t.view)}, 'BASE TABLE', ${lit(t.layer)}, ${lit(t.path)}, ${t.version}, ${lit(t.rows)})`),
+      ...[...this.files.values()].map((f) => `('temp', 'main', ${lit(f.view)}, 'LOCAL TEMPORARY', 'file', ${lit(f.file)}, NULL, ${f.rows})`),
+    ];
+    if (rows.length > 0) this.engine.run(`INSERT INTO ${CONSOLE_TABLES} VALUES ${rows.join(', ')}`);
     if (!columns) return;
     this.engine.run(
       `CREATE OR REPLACE TEMP TABLE ${CONSOLE_COLUMNS} (table_catalog VARCHAR, table_schema VARCHAR, table_name VARCHAR, column_name VARCHAR, ` +
         'ordinal_position INTEGER, data_type VARCHAR, is_nullable VARCHAR)',
     );
-    const rows: string[] = [];
+    const columnRows: string[] = [];
     for (const t of tables) {
       const details = await this.catalog.details(t.path);
-      details.schema.forEach((c, i) => rows.push(`('lake', 'main', ${lit(t.view)}, ${lit(c.name)}, ${i + 1}, ${lit(c.type)}, ${lit(c.nullable ? 'YES' : 'NO')})`));
+      details.schema.forEach((c, i) => columnRows.push(`('lake', 'main', ${lit(t.view)}, ${lit(c.name)}, ${i + 1}, ${lit(c.type)}, ${lit(c.nullable ? 'YES' : 'NO')})`));
     }
-    if (rows.length > 0) this.engine.run(`INSERT INTO ${CONSOLE_COLUMNS} VALUES ${rows.join(', ')}`);
+    for (const f of this.files.values()) {
+      f.columns.forEach((c, i) => columnRows.push(`('temp', 'main', ${lit(f.view)}, ${lit(c.name)}, ${i + 1}, ${lit(c.type)}, 'YES')`));
+    }
+    if (columnRows.length > 0) this.engine.run(`INSERT INTO ${CONSOLE_COLUMNS} VALUES ${columnRows.join(', ')}`);
   }
 
   /** The statement's rows into `into` (a temporary table); how many. */

@@ -27,7 +27,7 @@ import { goldHeader, goldPath, openLakeReader, type LakeReader } from './reader.
 import { parseRowFilter } from './filter.ts';
 import { FolderStorage, openedPath, type TableSource } from './opened.ts';
 import type {
-  ArchiveDownload, CommitView, ConsoleBatch, ConsolePage, ConsoleResult, ConsoleSort, Download, ExportResult, GoldData, ImportResult, LakeVacuumOptions, OpenedReads, QualityReport, RowsPage,
+  ArchiveDownload, CommitView, ConsoleBatch, ConsoleFile, ConsolePage, ConsoleResult, ConsoleSort, Download, ExportResult, GoldData, ImportResult, LakeVacuumOptions, OpenedReads, QualityReport, RowsPage,
   RunOptions, TableDetails, TableSummary, TableVacuumOptions, VersionProfile,
 } from './protocol.ts';
 
@@ -205,6 +205,7 @@ export async function openLakehouse(deps: LakehouseDeps) {
     query: async (sql: string): Promise<ConsoleResult> => sqlConsole.run(sql),
     queries: async (sql: string): Promise<ConsoleBatch> => sqlConsole.runAll(sql),
     consolePage: async (id: number, offset: number, limit: number, sort?: ConsoleSort): Promise<ConsolePage> => sqlConsole.page(id, offset, limit, sort),
+    consoleFile: async (fileName: string, bytes: Uint8Array): Promise<ConsoleFile> => sqlConsole.attachFile(fileName, bytes),
     consoleDownload: async (id: number, format: 'csv' | 'parquet', sort?: ConsoleSort): Promise<Download> => sqlConsole.download(id, format, sort),
 
     /** `version`: default the latest. */

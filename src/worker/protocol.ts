@@ -69,6 +69,8 @@ export interface Api {
   queries(sql: string): Promise<ConsoleBatch>;
   /** Rows of a console result from `offset`, sorted by one of its columns when asked. */
   consolePage(id: number, offset: number, limit: number, sort?: ConsoleSort): Promise<ConsolePage>;
+  /** A CSV, Parquet or JSON file as a table of the console, `file_<name>`. */
+  consoleFile(fileName: string, bytes: Uint8Array): Promise<ConsoleFile>;
   /** A console result whole, as `result-<id>.csv` or `.parquet`. */
   consoleDownload(id: number, format: 'csv' | 'parquet', sort?: ConsoleSort): Promise<Download>;
   /** A gold table's rows at a version (default latest), typed, for the dashboard. */
@@ -464,6 +466,15 @@ export interface ConsoleBatch {
   statements: number;
   results: ConsoleResult[];
   error?: { index: number; statement: string; message: string; code: string | undefined };
+}
+
+/** A file the console reads as a table. */
+export interface ConsoleFile {
+  /** its name in SQL, e.g. file_sales_2024 */
+  view: string;
+  file: string;
+  columns: { name: string; type: string }[];
+  rows: number;
 }
 
 /** Sort a console result by its column at index `column`. */

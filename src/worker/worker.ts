@@ -220,6 +220,8 @@ const api: Api = {
     (await lake()).consolePage(id, offset, limit, sort),
   ),
 
+  consoleFile: withContext('reading the file', async (fileName: string, bytes: Uint8Array) => (await lake()).consoleFile(fileName, bytes)),
+
   consoleDownload: withContext('making the download', async (id: number, format: 'csv' | 'parquet', sort?: ConsoleSort) =>
     sent(await (await lake()).consoleDownload(id, format, sort)),
   ),

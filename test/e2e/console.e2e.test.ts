@@ -84,10 +84,10 @@ describe('the SQL console', () => {
     await expect.poll(() => status.innerText()).toMatch(/^1,200 rows, showing 501–1,000/);
     await page.getByRole('button', { name: 'Next 500' }).click();
     await expect.poll(() => status.innerText()).toMatch(/^1,200 rows, showing 1,001–1,200/);
-    await page.getByRole('button', { name: 'Sort by line_no' }).click();
+    await results().last().getByRole('button', { name: 'line_no', exact: true }).click();
     await expect.poll(async () => (await grid(results().last()))[0]?.[0]).toBe('1');
     expect(await page.locator('th[aria-sort="ascending"]').innerText()).toContain('line_no');
-    await page.getByRole('button', { name: 'Sort by line_no' }).click();
+    await results().last().getByRole('button', { name: 'line_no', exact: true }).click();
     await expect.poll(async () => (await grid(results().last()))[0]?.[0]).toBe(String(EVENTS));
 
     const csvDownload = page.waitForEvent('download');
@@ -111,6 +111,25 @@ describe('the SQL console', () => {
     expect(copied.split('\n')).toHaveLength(501);
   });
 
+  test('a CSV or JSON file dropped on the console becomes a table to query', async () => {
+    const csv = join(dir, 'prices.csv');
+    await import('node:fs/promises').then((fs) => fs.writeFile(csv, 'sku,price\r\na,2.5\r\nb,4\r\n'));
+    await page.getByLabel('Query a file (CSV, Parquet, JSON) — or drop it here').setInputFiles(csv);
+    await page.getByRole('list', { name: 'Files to query' }).getByText('prices.csv · 2 rows · sku, price').waitFor();
+    expect(await run('SELECT sum(price) AS total FROM file_prices')).toBeUndefined();
+    expect(await grid(results().last())).toEqual([['6.5']]);
+    // dropped, as a file manager drops it
+    const handle = await page.evaluateHandle(() => {
+      const dt = new DataTransfer();
+      dt.items.add(new File(['{"k":1}\n{"k":2}\n'], 'keys.jsonl'));
+      return dt;
+    });
+    await page.locator('section[aria-labelledby="sql-title"]').dispatchEvent('drop', { dataTransfer: handle });
+    await page.getByRole('list', { name: 'Files to query' }).getByText('keys.jsonl · 2 rows · k').waitFor();
+    expect(await run('SELECT max(k) FROM file_keys')).toBeUndefined();
+    expect(await grid(results().last())).toEqual([['2']]);
+  });
+
   test('the schema tree shows columns and versions and inserts names; history survives a reload', async () => {
     await page.getByLabel('SQL statement').fill('SELECT ');
     const tree = page.getByRole('navigation', { name: 'Tables and columns' });
@@ -127,7 +146,8 @@ describe('the SQL console', () => {
     const history = page.getByText(/^History \(\d+\)$/);
     await history.click();
     const past = await page.getByRole('list', { name: 'Statements run before, newest first' }).getByRole('button').allInnerTexts();
-    expect(past[0]).toBe('SELECT line_no, raw FROM bronze_events');
+    expect(past[0]).toBe('SELECT max(k) FROM file_keys');
+    expect(past).toContain('SELECT line_no, raw FROM bronze_events');
     expect(past).toContain('selec count(*) from silver_events');
     expect(session.errors).toEqual([]);
   });

@@ -139,7 +139,7 @@ describe('export and import the lakehouse; optimize and vacuum from the explorer
       });
       await page.getByLabel('Import a lakehouse (.zip)').setInputFiles(exported);
       await page.getByTestId('archive-result').filter({ hasText: 'Import cancelled: the lakehouse is unchanged.' }).waitFor();
-      expect(question).toMatch(/^Replace the lakehouse in this browser with the tables of creatorops-lakehouse\.zip\?/);
+      expect(question).toMatch(/^Replace the lakehouse in this browser with the 10 tables of creatorops-lakehouse\.zip \(bronze\/events \(v\d+\), /);
       expect(question).toContain('10 tables');
       expect(await versions(page)).toEqual(await versions(a.page));
       expect(b.offOrigin(server.origin)).toEqual([]);
