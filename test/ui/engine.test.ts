@@ -6,7 +6,7 @@ import type { LakehouseWorker } from '../../src/worker/protocol.ts';
 const versions = { duckdb: 'v1.4.3', duckdbWasm: '1.32.0', storage: 'OPFS lakehouse/' };
 
 function fakeWorker(api: { ping(): Promise<unknown>; init(): Promise<unknown>; open?(): Promise<unknown> }, failed = new Promise<never>(() => {})): LakehouseWorker {
-  return { api: { open: async () => ({ storage: 'OPFS lakehouse/' }), ...api }, failed, terminate: () => {} } as unknown as LakehouseWorker;
+  return { api: { open: async () => ({ storage: 'OPFS lakehouse/', persistent: true, limitations: [] }), ...api }, failed, terminate: () => {} } as unknown as LakehouseWorker;
 }
 
 async function run(worker: LakehouseWorker): Promise<EngineStatus[]> {
@@ -27,12 +27,12 @@ describe('startEngine', () => {
     ]);
   });
 
-  test('reports the error of a failed start', async () => {
+  test('reports the error of a failed start, and that the lakehouse opened before it', async () => {
     const init = async () => {
       throw new Error('starting the engine: WebAssembly.instantiate(): out of memory');
     };
     const seen = await run(fakeWorker({ ping: async () => ({}), init }));
-    expect(seen.at(-1)).toEqual({ state: 'failed', message: 'starting the engine: WebAssembly.instantiate(): out of memory' });
+    expect(seen.at(-1)).toEqual({ state: 'failed', message: 'starting the engine: WebAssembly.instantiate(): out of memory', open: true });
   });
 
   test('does not wait forever on a worker that died', async () => {
@@ -41,7 +41,7 @@ describe('startEngine', () => {
     const seen = await run(fakeWorker({ ping: () => new Promise(() => {}), init: async () => versions }, failed));
     expect(seen).toEqual([
       { state: 'starting', step: 'Starting worker…' },
-      { state: 'failed', message: 'the lakehouse worker failed: its script did not load' },
+      { state: 'failed', message: 'the lakehouse worker failed: its script did not load', open: false },
     ]);
   });
 
