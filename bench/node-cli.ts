@@ -24,17 +24,18 @@ export async function runNode(args: string[], timeoutMs = 60 * 60_000): Promise<
   return { stdout, stderr, peakRssBytes: rss ? Number(rss[1]) : null };
 }
 
-/** `cli run --events N` into a fresh folder, on DuckDB-WASM (the default) or native DuckDB. */
-export async function nodeCliRun(events: number, seed: number, outDir: string, engine: 'wasm' | 'native'): Promise<BenchResult> {
+/** `cli run --events N` into a fresh folder, on DuckDB-WASM (the default), native DuckDB or Spark (local mode). */
+export async function nodeCliRun(events: number, seed: number, outDir: string, engine: 'wasm' | 'native' | 'spark'): Promise<BenchResult> {
   rmSync(outDir, { recursive: true, force: true });
-  const { stdout, peakRssBytes } = await runNode(['src/cli/main.ts', 'run', '--events', String(events), '--seed', String(seed), '--out', outDir, ...(engine === 'native' ? ['--engine', 'native'] : [])]);
+  // Spark's own memory is the runner's JVM and Python workers', which this hook does not see.
+  const { stdout, peakRssBytes } = await runNode(['src/cli/main.ts', 'run', '--events', String(events), '--seed', String(seed), '--out', outDir, ...(engine === 'wasm' ? [] : ['--engine', engine])]);
   const total = /records in ([\d.]+) s/.exec(stdout);
   const stages = /seconds: load ([\d.]+), generate ([\d.]+), bronze ([\d.]+), silver ([\d.]+), gold ([\d.]+)/.exec(stdout);
   if (!total) throw new Error(`bench: cannot read the time of cli run:\n${stdout}`);
   // An older cli run (a baseline checkout) prints only the total.
   const [load, generate, bronze, silver, gold] = stages ? (stages.slice(1).map(Number) as [number, number, number, number, number]) : [];
   const result: BenchResult = {
-    mode: engine === 'wasm' ? 'node-wasm' : 'node-native-engine',
+    mode: engine === 'wasm' ? 'node-wasm' : engine === 'native' ? 'node-native-engine' : 'spark-local',
     events,
     seconds: { total: Number(total[1]), load, generate, bronze, silver, gold },
     parquetBytes: parquetBytes(outDir),

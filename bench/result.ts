@@ -1,6 +1,6 @@
 /** One measured run. Seconds are wall-clock; a stage a mode does not have is absent. */
 export interface BenchResult {
-  mode: 'browser' | 'node-wasm' | 'node-native-engine' | 'native-reference';
+  mode: 'browser' | 'node-wasm' | 'node-native-engine' | 'spark-local' | 'native-reference';
   events: number;
   seconds: { total: number; load?: number; generate?: number; bronze?: number; silver?: number; gold?: number };
   /** bytes of the Parquet data files written (Delta logs and checkpoints excluded) */

@@ -6,23 +6,25 @@
  *   bronze → silver → gold into OPFS, every Delta commit included);
  * - node-wasm: `cli run` (the same pipeline on DuckDB-WASM under Node);
  * - node-native-engine: `cli run --engine native` (the same pipeline on native DuckDB);
+ * - spark-local: `cli run --engine spark` (bronze from the CLI, silver and gold on PySpark +
+ *   delta-spark in local mode, spark/); in the default modes only when spark/setup.sh has installed it;
  * - native-reference: the same events (JSONL, written once) and the same SQL models on native
  *   DuckDB alone (bench/native-reference.ts): the physical limit on this machine.
  *
- * Prints a table, the ratios browser/native and Node-WASM/native, and with --json one JSON line.
- * Options: --sizes 100000,1000000  --only browser,node-wasm,node-native-engine,native-reference  --seed 42
+ * Prints a table, the ratios browser/native, Node-WASM/native and Spark/native, and with --json one JSON line.
+ * Options: --sizes 100000,1000000  --only browser,node-wasm,node-native-engine,spark-local,native-reference  --seed 42
  *          --repeat N (default 3 rounds; each mode's fastest is reported, every round's total in the notes)
  */
 import { existsSync, mkdirSync, renameSync, writeFileSync, openSync, closeSync, writeSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { generateEvents } from '../src/pipeline/generator.ts';
+import { generateEvents } from '../src/pipeline/generator/index.ts';
 import { ROOT } from '../test/e2e/harness.ts';
 import { BENCH_DIST, browserRun, buildBenchApp, bundleSizes, serveBenchApp } from './browser.ts';
 import { nodeCliRun, runNode } from './node-cli.ts';
 import { eventsPerSecond, type BenchResult } from './result.ts';
 
-const MODES = ['browser', 'node-wasm', 'node-native-engine', 'native-reference'] as const;
+const MODES = ['browser', 'node-wasm', 'node-native-engine', 'spark-local', 'native-reference'] as const;
 type Mode = (typeof MODES)[number];
 
 const argv = process.argv.slice(2);
@@ -36,7 +38,8 @@ const json = flag('json');
 const seed = Number(option('seed') ?? 42);
 const sizes = option('sizes')?.split(',').map(Number) ?? [100_000, 1_000_000, ...(flag('large') ? [5_000_000] : [])];
 const repeat = Math.max(1, Number(option('repeat') ?? 3));
-const only = (option('only')?.split(',') ?? MODES) as Mode[];
+const sparkInstalled = existsSync(join(import.meta.dirname, '..', 'spark', '.venv', 'bin', 'python'));
+const only = (option('only')?.split(',') ?? MODES.filter((m) => m !== 'spark-local' || sparkInstalled)) as Mode[];
 for (const m of only) if (!MODES.includes(m)) throw new Error(`bench: unknown mode ${m} (modes: ${MODES.join(', ')})`);
 const WORK = join(ROOT, '.tmp', 'bench');
 mkdirSync(WORK, { recursive: true });
@@ -75,6 +78,7 @@ try {
           mode === 'browser' ? await browserRun(server!, events, seed)
           : mode === 'node-wasm' ? await nodeCliRun(events, seed, out, 'wasm')
           : mode === 'node-native-engine' ? await nodeCliRun(events, seed, out, 'native')
+          : mode === 'spark-local' ? await nodeCliRun(events, seed, out, 'spark')
           : await nativeReference(events);
         runs.push(r);
         log(`bench:   ${r.seconds.total.toFixed(1)} s`);
@@ -114,6 +118,8 @@ const ratios = sizes.map((events) => {
     browserOverNative: ratio('browser'),
     nodeWasmOverNative: ratio('node-wasm'),
     nativeEngineOverNative: ratio('node-native-engine'),
+    sparkOverNative: ratio('spark-local'),
+    sparkOverNativeEngine: of('spark-local') && of('node-native-engine') ? Number((of('spark-local')!.seconds.total / of('node-native-engine')!.seconds.total).toFixed(2)) : null,
     // the reference reads its events from a file; these leave out the pipeline's generator
     browserOverNativeWithoutGenerate: ratio('browser', true),
     nodeWasmOverNativeWithoutGenerate: ratio('node-wasm', true),
@@ -135,7 +141,8 @@ const table = [line(rows[0]!), `|${widths.map((w, i) => (i < 2 ? ':' : '-') + '-
 const x = (v: number | null) => (v === null ? '—' : `${v}×`);
 const ratioLines = ratios.map(
   (r) => `${r.events.toLocaleString('en-US')} events: browser/native ${x(r.browserOverNative)} (without generating: ${x(r.browserOverNativeWithoutGenerate)}), ` +
-    `Node-WASM/native ${x(r.nodeWasmOverNative)} (without generating: ${x(r.nodeWasmOverNativeWithoutGenerate)}), native engine/native ${x(r.nativeEngineOverNative)}`,
+    `Node-WASM/native ${x(r.nodeWasmOverNative)} (without generating: ${x(r.nodeWasmOverNativeWithoutGenerate)}), native engine/native ${x(r.nativeEngineOverNative)}, ` +
+    `Spark local/native ${x(r.sparkOverNative)}, Spark local/native engine ${x(r.sparkOverNativeEngine)}`,
 );
 const ms = (v: unknown) => (typeof v === 'number' ? `${v.toLocaleString('en-US')} ms` : '—');
 const uiLines = results

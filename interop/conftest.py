@@ -3,6 +3,7 @@ project's command line."""
 import json
 import os
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -15,6 +16,8 @@ TSX = ["node", str(ROOT / "node_modules" / "tsx" / "dist" / "cli.mjs")]
 # PySpark turns timestamps into Python datetimes in the process's local time: make that UTC.
 os.environ["TZ"] = "UTC"
 time.tzset()
+# Python code that Spark runs on its executors (the Spark runner's contract check) runs in this venv.
+os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
 
 
 def spark_session(app="creatorops-interop"):

@@ -68,7 +68,7 @@ describe('architecture', () => {
   });
 
   test('the check sees a wrong import', () => {
-    expect(allowed('delta/writer.ts', 'pipeline/silver.ts')).toBe(false);
+    expect(allowed('delta/writer.ts', 'pipeline/silver/index.ts')).toBe(false);
     expect(allowed('ui/Explorer.svelte', 'worker/catalog.ts')).toBe(false);
     expect(allowed('ui/Explorer.svelte', 'worker/protocol.ts')).toBe(true);
   });
@@ -89,5 +89,14 @@ describe('architecture', () => {
     };
     for (const f of FILES) if (!state.has(f)) visit(f);
     expect(cycles).toEqual([]);
+  });
+
+  test('the folders of the pipeline (silver/, generator/) are entered through their index.ts', () => {
+    const folders = ['pipeline/silver/', 'pipeline/generator/'];
+    const wrong = [...GRAPH].flatMap(([from, tos]) =>
+      tos.filter((to) => folders.some((d) => to.startsWith(d) && !from.startsWith(d) && to !== `${d}index.ts`)).map((to) => `${from} → ${to}`),
+    );
+    expect(wrong).toEqual([]);
+    expect(FILES.filter((f) => folders.some((d) => f.startsWith(d))).length).toBeGreaterThan(10);
   });
 });

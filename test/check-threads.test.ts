@@ -4,7 +4,7 @@ import { MemoryStorage } from '../src/storage/memory.ts';
 import { loadSnapshot } from '../src/delta/snapshot.ts';
 import { scanIntoEngine } from '../src/delta/scan.ts';
 import { checkChunk, type LineCheckers } from '../src/pipeline/check-lines.ts';
-import { generateEvents } from '../src/pipeline/generator.ts';
+import { generateEvents } from '../src/pipeline/generator/index.ts';
 import { runBatch } from '../src/pipeline/lakehouse.ts';
 import { TABLES } from '../src/pipeline/tables.ts';
 import { nodeCheckers } from '../src/cli/checkers.ts';

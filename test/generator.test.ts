@@ -3,7 +3,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { checkLine, rfc3339ToMicros, STAGES } from '../src/pipeline/contract.ts';
-import { BAD_KIND_STAGE, BAD_KINDS, generateEvents, type BadKind, type GenerateOptions } from '../src/pipeline/generator.ts';
+import { BAD_KIND_STAGE, BAD_KINDS, generateEvents, type BadKind, type GenerateOptions } from '../src/pipeline/generator/index.ts';
 
 const collect = (options: GenerateOptions): string[] => [...generateEvents(options)].flat();
 

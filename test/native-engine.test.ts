@@ -6,7 +6,7 @@ import { requireNativePackage, NativeEngineUnavailableError } from '../src/engin
 import { MemoryStorage } from '../src/storage/memory.ts';
 import { loadSnapshot } from '../src/delta/snapshot.ts';
 import { scanIntoEngine } from '../src/delta/scan.ts';
-import { generateEvents } from '../src/pipeline/generator.ts';
+import { generateEvents } from '../src/pipeline/generator/index.ts';
 import { GOLD_TABLES } from '../src/pipeline/tables.ts';
 import { runBatch } from '../src/pipeline/lakehouse.ts';
 import { testEngine } from './helpers/engine.ts';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkInto } from '../src/pipeline/check-lines.ts';
 import { checkLine } from '../src/pipeline/contract.ts';
-import { generateEvents } from '../src/pipeline/generator.ts';
+import { generateEvents } from '../src/pipeline/generator/index.ts';
 import { LineScan } from '../src/pipeline/scan-line.ts';
 import { TypedRows } from '../src/pipeline/typed-rows.ts';
 

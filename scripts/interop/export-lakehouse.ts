@@ -14,8 +14,8 @@ import { openLakehouse } from '../../src/worker/lakehouse.ts';
 async function main([dir, target]: string[]): Promise<void> {
   if (!dir || !target) throw new Error('usage: export-lakehouse.ts DIR OUT.zip');
   initParquet();
-  const { goldSql, expectationsText } = loadProjectFiles();
-  const lakehouse = await openLakehouse({ storage: new NodeStorage(resolve(dir)), openEngine: openNodeEngine, goldSql, expectationsText });
+  const { goldSql, silverSql, expectationsText } = loadProjectFiles();
+  const lakehouse = await openLakehouse({ storage: new NodeStorage(resolve(dir)), openEngine: openNodeEngine, goldSql, silverSql, expectationsText });
   const result = await lakehouse.exportLakehouse();
   const bytes = new Uint8Array(await result.archive.arrayBuffer());
   await writeFile(target, bytes);

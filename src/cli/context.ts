@@ -2,28 +2,44 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Engine } from '../engine/types.ts';
 import { NodeStorage } from '../storage/node.ts';
+import type { Storage } from '../storage/types.ts';
 import type { PipelineContext, Progress } from '../pipeline/context.ts';
 import { parseExpectations } from '../pipeline/expectations.ts';
 import { loadSql } from '../pipeline/sql-node.ts';
+import { stopAfterCommit } from '../pipeline/stop-after-commit.ts';
 import { idleCheckerThreads, nodeCheckers } from './checkers.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
 /** The SQL models and contracts, read from the repository as the app bundles them. */
-export function loadProjectFiles(): { goldSql: Record<string, string>; expectationsText: string } {
-  return { goldSql: loadSql('gold'), expectationsText: readFileSync(join(ROOT, 'contracts/expectations.yml'), 'utf8') };
+export function loadProjectFiles(): { goldSql: Record<string, string>; silverSql: Record<string, string>; expectationsText: string } {
+  return { goldSql: loadSql('gold'), silverSql: loadSql('silver'), expectationsText: readFileSync(join(ROOT, 'contracts/expectations.yml'), 'utf8') };
 }
 
 export function nodeContext(engine: Engine, outDir: string, onProgress?: (p: Progress) => void): PipelineContext {
-  const { goldSql, expectationsText } = loadProjectFiles();
+  const { goldSql, silverSql, expectationsText } = loadProjectFiles();
   return {
     engine,
-    storage: new NodeStorage(resolve(outDir)),
+    storage: withTestHook(new NodeStorage(resolve(outDir))),
     expectations: parseExpectations(expectationsText, 'contracts/expectations.yml'),
     goldSql,
+    silverSql,
     onProgress,
     ...checkerThreads(),
   };
+}
+
+/**
+ * LAKEHOUSE_STOP_AFTER_COMMIT (a test hook, see stop-after-commit.ts): the process kills itself
+ * with SIGKILL right after that commit, as a crash there would.
+ */
+function withTestHook(storage: NodeStorage): Storage {
+  const which = process.env.LAKEHOUSE_STOP_AFTER_COMMIT;
+  if (!which) return storage;
+  return stopAfterCommit(storage, which, () => {
+    process.kill(process.pid, 'SIGKILL');
+    throw new Error('SIGKILL did not end the process');
+  });
 }
 
 /** Progress on stderr: one rewritten line on a terminal, a line every few seconds otherwise. */

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { NodeStorage } from '../storage/node.ts';
 import { loadHistory } from '../delta/snapshot.ts';
+import { describeInputs } from '../pipeline/lineage.ts';
 import { parseArgs, UsageError } from './args.ts';
 
 export async function logCommand(argv: string[], out: NodeJS.WritableStream): Promise<void> {
@@ -8,6 +9,8 @@ export async function logCommand(argv: string[], out: NodeJS.WritableStream): Pr
   const [dir, ...rest] = args.positional;
   if (!dir || rest.length) throw new UsageError('usage: log TABLE_DIR [--json]');
   const history = await loadHistory(new NodeStorage(resolve(dir)), '');
+  // Gold commits name the inputs they were computed from (pipeline/gold.ts); other tables' logs show no such column.
+  const withInputs = history.some((h) => describeInputs(h.operationParameters) !== undefined);
   const rows = history.map((h) => ({
     version: h.version,
     timestamp: new Date(h.timestamp).toISOString(),
@@ -16,6 +19,7 @@ export async function logCommand(argv: string[], out: NodeJS.WritableStream): Pr
     files_removed: h.filesRemoved,
     rows_added: h.rowsAdded,
     rows_removed: h.rowsRemoved,
+    ...(withInputs ? { computed_from: describeInputs(h.operationParameters) ?? null } : {}),
   }));
   if (args.options.has('json')) {
     for (const r of rows) out.write(JSON.stringify(r) + '\n');

@@ -7,15 +7,22 @@ import { appendCommand } from './append.ts';
 import { logCommand } from './log.ts';
 import { optimizeCommand, vacuumCommand } from './maintenance.ts';
 import { readCommand } from './read.ts';
-import { ingestCommand, runCommand } from './run.ts';
+import { ingestCommand, runCommand, type BatchRunner } from './run.ts';
+import { runBatchOnSpark, sparkPython } from './spark.ts';
+import { statusCommand } from './status.ts';
 
 const USAGE = `CreatorOps Lakehouse command line
 
-  run [--events N] [--seed S] [--days D] [--invalid-rate R] [--out DIR] [--engine wasm|native]
+  run [--events N] [--seed S] [--days D] [--invalid-rate R] [--out DIR] [--engine wasm|native|spark]
                                                       generate one batch of events; bronze -> silver -> gold into DIR (default out/delta)
-  ingest FILE.jsonl [--out DIR] [--engine wasm|native]
+  ingest FILE.jsonl [--out DIR] [--engine wasm|native|spark]
                                                       your own events as a batch, through silver and gold
-                                                      (--engine native: native DuckDB, from the dev dependency @duckdb/node-api)
+                                                      (--engine native: native DuckDB, from the dev dependency @duckdb/node-api;
+                                                      --engine spark: silver and gold on PySpark + delta-spark in local mode,
+                                                      installed by \`bash spark/setup.sh\`; see docs/scale-out.md)
+
+  status [--out DIR] [--repair] [--json]              per table: its version, what it was computed from, whether it is up to date;
+                                                      --repair finishes what a stopped run left undone (run and ingest do it first too)
 
   read TABLE_DIR [--version N] [--out FILE.parquet]   rows of a Delta table (JSON lines, or one Parquet file)
   log TABLE_DIR [--json]                              a Delta table's history
@@ -29,8 +36,11 @@ const USAGE = `CreatorOps Lakehouse command line
                                                       feature this writer does not implement leaves all of them untouched)
 `;
 
-/** `--engine wasm` (DuckDB-WASM, the default: what the browser runs) or `--engine native`; the other arguments. */
-async function engineOption(argv: string[]): Promise<{ engine: Engine; args: string[] }> {
+/**
+ * `--engine wasm` (DuckDB-WASM, the default: what the browser runs), `--engine native` or
+ * `--engine spark` (bronze written here, silver and gold by the Spark runner); the other arguments.
+ */
+async function engineOption(argv: string[]): Promise<{ engine: Engine; runner?: BatchRunner; args: string[] }> {
   const at = argv.findIndex((a) => a === '--engine' || a.startsWith('--engine='));
   if (at < 0) return { engine: await openNodeEngine(), args: argv };
   const inline = argv[at]!.startsWith('--engine=') ? argv[at]!.slice('--engine='.length) : undefined;
@@ -41,7 +51,11 @@ async function engineOption(argv: string[]): Promise<{ engine: Engine; args: str
     const { openNativeEngine } = await import('../engine/native.ts');
     return { engine: await openNativeEngine(), args };
   }
-  throw new UsageError(`--engine must be wasm or native, got ${kind === undefined ? 'nothing' : JSON.stringify(kind)}`);
+  if (kind === 'spark') {
+    sparkPython(); // before anything is written: says how to install it when it is missing
+    return { engine: await openNodeEngine(), runner: runBatchOnSpark, args };
+  }
+  throw new UsageError(`--engine must be wasm, native or spark, got ${kind === undefined ? 'nothing' : JSON.stringify(kind)}`);
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -50,13 +64,15 @@ async function main(argv: string[]): Promise<void> {
   switch (command) {
     case 'run':
     case 'ingest': {
-      const { engine, args } = await engineOption(rest);
-      return (command === 'run' ? runCommand : ingestCommand)(args, engine, process.stdout);
+      const { engine, runner, args } = await engineOption(rest);
+      return (command === 'run' ? runCommand : ingestCommand)(args, engine, process.stdout, runner);
     }
     case 'read':
       return readCommand(rest, await openNodeEngine(), process.stdout);
     case 'log':
       return logCommand(rest, process.stdout);
+    case 'status':
+      return statusCommand(rest, openNodeEngine, process.stdout);
     case 'append':
       return appendCommand(rest, await openNodeEngine(), process.stdout);
     case 'optimize':

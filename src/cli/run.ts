@@ -2,8 +2,10 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Engine } from '../engine/types.ts';
-import { DEFAULT_START, generateEvents } from '../pipeline/generator.ts';
-import { runBatch, type RunSummary } from '../pipeline/lakehouse.ts';
+import { DEFAULT_START, generateEvents } from '../pipeline/generator/index.ts';
+import type { PipelineContext } from '../pipeline/context.ts';
+import { runBatch, type GoldResult, type RunSummary } from '../pipeline/lakehouse.ts';
+import type { RepairResult } from '../pipeline/repair.ts';
 import { RUN_DEFAULTS, runOptionProblem, type RunOptions } from '../pipeline/run-options.ts';
 import { parseArgs, stringOption, UsageError, type Parsed } from './args.ts';
 import { nodeContext, progressPrinter } from './context.ts';
@@ -11,7 +13,12 @@ import { readLines } from './lines.ts';
 
 const OUT = 'out/delta';
 
-export async function runCommand(argv: string[], engine: Engine, out: NodeJS.WritableStream): Promise<void> {
+/** Takes one run's records through every layer: runBatch on the engine, or another engine's runner (spark.ts). */
+export type BatchRunner = (ctx: PipelineContext, outDir: string, chunks: Iterable<string[]>, source: string, expected?: number) => Promise<RunSummary>;
+
+const onEngine: BatchRunner = (ctx, _outDir, chunks, source, expected) => runBatch(ctx, chunks, source, expected);
+
+export async function runCommand(argv: string[], engine: Engine, out: NodeJS.WritableStream, runner: BatchRunner = onEngine): Promise<void> {
   const args = parseArgs(argv, ['events', 'seed', 'days', 'invalid-rate', 'out']);
   if (args.positional.length) throw new UsageError(`run takes no positional arguments (got ${args.positional.join(' ')})`);
   const events = runOption(args, 'events', 'events');
@@ -24,7 +31,7 @@ export async function runCommand(argv: string[], engine: Engine, out: NodeJS.Wri
     process.stderr.write(`note: the generated span ${DEFAULT_START} + ${days} days reaches past tomorrow; events stamped later than a day after ingestion are rejected by occurred_at_not_in_future\n`);
   }
   const ctx = nodeContext(engine, outDir, progressPrinter());
-  const summary = await runBatch(ctx, generateEvents({ events, seed, days, invalidRate }), 'generator', events);
+  const summary = await runner(ctx, outDir, generateEvents({ events, seed, days, invalidRate }), 'generator', events);
   out.write(formatSummary(summary, outDir));
 }
 
@@ -38,7 +45,7 @@ function runOption(args: Parsed, key: keyof RunOptions, flag: string): number {
   return value;
 }
 
-export async function ingestCommand(argv: string[], engine: Engine, out: NodeJS.WritableStream): Promise<void> {
+export async function ingestCommand(argv: string[], engine: Engine, out: NodeJS.WritableStream, runner: BatchRunner = onEngine): Promise<void> {
   const args = parseArgs(argv, ['out']);
   const [file, ...rest] = args.positional;
   if (!file || rest.length) throw new UsageError('usage: ingest FILE.jsonl [--out DIR]');
@@ -47,12 +54,28 @@ export async function ingestCommand(argv: string[], engine: Engine, out: NodeJS.
   const outDir = stringOption(args, 'out') ?? OUT;
   const ctx = nodeContext(engine, outDir, progressPrinter());
   const chunks = await readLines(createReadStream(file), file);
-  const summary = await runBatch(ctx, chunks, `upload:${basename(file)}`);
+  const summary = await runner(ctx, outDir, chunks, `upload:${basename(file)}`);
   out.write(formatSummary(summary, outDir));
+}
+
+/** A gold table as a run left it: a new version, or the one already computed from the latest silver. */
+export function formatGold(g: GoldResult): string {
+  return g.current
+    ? `  ${g.table.padEnd(30)} current at version ${g.version} (computed from silver/events v${g.input})`
+    : `  ${g.table.padEnd(30)} version ${g.version}  ${g.rows} rows  (from silver/events v${g.input})`;
+}
+
+/** What finishing a stopped run did. */
+export function formatRepair(r: RepairResult): string[] {
+  const lines = [`finished the run that stopped early (${r.before.behind.join(', ')} were behind):`];
+  for (const b of r.silver) lines.push(`  silver took in bronze v${b.bronzeVersion} (${b.batchId}): ${b.silverRows} accepted, ${b.rejectedRows} rejected`);
+  for (const g of r.gold) lines.push(formatGold(g));
+  return lines;
 }
 
 export function formatSummary(s: RunSummary, outDir: string): string {
   const lines: string[] = [];
+  if (s.repaired) lines.push(...formatRepair(s.repaired));
   lines.push(`batch ${s.bronze.batchId}: ${s.bronze.rows.toLocaleString('en-US')} records in ${s.seconds.toFixed(1)} s (${Math.round(s.bronze.rows / Math.max(s.seconds, 1e-3)).toLocaleString('en-US')} events/s) into ${outDir}`);
   lines.push(`  bronze/events      version ${s.bronze.version}  +${s.bronze.rows} rows`);
   for (const b of s.silver) {
@@ -63,7 +86,7 @@ export function formatSummary(s: RunSummary, outDir: string): string {
     const warns = Object.entries(b.warnings);
     if (warns.length) lines.push(`    warnings (rows kept): ${warns.map(([r, n]) => `${r} ${n}`).join(', ')}`);
   }
-  for (const g of s.gold) lines.push(`  ${g.table.padEnd(30)} version ${g.version}  ${g.rows} rows`);
+  for (const g of s.gold) lines.push(formatGold(g));
   const t = s.timings;
   lines.push(`  seconds: load ${t.load.toFixed(2)}, generate ${t.generate.toFixed(2)}, bronze ${t.bronze.toFixed(2)}, silver ${t.silver.toFixed(2)}, gold ${t.gold.toFixed(2)}`);
   return lines.join('\n') + '\n';

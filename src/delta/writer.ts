@@ -80,7 +80,8 @@ export class TableWriter {
   constructor(
     private readonly storage: Storage,
     private readonly table: string,
-    private readonly current: Snapshot | undefined,
+    /** the table as this write read it (undefined: the write creates it) */
+    readonly current: Snapshot | undefined,
     private readonly options: WriteOptions,
   ) {
     this.rules = current && checkWritable(current, options.mode, where(storage, table));

@@ -2,7 +2,7 @@ import { Table, type Vector } from 'apache-arrow';
 import { openWriter } from '../delta/writer.ts';
 import { LineBuffer, constantUtf8, int64Column, sequenceInt64 } from './columns.ts';
 import { checkCancelled, progressReporter, type PipelineContext } from './context.ts';
-import { TABLES } from './tables.ts';
+import { BRONZE_COLUMNS, TABLES } from './tables.ts';
 
 export interface BronzeResult {
   batchId: string;
@@ -28,6 +28,9 @@ export interface BronzeOptions {
   /** buffers for the files' raw text, kept from an earlier batch of the run (see LineBuffers) */
   buffers?: LineBuffers;
 }
+
+/** Min/max of the raw text would cost a pass over every byte and skip nothing. */
+const STATS_COLUMNS = Object.keys(BRONZE_COLUMNS).filter((c) => c !== 'raw').join(',');
 
 /** Rows per bronze Parquet file: large enough to compress well, small enough to stream. */
 export const ROWS_PER_FILE = 200_000;
@@ -59,8 +62,7 @@ export async function writeBronze(
     mode: 'append',
     name: 'bronze_events',
     description: 'Every received record, valid or not, exactly as received.',
-    // Min/max of the raw text would cost a pass over every byte and skip nothing.
-    configuration: { 'delta.dataSkippingStatsColumns': 'batch_id,source,line_no,ingested_at' },
+    configuration: { 'delta.dataSkippingStatsColumns': STATS_COLUMNS },
     operationParameters: { batchId, source },
   });
   const report = progressReporter(ctx, 'bronze', expected);
@@ -72,15 +74,14 @@ export async function writeBronze(
     const n = file.length;
     const first = firstLine + rows - n;
     const raw = file.vector();
-    await writer.write(
-      new Table({
-        raw,
-        batch_id: constantUtf8(batchId, n),
-        source: constantUtf8(source, n),
-        line_no: sequenceInt64(first, n),
-        ingested_at: int64Column('timestamp', new BigInt64Array(n).fill(ingestedAt)),
-      }),
-    );
+    const columns: Record<keyof typeof BRONZE_COLUMNS, Vector> = {
+      raw,
+      batch_id: constantUtf8(batchId, n),
+      source: constantUtf8(source, n),
+      line_no: sequenceInt64(first, n),
+      ingested_at: int64Column('timestamp', new BigInt64Array(n).fill(ingestedAt)),
+    };
+    await writer.write(new Table(Object.fromEntries(Object.keys(BRONZE_COLUMNS).map((k) => [k, columns[k as keyof typeof BRONZE_COLUMNS]]))));
     if (n > 0) options.onFile?.({ raw, firstLine: first });
     file = buffers.file(++files);
     file.reset();

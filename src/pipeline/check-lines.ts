@@ -1,4 +1,5 @@
 import { checkLine, type Rejected } from './contract.ts';
+import type { EarlyStage } from './schema.ts';
 import { LINE_RUN, lineRuns } from './columns.ts';
 import { TypedRows, typedRowsBuffers, type TypedRowsData } from './typed-rows.ts';
 
@@ -23,7 +24,7 @@ export interface CheckRequest {
 export interface EarlyReject {
   raw: string;
   eventId: string | null;
-  stage: 'parse' | 'schema';
+  stage: EarlyStage;
   reasons: string[];
   errors: string[];
 }

@@ -374,3 +374,13 @@ export class Utf8Builder {
     this.bytes = grown;
   }
 }
+
+/** The raw int64 of a timestamp or long column (Arrow's `get` rounds timestamps to milliseconds). */
+export function bigintAt(vector: Vector, i: number): bigint {
+  let row = i;
+  for (const d of vector.data) {
+    if (row < d.length) return (d.values as BigInt64Array)[row]!;
+    row -= d.length;
+  }
+  throw new RangeError(`row ${i} is beyond the column`);
+}

@@ -23,7 +23,10 @@ export interface PipelineContext {
   engine: Engine;
   storage: Storage;
   expectations: Expectation[];
+  /** sql/gold/<table>.sql by table name */
   goldSql: Record<string, string>;
+  /** sql/silver/<name>.sql by name: the checks silver runs in the engine (see silver/checks.ts) */
+  silverSql: Record<string, string>;
   onProgress?: (p: Progress) => void;
   signal?: AbortSignal;
   /** the clock, for ingestion times (tests pin it) */

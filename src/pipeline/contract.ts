@@ -1,6 +1,7 @@
 import Ajv2020 from 'ajv/dist/2020.js';
 import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import schema from '../../contracts/event_schema.json' with { type: 'json' };
+import { EVENT_FIELDS, type EarlyStage } from './schema.ts';
 
 /**
  * Contract v1 for one raw line (SPEC §1). A line is parsed with JSON.parse and validated against
@@ -19,27 +20,7 @@ import schema from '../../contracts/event_schema.json' with { type: 'json' };
  * - `maxDepth:attributes`: attributes nested deeper than ATTRIBUTES_MAX_DEPTH levels.
  */
 
-export const EVENT_TYPES = [
-  'stage_entered',
-  'writing_session',
-  'revision',
-  'reader_engagement',
-  'reader_dropoff',
-] as const;
-export type EventType = (typeof EVENT_TYPES)[number];
-
-export const STAGES = [
-  'draft',
-  'writing',
-  'revision',
-  'beta',
-  'submission',
-  'edit',
-  'scheduled',
-  'released',
-  'engagement',
-] as const;
-export type Stage = (typeof STAGES)[number];
+export { EVENT_TYPES, STAGES, type EventType, type Stage } from './schema.ts';
 
 export const SCHEMA_VERSION = 1;
 /** Deeper attributes are rejected: they could not be re-serialised safely in every engine. */
@@ -47,25 +28,16 @@ export const ATTRIBUTES_MAX_DEPTH = 64;
 const MAX_ERRORS = 20;
 const ECHO_CHARS = 200;
 
-export interface TypedEvent {
-  event_id: string;
-  event_type: EventType;
-  /** Epoch microseconds, UTC. */
-  occurred_at_us: bigint;
-  creator_id: string;
-  work_id: string;
-  schema_version: number;
-  stage: Stage | null;
-  words: number | null;
-  duration_minutes: number | null;
-  words_changed: number | null;
-  revision_no: number | null;
-  reader_id: string | null;
-  engagement_seconds: number | null;
-  progress_pct: number | null;
-  /** JSON text of the attributes object, or null. */
-  attributes: string | null;
-}
+type Field = (typeof EVENT_FIELDS)[number];
+type Value<F extends Field> = F['json'] extends 'integer' | 'number' ? number : string;
+
+/**
+ * A valid event, typed: every field of the contract (null when the line has none), occurred_at
+ * as epoch microseconds (UTC) and attributes as their JSON text.
+ */
+export type TypedEvent = { occurred_at_us: bigint } & {
+  [F in Exclude<Field, { name: 'occurred_at' }> as F['name']]: F['types'] extends 'all' ? (F['required'] extends true ? Value<F> : Value<F> | null) : Value<F> | null;
+};
 
 export interface Accepted {
   ok: true;
@@ -74,7 +46,7 @@ export interface Accepted {
 
 export interface Rejected {
   ok: false;
-  stage: 'parse' | 'schema';
+  stage: EarlyStage;
   /** The event_id when the line has one that is a valid id (a string of 1–64 characters). */
   eventId: string | null;
   /** Rule names, deduplicated, in field order. */
@@ -135,7 +107,7 @@ interface Violation {
   message: string;
 }
 
-function reject(stage: 'parse' | 'schema', eventId: string | null, violations: Violation[]): Rejected {
+function reject(stage: EarlyStage, eventId: string | null, violations: Violation[]): Rejected {
   const order = (field: string) => {
     const i = FIELD_ORDER.indexOf(field);
     return i < 0 ? FIELD_ORDER.length : i;
@@ -213,34 +185,15 @@ function formatViolation(value: unknown, field = 'occurred_at'): Violation {
 }
 
 function toTypedEvent(r: Record<string, unknown>, occurredUs: bigint): TypedEvent {
-  const attributes = own(r, 'attributes');
-  return {
-    event_id: str(r, 'event_id') as string,
-    event_type: str(r, 'event_type') as EventType,
-    occurred_at_us: occurredUs,
-    creator_id: str(r, 'creator_id') as string,
-    work_id: str(r, 'work_id') as string,
-    schema_version: num(r, 'schema_version') as number,
-    stage: str(r, 'stage') as Stage | null,
-    words: num(r, 'words'),
-    duration_minutes: num(r, 'duration_minutes'),
-    words_changed: num(r, 'words_changed'),
-    revision_no: num(r, 'revision_no'),
-    reader_id: str(r, 'reader_id'),
-    engagement_seconds: num(r, 'engagement_seconds'),
-    progress_pct: num(r, 'progress_pct'),
-    attributes: attributes === undefined ? null : JSON.stringify(attributes),
-  };
-}
-
-function str(r: Record<string, unknown>, key: string): string | null {
-  const v = own(r, key);
-  return typeof v === 'string' ? v : null;
-}
-
-function num(r: Record<string, unknown>, key: string): number | null {
-  const v = own(r, key);
-  return typeof v === 'number' ? v : null;
+  const event: Record<string, unknown> = {};
+  for (const { name, json } of EVENT_FIELDS) {
+    const v = own(r, name);
+    if (name === 'occurred_at') event.occurred_at_us = occurredUs;
+    else if (json === 'object') event[name] = v === undefined ? null : JSON.stringify(v);
+    else if (json === 'string') event[name] = typeof v === 'string' ? v : null;
+    else event[name] = typeof v === 'number' ? v : null;
+  }
+  return event as TypedEvent;
 }
 
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:[Zz]|([+-])(\d{2}):(\d{2}))$/;

@@ -1,6 +1,78 @@
 import { tableFromIPC } from 'apache-arrow';
+import { listLog, numRecords } from '../delta/snapshot.ts';
+import { CommitConflictError, openWriter } from '../delta/writer.ts';
+import { CodedError } from '../errors.ts';
 import { QueryError, type Engine } from '../engine/types.ts';
-import { GOLD_TABLES, type GoldTable } from './tables.ts';
+import { checkCancelled, type PipelineContext } from './context.ts';
+import { GOLD_INPUT, GOLD_INPUT_APP_ID, lastDataVersion } from './lineage.ts';
+import { loadSilverEvents } from './silver/index.ts';
+import { GOLD_TABLES, goldTable, TABLES, type GoldTable } from './tables.ts';
+
+export interface GoldResult {
+  table: string;
+  version: number;
+  rows: number;
+  /** the silver/events version it was computed from */
+  input: number;
+  /** it was computed from that version already: nothing was written */
+  current?: true;
+}
+
+/**
+ * Gold computed from an older silver/events version than the gold table already records: written,
+ * it would replace newer figures with older ones. A conflict: the step is retried on the newer silver.
+ */
+export class OlderInputError extends CodedError {
+  static readonly code = 'OLDER_INPUT';
+  override name = 'OlderInputError';
+  constructor(table: string, version: number, recorded: number, computedFrom: number) {
+    super(`${table} v${version} was computed from ${GOLD_INPUT} v${recorded}; gold computed from the older v${computedFrom} is not committed over it`);
+  }
+}
+
+/**
+ * Recompute the gold tables from `silver_events` and overwrite them (a new version each). Each
+ * commit records the silver/events version it was computed from (a `txn` with appId
+ * GOLD_INPUT_APP_ID, and `inputs` in commitInfo.operationParameters). A table that already records
+ * the latest silver version that changed data is left as it is; one that records a newer version
+ * than this gold was computed from refuses the commit (OlderInputError). Another run may add to
+ * silver meanwhile: gold computed without its rows is refused too, and the step retried.
+ */
+export async function refreshGold(ctx: PipelineContext): Promise<GoldResult[]> {
+  checkGoldSql(ctx.goldSql);
+  const silverVersion = (await loadSilverEvents(ctx))?.version ?? -1;
+  const dataVersion = silverVersion < 0 ? -1 : await lastDataVersion(ctx.storage, TABLES.silver, silverVersion);
+  const out: GoldResult[] = [];
+  for (const [i, name] of GOLD_TABLES.entries()) {
+    checkCancelled(ctx);
+    ctx.onProgress?.({ stage: 'gold', done: i, total: GOLD_TABLES.length, message: name });
+    const table = goldTable(name);
+    const writer = await openWriter(ctx.storage, table, {
+      mode: 'overwrite',
+      name,
+      operation: 'CREATE OR REPLACE TABLE AS SELECT',
+      operationParameters: { source: `sql/gold/${name}.sql`, inputs: JSON.stringify([{ table: GOLD_INPUT, version: silverVersion }]) },
+      ...(silverVersion >= 0 ? { txn: { appId: GOLD_INPUT_APP_ID, version: silverVersion } } : {}),
+    });
+    const recorded = writer.current?.txns.get(GOLD_INPUT_APP_ID)?.version;
+    if (recorded !== undefined && recorded > silverVersion) throw new OlderInputError(table, writer.readVersion, recorded, silverVersion);
+    if (recorded !== undefined && recorded >= dataVersion) {
+      const rows = writer.current!.files.reduce((s, f) => s + (numRecords(f) ?? 0), 0);
+      out.push({ table, version: writer.readVersion, rows, input: recorded, current: true });
+      continue;
+    }
+    const { ipc } = computeGoldTable(ctx.engine, name, ctx.goldSql[name]!);
+    const latest = await listLog(ctx.storage, TABLES.silver).then((l) => l.latest, () => -1);
+    if (latest !== silverVersion) {
+      throw new CommitConflictError(table, writer.readVersion, `silver/events moved from version ${silverVersion} to ${latest} while gold was computed`);
+    }
+    await writer.write(tableFromIPC(ipc));
+    const r = await writer.commit();
+    out.push({ table, version: r.version, rows: r.rows, input: silverVersion });
+  }
+  ctx.onProgress?.({ stage: 'gold', done: GOLD_TABLES.length, total: GOLD_TABLES.length });
+  return out;
+}
 
 export interface GoldTableResult {
   name: GoldTable;

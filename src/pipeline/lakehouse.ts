@@ -1,18 +1,12 @@
-import { tableFromIPC } from 'apache-arrow';
-import { CommitConflictError, openWriter, releaseWriteBuffers } from '../delta/writer.ts';
-import { listLog } from '../delta/snapshot.ts';
+import { releaseWriteBuffers } from '../delta/writer.ts';
 import { isStorageFull, StorageFullError } from '../storage/full.ts';
-import { checkGoldSql, computeGoldTable } from './gold.ts';
+import { refreshGold, type GoldResult } from './gold.ts';
 import { LineBuffers, writeBronze, type BronzeResult } from './bronze.ts';
 import { checkCancelled, type PipelineContext } from './context.ts';
-import { ensureSilverCapacity, loadSilverEvents, processPendingBronze, releaseSilverBuffers, SilverBatch, type SilverBatchResult } from './silver.ts';
-import { GOLD_TABLES, goldTable, TABLES } from './tables.ts';
+import { repairLakehouse, retryOnConflict, type RepairResult } from './repair.ts';
+import { ensureSilverCapacity, loadSilverEvents, processPendingBronze, releaseSilverBuffers, SilverBatch, type SilverBatchResult } from './silver/index.ts';
 
-export interface GoldResult {
-  table: string;
-  version: number;
-  rows: number;
-}
+export type { GoldResult } from './gold.ts';
 
 /** Wall-clock seconds per step of a run. */
 export interface StageTimings {
@@ -28,6 +22,8 @@ export interface StageTimings {
 }
 
 export interface RunSummary {
+  /** what a run stopped earlier had left undone, finished before this run's batch (undefined: nothing was) */
+  repaired?: RepairResult;
   /** the run's records in bronze: the first batch's id, the last version, all rows */
   bronze: BronzeResult;
   /** each bronze batch (commit) of the run; more than one when the run exceeded MAX_BATCH_ROWS */
@@ -72,8 +68,15 @@ async function runLayers(
   const timings: StageTimings = { load: 0, generate: 0, bronze: 0, silver: 0, gold: 0 };
   const since = (t: number): number => (performance.now() - t) / 1000;
   let t = performance.now();
-  await loadSilverEvents(ctx);
+  // silver/events as the engine's copy was read: the first batch's commit goes on top of it.
+  let silverRead = await loadSilverEvents(ctx);
   timings.load = since(t);
+  // A run stopped earlier is finished first: this one never starts on a half-finished lakehouse.
+  at.stage = 'silver';
+  const repair = await repairLakehouse(ctx);
+  const repaired = repair.before.behind.length ? repair : undefined;
+  // What the repair committed is newer than the copy read above.
+  if (repaired) silverRead = undefined;
 
   const source$ = timedChunks(chunks, timings);
   // The raw text of a batch's files, reused by the next batch of this run.
@@ -103,7 +106,9 @@ async function runLayers(
     const checked = batch.seconds;
     t = performance.now();
     at.stage = 'silver';
-    await retryOnConflict(ctx, 'silver', () => processPendingBronze(ctx, silver, { version: bronze.version, batch }));
+    const prepared = { version: bronze.version, batch };
+    await retryOnConflict(ctx, 'silver', silverRead, (read) => processPendingBronze(ctx, { results: silver, prepared, silver: read }));
+    silverRead = undefined;
     timings.silver += since(t) + checked;
     batches.push(bronze);
     lines += bronze.rows;
@@ -111,10 +116,10 @@ async function runLayers(
 
   t = performance.now();
   at.stage = 'gold';
-  const gold = await retryOnConflict(ctx, 'gold', () => refreshGold(ctx));
+  const gold = await retryOnConflict(ctx, 'gold', undefined, () => refreshGold(ctx));
   timings.gold = since(t);
   const bronze: BronzeResult = { batchId: batches[0]!.batchId, version: batches.at(-1)!.version, rows: lines };
-  return { bronze, bronzeBatches: batches, silver, gold, seconds: since(started), timings };
+  return { ...(repaired ? { repaired } : {}), bronze, bronzeBatches: batches, silver, gold, seconds: since(started), timings };
 }
 
 /** The chunks, timing how long producing each one takes (the generator runs inside `next`). */
@@ -161,55 +166,4 @@ function* takeLines(source: ReturnType<typeof timedChunks>, max: number): Genera
   const r = source.next();
   if (r.done) return;
   source.pending = r.value;
-}
-
-const MAX_ATTEMPTS = 8;
-
-/**
- * Another writer (a second tab, a second `cli run`) may commit to the same tables meanwhile.
- * Commits never overwrite each other; when ours conflicts, re-read silver and do the step again:
- * silver picks up only what is still pending, gold is recomputed from the newer silver.
- */
-async function retryOnConflict<T>(ctx: PipelineContext, stage: 'silver' | 'gold', step: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await step();
-    } catch (err) {
-      if (!(err instanceof CommitConflictError) || attempt >= MAX_ATTEMPTS) throw err;
-      ctx.onProgress?.({ stage, done: 0, message: `another writer committed first; waiting and re-reading the lakehouse (attempt ${attempt + 1})` });
-      await new Promise((r) => setTimeout(r, 20 * attempt + Math.random() * 50 * attempt));
-      await loadSilverEvents(ctx);
-    }
-  }
-}
-
-/**
- * Recompute every gold table from `silver_events` and overwrite it (a new version each run).
- * Another run may add to silver meanwhile; gold computed without its rows must not overwrite
- * gold computed with them, so a commit is refused (and the step retried) once silver has moved.
- */
-export async function refreshGold(ctx: PipelineContext): Promise<GoldResult[]> {
-  checkGoldSql(ctx.goldSql);
-  const silverVersion = (await loadSilverEvents(ctx))?.version ?? -1;
-  const out: GoldResult[] = [];
-  for (const [i, name] of GOLD_TABLES.entries()) {
-    checkCancelled(ctx);
-    ctx.onProgress?.({ stage: 'gold', done: i, total: GOLD_TABLES.length, message: name });
-    const { ipc } = computeGoldTable(ctx.engine, name, ctx.goldSql[name]!);
-    const writer = await openWriter(ctx.storage, goldTable(name), {
-      mode: 'overwrite',
-      name,
-      operation: 'CREATE OR REPLACE TABLE AS SELECT',
-      operationParameters: { source: `sql/gold/${name}.sql` },
-    });
-    const latest = await listLog(ctx.storage, TABLES.silver).then((l) => l.latest, () => -1);
-    if (latest !== silverVersion) {
-      throw new CommitConflictError(goldTable(name), writer.readVersion, `silver/events moved from version ${silverVersion} to ${latest} while gold was computed`);
-    }
-    await writer.write(tableFromIPC(ipc));
-    const r = await writer.commit();
-    out.push({ table: goldTable(name), version: r.version, rows: r.rows });
-  }
-  ctx.onProgress?.({ stage: 'gold', done: GOLD_TABLES.length, total: GOLD_TABLES.length });
-  return out;
 }

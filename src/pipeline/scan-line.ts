@@ -1,4 +1,6 @@
+import contract from '../../contracts/event_schema.json' with { type: 'json' };
 import { daysFromCivil, daysInMonth } from './contract.ts';
+import { carries, EVENT_FIELDS, EVENT_TYPES, type EventField } from './schema.ts';
 
 /**
  * A fast path of checkLine (contract.ts) for the common shape of an event line: one flat JSON
@@ -9,45 +11,72 @@ import { daysFromCivil, daysInMonth } from './contract.ts';
  * nothing per line: JSON.parse, ajv and the typed-event object were most of silver's cost.
  */
 
-export const FIELDS = [
-  'event_id', 'event_type', 'occurred_at', 'creator_id', 'work_id', 'schema_version', 'stage', 'words',
-  'duration_minutes', 'words_changed', 'revision_no', 'reader_id', 'engagement_seconds', 'progress_pct', 'attributes',
-] as const;
+/** The contract's fields in field order (schema.ts); a field's index is its bit in `present`. */
+export const FIELDS: readonly string[] = EVENT_FIELDS.map((f) => f.name);
+if (FIELDS.length > 32) throw new Error(`scan-line: ${FIELDS.length} fields do not fit the 32-bit field mask`);
 
-const EVENT_ID = 0;
-const EVENT_TYPE = 1;
-const OCCURRED_AT = 2;
-const CREATOR_ID = 3;
-const WORK_ID = 4;
-const SCHEMA_VERSION = 5;
-const STAGE = 6;
-const WORDS = 7;
-const DURATION_MINUTES = 8;
-const WORDS_CHANGED = 9;
-const REVISION_NO = 10;
-const READER_ID = 11;
-const ENGAGEMENT_SECONDS = 12;
-const PROGRESS_PCT = 13;
-const ATTRIBUTES = 14;
+const index = (name: string): number => FIELDS.indexOf(name);
+const EVENT_TYPE = index('event_type');
+const OCCURRED_AT = index('occurred_at');
 
-const TYPES = ['stage_entered', 'writing_session', 'revision', 'reader_engagement', 'reader_dropoff'];
-const STAGE_NAMES = ['draft', 'writing', 'revision', 'beta', 'submission', 'edit', 'scheduled', 'released', 'engagement'];
+// How the scanner checks a field's value against the contract:
+/** a string: length bounds, and one of `enum` when there is one */
+const TEXT = 0;
+/** an RFC 3339 date-time (a timestamp column); its epoch microseconds go to `value` */
+const TIME = 1;
+/** a number: integer or not, bounds (`const` is both bounds) */
+const NUMBER = 2;
+/** a flat object of plain strings (see flatObjectEnd) */
+const OBJECT = 3;
+/** a keyword the scanner does not know: a line with this field goes to checkLine */
+const UNKNOWN = 4;
 
-const bit = (...fields: number[]): number => fields.reduce((m, f) => m | (1 << f), 0);
-const COMMON = bit(EVENT_ID, EVENT_TYPE, OCCURRED_AT, CREATOR_ID, WORK_ID, SCHEMA_VERSION);
-/** Per event type, the fields it must have; it may have attributes besides, and nothing else. */
-const REQUIRED = [
-  COMMON | bit(STAGE),
-  COMMON | bit(WORDS, DURATION_MINUTES),
-  COMMON | bit(WORDS_CHANGED, REVISION_NO),
-  COMMON | bit(READER_ID, ENGAGEMENT_SECONDS, PROGRESS_PCT),
-  COMMON | bit(READER_ID, PROGRESS_PCT),
-];
-const STRING_FIELDS = bit(EVENT_ID, EVENT_TYPE, OCCURRED_AT, CREATOR_ID, WORK_ID, STAGE, READER_ID);
+type Property = { type?: string; minimum?: number; maximum?: number; minLength?: number; maxLength?: number; enum?: string[]; const?: unknown; pattern?: string };
+const PROPERTIES = contract.properties as Record<string, Property>;
+const KNOWN_KEYWORDS = new Set(['type', 'minimum', 'maximum', 'minLength', 'maxLength', 'enum', 'const', 'pattern']);
 
-/** Field index by (first character << 5 | length) of its name; -1 for none. */
+const KIND = new Uint8Array(FIELDS.length);
+const MIN = new Float64Array(FIELDS.length).fill(-Infinity);
+const MAX = new Float64Array(FIELDS.length).fill(Infinity);
+const INTEGER = new Uint8Array(FIELDS.length);
+const MIN_LENGTH = new Int32Array(FIELDS.length);
+const MAX_LENGTH = new Int32Array(FIELDS.length).fill(0x7fffffff);
+const ENUMS: (readonly string[] | undefined)[] = [];
+const bit = (f: number): number => 1 << f;
+let STRING_FIELDS = 0;
+let OBJECT_FIELDS = 0;
+
+(EVENT_FIELDS as readonly EventField[]).forEach((field, f) => {
+  const p = PROPERTIES[field.name] ?? {};
+  const known = Object.keys(p).every((k) => KNOWN_KEYWORDS.has(k)) && (p.pattern === undefined || field.column === 'timestamp');
+  if (field.json === 'string') {
+    STRING_FIELDS |= bit(f);
+    KIND[f] = !known || (field.column === 'timestamp' && p.enum !== undefined) ? UNKNOWN : field.column === 'timestamp' ? TIME : TEXT;
+    MIN_LENGTH[f] = p.minLength ?? 0;
+    MAX_LENGTH[f] = p.maxLength ?? 0x7fffffff;
+    ENUMS[f] = p.enum;
+  } else if (field.json === 'object') {
+    OBJECT_FIELDS |= bit(f);
+    KIND[f] = known && Object.keys(p).length === 1 ? OBJECT : UNKNOWN;
+  } else {
+    const fixed = typeof p.const === 'number' ? p.const : undefined;
+    KIND[f] = known && (p.const === undefined || fixed !== undefined) && p.enum === undefined ? NUMBER : UNKNOWN;
+    INTEGER[f] = field.json === 'integer' ? 1 : 0;
+    MIN[f] = fixed ?? p.minimum ?? -Infinity;
+    MAX[f] = fixed ?? p.maximum ?? Infinity;
+  }
+});
+
+/** Per event type (EVENT_TYPES order), the fields it must have and those it may have. */
+const REQUIRED = EVENT_TYPES.map((t) => EVENT_FIELDS.reduce((m, field, f) => (field.required && carries(field, t) ? m | bit(f) : m), 0));
+const ALLOWED = EVENT_TYPES.map((t) => EVENT_FIELDS.reduce((m, field, f) => (carries(field, t) ? m | bit(f) : m), 0));
+
+/** Field index by (first character << 5 | length) of its name; -1 for none (fieldAt settles a clash). */
 const FIELD_BY_KEY = new Int8Array(128 << 5).fill(-1);
-FIELDS.forEach((name, i) => (FIELD_BY_KEY[(name.charCodeAt(0) << 5) | name.length] = i));
+FIELDS.forEach((name, i) => {
+  const key = (name.charCodeAt(0) << 5) | name.length;
+  if (name.length < 32 && FIELD_BY_KEY[key] === -1) FIELD_BY_KEY[key] = i;
+});
 
 const POW10 = Array.from({ length: 23 }, (_, k) => Number(`1e${k}`));
 const MAX_ATTRIBUTE_KEYS = 16;
@@ -85,8 +114,8 @@ export class LineScan {
       const keyEnd = stringEnd(text, i + 1, n);
       if (keyEnd < 0) return false;
       const len = keyEnd - i - 1;
-      const f = len < 32 ? FIELD_BY_KEY[((text.charCodeAt(i + 1) & 127) << 5) | len]! : -1;
-      if (f < 0 || !text.startsWith(FIELDS[f]!, i + 1) || (present & (1 << f)) !== 0) return false;
+      const f = fieldAt(text, i + 1, len);
+      if (f < 0 || (present & (1 << f)) !== 0) return false;
       present |= 1 << f;
       i = skipSpace(text, keyEnd + 1, n);
       if (code(text, i, n) !== 0x3a) return false;
@@ -99,7 +128,7 @@ export class LineScan {
         this.start[f] = i + 1;
         this.end[f] = e;
         i = e + 1;
-      } else if (f === ATTRIBUTES) {
+      } else if ((OBJECT_FIELDS & (1 << f)) !== 0) {
         const e = this.flatObjectEnd(text, i, n);
         if (e < 0) return false;
         this.start[f] = i;
@@ -127,27 +156,38 @@ export class LineScan {
 
   /** The contract's rules, on fields already known to be of the right JSON types. */
   private valid(text: string, present: number): boolean {
-    const type = typeIndex(text, this.start[EVENT_TYPE]!, this.end[EVENT_TYPE]!);
+    const type = oneOf(EVENT_TYPES, text, this.start[EVENT_TYPE]!, this.end[EVENT_TYPE]!);
     if (type < 0) return false;
     const required = REQUIRED[type]!;
-    if ((present & ~(1 << ATTRIBUTES)) !== required) return false;
-    if (!idLength(this, EVENT_ID) || !idLength(this, CREATOR_ID) || !idLength(this, WORK_ID)) return false;
-    if (this.value[SCHEMA_VERSION] !== 1) return false;
-    const us = timestampMicros(text, this.start[OCCURRED_AT]!, this.end[OCCURRED_AT]!);
-    if (us !== us) return false;
-    this.occurredUs = us;
-    const v = this.value;
-    switch (type) {
-      case 0:
-        return stageIndex(text, this.start[STAGE]!, this.end[STAGE]!) >= 0;
-      case 1:
-        return Number.isInteger(v[WORDS]) && v[WORDS]! >= 0 && v[WORDS]! <= 50_000 && v[DURATION_MINUTES]! >= 0 && v[DURATION_MINUTES]! <= 1440;
-      case 2:
-        return Number.isInteger(v[WORDS_CHANGED]) && v[WORDS_CHANGED]! >= 0 && v[WORDS_CHANGED]! <= 100_000 && Number.isInteger(v[REVISION_NO]) && v[REVISION_NO]! >= 1;
-      case 3:
-        return idLength(this, READER_ID) && v[ENGAGEMENT_SECONDS]! >= 0 && v[ENGAGEMENT_SECONDS]! <= 86_400 && v[PROGRESS_PCT]! >= 0 && v[PROGRESS_PCT]! <= 100;
+    if ((present & required) !== required || (present & ~ALLOWED[type]!) !== 0) return false;
+    for (let f = 0, bits = present; bits !== 0; f++, bits >>>= 1) {
+      if ((bits & 1) !== 0 && !this.fieldValid(text, f)) return false;
+    }
+    this.occurredUs = this.value[OCCURRED_AT]!;
+    return true;
+  }
+
+  private fieldValid(text: string, f: number): boolean {
+    switch (KIND[f]) {
+      case TEXT: {
+        // ASCII only (stringEnd), so characters are code points, as the contract counts them.
+        const len = this.end[f]! - this.start[f]!;
+        const values = ENUMS[f];
+        return len >= MIN_LENGTH[f]! && len <= MAX_LENGTH[f]! && (values === undefined || oneOf(values, text, this.start[f]!, this.end[f]!) >= 0);
+      }
+      case TIME: {
+        const us = timestampMicros(text, this.start[f]!, this.end[f]!);
+        this.value[f] = us;
+        return us === us;
+      }
+      case NUMBER: {
+        const v = this.value[f]!;
+        return (INTEGER[f] === 0 || Number.isInteger(v)) && v >= MIN[f]! && v <= MAX[f]!;
+      }
+      case OBJECT:
+        return true;
       default:
-        return idLength(this, READER_ID) && v[PROGRESS_PCT]! >= 0 && v[PROGRESS_PCT]! <= 100;
+        return false;
     }
   }
 
@@ -263,22 +303,20 @@ function numberValue(text: string, i: number, e: number): number {
   return negative ? -v : v;
 }
 
-function typeIndex(text: string, a: number, e: number): number {
+/** The index in `values` of text[a, e), or -1. */
+function oneOf(values: readonly string[], text: string, a: number, e: number): number {
   const len = e - a;
-  for (let t = 0; t < TYPES.length; t++) if (TYPES[t]!.length === len && text.startsWith(TYPES[t]!, a)) return t;
+  for (let k = 0; k < values.length; k++) if (values[k]!.length === len && text.startsWith(values[k]!, a)) return k;
   return -1;
 }
 
-function stageIndex(text: string, a: number, e: number): number {
-  const len = e - a;
-  for (let s = 0; s < STAGE_NAMES.length; s++) if (STAGE_NAMES[s]!.length === len && text.startsWith(STAGE_NAMES[s]!, a)) return s;
+/** The field whose name is text[i, i + len), or -1. */
+function fieldAt(text: string, i: number, len: number): number {
+  const f = len < 32 ? FIELD_BY_KEY[((text.charCodeAt(i) & 127) << 5) | len]! : -1;
+  if (f >= 0 && text.startsWith(FIELDS[f]!, i)) return f;
+  // Two names with the same first letter and length: the table holds the first.
+  for (let g = f + 1; f >= 0 && g < FIELDS.length; g++) if (FIELDS[g]!.length === len && text.startsWith(FIELDS[g]!, i)) return g;
   return -1;
-}
-
-/** 1–64 characters (ASCII here, so characters are code points). */
-function idLength(s: LineScan, f: number): boolean {
-  const len = s.end[f]! - s.start[f]!;
-  return len >= 1 && len <= 64;
 }
 
 function digit(text: string, i: number): number {

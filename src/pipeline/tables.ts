@@ -1,4 +1,5 @@
 import type { ColumnType } from './columns.ts';
+import { EVENT_FIELDS, SQL_TYPES, silverColumns, silverFields } from './schema.ts';
 
 /** Where each table lives under the lakehouse root (SPEC §2). */
 export const TABLES = {
@@ -38,38 +39,18 @@ export const QUALITY_COLUMNS = {
 } as const satisfies Record<string, ColumnType>;
 
 /** The typed event columns as parsed in TypeScript, before silver adds batch columns. */
-export const TYPED_COLUMNS = {
-  event_id: 'string',
-  event_type: 'string',
-  occurred_at: 'timestamp',
-  creator_id: 'string',
-  work_id: 'string',
-  stage: 'string',
-  words: 'long',
-  duration_minutes: 'double',
-  words_changed: 'long',
-  revision_no: 'long',
-  reader_id: 'string',
-  engagement_seconds: 'double',
-  progress_pct: 'double',
-  attributes: 'string',
-} as const satisfies Record<string, ColumnType>;
+export const TYPED_COLUMNS: Readonly<Record<string, ColumnType>> = Object.fromEntries(silverFields(EVENT_FIELDS).map((f) => [f.name, f.column]));
 
-/** silver/events in DuckDB, column for column as SPEC §2 lists them. */
-export const SILVER_EVENTS_DDL = `(
-  event_id VARCHAR, event_type VARCHAR, occurred_at TIMESTAMPTZ, creator_id VARCHAR, work_id VARCHAR,
-  stage VARCHAR, words BIGINT, duration_minutes DOUBLE, words_changed BIGINT, revision_no BIGINT,
-  reader_id VARCHAR, engagement_seconds DOUBLE, progress_pct DOUBLE, attributes VARCHAR,
-  batch_id VARCHAR, ingested_at TIMESTAMPTZ, event_date DATE)`;
+const SILVER = silverColumns(EVENT_FIELDS);
 
-export const SILVER_EVENT_COLUMNS = [
-  'event_id', 'event_type', 'occurred_at', 'creator_id', 'work_id', 'stage', 'words', 'duration_minutes', 'words_changed',
-  'revision_no', 'reader_id', 'engagement_seconds', 'progress_pct', 'attributes', 'batch_id', 'ingested_at', 'event_date',
-];
+/** silver/events, column for column as SPEC §2 lists them. */
+export const SILVER_EVENT_COLUMNS: readonly string[] = SILVER.map((c) => c.name);
+
+/** silver/events in DuckDB: the column list of a CREATE TABLE. */
+export const SILVER_EVENTS_DDL = `(${SILVER.map((c) => `${c.name} ${SQL_TYPES[c.type]}`).join(', ')})`;
 
 /** The txn application id with which silver records the bronze versions it has processed. */
 export const SILVER_APP_ID = 'creatorops-silver';
-
 
 /** The gold KPI tables in the order of SPEC §3; each is computed by `sql/gold/<name>.sql`. */
 export const GOLD_TABLES = [

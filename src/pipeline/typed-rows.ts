@@ -2,29 +2,31 @@ import { DateDay, Float64, Int32, Table, makeData, makeVector, type Vector } fro
 import type { TypedEvent } from './contract.ts';
 import { Utf8Builder, constantUtf8, copyBits, int64Column, type Utf8Data } from './columns.ts';
 import { FIELDS, LineScan } from './scan-line.ts';
+import { EVENT_FIELDS, SILVER_BATCH_COLUMNS, silverFields } from './schema.ts';
 
-const STRINGS = ['event_id', 'event_type', 'creator_id', 'work_id', 'stage', 'reader_id', 'attributes'] as const;
+const KEPT = silverFields(EVENT_FIELDS);
+/** String columns (an object field is kept as its JSON text), in field order. */
+const STRINGS: readonly string[] = KEPT.filter((f) => f.column === 'string').map((f) => f.name);
 /** Whole numbers travel as doubles (all are far below 2^53) and become BIGINT in SQL and silver. */
-const NUMBERS = ['words', 'duration_minutes', 'words_changed', 'revision_no', 'engagement_seconds', 'progress_pct'] as const;
-const WHOLE = new Set<string>(['words', 'words_changed', 'revision_no']);
-
-type StringColumn = (typeof STRINGS)[number];
-type NumberColumn = (typeof NUMBERS)[number];
+const NUMBERS: readonly string[] = KEPT.filter((f) => f.column === 'long' || f.column === 'double').map((f) => f.name);
+const WHOLE = new Set<string>(KEPT.filter((f) => f.column === 'long').map((f) => f.name));
+const TIMESTAMPS = KEPT.filter((f) => f.column === 'timestamp').map((f) => f.name);
+if (TIMESTAMPS.join() !== 'occurred_at') throw new Error(`typed-rows: occurred_at must be the one timestamp field (got ${TIMESTAMPS.join(', ')})`);
 
 const MICROS_PER_DAY = 86_400_000_000;
 const TWO_32 = 4_294_967_296;
 const scan = new LineScan();
-const field = (name: (typeof FIELDS)[number]): number => FIELDS.indexOf(name);
-const [EVENT_ID, EVENT_TYPE, CREATOR_ID, WORK_ID, STAGE, READER_ID, ATTRIBUTES] = STRINGS.map(field) as [number, number, number, number, number, number, number];
-const [WORDS, DURATION_MINUTES, WORDS_CHANGED, REVISION_NO, ENGAGEMENT_SECONDS, PROGRESS_PCT] = NUMBERS.map(field) as [number, number, number, number, number, number];
+/** The scanner's index of each string and number column. */
+const STRING_FIELDS = Int32Array.from(STRINGS, (name) => FIELDS.indexOf(name));
+const NUMBER_FIELDS = Int32Array.from(NUMBERS, (name) => FIELDS.indexOf(name));
 
 /** TypedRows as plain buffers: what crosses between threads (all ArrayBuffers, transferable). */
 export interface TypedRowsData {
   length: number;
-  strings: Record<StringColumn, Utf8Data>;
+  strings: Record<string, Utf8Data>;
   raw: Utf8Data | undefined;
-  numbers: Record<NumberColumn, Float64Array>;
-  numberValid: Record<NumberColumn, Uint8Array>;
+  numbers: Record<string, Float64Array>;
+  numberValid: Record<string, Uint8Array>;
   occurredAt: BigInt64Array;
   occurredKey: Float64Array;
   lineNo: Float64Array;
@@ -50,9 +52,10 @@ export function typedRowsBuffers(data: TypedRowsData): ArrayBuffer[] {
 export class TypedRows {
   length = 0;
   private capacity: number;
-  private readonly strings = Object.fromEntries(STRINGS.map((k) => [k, new Utf8Builder(0, 0)])) as Record<StringColumn, Utf8Builder>;
-  private numbers: Record<NumberColumn, Float64Array>;
-  private numberValid: Record<NumberColumn, Uint8Array>;
+  /** per column of STRINGS, NUMBERS (arrays, not records keyed by name: read per line) */
+  private readonly strings: Utf8Builder[];
+  private readonly numbers: Float64Array[];
+  private readonly numberValid: Uint8Array[];
   /** epoch microseconds, exact */
   private occurredAt: BigInt64Array;
   /** occurredAt's buffer as 32-bit words */
@@ -68,9 +71,9 @@ export class TypedRows {
   constructor(capacity = 1024, withRaw = false) {
     this.capacity = Math.max(capacity, 16);
     this.raw = withRaw ? new Utf8Builder(this.capacity, this.capacity * 256) : undefined;
-    for (const k of STRINGS) this.strings[k] = new Utf8Builder(this.capacity, this.capacity * (k === 'attributes' ? 8 : 16));
-    this.numbers = Object.fromEntries(NUMBERS.map((k) => [k, new Float64Array(this.capacity)])) as Record<NumberColumn, Float64Array>;
-    this.numberValid = Object.fromEntries(NUMBERS.map((k) => [k, new Uint8Array(Math.ceil(this.capacity / 8))])) as Record<NumberColumn, Uint8Array>;
+    this.strings = STRINGS.map((k) => new Utf8Builder(this.capacity, this.capacity * (k === 'attributes' ? 8 : 16)));
+    this.numbers = NUMBERS.map(() => new Float64Array(this.capacity));
+    this.numberValid = NUMBERS.map(() => new Uint8Array(Math.ceil(this.capacity / 8)));
     this.occurredAt = new BigInt64Array(this.capacity);
     this.occurredHalves = new Int32Array(this.occurredAt.buffer);
     this.occurredKey = new Float64Array(this.capacity);
@@ -82,22 +85,9 @@ export class TypedRows {
     const i = this.length;
     if (i >= this.capacity) this.grow();
     this.raw?.append(raw);
-    // Spelled out: a loop over the key names makes every access megamorphic, and this runs per line.
-    const s = this.strings;
-    s.event_id.append(e.event_id);
-    s.event_type.append(e.event_type);
-    s.creator_id.append(e.creator_id);
-    s.work_id.append(e.work_id);
-    s.stage.append(e.stage);
-    s.reader_id.append(e.reader_id);
-    s.attributes.append(e.attributes);
-    const { numbers: n, numberValid: ok } = this;
-    setNumber(n.words, ok.words, i, e.words);
-    setNumber(n.duration_minutes, ok.duration_minutes, i, e.duration_minutes);
-    setNumber(n.words_changed, ok.words_changed, i, e.words_changed);
-    setNumber(n.revision_no, ok.revision_no, i, e.revision_no);
-    setNumber(n.engagement_seconds, ok.engagement_seconds, i, e.engagement_seconds);
-    setNumber(n.progress_pct, ok.progress_pct, i, e.progress_pct);
+    const values = e as unknown as Record<string, string | number | null>;
+    for (let k = 0; k < STRINGS.length; k++) this.strings[k]!.append(values[STRINGS[k]!] as string | null);
+    for (let k = 0; k < NUMBERS.length; k++) setNumber(this.numbers[k]!, this.numberValid[k]!, i, values[NUMBERS[k]!] as number | null);
     this.occurredAt[i] = e.occurred_at_us;
     this.occurredKey[i] = Number(e.occurred_at_us);
     this.lineNo[i] = lineNo;
@@ -115,22 +105,12 @@ export class TypedRows {
     const i = this.length;
     if (i >= this.capacity) this.grow();
     this.raw?.append(raw);
-    const s = this.strings;
-    appendField(s.event_id, text, EVENT_ID);
-    appendField(s.event_type, text, EVENT_TYPE);
-    appendField(s.creator_id, text, CREATOR_ID);
-    appendField(s.work_id, text, WORK_ID);
-    appendField(s.stage, text, STAGE);
-    appendField(s.reader_id, text, READER_ID);
-    appendField(s.attributes, text, ATTRIBUTES);
-    const { numbers: n, numberValid: ok } = this;
+    for (let k = 0; k < STRING_FIELDS.length; k++) appendField(this.strings[k]!, text, STRING_FIELDS[k]!);
     const v = scan.value;
-    if (scan.has(WORDS)) setNumber(n.words, ok.words, i, v[WORDS]!);
-    if (scan.has(DURATION_MINUTES)) setNumber(n.duration_minutes, ok.duration_minutes, i, v[DURATION_MINUTES]!);
-    if (scan.has(WORDS_CHANGED)) setNumber(n.words_changed, ok.words_changed, i, v[WORDS_CHANGED]!);
-    if (scan.has(REVISION_NO)) setNumber(n.revision_no, ok.revision_no, i, v[REVISION_NO]!);
-    if (scan.has(ENGAGEMENT_SECONDS)) setNumber(n.engagement_seconds, ok.engagement_seconds, i, v[ENGAGEMENT_SECONDS]!);
-    if (scan.has(PROGRESS_PCT)) setNumber(n.progress_pct, ok.progress_pct, i, v[PROGRESS_PCT]!);
+    for (let k = 0; k < NUMBER_FIELDS.length; k++) {
+      const f = NUMBER_FIELDS[k]!;
+      if (scan.has(f)) setNumber(this.numbers[k]!, this.numberValid[k]!, i, v[f]!);
+    }
     setSafeInt64(this.occurredHalves, i, scan.occurredUs);
     this.occurredKey[i] = scan.occurredUs;
     this.lineNo[i] = lineNo;
@@ -145,10 +125,10 @@ export class TypedRows {
     const bits = Math.ceil(n / 8);
     return {
       length: n,
-      strings: Object.fromEntries(STRINGS.map((k) => [k, this.strings[k].toData()])) as Record<StringColumn, Utf8Data>,
+      strings: Object.fromEntries(STRINGS.map((name, k) => [name, this.strings[k]!.toData()])),
       raw: this.raw?.toData(),
-      numbers: Object.fromEntries(NUMBERS.map((k) => [k, this.numbers[k].slice(0, n)])) as Record<NumberColumn, Float64Array>,
-      numberValid: Object.fromEntries(NUMBERS.map((k) => [k, this.numberValid[k].slice(0, bits)])) as Record<NumberColumn, Uint8Array>,
+      numbers: Object.fromEntries(NUMBERS.map((name, k) => [name, this.numbers[k]!.slice(0, n)])),
+      numberValid: Object.fromEntries(NUMBERS.map((name, k) => [name, this.numberValid[k]!.slice(0, bits)])),
       occurredAt: this.occurredAt.slice(0, n),
       occurredKey: this.occurredKey.slice(0, n),
       lineNo: this.lineNo.slice(0, n),
@@ -161,12 +141,12 @@ export class TypedRows {
     const n = data.length;
     const at = this.length;
     while (at + n > this.capacity) this.grow();
-    for (const k of STRINGS) this.strings[k].appendData(data.strings[k]);
+    STRINGS.forEach((name, k) => this.strings[k]!.appendData(data.strings[name]!));
     if (this.raw && data.raw) this.raw.appendData(data.raw);
-    for (const k of NUMBERS) {
-      this.numbers[k].set(data.numbers[k], at);
-      copyBits(data.numberValid[k], this.numberValid[k], at, n);
-    }
+    NUMBERS.forEach((name, k) => {
+      this.numbers[k]!.set(data.numbers[name]!, at);
+      copyBits(data.numberValid[name]!, this.numberValid[k]!, at, n);
+    });
     this.occurredAt.set(data.occurredAt, at);
     this.occurredKey.set(data.occurredKey, at);
     this.lineNo.set(data.lineNo, at);
@@ -193,9 +173,11 @@ export class TypedRows {
       ingested_at: int64Column('timestamp', this.ingestedAt.subarray(0, n)),
       occurred_at: int64Column('timestamp', this.occurredAt.subarray(0, n)),
     };
-    for (const k of STRINGS) if (k === 'event_id' || strings.includes(k)) out[k] = this.strings[k].finish();
+    STRINGS.forEach((name, k) => {
+      if (name === 'event_id' || strings.includes(name)) out[name] = this.strings[k]!.finish();
+    });
     if (this.raw && strings.includes('raw')) out.raw = this.raw.finish();
-    for (const k of NUMBERS) out[k] = this.numberVector(k, n);
+    NUMBERS.forEach((name, k) => (out[name] = this.numberVector(k, n)));
     return new Table(out);
   }
 
@@ -209,7 +191,7 @@ export class TypedRows {
     for (let i = 0; i < n; i++) if (!excluded.has(i)) order.push(i);
     const key = this.occurredKey;
     const exact = this.occurredAt;
-    const { offsets, bytes } = this.strings.event_id;
+    const { offsets, bytes } = this.strings[STRINGS.indexOf('event_id')]!;
     const byId = (a: number, b: number): number => {
       let x = offsets[a]!;
       let y = offsets[b]!;
@@ -227,12 +209,12 @@ export class TypedRows {
     return Uint32Array.from(order);
   }
 
-  /** The silver/events columns of the rows in `order` (SILVER_EVENTS_DDL, column for column). */
+  /** The silver/events columns of the rows in `order` (silverColumns of schema.ts, column for column). */
   silverTable(order: Uint32Array, batchId: string): Table {
     const n = order.length;
     const out: Record<string, Vector> = {};
-    const gatherString = (k: StringColumn): Vector => {
-      const src = this.strings[k];
+    const gatherString = (k: number): Vector => {
+      const src = this.strings[k]!;
       let bytes = 0;
       for (let r = 0; r < n; r++) bytes += src.offsets[order[r]! + 1]! - src.offsets[order[r]!]!;
       const b = new Utf8Builder(n, bytes);
@@ -240,12 +222,12 @@ export class TypedRows {
       for (let r = 0; r < n; r++) b.appendFrom(src.offsets, src.bytes, validity, order[r]!);
       return b.finish();
     };
-    const gatherNumber = (k: NumberColumn): Vector => {
-      const src = this.numbers[k];
-      const valid = this.numberValid[k];
+    const gatherNumber = (k: number): Vector => {
+      const src = this.numbers[k]!;
+      const valid = this.numberValid[k]!;
       const bitmap = new Uint8Array(Math.ceil(n / 8));
       let nulls = 0;
-      if (WHOLE.has(k)) {
+      if (WHOLE.has(NUMBERS[k]!)) {
         const data = new BigInt64Array(n);
         const halves = new Int32Array(data.buffer);
         for (let r = 0; r < n; r++) {
@@ -291,31 +273,25 @@ export class TypedRows {
         days[r] = Number((us - (((us % 86_400_000_000n) + 86_400_000_000n) % 86_400_000_000n)) / 86_400_000_000n);
       }
     }
-    out.event_id = gatherString('event_id');
-    out.event_type = gatherString('event_type');
-    out.occurred_at = int64Column('timestamp', occurred);
-    out.creator_id = gatherString('creator_id');
-    out.work_id = gatherString('work_id');
-    out.stage = gatherString('stage');
-    out.words = gatherNumber('words');
-    out.duration_minutes = gatherNumber('duration_minutes');
-    out.words_changed = gatherNumber('words_changed');
-    out.revision_no = gatherNumber('revision_no');
-    out.reader_id = gatherString('reader_id');
-    out.engagement_seconds = gatherNumber('engagement_seconds');
-    out.progress_pct = gatherNumber('progress_pct');
-    out.attributes = gatherString('attributes');
-    out.batch_id = constantUtf8(batchId, n);
-    out.ingested_at = int64Column('timestamp', ingested);
-    out.event_date = makeVector(makeData({ type: new DateDay(), length: n, nullCount: 0, data: days }));
+    for (const { name, column } of KEPT) {
+      if (column === 'timestamp') out[name] = int64Column('timestamp', occurred);
+      else if (column === 'string') out[name] = gatherString(STRINGS.indexOf(name));
+      else out[name] = gatherNumber(NUMBERS.indexOf(name));
+    }
+    const batch: Record<(typeof SILVER_BATCH_COLUMNS)[number]['name'], () => Vector> = {
+      batch_id: () => constantUtf8(batchId, n),
+      ingested_at: () => int64Column('timestamp', ingested),
+      event_date: () => makeVector(makeData({ type: new DateDay(), length: n, nullCount: 0, data: days })),
+    };
+    for (const { name } of SILVER_BATCH_COLUMNS) out[name] = batch[name]();
     return new Table(out);
   }
 
-  private numberVector(k: NumberColumn, n: number): Vector {
-    const valid = this.numberValid[k].subarray(0, Math.ceil(n / 8));
+  private numberVector(k: number, n: number): Vector {
+    const valid = this.numberValid[k]!.subarray(0, Math.ceil(n / 8));
     let set = 0;
     for (let i = 0; i < n; i++) if (valid[i >> 3]! & (1 << (i & 7))) set++;
-    return makeVector(makeData({ type: new Float64(), length: n, nullCount: n - set, nullBitmap: valid, data: this.numbers[k].subarray(0, n) }));
+    return makeVector(makeData({ type: new Float64(), length: n, nullCount: n - set, nullBitmap: valid, data: this.numbers[k]!.subarray(0, n) }));
   }
 
   private grow(): void {
@@ -325,9 +301,9 @@ export class TypedRows {
       b.set(a as never);
       return b;
     };
-    for (const k of NUMBERS) {
-      this.numbers[k] = grow(this.numbers[k], capacity);
-      this.numberValid[k] = grow(this.numberValid[k], Math.ceil(capacity / 8));
+    for (let k = 0; k < NUMBERS.length; k++) {
+      this.numbers[k] = grow(this.numbers[k]!, capacity);
+      this.numberValid[k] = grow(this.numberValid[k]!, Math.ceil(capacity / 8));
     }
     this.occurredAt = grow(this.occurredAt, capacity);
     this.occurredHalves = new Int32Array(this.occurredAt.buffer);

@@ -1,5 +1,5 @@
 import { proxy, transfer, type Remote } from 'comlink';
-import { CancelledError, errorCode, RUN_DEFAULTS, type Api, type Progress, type RunOptions, type RunSummary, type TableSummary } from '../worker/protocol.ts';
+import { CancelledError, errorCode, RUN_DEFAULTS, type Api, type Lineage, type Progress, type RunOptions, type RunSummary, type TableSummary } from '../worker/protocol.ts';
 import type { Async } from './async.ts';
 import { runOptionsFromQuery } from './share.ts';
 
@@ -27,9 +27,21 @@ export interface RunState {
  * What every view shares: the tables (from the logs) and the run in flight. `revision` goes up
  * whenever the lakehouse may have changed; views that show table data reload on it.
  */
-export const lake = $state<{ revision: number; tables: Async<TableSummary[]>; opened: TableSummary[]; run: RunState; form: RunOptions }>({
+/** Finishing a run that stopped early (a closed tab, a crash), as the page does when it opens. */
+export interface RepairState {
+  phase: 'idle' | 'running' | 'done' | 'failed';
+  /** what it is doing or did, in words */
+  message: string;
+}
+
+export const lake = $state<{
+  revision: number; tables: Async<TableSummary[]>; lineage: Async<Lineage>; opened: TableSummary[]; run: RunState; repair: RepairState; form: RunOptions;
+}>({
   revision: 0,
   tables: { state: 'pending' },
+  /** what each table was computed from, and which are behind (from the logs, reloaded with the tables) */
+  lineage: { state: 'pending' },
+  repair: { phase: 'idle', message: '' },
   /** tables opened from a .zip or a folder (read-only, `opened/<name>`), newest last */
   opened: [],
   run: { phase: 'idle', what: '', progress: {} },
@@ -66,6 +78,30 @@ async function track(what: string, start: (onProgress: (p: Progress) => void) =>
     const message = err instanceof Error ? err.message : String(err);
     const cancelled = errorCode(err) === CancelledError.code;
     lake.run = { ...lake.run, phase: cancelled ? 'cancelled' : 'failed', error: message, waiting: undefined };
+  } finally {
+    changed();
+  }
+}
+
+/**
+ * When the lineage says a run stopped before it finished (a table behind its input), finish it
+ * now, showing what it does; nothing when every table is up to date.
+ */
+export async function finishStoppedRun(api: Remote<Api>): Promise<void> {
+  if (lake.repair.phase === 'running' || lake.run.phase === 'running') return;
+  const lineage = await api.lineage().catch(() => undefined);
+  if (!lineage?.behind.length) return;
+  lake.repair = { phase: 'running', message: `Finishing the run that stopped early: ${lineage.behind.join(', ')} behind…` };
+  const onProgress = proxy((p: Progress) => {
+    if (p.waiting) return;
+    const of = p.total !== undefined ? ` of ${p.total.toLocaleString('en-US')}` : '';
+    lake.repair.message = `Finishing the run that stopped early — ${p.stage}: ${p.message ?? `${p.done.toLocaleString('en-US')}${of}`}`;
+  });
+  try {
+    const r = await api.repair(onProgress);
+    lake.repair = { phase: 'done', message: r.before.behind.length ? `Finished the run that stopped early: ${r.before.behind.join(', ')} brought up to date.` : '' };
+  } catch (err) {
+    lake.repair = { phase: 'failed', message: `Could not finish the run that stopped early: ${err instanceof Error ? err.message : String(err)}` };
   } finally {
     changed();
   }

@@ -3,6 +3,7 @@ import { loadHistory, loadSnapshot, numRecords, readCommit, tryListLog, type His
 import { logicalPartitionValues } from '../delta/mapping.ts';
 import { typeName, type DeltaType } from '../delta/schema.ts';
 import { GOLD_TABLES, TABLES, goldTable } from '../pipeline/tables.ts';
+import { describeInputs } from '../pipeline/lineage.ts';
 import { joinPath, type Storage } from '../storage/types.ts';
 import type { CommitView, Layer, TableDetails, TableSummary } from './protocol.ts';
 
@@ -161,6 +162,7 @@ export class Catalog {
         bytesAdded: h.bytesAdded,
         rowsAdded: h.rowsAdded,
         rowsRemoved: h.rowsRemoved,
+        computedFrom: describeInputs(h.operationParameters) ?? null,
       })),
       checkpoints: [...listing.checkpoints.keys()].sort((a, b) => a - b),
       versions,

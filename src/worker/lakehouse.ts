@@ -6,6 +6,8 @@ import type { LineCheckers } from '../pipeline/check-lines.ts';
 import { checkGoldSql } from '../pipeline/gold.ts';
 import { GOLD_TABLES, TABLES } from '../pipeline/tables.ts';
 import type { RunSummary } from '../pipeline/lakehouse.ts';
+import type { RepairResult } from '../pipeline/repair.ts';
+import type { Lineage } from '../pipeline/lineage.ts';
 import type { Storage } from '../storage/types.ts';
 import { zipBlob, zipChunks } from '../zip.ts';
 import type { ZipInput } from '../unzip.ts';
@@ -36,12 +38,16 @@ export interface LakehouseDeps {
   openEngine: () => Promise<Engine>;
   /** gold SQL by KPI name */
   goldSql: Record<string, string>;
+  /** silver's SQL checks by file name (sql/silver/) */
+  silverSql: Record<string, string>;
   expectationsText: string;
   exclusive?: Exclusive;
   /** threads for silver's line checks, if any (the worker's: browserCheckers) */
   checkers?: () => LineCheckers | undefined;
   /** the reader the page used before the engine started (made here if not given) */
   reader?: LakeReader;
+  /** a test hook: the commit after which runs stop (see stop-after-commit.ts) */
+  stopAfterCommit?: () => string | undefined;
 }
 
 const MAX_PAGE = 1000;
@@ -68,12 +74,12 @@ export async function openLakehouse(deps: LakehouseDeps) {
   const readGold = async (name: string, version: number | undefined): Promise<GoldData> =>
     (await reader.goldTable(name, version)) ?? throughEngine(goldPath(name), version);
 
-  const runs = new Runs(pipelineEngine, storage, deps.goldSql, deps.expectationsText, deps.exclusive ?? ((fn) => fn()), () => {
+  const runs = new Runs(pipelineEngine, storage, deps.goldSql, deps.silverSql, deps.expectationsText, deps.exclusive ?? ((fn) => fn()), () => {
     cache.invalidate();
     reader.forget();
     // The dashboard is what a user opens after a run: have it ready.
     for (const kpi of GOLD_TABLES) readGold(kpi, undefined).catch(() => {});
-  }, deps.checkers);
+  }, deps.checkers, deps.stopAfterCommit);
 
   /**
    * Rows matching a filter (`year = '2021' AND id >= 10`): only the data files whose partition
@@ -148,6 +154,8 @@ export async function openLakehouse(deps: LakehouseDeps) {
 
     /** Generate a batch and run it bronze → silver → gold, like `cli run`. */
     run: async (options: RunOptions, onProgress?: ProgressCallback): Promise<RunSummary> => runs.run(options, onProgress),
+    /** Finish what a run stopped earlier left undone, like `cli status --repair`. */
+    repair: async (onProgress?: ProgressCallback): Promise<RepairResult> => runs.repair(onProgress),
     /** A JSONL file's lines as a batch, like `cli ingest`. */
     ingest: async (fileName: string, bytes: Uint8Array, onProgress?: ProgressCallback): Promise<RunSummary> => runs.ingest(fileName, bytes, onProgress),
     cancel: async (): Promise<boolean> => runs.cancel(),
@@ -170,6 +178,8 @@ export async function openLakehouse(deps: LakehouseDeps) {
     running: async (): Promise<boolean> => runs.running,
 
     tables: async (): Promise<TableSummary[]> => catalog.list(),
+    /** What each table was computed from, which are behind, and the versions that agree (src/pipeline/lineage.ts). */
+    lineage: async (): Promise<Lineage> => reader.lineage(),
     table: async (path: string): Promise<TableDetails> => catalog.details(path),
     commit: async (path: string, version: number): Promise<CommitView> => catalog.commit(path, version),
 

@@ -10,6 +10,8 @@ import type { VacuumOptions, VacuumResult } from '../delta/vacuum.ts';
 import { errorCode } from '../errors.ts';
 import type { Progress } from '../pipeline/context.ts';
 import type { RunSummary } from '../pipeline/lakehouse.ts';
+import type { Lineage, TableLineage } from '../pipeline/lineage.ts';
+import type { RepairResult } from '../pipeline/repair.ts';
 import type { RunOptions } from '../pipeline/run-options.ts';
 import type { FileInfo } from '../storage/types.ts';
 import type { ZipInput } from '../unzip.ts';
@@ -17,7 +19,7 @@ import type { ZipInput } from '../unzip.ts';
 export { errorCode } from '../errors.ts';
 export { CancelledError } from '../pipeline/context.ts';
 export { RUN_DEFAULTS, runOptionProblem, type RunOptions } from '../pipeline/run-options.ts';
-export type { FileInfo, OptimizeResult, Progress, RunSummary, VacuumResult, ZipInput };
+export type { FileInfo, Lineage, OptimizeResult, Progress, RepairResult, RunSummary, TableLineage, VacuumResult, ZipInput };
 
 export interface Api {
   /** Answers as soon as the worker runs; starts nothing. */
@@ -30,6 +32,15 @@ export interface Api {
   run(options: RunOptions, onProgress?: (p: Progress) => void): Promise<RunSummary>;
   /** A .jsonl file as a batch through bronze, silver and gold, like `cli ingest`. */
   ingest(fileName: string, bytes: Uint8Array, onProgress?: (p: Progress) => void): Promise<RunSummary>;
+  /**
+   * What each silver and gold table was computed from (the versions of its inputs its log records),
+   * which tables are behind their inputs, and the versions that agree with one another. From the logs alone.
+   */
+  lineage(): Promise<Lineage>;
+  /** Finish what a run stopped earlier left undone (bronze silver has not taken in, gold older than silver), like `cli status --repair`. */
+  repair(onProgress?: (p: Progress) => void): Promise<RepairResult>;
+  /** A test hook: runs stop right after this commit (a table such as `silver/events`, or the run's n-th commit), as a crash there would; undefined: they do not. */
+  stopAfterCommit(which: string | undefined): Promise<void>;
   /** Stop the run in flight (false if none); it stops at its next step (CancelledError), every table at its last commit. */
   cancel(): Promise<boolean>;
   /** VACUUM every table, as `cli vacuum` does; one result per table. */
@@ -246,6 +257,8 @@ export interface HistoryRow {
   bytesAdded: number;
   rowsAdded: number | null;
   rowsRemoved: number | null;
+  /** the inputs the commit says it was computed from (gold: `silver/events v7`); null when it names none */
+  computedFrom: string | null;
 }
 
 export interface TableDetails extends TableSummary {

@@ -1,9 +1,9 @@
 import { quoteIdent } from '../engine/duckdb.ts';
 import type { Engine } from '../engine/types.ts';
 import type { HistoryEntry } from '../delta/snapshot.ts';
+import { REJECT_STAGES } from '../pipeline/schema.ts';
 import type { BatchQuality, QualityReport } from './protocol.ts';
 
-export const REJECT_STAGES = ['parse', 'schema', 'expectation', 'duplicate'] as const;
 const SAMPLES = 200;
 
 /**

@@ -3,6 +3,7 @@ import type { Snapshot } from '../delta/snapshot.ts';
 import { GOLD_TABLES, goldTable } from '../pipeline/tables.ts';
 import type { Storage } from '../storage/types.ts';
 import { Catalog } from './catalog.ts';
+import { LineageReader } from './lineage.ts';
 import { MountedStorage } from './opened.ts';
 import type { GoldData } from './protocol.ts';
 
@@ -17,9 +18,12 @@ export function openLakeReader(storage: Storage) {
   const catalog = new Catalog(mounted);
   /** Gold rows by table@version (undefined: the table needs the engine): a version never changes. */
   const goldRows = new Map<string, Promise<GoldData | undefined>>();
+  const lineage = new LineageReader(storage, async () => (await catalog.list()).map((t) => `${t.path}@${t.version}`).join());
   return {
     mounted,
     catalog,
+    /** What each table was computed from, and which are behind their inputs (see pipeline/lineage.ts). */
+    lineage: () => lineage.read(),
     /** A gold table's rows at a version (default latest), or undefined when only the engine can read it. */
     goldTable: async (name: string, version?: number): Promise<GoldData | undefined> => {
       const path = goldPath(name);

@@ -2,9 +2,11 @@ import type { Engine } from '../engine/types.ts';
 import type { LineCheckers } from '../pipeline/check-lines.ts';
 import type { PipelineContext, Progress } from '../pipeline/context.ts';
 import { parseExpectations, type Expectation } from '../pipeline/expectations.ts';
-import { generateEvents } from '../pipeline/generator.ts';
+import { generateEvents } from '../pipeline/generator/index.ts';
 import { runBatch, type RunSummary } from '../pipeline/lakehouse.ts';
 import { jsonlChunks } from '../pipeline/lines.ts';
+import { repairLakehouse, type RepairResult } from '../pipeline/repair.ts';
+import { stopAfterCommit, StoppedAfterCommitError } from '../pipeline/stop-after-commit.ts';
 import type { Storage } from '../storage/types.ts';
 import { checkRunOptions, type RunOptions } from '../pipeline/run-options.ts';
 
@@ -32,12 +34,15 @@ export class Runs {
     private readonly engine: Engine,
     private readonly storage: Storage,
     private readonly goldSql: Record<string, string>,
+    private readonly silverSql: Record<string, string>,
     expectationsText: string,
     private readonly exclusive: Exclusive,
     /** told when a run ended, whatever the outcome: tables may have new versions */
     private readonly onChanged: () => void,
     /** threads for silver's line checks (none: the lines are checked on this thread) */
     private readonly checkers: () => LineCheckers | undefined = () => undefined,
+    /** a test hook: the commit after which a run stops, as a crash there would stop it (see stop-after-commit.ts) */
+    private readonly stopAfter: () => string | undefined = () => undefined,
   ) {
     this.expectations = parseExpectations(expectationsText, 'contracts/expectations.yml');
   }
@@ -49,6 +54,11 @@ export class Runs {
   run(options: RunOptions, onProgress?: ProgressCallback): Promise<RunSummary> {
     const o = checkRunOptions(options);
     return this.batch(() => generateEvents({ events: o.events, seed: o.seed, days: o.days, invalidRate: o.invalidRate }), 'generator', onProgress, o.events);
+  }
+
+  /** Finish what a run stopped earlier left undone (what the page does when it opens); nothing when all is up to date. */
+  repair(onProgress?: ProgressCallback): Promise<RepairResult> {
+    return this.exclusively(onProgress, (ctx) => repairLakehouse(ctx));
   }
 
   ingest(fileName: string, bytes: Uint8Array, onProgress?: ProgressCallback): Promise<RunSummary> {
@@ -76,17 +86,26 @@ export class Runs {
     this.onChanged();
   }
 
-  private async batch(chunks: () => Iterable<string[]>, source: string, onProgress: ProgressCallback | undefined, expected?: number): Promise<RunSummary> {
+  private batch(chunks: () => Iterable<string[]>, source: string, onProgress: ProgressCallback | undefined, expected?: number): Promise<RunSummary> {
+    return this.exclusively(onProgress, (ctx) => runBatch(ctx, chunks(), source, expected));
+  }
+
+  /** `work` on a pipeline context, one at a time across tabs, cancellable. */
+  private async exclusively<T>(onProgress: ProgressCallback | undefined, work: (ctx: PipelineContext) => Promise<T>): Promise<T> {
     if (this.running) throw new Error('a run is already in progress: wait for it to finish or cancel it');
     const controller = new AbortController();
     this.controller = controller;
     try {
       return await this.exclusive(async () => {
+        const stop = this.stopAfter();
         const ctx: PipelineContext = {
           engine: this.engine,
-          storage: this.storage,
+          storage: stop ? stopAfterCommit(this.storage, stop, (path, n) => {
+            throw new StoppedAfterCommitError(path, n);
+          }) : this.storage,
           expectations: this.expectations,
           goldSql: this.goldSql,
+          silverSql: this.silverSql,
           signal: controller.signal,
           ...withCheckers(this.checkers()),
           onProgress: onProgress && ((p) => {
@@ -97,7 +116,7 @@ export class Runs {
             }
           }),
         };
-        return runBatch(ctx, chunks(), source, expected);
+        return work(ctx);
       }, () => onProgress?.({ stage: 'bronze', done: 0, waiting: WAITING_MESSAGE }));
     } finally {
       this.controller = undefined;

@@ -18,6 +18,7 @@ import {
 } from './protocol.ts';
 import { workerMetrics } from './metrics.ts';
 import { browserCheckers, useCheckerThreads } from './checkers.ts';
+import { checkStopAfterCommit } from '../pipeline/stop-after-commit.ts';
 
 /** Where the lakehouse lives in OPFS, and a separate folder the storage self-test may scribble in. */
 const ROOT = 'lakehouse';
@@ -27,6 +28,8 @@ const RUN_LOCK = 'creatorops-lakehouse-run';
 
 /** The gold models, bundled as text: the same files `cli run` reads. */
 const GOLD_SQL = sqlByFileName(import.meta.glob<string>('../../sql/gold/*.sql', { query: '?raw', import: 'default', eager: true }));
+/** Silver's checks in the engine (sql/silver/), bundled the same way. */
+const SILVER_SQL = sqlByFileName(import.meta.glob<string>('../../sql/silver/*.sql', { query: '?raw', import: 'default', eager: true }));
 
 interface Store extends ChosenStorage {
   storage: Storage;
@@ -44,6 +47,8 @@ interface Runtime {
 let store: Promise<Store> | undefined;
 let runtime: Promise<Runtime> | undefined;
 let engineUp = false;
+/** the stop-after-commit test hook (see stop-after-commit.ts) */
+let stopAfter: string | undefined;
 
 /**
  * OPFS and the Parquet codec, then the table list and the latest gold tables read from their logs
@@ -84,6 +89,7 @@ function start(): Promise<Runtime> {
       reader,
       openEngine: openBrowserEngine,
       goldSql: GOLD_SQL,
+      silverSql: SILVER_SQL,
       expectationsText,
       // One run at a time across every tab of this origin; a run that has to wait says so.
       exclusive: async <T>(fn: () => Promise<T>, onWait?: () => void): Promise<T> => {
@@ -93,6 +99,7 @@ function start(): Promise<Runtime> {
         return withLock(RUN_LOCK, fn);
       },
       checkers: () => browserCheckers(),
+      stopAfterCommit: () => stopAfter,
     });
     engineUp = true;
     return {
@@ -148,6 +155,16 @@ const api: Api = {
   ingest: withContext('ingesting a file', (fileName: string, bytes: Uint8Array, onProgress?: (p: Progress) => void) =>
     withProgress(onProgress, async (report) => (await lakeForRun(report)).ingest(fileName, bytes, report)),
   ),
+
+  lineage: withContext('reading the lineage', async () => (await openStore()).reader.lineage()),
+
+  repair: withContext('finishing the run that stopped early', (onProgress?: (p: Progress) => void) =>
+    withProgress(onProgress, async (report) => (await lakeForRun(report)).repair(report)),
+  ),
+
+  stopAfterCommit: withContext('setting the stop-after-commit hook', async (which: string | undefined) => {
+    stopAfter = which === undefined ? undefined : checkStopAfterCommit(which);
+  }),
 
   cancel: withContext('cancelling the run', async () => (await lake()).cancel()),
 

@@ -10,7 +10,7 @@ import { openNodeEngine } from '../../src/engine/node.ts';
 import type { Engine } from '../../src/engine/types.ts';
 import { decodeParquet } from '../../src/parquet/codec.ts';
 import { initParquet } from '../../src/parquet/node.ts';
-import { generateEvents } from '../../src/pipeline/generator.ts';
+import { generateEvents } from '../../src/pipeline/generator/index.ts';
 import { runBatch, type RunSummary } from '../../src/pipeline/lakehouse.ts';
 import { GOLD_TABLES } from '../../src/pipeline/tables.ts';
 import { NodeStorage } from '../../src/storage/node.ts';

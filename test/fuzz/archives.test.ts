@@ -50,9 +50,10 @@ describe('fuzzing archives', () => {
         const files = new Map(entries.filter((e) => e.name.startsWith('t/')).map((e) => [e.name.slice(2), e.data]));
         await readEverything(new WatchedStorage(files), engine);
       }),
-      params,
+      // Whatever the seed, some cases reach the table reader: a changed modification time (bytes 10-13
+      // of the first local header) is not covered by any checksum, so that archive opens.
+      { ...params, examples: FUZZ_TABLES.map((name): [string, 'stored', { kind: 'flip'; at: number[]; to: number[] }] => [name, 'stored', { kind: 'flip', at: [10, 11], to: [0x21, 0x43, 0, 0, 0, 0, 0, 0] }]) },
     );
-    // Some mutations leave the archive whole (a byte in a stored file's data changes only that file).
-    expect(opened).toBeGreaterThan(0);
+    expect(opened).toBeGreaterThanOrEqual(FUZZ_TABLES.length);
   }, 60_000 + RUNS * 300);
 });

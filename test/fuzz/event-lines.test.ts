@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/engine/types.ts';
-import { generateEvents } from '../../src/pipeline/generator.ts';
+import { generateEvents } from '../../src/pipeline/generator/index.ts';
 import { runBatch } from '../../src/pipeline/lakehouse.ts';
 import { MemoryStorage } from '../../src/storage/memory.ts';
 import { testEngine } from '../helpers/engine.ts';

@@ -12,6 +12,6 @@ export async function nodeLakehouse(dir?: string): Promise<{ lakehouse: Lakehous
   initParquet();
   const root = dir ?? (await mkdtemp(join(tmpdir(), 'lakehouse-api-')));
   const storage = new NodeStorage(root);
-  const { goldSql, expectationsText } = loadProjectFiles();
-  return { lakehouse: await openLakehouse({ storage, openEngine: openNodeEngine, goldSql, expectationsText }), dir: root, storage };
+  const { goldSql, silverSql, expectationsText } = loadProjectFiles();
+  return { lakehouse: await openLakehouse({ storage, openEngine: openNodeEngine, goldSql, silverSql, expectationsText }), dir: root, storage };
 }

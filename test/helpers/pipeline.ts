@@ -10,11 +10,12 @@ import { loadSql } from '../../src/pipeline/sql-node.ts';
 const ROOT = join(import.meta.dirname, '../..');
 
 export const goldSql = (): Record<string, string> => loadSql('gold');
+export const silverSql = (): Record<string, string> => loadSql('silver');
 
 export function shippedExpectations(): Expectation[] {
   return parseExpectations(readFileSync(join(ROOT, 'contracts/expectations.yml'), 'utf8'));
 }
 
 export function pipelineContext(engine: Engine, storage: Storage = new MemoryStorage(), extra: Partial<PipelineContext> = {}): PipelineContext {
-  return { engine, storage, expectations: shippedExpectations(), goldSql: goldSql(), ...extra };
+  return { engine, storage, expectations: shippedExpectations(), goldSql: goldSql(), silverSql: silverSql(), ...extra };
 }

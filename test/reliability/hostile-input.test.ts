@@ -10,7 +10,7 @@ import { ingestCommand } from '../../src/cli/run.ts';
 import { NodeStorage } from '../../src/storage/node.ts';
 import { loadSnapshot } from '../../src/delta/snapshot.ts';
 import { scanIntoEngine } from '../../src/delta/scan.ts';
-import { generateEvents } from '../../src/pipeline/generator.ts';
+import { generateEvents } from '../../src/pipeline/generator/index.ts';
 import { TABLES } from '../../src/pipeline/tables.ts';
 import { testEngine } from '../helpers/engine.ts';
 import { checkLakehouse } from './invariants.ts';

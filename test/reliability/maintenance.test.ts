@@ -14,7 +14,7 @@ import { writeTable } from '../../src/delta/writer.ts';
 import { optimizeTable } from '../../src/delta/optimize.ts';
 import { parseIntervalHours, vacuumTable } from '../../src/delta/vacuum.ts';
 import { nodeTemporaryFiles, optimizeCommand, vacuumCommand } from '../../src/cli/maintenance.ts';
-import { generateEvents } from '../../src/pipeline/generator.ts';
+import { generateEvents } from '../../src/pipeline/generator/index.ts';
 import { runBatch } from '../../src/pipeline/lakehouse.ts';
 import { TABLES } from '../../src/pipeline/tables.ts';
 import type { Storage } from '../../src/storage/types.ts';

@@ -1,0 +1,113 @@
+"""The same pipeline on Spark gives the same lakehouse (issue 17, items 1-4): the Spark runner
+(spark/, PySpark + delta-spark) takes the bronze that `cli run` wrote and brings silver and gold
+up to date; every table then equals ours — bronze, silver, rejects, quality and each gold KPI, row
+for row (interop/lakehouse_compare.py). And one lakehouse taking its batches from several engines
+in turn (DuckDB-WASM, Spark, native DuckDB, `cli run --engine spark`, Spark again with re-delivered
+events) keeps SPEC §2 after every step and ends equal to our pipeline run over the same bronze."""
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import ROOT, cli
+from lakehouse_compare import assert_same_lakehouse, latest
+from spark_runner import copy_bronze, run_on_spark, steps
+
+EVENTS = 20_000
+SILVER = ["silver/events", "silver/rejects", "silver/quality"]
+EXPECTATIONS = len(yaml.safe_load((ROOT / "contracts" / "expectations.yml").read_text()))
+NO_THREADS = {"LAKEHOUSE_CHECK_THREADS": "0"}
+
+
+@pytest.fixture(scope="module")
+def pair(spark, tmp_path_factory):
+    base = tmp_path_factory.mktemp("runner")
+    ours = base / "ours"
+    cli("run", "--events", EVENTS, "--seed", 20261, "--invalid-rate", "0.02", "--out", ours, env=NO_THREADS)
+    theirs = copy_bronze(ours, base / "spark")
+    return ours, theirs, run_on_spark(spark, theirs)
+
+
+def test_every_table_equals_ours(pair):
+    ours, theirs, summary = pair
+    counts = assert_same_lakehouse(ours, theirs, ("cli run", "Spark"))
+    assert counts["bronze/events"] == EVENTS
+    assert counts["silver/events"] + counts["silver/rejects"] == EVENTS
+    assert counts["silver/quality"] == EXPECTATIONS
+    [batch] = summary["silver"]
+    assert (batch["bronzeRows"], batch["silverRows"], batch["rejectedRows"]) == (EVENTS, counts["silver/events"], counts["silver/rejects"])
+    assert all(batch["rejectsByStage"][s] > 0 for s in ("parse", "schema", "expectation", "duplicate")), batch["rejectsByStage"]
+    # gold: the KPI tables the dashboard shows, the same rows (and non-empty)
+    assert all(counts[g] > 0 for g in counts if g.startswith("gold/"))
+    assert counts["gold/engagement_bands"] == 4
+
+
+def test_spark_lakehouse_keeps_spec_invariants(pair):
+    _, theirs, _ = pair
+    assert_invariants(theirs)
+
+
+def test_engines_in_turn_over_one_lakehouse(spark, tmp_path):
+    lake = tmp_path / "lake"
+    batch = ["--events", 3000, "--invalid-rate", "0.05", "--out", lake]
+    trail = []
+
+    def spark_step(seed):
+        steps("bronze", lake, 3000, seed, "0.05")  # bronze left by another writer, taken in by Spark
+        return [b["batchId"] for b in run_on_spark(spark, lake)["silver"]]
+
+    cli("run", *batch, "--seed", 301, env=NO_THREADS)
+    trail.append(("wasm", assert_invariants(lake)))
+    spark_step(302)
+    trail.append(("spark", assert_invariants(lake)))
+    cli("run", *batch, "--seed", 303, "--engine", "native", env=NO_THREADS)
+    trail.append(("native", assert_invariants(lake)))
+    out = cli("run", *batch, "--seed", 304, "--engine", "spark").stdout
+    assert "gold/stage_bottlenecks" in out and "silver (bronze v3" in out, out
+    trail.append(("cli --engine spark", assert_invariants(lake)))
+    # the events of the first batch again: each one a duplicate of an event the wasm engine accepted
+    spark_step(301)
+    trail.append(("spark, re-delivered", assert_invariants(lake)))
+    assert [t[1]["batches"] for t in trail] == [1, 2, 3, 4, 5], trail
+
+    rejects = latest(lake, ["silver/rejects"])["silver/rejects"][1]
+    first = latest(lake, ["bronze/events"])["bronze/events"][1]
+    first_batch = min(r["batch_id"] for r in first)
+    redelivered = [r for r in rejects if r["stage"] == "duplicate" and f"was already accepted in batch {first_batch}" in r["errors"][0]]
+    assert len(redelivered) > 2500, len(redelivered)
+
+    # our pipeline over the same bronze, in one go, makes the same lakehouse
+    reference = copy_bronze(lake, tmp_path / "reference")
+    steps("pending", reference)
+    assert_same_lakehouse(reference, lake, ("ours over the same bronze", "engines in turn"))
+
+
+def assert_invariants(root) -> dict:
+    """SPEC §2 for every batch silver has processed: bronze rows = silver rows + rejected rows, an
+    event_id at most once in silver, each batch in silver/quality once per expectation (processed
+    once), and each silver table's txn watermark at the last bronze version."""
+    t = latest(root, ["bronze/events", *SILVER])
+    by_batch = {name: Counter(r["batch_id"] for r in t[name][1]) for name in t}
+    bronze = by_batch["bronze/events"]
+    for b, n in bronze.items():
+        assert n == by_batch["silver/events"][b] + by_batch["silver/rejects"][b], f"{root}: batch {b}: {n} bronze rows, {by_batch['silver/events'][b]} silver + {by_batch['silver/rejects'][b]} rejected"
+        assert by_batch["silver/quality"][b] == EXPECTATIONS, f"{root}: batch {b} has {by_batch['silver/quality'][b]} quality rows"
+    ids = Counter(r["event_id"] for r in t["silver/events"][1])
+    assert ids and max(ids.values()) == 1, f"{root}: event ids repeated in silver: {[i for i, n in ids.items() if n > 1][:5]}"
+    last_bronze = commits(Path(root) / "bronze/events")[-1][0]
+    for name in SILVER:
+        assert watermark(Path(root) / name) == last_bronze, f"{root}/{name}: txn watermark {watermark(Path(root) / name)}, bronze at {last_bronze}"
+    return {"batches": len(bronze), "silver": sum(ids.values())}
+
+
+def commits(table: Path) -> list:
+    return [(int(p.stem), [json.loads(x) for x in p.read_text().splitlines() if x.strip()])
+            for p in sorted((table / "_delta_log").glob("*.json"))]
+
+
+def watermark(table: Path) -> int:
+    """The version of the last txn action of the silver app in the table's commits."""
+    marks = [a["txn"]["version"] for _, actions in commits(table) for a in actions if "txn" in a and a["txn"]["appId"] == "creatorops-silver"]
+    return marks[-1] if marks else -1

@@ -1,0 +1,195 @@
+import type { Vector } from 'apache-arrow';
+import { checkInto, type LineCheckers } from '../check-lines.ts';
+import { tableOf } from '../columns.ts';
+import { checkCancelled, progressReporter, type PipelineContext } from '../context.ts';
+import type { RejectStage } from '../schema.ts';
+import { QUALITY_COLUMNS, REJECT_COLUMNS } from '../tables.ts';
+import { TypedRows } from '../typed-rows.ts';
+import { evaluateExpectations, firstViolation, lateRejects, mentions } from './checks.ts';
+import { commitSilver, type SilverTargets } from './commit.ts';
+import { noteSilverAppended } from './engine-copy.ts';
+import { ipcScratch } from './ipc.ts';
+import { emptyRejects, pushReject, type SilverBatchResult } from './result.ts';
+
+/** Lines out to checker threads at once (chunk sizes differ: 2,000 from the generator, 10,000 from a file). */
+const MAX_LINES_IN_FLIGHT = 80_000;
+
+/** The raw lines of one bronze file, kept for the few rows DuckDB rejects. */
+interface RawFile {
+  raw: Vector;
+  /** the line number of raw[0] when the others follow it one by one */
+  first?: number;
+  /** else each line's number */
+  lineNo?: Float64Array;
+}
+
+/**
+ * One bronze batch on its way to silver. Lines come in chunk by chunk (`checkLines`): JSON and
+ * schema checks run in TypeScript and typed rows are kept in compact columns. `finish` evaluates
+ * the expectations and finds duplicates in DuckDB on a narrow table, writes silver/events,
+ * silver/rejects and silver/quality (one commit each, with the batch's `txn`) and appends the new
+ * silver rows to the engine's `silver_events`.
+ *
+ * The raw text never enters DuckDB: the few rows rejected there get theirs from the files' raw
+ * columns, kept here (`keepRaw`).
+ */
+export class SilverBatch {
+  readonly typed: TypedRows;
+  batchId = '';
+  bronzeRows = 0;
+  /** time spent on this batch, in seconds */
+  seconds = 0;
+  private readonly early = emptyRejects();
+  private readonly files: RawFile[] = [];
+  private readonly report: (done: number, force?: boolean) => void;
+  private readonly rawColumn: boolean;
+  /** chunks sent to checkers and not taken in yet, and the chain that takes them in, in order */
+  private readonly inFlight: { done: Promise<void>; lines: number }[] = [];
+  private linesInFlight = 0;
+  private pending: Promise<void> = Promise.resolve();
+
+  constructor(private readonly ctx: PipelineContext, expectedRows?: number) {
+    this.rawColumn = ctx.expectations.some((e) => mentions(e.expr, 'raw'));
+    this.typed = new TypedRows(expectedRows ?? 65_536, this.rawColumn);
+    this.report = progressReporter(ctx, 'silver', expectedRows);
+  }
+
+  /**
+   * Check received lines: `lineNo(i)` is the number of the i-th, `ingestedAt(i)` when it was
+   * received. Valid events become typed rows; the others rejects of stage parse or schema.
+   */
+  checkLines(texts: Iterable<string | null>, lineNo: (i: number) => number, ingestedAt: (i: number) => bigint, batchId: string): void {
+    const started = performance.now();
+    this.batchId ||= batchId;
+    // The chunk itself when it can be (its joined runs are then kept for bronze's LineBuffer).
+    const lines = Array.isArray(texts) && texts.every((t) => typeof t === 'string') ? (texts as string[]) : Array.from(texts, (v) => v ?? '');
+    checkInto(this.typed, lines, lineNo, ingestedAt, this.rawColumn, (text, i, r) =>
+      pushReject(this.early, text, r.eventId, r.stage, r.reasons, r.errors, batchId, ingestedAt(i)),
+    );
+    this.bronzeRows += lines.length;
+    this.report(this.bronzeRows);
+    this.seconds += (performance.now() - started) / 1000;
+  }
+
+  /**
+   * Like checkLines, on `checkers` (other threads): resolves once the chunk may be let go, with at
+   * most MAX_LINES_IN_FLIGHT lines out, so a fast producer does not pile up lines in memory. Results
+   * are taken in, in order, as they come back; `finish` waits for the last.
+   */
+  async submitLines(checkers: LineCheckers, lines: string[], firstLine: number, ingestedAt: bigint, batchId: string): Promise<void> {
+    this.batchId ||= batchId;
+    this.bronzeRows += lines.length;
+    const answer = checkers.check({ lines, firstLine, ingestedAt, batchId, rawColumn: this.rawColumn });
+    answer.catch(() => {}); // reported through `pending`
+    this.pending = this.pending.then(async () => {
+      const { typed, rejects } = await answer;
+      const started = performance.now();
+      this.typed.appendData(typed);
+      for (const r of rejects) pushReject(this.early, r.raw, r.eventId, r.stage, r.reasons, r.errors, batchId, ingestedAt);
+      this.report(this.typed.length + this.early.raw.length);
+      this.seconds += (performance.now() - started) / 1000;
+    });
+    this.pending.catch(() => {});
+    this.inFlight.push({ done: this.pending, lines: lines.length });
+    this.linesInFlight += lines.length;
+    while (this.linesInFlight >= MAX_LINES_IN_FLIGHT) {
+      const oldest = this.inFlight.shift()!;
+      this.linesInFlight -= oldest.lines;
+      await oldest.done.catch(() => {});
+    }
+  }
+
+  /** Keep a file's raw column: lines numbered from `first` on, or as `lineNo` says. */
+  keepRaw(raw: Vector, lines: number | Float64Array): void {
+    this.files.push(typeof lines === 'number' ? { raw, first: lines } : { raw, lineNo: lines });
+  }
+
+  /** The raw text of line `line` of this batch. */
+  rawOf(line: number): string {
+    for (const f of this.files) {
+      let i = -1;
+      if (f.first !== undefined) {
+        if (line >= f.first && line < f.first + f.raw.length) i = line - f.first;
+      } else {
+        i = f.lineNo!.indexOf(line);
+      }
+      if (i >= 0) return (f.raw.get(i) as string | null) ?? '';
+    }
+    throw new Error(`silver: line ${line} is not part of batch ${this.batchId}`);
+  }
+
+  /** Evaluate, split and commit the batch as bronze version `version` to the tables it has not reached. */
+  async finish(version: number, targets: SilverTargets): Promise<SilverBatchResult> {
+    await this.pending;
+    const started = performance.now();
+    try {
+      return await this.commit(version, targets);
+    } finally {
+      this.ctx.engine.run('DROP TABLE IF EXISTS batch_typed; DROP TABLE IF EXISTS batch_checked');
+      this.seconds += (performance.now() - started) / 1000;
+    }
+  }
+
+  private async commit(version: number, targets: SilverTargets): Promise<SilverBatchResult> {
+    const { ctx, batchId, typed } = this;
+    const { engine } = ctx;
+    const rejectedAt = BigInt(ctx.now?.() ?? Date.now()) * 1000n;
+    checkCancelled(ctx);
+    const quality = evaluateExpectations(ctx, typed, batchId);
+    const result: SilverBatchResult = {
+      batchId, bronzeVersion: version, bronzeRows: this.bronzeRows, silverRows: 0, rejectedRows: 0,
+      rejectsByStage: { parse: 0, schema: 0, expectation: 0, duplicate: 0 }, rejectsByReason: {}, warnings: {},
+    };
+    for (const q of quality) if (q.action === 'warn' && q.failed > 0) result.warnings[q.expectation] = q.failed;
+    const failing = quality.find((q) => q.action === 'fail' && q.failed > 0);
+    const qualityTable = tableOf(QUALITY_COLUMNS, {
+      batch_id: quality.map(() => batchId), expectation: quality.map((q) => q.expectation), action: quality.map((q) => q.action),
+      passed: quality.map((q) => BigInt(q.passed)), failed: quality.map((q) => BigInt(q.failed)),
+    });
+
+    if (failing) {
+      const line = firstViolation(ctx, failing.column);
+      result.failed = { expectation: failing.expectation, rows: failing.failed, sampleLineNo: line, sampleRaw: this.rawOf(line) };
+      // The batch is recorded as seen (so later batches go on) but none of its rows enter silver or rejects.
+      const { events, rejects, quality: qualityTarget } = targets;
+      if (qualityTarget.pending) await commitSilver(ctx, 'quality', qualityTarget.snapshot, qualityTable, version, batchId);
+      if (rejects.pending) await commitSilver(ctx, 'rejects', rejects.snapshot, tableOf(REJECT_COLUMNS, emptyRejects()), version, batchId);
+      if (events.pending) await commitSilver(ctx, 'events', events.snapshot, typed.silverTable(new Uint32Array(0), batchId), version, batchId);
+      return result;
+    }
+
+    const late = lateRejects(ctx, batchId);
+    const lateTable = tableOf(REJECT_COLUMNS, {
+      raw: late.map((r) => this.rawOf(r.line)), event_id: late.map((r) => r.eventId), stage: late.map((r) => r.stage), reasons: late.map((r) => r.reasons),
+      errors: late.map((r) => r.errors), batch_id: late.map(() => batchId), ingested_at: late.map((r) => r.ingestedAt), rejected_at: late.map(() => rejectedAt),
+    });
+    const earlyTable = tableOf(REJECT_COLUMNS, { ...this.early, rejected_at: this.early.raw.map(() => rejectedAt) });
+    for (const t of [earlyTable, lateTable]) {
+      const stage = t.getChild('stage')!;
+      const reasons = t.getChild('reasons')!;
+      for (let i = 0; i < t.numRows; i++) {
+        result.rejectsByStage[stage.get(i) as RejectStage]++;
+        for (const r of reasons.get(i) as Iterable<string>) result.rejectsByReason[r] = (result.rejectsByReason[r] ?? 0) + 1;
+      }
+    }
+    result.rejectedRows = earlyTable.numRows + lateTable.numRows;
+    result.silverRows = typed.length - late.length;
+
+    checkCancelled(ctx);
+    const { events, rejects, quality: qualityTarget } = targets;
+    if (rejects.pending) await commitSilver(ctx, 'rejects', rejects.snapshot, [earlyTable, lateTable], version, batchId);
+    if (qualityTarget.pending) await commitSilver(ctx, 'quality', qualityTarget.snapshot, qualityTable, version, batchId);
+    if (events.pending) {
+      // Silver rows are ordered by occurred_at, event_id: the same row order in memory as in the
+      // files keeps floating-point aggregates in gold bit-identical whether silver was just written
+      // or read back after a reload.
+      const rows = typed.silverTable(typed.silverOrder(new Set(late.map((r) => r.row))), batchId);
+      const ipc = ipcScratch.write(rows);
+      const committed = await commitSilver(ctx, 'events', events.snapshot, rows, version, batchId, ipc);
+      engine.appendIPC('silver_events', ipc);
+      noteSilverAppended(engine, committed, rows.numRows);
+    }
+    this.report(this.bronzeRows, true);
+    return result;
+  }
+}
