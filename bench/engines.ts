@@ -17,7 +17,8 @@ const events = Number(process.argv[2] ?? 200_000);
 const chosen = process.argv.slice(3);
 const modes = (chosen.length > 0 ? chosen : ['chromium', 'chromium:private', 'firefox', 'firefox:private', 'webkit']).map((m) => {
   const [engine, mode] = m.split(':');
-  if (!['chromium', 'firefox', 'webkit'].includes(engine!)) throw new Error(`bench/engines: unknown engine ${JSON.stringify(engine)}: chromium, firefox or webkit`);
+  if (!['chromium', 'firefox', 'webkit'].includes(engine!))
+    throw new Error(`bench/engines: unknown engine ${JSON.stringify(engine)}: chromium, firefox or webkit`);
   return { engine: engine as EngineName, private: mode === 'private' };
 });
 
@@ -38,8 +39,18 @@ try {
         return { ms: performance.now() - t, silverRows: summary.silver[0]!.silverRows, gold: summary.gold.length };
       }, events);
       const storage = started.status.replace(/^.* · tables in /, '');
-      results.push({ browser: tab.label, storage, limitations: started.limitations, engineReadyMs: engineMs, runMs: Math.round(run.ms), silverRows: run.silverRows, goldTables: run.gold });
-      console.error(`${tab.label}: ${events.toLocaleString('en-US')} events in ${(run.ms / 1000).toFixed(1)} s, tables in ${storage} (engine ready after ${(engineMs / 1000).toFixed(1)} s)`);
+      results.push({
+        browser: tab.label,
+        storage,
+        limitations: started.limitations,
+        engineReadyMs: engineMs,
+        runMs: Math.round(run.ms),
+        silverRows: run.silverRows,
+        goldTables: run.gold,
+      });
+      console.error(
+        `${tab.label}: ${events.toLocaleString('en-US')} events in ${(run.ms / 1000).toFixed(1)} s, tables in ${storage} (engine ready after ${(engineMs / 1000).toFixed(1)} s)`,
+      );
     } finally {
       await tab.close();
     }

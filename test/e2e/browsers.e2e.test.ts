@@ -70,7 +70,12 @@ describe('the same journey in every engine', () => {
 
   beforeAll(async () => {
     initParquet();
-    [server, engine, cliDir] = await Promise.all([serveStatic(DIST), openNodeEngine(), mkdtemp(join(tmpdir(), 'cli-browsers-')), mkdir(SHOTS, { recursive: true })]);
+    [server, engine, cliDir] = await Promise.all([
+      serveStatic(DIST),
+      openNodeEngine(),
+      mkdtemp(join(tmpdir(), 'cli-browsers-')),
+      mkdir(SHOTS, { recursive: true }),
+    ]);
     cli = await runBatch(nodeContext(engine, cliDir), generateEvents(RUN), 'generator', RUN.events);
   });
 
@@ -81,7 +86,9 @@ describe('the same journey in every engine', () => {
 
   for (const mode of MODES) {
     const name = `${mode.engine}${mode.private ? ' (private)' : ''}`;
-    test(`${name}: run, KPIs, explorer, a Parquet download, an export, a reload${mode.storage === OPFS ? '' : ' and an import'} — tables in ${mode.storage}`, { timeout: 300_000 }, async () => {
+    test(`${name}: run, KPIs, explorer, a Parquet download, an export, a reload${mode.storage === OPFS ? '' : ' and an import'} — tables in ${mode.storage}`, {
+      timeout: 300_000,
+    }, async () => {
       const tab: Tab = await openTab(mode.engine, { private: mode.private });
       try {
         await tab.goto(server.url);
@@ -121,7 +128,9 @@ describe('the same journey in every engine', () => {
         // The explorer: silver/events with its row count; SQL on it now and at version 0.
         await openSection(tab, 'Explorer', '[data-testid="table-rows"]');
         expect(await tab.evaluate(() => document.querySelector('#table-title')?.textContent?.replace(/\s+/g, ' ').trim())).toBe('silver silver/events');
-        expect(await tab.evaluate(() => document.querySelector('[data-testid="table-rows"]')?.textContent?.trim())).toBe(silver.silverRows.toLocaleString('en-US'));
+        expect(await tab.evaluate(() => document.querySelector('[data-testid="table-rows"]')?.textContent?.trim())).toBe(
+          silver.silverRows.toLocaleString('en-US'),
+        );
         const counted = await tab.evaluate(() => window.lakehouse.query('SELECT count(*) AS n, count(DISTINCT event_id) AS ids FROM silver_events@v0'));
         expect(counted.rows).toEqual([[String(silver.silverRows), String(silver.silverRows)]]);
 

@@ -87,7 +87,12 @@ async function banner(page: Page): Promise<{ features: string[]; text: string }>
   const items = page.locator('[data-testid="limitations"] li');
   return {
     features: await items.evaluateAll((li) => li.map((l) => l.getAttribute('data-feature') ?? '')),
-    text: (await page.locator('[data-testid="limitations"]').innerText().catch(() => '')).replace(/\s+/g, ' '),
+    text: (
+      await page
+        .locator('[data-testid="limitations"]')
+        .innerText()
+        .catch(() => '')
+    ).replace(/\s+/g, ' '),
   };
 }
 

@@ -46,8 +46,7 @@ export function openTab(engine: EngineName, options: OpenOptions = {}): Promise<
  * The expression a driver evaluates: `fn` applied to `args`, awaited by every driver. tsx (esbuild
  * with keepNames) wraps inner functions in calls to its `__name` helper, which the page lacks.
  */
-const call = (fn: (...args: never[]) => unknown, args: unknown[]): string =>
-  `((__name) => (${fn.toString()})(...${JSON.stringify(args)}))((f) => f)`;
+const call = (fn: (...args: never[]) => unknown, args: unknown[]): string => `((__name) => (${fn.toString()})(...${JSON.stringify(args)}))((f) => f)`;
 
 async function openChromium({ private: incognito = false }: OpenOptions): Promise<Tab> {
   let context: PwContext;
@@ -154,7 +153,11 @@ async function openWebKit({ private: privately = false }: OpenOptions): Promise<
 }
 
 async function webdriver<T>(base: string, method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(base + path, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(base + path, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   const json = (await res.json()) as { value: T & { error?: string; message?: string } };
   if (!res.ok) throw new Error(`WebKitWebDriver ${method} ${path}: ${json.value?.error ?? res.status}: ${json.value?.message ?? ''}`);
   return json.value;

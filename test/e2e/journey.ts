@@ -13,7 +13,8 @@ export const whenStarted = (tab: Tab, until: 'ready' | 'open' = 'ready'): Promis
   tab.evaluate(async (enough) => {
     const deadline = Date.now() + 120_000;
     const status = (): Element | null => document.querySelector('[role="status"]');
-    const done = (): boolean => /^(ready|failed)$/.test(status()?.getAttribute('data-state') ?? '') || (enough === 'open' && document.querySelector('[role="tab"]') !== null);
+    const done = (): boolean =>
+      /^(ready|failed)$/.test(status()?.getAttribute('data-state') ?? '') || (enough === 'open' && document.querySelector('[role="tab"]') !== null);
     while (!done()) {
       if (Date.now() > deadline) throw new Error(`the engine did not start: ${status()?.textContent ?? 'no status line'}`);
       await new Promise((r) => setTimeout(r, 100));
@@ -41,7 +42,12 @@ export const runThroughForm = (tab: Tab, o: { seed: number; events: number; days
     const button = (name: string): HTMLButtonElement | undefined =>
       [...document.querySelectorAll('button')].find((b) => (b.textContent ?? '').trim() === name && !b.disabled);
     (await wait('the Run tab', () => button('Run'))).click();
-    for (const [label, value] of [['Seed', options.seed], ['Events', options.events], ['Days', options.days], ['Invalid rate', options.invalidRate]] as const) {
+    for (const [label, value] of [
+      ['Seed', options.seed],
+      ['Events', options.events],
+      ['Days', options.days],
+      ['Invalid rate', options.invalidRate],
+    ] as const) {
       const l = await wait(`the field ${label}`, () => [...document.querySelectorAll('label')].find((x) => (x.textContent ?? '').trim().startsWith(label)));
       const input = (l.control ?? l.querySelector('input')) as HTMLInputElement;
       input.value = String(value);
@@ -76,7 +82,8 @@ export const openSection = (tab: Tab, name: string, selector: string, count = 1)
 /** The cells of the first `columns` columns of each body row below `selector`. */
 export const cells = (tab: Tab, selector: string, columns: number): Promise<string[][]> =>
   tab.evaluate(
-    (sel, n) => [...document.querySelectorAll(`${sel} tbody tr`)].map((r) => [...r.querySelectorAll('td')].slice(0, n).map((td) => (td.textContent ?? '').trim())),
+    (sel, n) =>
+      [...document.querySelectorAll(`${sel} tbody tr`)].map((r) => [...r.querySelectorAll('td')].slice(0, n).map((td) => (td.textContent ?? '').trim())),
     selector,
     columns,
   );
