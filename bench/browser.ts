@@ -99,7 +99,7 @@ interface Metrics {
  * One `run` of `events` events in a fresh headless Chromium (fresh profile, so an empty OPFS),
  * through the worker API the page exposes as `window.lakehouse`, exactly as the Run button does.
  */
-export async function browserRun(server: StaticServer, events: number, seed: number): Promise<BenchResult> {
+export async function browserRun(server: StaticServer, events: number, seed: number, options: { explorer?: boolean } = {}): Promise<BenchResult> {
   const profile = mkdtempSync(join(tmpdir(), 'creatorops-bench-'));
   const notes: string[] = [];
   let context: BrowserContext | undefined;
@@ -155,8 +155,11 @@ export async function browserRun(server: StaticServer, events: number, seed: num
     // Read now too: the reload below may move the page to a fresh renderer process, whose peak is not the run's.
     const runRss = rendererPeakRss(browserPid(profile));
     const ui = await dashboardTimings(page);
-    await waitForEngine(page, 300_000);
-    const explorer = await explorerTimings(page);
+    let explorer: Record<string, number> | null = null;
+    if (options.explorer !== false) {
+      await waitForEngine(page, 300_000);
+      explorer = await explorerTimings(page);
+    }
     const afterRss = rendererPeakRss(browserPid(profile));
     const files = await page.evaluate(() => window.lakehouse.listFiles(''));
     const bytes = files.filter((f) => f.path.endsWith('.parquet') && !f.path.includes('/_delta_log/')).reduce((s, f) => s + f.size, 0);

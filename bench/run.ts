@@ -12,6 +12,7 @@
  * Prints a table, the ratios browser/native and Node-WASM/native, and with --json one JSON line.
  * Options: --sizes 100000,1000000  --only browser,node-wasm,node-native-engine,native-reference  --seed 42
  *          --repeat N (default 3 rounds; each mode's fastest is reported, every round's total in the notes)
+ *          --no-explorer (leave out the Explorer's first rows, whose column profiles load whole tables)
  *          --no-start (leave out the page's cold and warm start, timed once per bench with the browser mode)
  */
 import { existsSync, mkdirSync, renameSync, writeFileSync, openSync, closeSync, writeSync } from 'node:fs';
@@ -75,7 +76,7 @@ try {
         log(`bench: ${events.toLocaleString('en-US')} events, ${mode}${repeat > 1 ? ` (round ${round} of ${repeat})` : ''}…`);
         const out = join(WORK, `lake-${mode}`);
         const r =
-          mode === 'browser' ? await browserRun(server!, events, seed)
+          mode === 'browser' ? await browserRun(server!, events, seed, { explorer: !flag('no-explorer') })
           : mode === 'node-wasm' ? await nodeCliRun(events, seed, out, 'wasm')
           : mode === 'node-native-engine' ? await nodeCliRun(events, seed, out, 'native')
           : await nativeReference(events);
