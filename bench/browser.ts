@@ -205,7 +205,7 @@ async function firstContentfulPaint(page: Page): Promise<number | null> {
  * OPFS, engine start included); then a refresh of the dashboard (to the Run tab and back) until
  * the six charts are drawn again.
  */
-async function dashboardTimings(page: Page): Promise<{ restorePaintMs: number | null; restoreDashboardMs: number; dashboardRefreshMs: number }> {
+async function dashboardTimings(page: Page): Promise<{ restorePaintMs: number | null; restoreDashboardMs: number; dashboardRefreshMs: number; dashboardRefreshesMs: number[] }> {
   await page.goto(`${new URL(page.url()).origin}/#dashboard`);
   await page.reload();
   const restorePaintMs = await firstContentfulPaint(page);
@@ -217,18 +217,23 @@ async function dashboardTimings(page: Page): Promise<{ restorePaintMs: number | 
   );
   // The dashboard stays mounted once shown (App.svelte), hidden on other tabs: count the charts in view.
   const shown = `[...document.querySelectorAll(${JSON.stringify(charts)})].filter((e) => e.checkVisibility()).length`;
-  await page.locator('#tab-run').click();
-  await page.waitForFunction((sel) => [...document.querySelectorAll(sel)].filter((e) => e.checkVisibility()).length === 0, charts, { polling: 'raf' });
-  // A string, not a function: tsx would wrap a named inner function in a helper the page lacks.
-  const dashboardRefreshMs = (await page.evaluate(`new Promise((resolve) => {
-    const t0 = performance.now();
-    document.getElementById('tab-dashboard').click();
-    (function poll() {
-      if (${shown} === 6) requestAnimationFrame(() => setTimeout(() => resolve(Math.round(performance.now() - t0)), 0));
-      else requestAnimationFrame(poll);
-    })();
-  })`)) as number;
-  return { restorePaintMs, restoreDashboardMs, dashboardRefreshMs };
+  // Five refreshes, the median reported: one frame more or less is 17 ms of a figure near 100.
+  const refreshes: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    await page.locator('#tab-run').click();
+    await page.waitForFunction((sel) => [...document.querySelectorAll(sel)].filter((e) => e.checkVisibility()).length === 0, charts, { polling: 'raf' });
+    // A string, not a function: tsx would wrap a named inner function in a helper the page lacks.
+    refreshes.push((await page.evaluate(`new Promise((resolve) => {
+      const t0 = performance.now();
+      document.getElementById('tab-dashboard').click();
+      (function poll() {
+        if (${shown} === 6) requestAnimationFrame(() => setTimeout(() => resolve(Math.round(performance.now() - t0)), 0));
+        else requestAnimationFrame(poll);
+      })();
+    })`)) as number);
+  }
+  const dashboardRefreshMs = [...refreshes].sort((a, b) => a - b)[2]!;
+  return { restorePaintMs, restoreDashboardMs, dashboardRefreshMs, dashboardRefreshesMs: refreshes };
 }
 
 /** The tables whose first rows the bench times in the Explorer: the two biggest, the rejects, a gold one. */
