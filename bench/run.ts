@@ -154,7 +154,9 @@ const uiLines = results
   .filter((r) => r.mode === 'browser')
   .flatMap((r) => [
     `${r.events.toLocaleString('en-US')} events, browser UI: cold load → first paint ${ms(r.extra?.['coldPaintMs'])}; reload with this lakehouse → first paint ${ms(r.extra?.['restorePaintMs'])}, all six KPI charts ${ms(r.extra?.['restoreDashboardMs'])}; dashboard refresh ${ms(r.extra?.['dashboardRefreshMs'])} (median of ${((r.extra?.['dashboardRefreshesMs'] ?? []) as number[]).join(', ')} ms)`,
-    `${r.events.toLocaleString('en-US')} events, Explorer first rows after a click: ${Object.entries((r.extra?.['explorerFirstRowsMs'] ?? {}) as Record<string, number>).map(([t, v]) => `${t} ${ms(v)}`).join(', ')}`,
+    ...(r.extra?.['explorerFirstRowsMs']
+      ? [`${r.events.toLocaleString('en-US')} events, Explorer first rows after a click: ${Object.entries(r.extra['explorerFirstRowsMs'] as Record<string, number>).map(([t, v]) => `${t} ${ms(v)}`).join(', ')}`]
+      : []),
   ]);
 const bundle = only.includes('browser') ? bundleSizes(BENCH_DIST) : undefined;
 if (bundle) {
