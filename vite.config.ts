@@ -37,8 +37,7 @@ function contentSecurityPolicy(): Plugin {
  * The service worker (`sw.js`, next to index.html) that makes the app work offline after its first
  * visit: it precaches the page, every emitted chunk and asset (the worker chunk and the wasm files
  * included) and the files of public/, all by relative URL so any sub-path works. The list, and so
- * the cache's name, changes with every build that changes a file. DuckDB's mvp build (for browsers
- * without wasm exceptions) is left to the runtime cache: 39 MB few need.
+ * the cache's name, changes with every build that changes a file.
  */
 function serviceWorker(): Plugin {
   const PUBLIC = ['./', './favicon.svg', './manifest.webmanifest'];
@@ -51,7 +50,7 @@ function serviceWorker(): Plugin {
     config: () => ({ define: { __SERVICE_WORKER__: JSON.stringify('./sw.js') } }),
     generateBundle(_options, bundle) {
       const files = Object.keys(bundle)
-        .filter((f) => f !== 'sw.js' && !f.endsWith('.map') && !/duckdb-mvp[^/]*\.wasm$/.test(f))
+        .filter((f) => f !== 'sw.js' && !f.endsWith('.map'))
         .sort();
       const urls = [...PUBLIC, ...files.filter((f) => f !== 'index.html').map((f) => `./${f}`)];
       const version = createHash('sha256').update(files.join('\n')).digest('hex').slice(0, 16);

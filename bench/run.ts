@@ -14,13 +14,15 @@
  * Prints a table, the ratios browser/native, Node-WASM/native and Spark/native, and with --json one JSON line.
  * Options: --sizes 100000,1000000  --only browser,node-wasm,node-native-engine,spark-local,native-reference  --seed 42
  *          --repeat N (default 3 rounds; each mode's fastest is reported, every round's total in the notes)
+ *          --no-explorer (leave out the Explorer's first rows, whose column profiles load whole tables)
+ *          --no-start (leave out the page's cold and warm start, timed once per bench with the browser mode)
  */
 import { existsSync, mkdirSync, renameSync, writeFileSync, openSync, closeSync, writeSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { generateEvents } from '../src/pipeline/generator/index.ts';
 import { ROOT } from '../test/e2e/harness.ts';
-import { BENCH_DIST, browserRun, buildBenchApp, bundleSizes, serveBenchApp } from './browser.ts';
+import { BENCH_DIST, browserRun, buildBenchApp, bundleSizes, serveBenchApp, startTimings, type StartTimings } from './browser.ts';
 import { nodeCliRun, runNode } from './node-cli.ts';
 import { eventsPerSecond, type BenchResult } from './result.ts';
 
@@ -66,6 +68,8 @@ async function nativeReference(events: number): Promise<BenchResult> {
 }
 
 const runs: BenchResult[] = [];
+const loadAtStart = loadavg().map((l) => Number(l.toFixed(2)));
+let start: StartTimings | undefined;
 const server = only.includes('browser') ? (log('bench: building the app…'), await buildBenchApp(), await serveBenchApp()) : undefined;
 try {
   // Rounds, not one mode N times in a row: a burst of load from elsewhere then hits every mode alike.
@@ -75,7 +79,7 @@ try {
         log(`bench: ${events.toLocaleString('en-US')} events, ${mode}${repeat > 1 ? ` (round ${round} of ${repeat})` : ''}…`);
         const out = join(WORK, `lake-${mode}`);
         const r =
-          mode === 'browser' ? await browserRun(server!, events, seed)
+          mode === 'browser' ? await browserRun(server!, events, seed, { explorer: !flag('no-explorer') })
           : mode === 'node-wasm' ? await nodeCliRun(events, seed, out, 'wasm')
           : mode === 'node-native-engine' ? await nodeCliRun(events, seed, out, 'native')
           : mode === 'spark-local' ? await nodeCliRun(events, seed, out, 'spark')
@@ -84,6 +88,11 @@ try {
         log(`bench:   ${r.seconds.total.toFixed(1)} s`);
       }
     }
+  }
+  // The page's start, cold then warm (the browser restarted on the same profile): once per bench.
+  if (server && !flag('no-start')) {
+    log('bench: the page’s start, cold and warm…');
+    start = await startTimings(server, { events: 10_000, warmVisits: 3 });
   }
 } finally {
   await server?.close();
@@ -127,12 +136,15 @@ const ratios = sizes.map((events) => {
 });
 
 const mb = (b: number | null) => (b === null ? '—' : (b / 1e6).toFixed(0));
+/** MB per million events: peak memory over the run's size (fixed costs weigh more at small sizes) */
+const perMillion = (b: number | null, events: number) => (b === null ? '—' : (b / 1e6 / (events / 1e6)).toFixed(0));
 const s = (v: number | undefined) => (v === undefined ? '—' : v.toFixed(2));
 const rows = [
-  ['events', 'mode', 'total s', 'events/s', 'generate', 'bronze', 'silver', 'gold', 'load', 'Parquet MB', 'wasm MB', 'JS heap MB', 'peak RSS MB'],
+  ['events', 'mode', 'total s', 'events/s', 'generate', 'bronze', 'silver', 'gold', 'load', 'Parquet MB', 'wasm MB', 'wasm MB/M', 'JS heap MB', 'peak RSS MB', 'RSS MB/M'],
   ...results.map((r) => [
     r.events.toLocaleString('en-US'), r.mode, s(r.seconds.total), Math.round(eventsPerSecond(r)).toLocaleString('en-US'), s(r.seconds.generate), s(r.seconds.bronze),
-    s(r.seconds.silver), s(r.seconds.gold), s(r.seconds.load), (r.parquetBytes / 1e6).toFixed(1), mb(r.peakWasmBytes), mb(r.peakJsHeapBytes), mb(r.peakRssBytes),
+    s(r.seconds.silver), s(r.seconds.gold), s(r.seconds.load), (r.parquetBytes / 1e6).toFixed(1), mb(r.peakWasmBytes), perMillion(r.peakWasmBytes, r.events),
+    mb(r.peakJsHeapBytes), mb(r.peakRssBytes), perMillion(r.peakRssBytes, r.events),
   ]),
 ];
 const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
@@ -147,7 +159,12 @@ const ratioLines = ratios.map(
 const ms = (v: unknown) => (typeof v === 'number' ? `${v.toLocaleString('en-US')} ms` : '—');
 const uiLines = results
   .filter((r) => r.mode === 'browser')
-  .map((r) => `${r.events.toLocaleString('en-US')} events, browser UI: cold load → first paint ${ms(r.extra?.['coldPaintMs'])}; reload with this lakehouse → first paint ${ms(r.extra?.['restorePaintMs'])}, all six KPI charts ${ms(r.extra?.['restoreDashboardMs'])}; dashboard refresh ${ms(r.extra?.['dashboardRefreshMs'])}`);
+  .flatMap((r) => [
+    `${r.events.toLocaleString('en-US')} events, browser UI: cold load → first paint ${ms(r.extra?.['coldPaintMs'])}; reload with this lakehouse → first paint ${ms(r.extra?.['restorePaintMs'])}, all six KPI charts ${ms(r.extra?.['restoreDashboardMs'])}; dashboard refresh ${ms(r.extra?.['dashboardRefreshMs'])} (median of ${((r.extra?.['dashboardRefreshesMs'] ?? []) as number[]).join(', ')} ms)`,
+    ...(r.extra?.['explorerFirstRowsMs']
+      ? [`${r.events.toLocaleString('en-US')} events, Explorer first rows after a click: ${Object.entries(r.extra['explorerFirstRowsMs'] as Record<string, number>).map(([t, v]) => `${t} ${ms(v)}`).join(', ')}`]
+      : []),
+  ]);
 const bundle = only.includes('browser') ? bundleSizes(BENCH_DIST) : undefined;
 if (bundle) {
   uiLines.push(
@@ -156,11 +173,20 @@ if (bundle) {
     `wasm, gzip: DuckDB ${kb(bundle.wasm.duckdb)}, Parquet ${kb(bundle.wasm.parquet)}: fetched by the worker, cached by the service worker`,
   );
 }
+if (start) {
+  const visit = (v: StartTimings['cold']) => `first paint ${ms(v.firstPaintMs)}, engine's first answer ${ms(v.engineReadyMs)} (${ms(v.readyAfterPaintMs)} after the paint)`;
+  uiLines.push(
+    `page start, cold (fresh profile): ${visit(start.cold)}`,
+    ...start.warm.map((v, i) => `page start, warm visit ${i + 1} (browser restarted, same profile; a 10,000-event run in the first visit): ${visit(v)}`),
+    `wasm code cache in the profile after these visits: ${(start.codeCacheBytes / 1e6).toFixed(1)} MB`,
+  );
+}
 const notes = results.flatMap((r) => (r.notes ?? []).map((n) => `${r.events.toLocaleString('en-US')} ${r.mode}: ${n}`));
-const machine = { cpus: cpus().length, cpu: cpus()[0]?.model, loadavg: loadavg().map((l) => Number(l.toFixed(2))), node: process.version };
+const machine = { cpus: cpus().length, cpu: cpus()[0]?.model, loadavg: loadavg().map((l) => Number(l.toFixed(2))), loadAtStart, node: process.version };
+uiLines.push(`load average (1, 5, 15 min) at the start ${loadAtStart.join(', ')}, at the end ${machine.loadavg.join(', ')}; ${machine.cpus} CPUs`);
 
 process.stdout.write(`${table.join('\n')}\n\n${ratioLines.join('\n')}\n${uiLines.length ? `${uiLines.join('\n')}\n` : ''}${notes.length ? `\n${notes.join('\n')}\n` : ''}`);
-const record = { bench: 'creatorops-lakehouse', date: new Date().toISOString(), seed, repeat, machine, results, ratios, bundle, rounds: runs.map((r) => ({ events: r.events, mode: r.mode, seconds: r.seconds.total })) };
+const record = { bench: 'creatorops-lakehouse', date: new Date().toISOString(), seed, repeat, machine, results, ratios, bundle, start, rounds: runs.map((r) => ({ events: r.events, mode: r.mode, seconds: r.seconds.total })) };
 writeFileSync(join(WORK, 'latest.json'), JSON.stringify(record, null, 2));
 if (json) process.stdout.write(`${JSON.stringify(record)}\n`);
 

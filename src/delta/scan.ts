@@ -1,6 +1,6 @@
 import { DeltaError, reasonOf } from './errors.ts';
 import { Bool, Field, makeData, RecordBatch, RecordBatchReader, Schema, Struct, Table, tableFromIPC, tableToIPC } from 'apache-arrow';
-import { decodeParquet } from '../parquet/codec.ts';
+import { decodeParquet, type RowSlice } from '../parquet/codec.ts';
 import { isNotFound, joinPath, type Storage } from '../storage/types.ts';
 import type { Engine } from '../engine/types.ts';
 import { quoteIdent, quoteString } from '../engine/duckdb.ts';
@@ -10,7 +10,7 @@ import { checkFieldIds, findFileField, mappingMode, partitionValue, type Mapping
 import { tableLocation } from './paths.ts';
 import { columnExpression } from './projection.ts';
 import { duckdbType, type DeltaField } from './schema.ts';
-import { where, type Snapshot } from './snapshot.ts';
+import { numRecords, where, type Snapshot } from './snapshot.ts';
 
 export interface ScanOptions {
   /** keep only the files for which this returns true (partition pruning, data skipping) */
@@ -19,6 +19,11 @@ export interface ScanOptions {
   onFile?: (done: number, total: number) => void;
   /** add the rows to `target`, which exists with the snapshot's columns, instead of replacing it */
   append?: boolean;
+  /**
+   * only `limit` rows from the `offset`-th, in the order a whole scan gives them: files wholly
+   * before them are skipped by their row count (`numRecords`), the rest read only as far as needed
+   */
+  window?: RowSlice;
 }
 
 const STAGING = '__delta_scan_file';
@@ -40,17 +45,39 @@ export async function scanIntoEngine(engine: Engine, storage: Storage, snapshot:
   const mode = mappingMode(snapshot.protocol, snapshot.metadata);
   const deletionVectors = new DeletionVectors(storage, snapshot);
   let done = 0;
+  /** rows of the window still to skip, and still to take */
+  let skip = options.window?.offset ?? 0;
+  let take = options.window?.limit ?? Infinity;
   for (const add of files) {
+    if (take <= 0) break;
+    const live = options.window ? numRecords(add) : null;
+    if (live !== null && live <= skip) {
+      skip -= live;
+      continue;
+    }
     const deleted = await deletionVectors.deletedRows(add);
-    let ipc = decodeDataFile(snapshot, add, await readDataFile(storage, snapshot, add));
+    // Without a deletion vector and with a known row count, Parquet itself reads just the window's rows.
+    const slice = options.window && !deleted && live !== null ? { offset: skip, limit: Math.min(take, live - skip) } : undefined;
+    let ipc = decodeDataFile(snapshot, add, await readDataFile(storage, snapshot, add), slice);
     const projection = fileProjection(snapshot, add, ipcSchema(ipc), fields, partitionColumns, mode);
     if (deleted) {
       const table = tableFromIPC(ipc);
       ipc = withKeepColumn(table, deletionVectors.keptRows(add, deleted, table.numRows));
     }
     engine.insertIPC(STAGING, ipc);
+    let range = '';
+    if (slice) {
+      take -= slice.limit;
+      skip = 0;
+    } else if (options.window) {
+      const rows = Number(engine.rows<{ n: bigint }>(`SELECT count(*) AS n FROM ${STAGING}${deleted ? ` WHERE ${KEEP}` : ''}`)[0]!.n);
+      const taken = Math.max(0, Math.min(take, rows - skip));
+      range = ` LIMIT ${taken} OFFSET ${Math.min(skip, rows)}`;
+      skip = Math.max(0, skip - rows);
+      take -= taken;
+    }
     try {
-      engine.run(`INSERT INTO ${quoteIdent(target)} SELECT ${projection.join(', ')} FROM ${STAGING}${deleted ? ` WHERE ${KEEP}` : ''}`);
+      engine.run(`INSERT INTO ${quoteIdent(target)} SELECT ${projection.join(', ')} FROM ${STAGING}${deleted ? ` WHERE ${KEEP}` : ''}${range}`);
     } catch (err) {
       throw new DeltaError(`version ${snapshot.version} of ${snapshot.name} cannot be read: the rows of its data file ${decodeDataPath(add.path)} do not fit its schema (${reasonOf(err)})`, { cause: err });
     }
@@ -99,9 +126,9 @@ export async function readDataFile(storage: Storage, snapshot: Snapshot, add: Ad
 }
 
 /** A data file's Parquet bytes as Arrow IPC; a file that does not decode is named in the error. */
-export function decodeDataFile(snapshot: Snapshot, add: Add, bytes: Uint8Array): Uint8Array {
+export function decodeDataFile(snapshot: Snapshot, add: Add, bytes: Uint8Array, slice?: RowSlice): Uint8Array {
   try {
-    return decodeParquet(bytes);
+    return decodeParquet(bytes, undefined, slice);
   } catch (err) {
     throw unreadable(snapshot, decodeDataPath(add.path), err);
   }

@@ -38,13 +38,22 @@ export function encodeParquet(ipcStream: Uint8Array, options: EncodeOptions = {}
   return pq.writeParquet(table, builder.build());
 }
 
-/** Parquet -> Arrow IPC stream; INT96 timestamps come out as microseconds (int96.ts). */
-export function decodeParquet(bytes: Uint8Array, columns?: string[]): Uint8Array {
+/** A run of a file's rows: `limit` rows from the `offset`-th. */
+export interface RowSlice {
+  offset: number;
+  limit: number;
+}
+
+/**
+ * Parquet -> Arrow IPC stream; INT96 timestamps come out as microseconds (int96.ts). With `slice`,
+ * only those rows (arrow-rs skips the pages before them).
+ */
+export function decodeParquet(bytes: Uint8Array, columns?: string[], slice?: RowSlice): Uint8Array {
   const pq = parquet();
   try {
     const patched = columns ? undefined : patchInt96(bytes);
     // Record batches of 64k rows rather than the default 1,024: far fewer, cheaper Arrow chunks.
-    const table = pq.readParquet(patched ?? bytes, { batchSize: 65_536, ...(columns ? { columns } : {}) });
+    const table = pq.readParquet(patched ?? bytes, { batchSize: 65_536, ...(columns ? { columns } : {}), ...(slice ? { offset: slice.offset, limit: slice.limit } : {}) });
     return patched ? restoreInt96(table.intoIPCStream()) : table.intoIPCStream();
   } catch (err) {
     throw new Error(`parquet: cannot read file (${err instanceof Error ? err.message : String(err)})`, { cause: err });

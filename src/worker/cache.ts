@@ -54,6 +54,7 @@ export interface TableRef {
 
 interface Entry {
   ready: Promise<Materialised>;
+  loaded: boolean;
   lastUsed: number;
   pins: number;
 }
@@ -98,6 +99,11 @@ export class TableCache {
     }
   }
 
+  /** Whether `snapshot`'s version (all its files) is loaded and ready to use. */
+  loaded(snapshot: Snapshot): boolean {
+    return this.entries.get(versionTable(viewName(snapshot.table), snapshot.version))?.loaded === true;
+  }
+
   /** Drop every cached table and view of `lake` (after a run or a reset). */
   invalidate(): void {
     this.generation++;
@@ -119,6 +125,7 @@ export class TableCache {
     }
     const generation = this.generation;
     const entry: Entry = {
+      loaded: false,
       lastUsed: ++this.clock,
       pins: 0,
       ready: (async () => {
@@ -138,6 +145,7 @@ export class TableCache {
       })(),
     };
     this.entries.set(key, entry);
+    entry.ready.then(() => (entry.loaded = true), () => {});
     // A failed load is not kept: the next use tries again.
     entry.ready.catch(() => {
       if (this.entries.get(key) === entry) this.entries.delete(key);

@@ -23,6 +23,8 @@ import { optimizeTable, type OptimizeResult } from '../delta/optimize.ts';
 import { exportLakehouse, importLakehouse } from './portable.ts';
 import { vacuumTable, type VacuumResult } from '../delta/vacuum.ts';
 import { describePruning, pruneFiles } from '../delta/skipping.ts';
+import { scanIntoEngine } from '../delta/scan.ts';
+import { numRecords, type Snapshot } from '../delta/snapshot.ts';
 import { goldHeader, goldPath, openLakeReader, type LakeReader } from './reader.ts';
 import { parseRowFilter } from './filter.ts';
 import { FolderStorage, openedPath, type TableSource } from './opened.ts';
@@ -57,6 +59,9 @@ export interface LakehouseDeps {
 
 const MAX_PAGE = 1000;
 const FILTERED = '__rows_filtered';
+/** tables of one page of rows, numbered (two pages may load at once) */
+const PAGE = '__rows_page_';
+let pages = 0;
 
 /**
  * Everything the page can ask of the lakehouse, over any storage and engine: the worker exposes
@@ -111,6 +116,23 @@ export async function openLakehouse(deps: LakehouseDeps) {
       },
       subset,
     );
+  };
+
+  /**
+   * One page of a version not loaded yet: only the files it falls in, only its rows of them
+   * (scan.ts `window`), so the first rows of a big table show without loading all of it. The
+   * total comes from the files' row counts; without them (undefined) the whole version is loaded.
+   */
+  const pageOfRows = async (snap: Snapshot, limit: number, offset: number): Promise<RowsPage | undefined> => {
+    const counts = snap.files.map(numRecords);
+    if (counts.some((n) => n === null)) return undefined;
+    const table = `${PAGE}${++pages}`;
+    try {
+      await scanIntoEngine(lakeEngine, mounted, snap, table, { window: { offset, limit } });
+      return { path: snap.table, version: snap.version, total: counts.reduce<number>((s, n) => s + n!, 0), offset, ...gridOf(lakeEngine, table, limit) };
+    } finally {
+      lakeEngine.run(`DROP TABLE IF EXISTS ${quoteIdent(table)}`);
+    }
   };
 
   /** One of the lakehouse's own tables (not an opened one, which is read-only). */
@@ -197,7 +219,12 @@ export async function openLakehouse(deps: LakehouseDeps) {
       if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) throw new Error(`limit must be a whole number from 1 to ${MAX_PAGE}, got ${limit}`);
       if (!Number.isInteger(offset) || offset < 0) throw new Error(`offset must be a whole number ≥ 0, got ${offset}`);
       if (filter.trim()) return filteredRows(path, version, limit, offset, filter);
-      return cache.use(path, version, (t) => ({
+      const snap = await catalog.snapshot(path, version);
+      if (!cache.loaded(snap)) {
+        const page = await pageOfRows(snap, limit, offset);
+        if (page) return page;
+      }
+      return cache.use(path, snap.version, (t) => ({
         path, version: t.version, total: count(lakeEngine, t.table), offset, ...gridOf(lakeEngine, t.table, limit, offset),
       }));
     },

@@ -1,6 +1,7 @@
 import { expose, releaseProxy, transfer, type Remote } from 'comlink';
 import expectationsText from '../../contracts/expectations.yml?raw';
 import type { Engine } from '../engine/types.ts';
+import { compileDuckdb } from '../engine/wasm.ts';
 import { initParquet } from '../parquet/browser.ts';
 import { sqlByFileName } from '../pipeline/gold.ts';
 import { checkStorage } from '../storage/contract.ts';
@@ -72,6 +73,13 @@ function openStore(): Promise<Store> {
   return store;
 }
 void openStore().catch(() => {});
+// DuckDB's module compiles off this thread meanwhile (from the browser's code cache after a first
+// visit), and its glue and the pipeline load once the store is open: when the page asks for the
+// engine, what is left is instantiating it.
+void compileDuckdb().catch(() => {});
+void openStore()
+  .then(() => Promise.all([import('../engine/browser.ts'), import('./lakehouse.ts')]))
+  .catch(() => {});
 
 /**
  * Engine, Parquet codec and storage, started once on first use and shared by every call.

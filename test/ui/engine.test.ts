@@ -23,7 +23,7 @@ describe('startEngine', () => {
       { state: 'starting', step: 'Starting worker…' },
       { state: 'starting', step: 'Opening the lakehouse…' },
       { state: 'starting', step: 'Starting engine…', open: true },
-      { state: 'ready', versions },
+      { state: 'ready', versions, startedMs: expect.any(Number) },
     ]);
   });
 
@@ -70,6 +70,6 @@ describe('startEngine', () => {
     settle();
     await new Promise((resolve) => setTimeout(resolve, 10));
     expect(calls).toEqual(['ping', 'open', 'init']);
-    expect(seen.at(-1)).toEqual({ state: 'ready', versions });
+    expect(seen.at(-1)).toEqual({ state: 'ready', versions, startedMs: expect.any(Number) });
   });
 });
