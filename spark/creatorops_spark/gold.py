@@ -4,6 +4,9 @@ computed from a silver that has moved on since is not written: the refresh start
 
 from .lake import SILVER
 
+# src/pipeline/lineage.ts GOLD_INPUT_APP_ID
+GOLD_INPUT_APP_ID = f"creatorops-gold:{SILVER}"
+
 ATTEMPTS = 8
 
 
@@ -40,8 +43,12 @@ def _refresh(lake, project, progress) -> list:
         latest = lake.version(SILVER)
         if latest != silver_version:
             raise SilverMoved(f"silver/events moved from version {silver_version} to {latest} while gold was computed")
+        # The silver version gold was computed from, as a txn like our writer's (src/pipeline/gold.ts),
+        # so that `cli status` and the page see this gold as up to date. delta-spark skips the write
+        # when the table already records that version or a later one, as refreshGold does.
         (df.write.format("delta").mode("overwrite")
-            .option("userMetadata", f'{{"source":"sql/gold/{name}.sql"}}')
+            .option("userMetadata", f'{{"source":"sql/gold/{name}.sql","inputs":[{{"table":"{SILVER}","version":{silver_version}}}]}}')
+            .option("txnAppId", GOLD_INPUT_APP_ID).option("txnVersion", silver_version)
             .save(lake.path(table)))
         out.append({"table": table, "version": lake.version(table), "rows": len(rows)})
     progress("gold", len(names), len(names), None)

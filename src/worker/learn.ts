@@ -10,6 +10,7 @@ import type { PipelineContext, Progress } from '../pipeline/context.ts';
 import { parseExpectations } from '../pipeline/expectations.ts';
 import { generateEvents } from '../pipeline/generator/index.ts';
 import { refreshGold } from '../pipeline/gold.ts';
+import { repairLakehouse } from '../pipeline/repair.ts';
 import { runBatch, type RunSummary } from '../pipeline/lakehouse.ts';
 import { loadSilverEvents, processPendingBronze } from '../pipeline/silver/index.ts';
 import { SILVER_APP_ID, TABLES } from '../pipeline/tables.ts';
@@ -223,6 +224,9 @@ export async function openSandbox(deps: SandboxDeps) {
       return exclusive(async () => {
         const attempts: RaceResult['attempts'] = [];
         const retries: RaceResult['retries'] = [];
+        // Bronze commits an earlier lesson left for silver (the checkpoint lesson's) are taken in
+        // first, so that the writers race over their own batches only.
+        await repairLakehouse(context(a));
         const firstBronze = (await latest(TABLES.bronze)) + 1;
         // Both writers reach their first bronze commit before either puts it: the race is sure to happen.
         let arrived = 0;

@@ -123,7 +123,9 @@ describe('the Learn tab, lesson by lesson', () => {
     const gold = g.locator('figure[data-table="gold/engagement_bands"]');
     expect(await gold.getAttribute('data-version')).toBe('1');
     const kinds = await gold.locator('.action').evaluateAll((els) => els.map((e) => e.getAttribute('data-kind')));
-    expect(kinds).toEqual(['commitInfo', 'remove', 'add']);
+    expect(kinds).toEqual(['commitInfo', 'remove', 'add', 'txn']);
+    // gold's txn names the silver version it was computed from
+    expect(await gold.locator('[data-kind="txn"] .json').innerText()).toContain(`"appId":"creatorops-gold:silver/events","version":${silver}`);
     // the file removed is the one version 0 added
     const v0 = await page.evaluate(() => window.lakehouse.learnCommit('gold/engagement_bands', 0));
     const added = JSON.parse(v0.actions.find((a) => a.kind === 'add')!.json).add.path as string;
