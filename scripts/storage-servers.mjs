@@ -71,7 +71,17 @@ export async function startServers() {
   const moto = spawn(join(VENV, 'bin/moto_server'), ['-H', '127.0.0.1', '-p', String(s3Port)], { stdio: 'ignore' });
   const azurite = spawn(
     process.execPath,
-    [join(ROOT, 'node_modules/azurite/dist/src/blob/main.js'), '--blobHost', '127.0.0.1', '--blobPort', String(azurePort), '--inMemoryPersistence', '--skipApiVersionCheck', '--loose', '--silent'],
+    [
+      join(ROOT, 'node_modules/azurite/dist/src/blob/main.js'),
+      '--blobHost',
+      '127.0.0.1',
+      '--blobPort',
+      String(azurePort),
+      '--inMemoryPersistence',
+      '--skipApiVersionCheck',
+      '--loose',
+      '--silent',
+    ],
     { stdio: 'ignore' },
   );
   // In memory, nothing to save: SIGKILL (Azurite waits for open connections on SIGTERM).

@@ -17,7 +17,11 @@ async function tableWith(edit: (actions: Record<string, Record<string, unknown>>
   const copy = new MemoryStorage();
   for (const f of await source.list('')) await copy.write(f.path, await source.read(f.path));
   const path = '_delta_log/00000000000000000000.json';
-  const actions = new TextDecoder().decode(await copy.read(path)).split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, Record<string, unknown>>);
+  const actions = new TextDecoder()
+    .decode(await copy.read(path))
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, Record<string, unknown>>);
   edit(actions);
   await copy.write(path, new TextEncoder().encode(actions.map((a) => JSON.stringify(a)).join('\n')));
   return copy;
@@ -54,7 +58,9 @@ describe('tables this reader must refuse rather than misread', () => {
     });
     const err = await loadSnapshot(storage, '', 0).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ColumnMappingError);
-    expect((err as Error).message).toBe('delta: version 0 of memory cannot be read: its columns are mapped by name, but column id has no delta.columnMapping.physicalName in its metadata');
+    expect((err as Error).message).toBe(
+      'delta: version 0 of memory cannot be read: its columns are mapped by name, but column id has no delta.columnMapping.physicalName in its metadata',
+    );
   });
 
   it('the column mapping property without the protocol for it is not honoured', async () => {
@@ -121,7 +127,9 @@ describe('tables this reader must refuse rather than misread', () => {
   it('a log with a missing commit and no checkpoint', async () => {
     const storage = await tableWith(() => undefined);
     await storage.delete('_delta_log/00000000000000000000.json');
-    await expect(loadSnapshot(storage, '')).rejects.toThrow('memory cannot be read at version 1: commit 0 is missing from the log and no usable checkpoint covers it');
+    await expect(loadSnapshot(storage, '')).rejects.toThrow(
+      'memory cannot be read at version 1: commit 0 is missing from the log and no usable checkpoint covers it',
+    );
   });
 
   it('a corrupt checkpoint falls back to the JSON commits', async () => {

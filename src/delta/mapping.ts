@@ -116,7 +116,10 @@ export function checkMappingMetadata(fields: readonly DeltaField[], mode: Mappin
 }
 
 /** An `add`'s partition values under the schema's column names. */
-export function logicalPartitionValues(snapshot: Pick<Snapshot, 'protocol' | 'metadata' | 'schema'>, add: Pick<Add, 'partitionValues'>): Record<string, string | null> {
+export function logicalPartitionValues(
+  snapshot: Pick<Snapshot, 'protocol' | 'metadata' | 'schema'>,
+  add: Pick<Add, 'partitionValues'>,
+): Record<string, string | null> {
   const mode = mappingMode(snapshot.protocol, snapshot.metadata);
   if (mode === 'none') return add.partitionValues;
   const out: Record<string, string | null> = {};

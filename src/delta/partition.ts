@@ -48,7 +48,10 @@ export function partitionValueString(vector: Vector, i: number): string | null {
     let row = i;
     let chunk = data;
     for (const d of vector.data) {
-      if (row < d.length) { chunk = d; break; }
+      if (row < d.length) {
+        chunk = d;
+        break;
+      }
       row -= d.length;
     }
     const raw = (chunk.values as BigInt64Array)[row]!;

@@ -31,7 +31,16 @@ const OBJECT = 3;
 /** a keyword the scanner does not know: a line with this field goes to checkLine */
 const UNKNOWN = 4;
 
-type Property = { type?: string; minimum?: number; maximum?: number; minLength?: number; maxLength?: number; enum?: string[]; const?: unknown; pattern?: string };
+type Property = {
+  type?: string;
+  minimum?: number;
+  maximum?: number;
+  minLength?: number;
+  maxLength?: number;
+  enum?: string[];
+  const?: unknown;
+  pattern?: string;
+};
 const PROPERTIES = contract.properties as Record<string, Property>;
 const KNOWN_KEYWORDS = new Set(['type', 'minimum', 'maximum', 'minLength', 'maxLength', 'enum', 'const', 'pattern']);
 

@@ -36,8 +36,10 @@ export interface TypedRowsData {
 /** The buffers of `data`, to transfer rather than copy. */
 export function typedRowsBuffers(data: TypedRowsData): ArrayBuffer[] {
   const out: ArrayBuffer[] = [];
-  for (const s of [...Object.values(data.strings), ...(data.raw ? [data.raw] : [])]) out.push(s.offsets.buffer as ArrayBuffer, s.bytes.buffer as ArrayBuffer, s.validity.buffer as ArrayBuffer);
-  for (const a of [...Object.values(data.numbers), ...Object.values(data.numberValid), data.occurredAt, data.occurredKey, data.lineNo, data.ingestedAt]) out.push(a.buffer as ArrayBuffer);
+  for (const s of [...Object.values(data.strings), ...(data.raw ? [data.raw] : [])])
+    out.push(s.offsets.buffer as ArrayBuffer, s.bytes.buffer as ArrayBuffer, s.validity.buffer as ArrayBuffer);
+  for (const a of [...Object.values(data.numbers), ...Object.values(data.numberValid), data.occurredAt, data.occurredKey, data.lineNo, data.ingestedAt])
+    out.push(a.buffer as ArrayBuffer);
   return out;
 }
 
@@ -313,7 +315,6 @@ export class TypedRows {
     this.capacity = capacity;
   }
 }
-
 
 /** floor(us / one day) for a whole number of microseconds below 2^53, exact (the division may round). */
 function floorDay(us: number): number {

@@ -48,7 +48,10 @@ describe('accessibility, measured', () => {
     await server?.close();
   });
 
-  for (const [width, height] of [[1280, 900], [390, 844]] as const) {
+  for (const [width, height] of [
+    [1280, 900],
+    [390, 844],
+  ] as const) {
     test(`every tab at ${width} px: no violation`, async () => {
       await page.setViewportSize({ width, height });
       const found: string[] = [];

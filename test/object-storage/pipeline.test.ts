@@ -57,8 +57,14 @@ async function contents(storage: Storage): Promise<Record<string, string[]>> {
   const out: Record<string, string[]> = {};
   for (const table of [TABLES.silver, TABLES.rejects, ...GOLD_TABLES.map((k) => `gold/${k}`)]) {
     await scanIntoEngine(engine, storage, await loadSnapshot(storage, table), 't');
-    const columns = engine.rows<{ column_name: string }>(`SELECT column_name FROM (DESCRIBE t)`).map((c) => c.column_name).filter((c) => !['batch_id', 'processed_at', 'ingested_at', 'rejected_at'].includes(c));
-    out[table] = engine.rows(`SELECT ${columns.map((c) => `"${c}"`).join(', ')} FROM t`).map((r) => JSON.stringify(r, (_, v) => (typeof v === 'bigint' ? String(v) : v))).sort();
+    const columns = engine
+      .rows<{ column_name: string }>(`SELECT column_name FROM (DESCRIBE t)`)
+      .map((c) => c.column_name)
+      .filter((c) => !['batch_id', 'processed_at', 'ingested_at', 'rejected_at'].includes(c));
+    out[table] = engine
+      .rows(`SELECT ${columns.map((c) => `"${c}"`).join(', ')} FROM t`)
+      .map((r) => JSON.stringify(r, (_, v) => (typeof v === 'bigint' ? String(v) : v)))
+      .sort();
   }
   return out;
 }
@@ -88,7 +94,12 @@ describe.each([
     expect(read.stdout.split('\n').sort()).toEqual(localRead.text().split('\n').sort());
     expect(read.stdout.trim().split('\n')).toHaveLength(4);
     const log = await history(`${url}/silver/events`);
-    expect(log.trim().split('\n').map((l) => JSON.parse(l).operation)).toEqual(['WRITE']);
+    expect(
+      log
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).operation),
+    ).toEqual(['WRITE']);
 
     // a second batch, then OPTIMIZE and VACUUM: rows unchanged
     await runCommand(['--events', '2000', '--seed', '8', '--days', '30', '--out', url], engine, sink().stream);

@@ -21,4 +21,4 @@ for (let round = 1; round <= Number(rounds); round++) {
 }
 const seconds = (performance.now() - started) / 1000;
 const requests = storage instanceof ObjectStorage ? storage.client.requests : 0;
-process.stdout.write(JSON.stringify({ writer, versions, lostRaces: attempts - versions.length, requests, seconds }) + '\n');
+process.stdout.write(`${JSON.stringify({ writer, versions, lostRaces: attempts - versions.length, requests, seconds })}\n`);
