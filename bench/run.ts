@@ -22,6 +22,7 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { generateEvents } from '../src/pipeline/generator/index.ts';
 import { ROOT } from '../test/e2e/harness.ts';
+import type { StaticServer } from '../test/e2e/harness.ts';
 import { BENCH_DIST, browserRun, buildBenchApp, bundleSizes, serveBenchApp, startTimings, type StartTimings } from './browser.ts';
 import { nodeCliRun, runNode } from './node-cli.ts';
 import { eventsPerSecond, type BenchResult } from './result.ts';
@@ -84,7 +85,12 @@ async function nativeReference(events: number): Promise<BenchResult> {
 const runs: BenchResult[] = [];
 const loadAtStart = loadavg().map((l) => Number(l.toFixed(2)));
 let start: StartTimings | undefined;
-const server = only.includes('browser') ? (log('bench: building the app…'), await buildBenchApp(), await serveBenchApp()) : undefined;
+let server: StaticServer | undefined;
+if (only.includes('browser')) {
+  log('bench: building the app…');
+  await buildBenchApp();
+  server = await serveBenchApp();
+}
 try {
   // Rounds, not one mode N times in a row: a burst of load from elsewhere then hits every mode alike.
   for (let round = 1; round <= repeat; round++) {

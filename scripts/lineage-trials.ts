@@ -144,7 +144,8 @@ const out = [
   `took ${((Date.now() - started) / 60_000).toFixed(1)} min`,
 ];
 process.stdout.write(`${out.join('\n')}\n`);
-process.exit(failures.length ? (process.stderr.write(`${failures.join('\n')}\n`), 1) : 0);
+if (failures.length) process.stderr.write(`${failures.join('\n')}\n`);
+process.exit(failures.length ? 1 : 0);
 
 /** A small seeded generator, so a run of trials can be repeated. */
 function mulberry32(a: number): () => number {

@@ -114,6 +114,11 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   await new AzureClient(azureConfigFromEnv('lakehouse', env)).createContainer();
   for (const [k, v] of Object.entries(env)) console.log(`export ${k}='${v}'`);
   console.error('storage: moto (S3) and Azurite (Blob) are running, each with a bucket `lakehouse` (s3://lakehouse/…, az://lakehouse/…); Ctrl-C stops them');
-  for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => (stop(), process.exit(0)));
+  for (const signal of ['SIGINT', 'SIGTERM']) {
+    process.on(signal, () => {
+      stop();
+      process.exit(0);
+    });
+  }
   setInterval(() => {}, 1 << 30);
 }

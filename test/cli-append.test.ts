@@ -18,7 +18,9 @@ const dirs: string[] = [];
 beforeAll(async () => {
   engine = await testEngine();
 });
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 
 function temp(): string {
   const dir = mkdtempSync(join(tmpdir(), 'cli-append-'));

@@ -26,7 +26,12 @@ beforeAll(async () => {
 
 function sink(): { stream: Writable; text: () => string } {
   let text = '';
-  const stream = new Writable({ write: (chunk, _enc, done) => ((text += String(chunk)), done()) });
+  const stream = new Writable({
+    write: (chunk, _enc, done) => {
+      text += String(chunk);
+      done();
+    },
+  });
   return { stream, text: () => text };
 }
 

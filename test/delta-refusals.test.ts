@@ -77,7 +77,9 @@ describe('tables this reader must refuse rather than misread', () => {
       const m = actions.find((a) => a.metaData)!.metaData!;
       m.configuration = { 'delta.columnMapping.mode': 'id' };
       const schema = JSON.parse(m.schemaString as string) as { fields: { name: string; metadata: Record<string, unknown> }[] };
-      schema.fields.forEach((f, i) => (f.metadata = { 'delta.columnMapping.id': i + 1, 'delta.columnMapping.physicalName': f.name }));
+      schema.fields.forEach((f, i) => {
+        f.metadata = { 'delta.columnMapping.id': i + 1, 'delta.columnMapping.physicalName': f.name };
+      });
       m.schemaString = JSON.stringify(schema);
     });
     const snap = await loadSnapshot(storage, '', 0);

@@ -326,7 +326,7 @@ describe('the lakehouse API the page uses', () => {
     expect(await uncommitted(storage)).toEqual([]);
     await storage.write('gold/dropoff_rate/part-before-the-run.parquet', new Uint8Array(8));
     let cancelled = false;
-    const stopped = lakehouse.run({ events: 3_000, seed: 9, days: 20, invalidRate: 0.01 }, (p) => {
+    const stopped = lakehouse.run({ events: 3_000, seed: 9, days: 20, invalidRate: 0.01 }, () => {
       if (cancelled) return;
       cancelled = true;
       // as a write cut short by the cancel leaves it: written, never committed

@@ -79,7 +79,7 @@ function judge(add: Add, conditions: readonly Condition[], fields: Map<string, {
     const { field, key } = found;
     const type = field.type as string;
     if (partitions.has(c.column)) {
-      if (Object.prototype.hasOwnProperty.call(add.partitionValues, key) && !partitionCanMatch(add.partitionValues[key] ?? null, type, c)) return 'partition';
+      if (Object.hasOwn(add.partitionValues, key) && !partitionCanMatch(add.partitionValues[key] ?? null, type, c)) return 'partition';
       continue;
     }
     stats ??= parseStats(add.stats);

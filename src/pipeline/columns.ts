@@ -78,6 +78,7 @@ function utf8Column(values: readonly (string | null | undefined)[]): Vector {
   return builder.finish();
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the range starts at NUL on purpose: everything outside ASCII
 const NON_ASCII = /[^\x00-\x7f]/;
 
 /**

@@ -187,7 +187,7 @@ export class LineScan {
       case TIME: {
         const us = timestampMicros(text, this.start[f]!, this.end[f]!);
         this.value[f] = us;
-        return us === us;
+        return !Number.isNaN(us);
       }
       case NUMBER: {
         const v = this.value[f]!;
@@ -362,7 +362,7 @@ function timestampMicros(text: string, a: number, e: number): number {
     let k = 0;
     for (; i < e; i++, k++) {
       const d = digit(text, i);
-      if (d !== d) break;
+      if (Number.isNaN(d)) break;
       if (k < 6) micros = micros * 10 + d;
     }
     if (k === 0) return NaN;

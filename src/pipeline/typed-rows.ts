@@ -143,7 +143,9 @@ export class TypedRows {
     const n = data.length;
     const at = this.length;
     while (at + n > this.capacity) this.grow();
-    STRINGS.forEach((name, k) => this.strings[k]!.appendData(data.strings[name]!));
+    STRINGS.forEach((name, k) => {
+      this.strings[k]!.appendData(data.strings[name]!);
+    });
     if (this.raw && data.raw) this.raw.appendData(data.raw);
     NUMBERS.forEach((name, k) => {
       this.numbers[k]!.set(data.numbers[name]!, at);
@@ -179,7 +181,9 @@ export class TypedRows {
       if (name === 'event_id' || strings.includes(name)) out[name] = this.strings[k]!.finish();
     });
     if (this.raw && strings.includes('raw')) out.raw = this.raw.finish();
-    NUMBERS.forEach((name, k) => (out[name] = this.numberVector(k, n)));
+    NUMBERS.forEach((name, k) => {
+      out[name] = this.numberVector(k, n);
+    });
     return new Table(out);
   }
 

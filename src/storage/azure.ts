@@ -112,13 +112,14 @@ export class AzureClient implements ObjectClient {
       '\n' +
       canonicalHeaders +
       resource;
-    const key = await (this.signingKey ??= crypto.subtle.importKey(
+    this.signingKey ??= crypto.subtle.importKey(
       'raw',
       Uint8Array.from(atob((this.config.auth as { key: string }).key), (c) => c.charCodeAt(0)),
       { name: 'HMAC', hash: 'SHA-256' },
       false,
       ['sign'],
-    ));
+    );
+    const key = await this.signingKey;
     const mac = new Uint8Array(await crypto.subtle.sign('HMAC', key, new TextEncoder().encode(text)));
     return btoa(String.fromCharCode(...mac));
   }

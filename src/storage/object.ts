@@ -109,10 +109,11 @@ export class ObjectStorage implements Storage {
   }
 
   async putIfAbsent(path: string, data: Uint8Array): Promise<boolean> {
-    await (this.probed ??= this.probe().catch((err: unknown) => {
+    this.probed ??= this.probe().catch((err: unknown) => {
       this.probed = undefined;
       throw err;
-    }));
+    });
+    await this.probed;
     const key = this.key(path);
     let tries = 0;
     return retrying(async () => {

@@ -258,12 +258,14 @@ export class SqlConsole {
     const columnRows: string[] = [];
     for (const t of tables) {
       const details = await this.catalog.details(t.path);
-      details.schema.forEach((c, i) =>
-        columnRows.push(`('lake', 'main', ${lit(t.view)}, ${lit(c.name)}, ${i + 1}, ${lit(c.type)}, ${lit(c.nullable ? 'YES' : 'NO')})`),
-      );
+      details.schema.forEach((c, i) => {
+        columnRows.push(`('lake', 'main', ${lit(t.view)}, ${lit(c.name)}, ${i + 1}, ${lit(c.type)}, ${lit(c.nullable ? 'YES' : 'NO')})`);
+      });
     }
     for (const f of this.files.values()) {
-      f.columns.forEach((c, i) => columnRows.push(`('temp', 'main', ${lit(f.view)}, ${lit(c.name)}, ${i + 1}, ${lit(c.type)}, 'YES')`));
+      f.columns.forEach((c, i) => {
+        columnRows.push(`('temp', 'main', ${lit(f.view)}, ${lit(c.name)}, ${i + 1}, ${lit(c.type)}, 'YES')`);
+      });
     }
     if (columnRows.length > 0) this.engine.run(`INSERT INTO ${CONSOLE_COLUMNS} VALUES ${columnRows.join(', ')}`);
   }

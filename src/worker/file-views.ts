@@ -38,12 +38,17 @@ export function csvTable(text: string, fileName: string): FileTable {
   let field = '';
   let quoted = false;
   let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
-  const endField = () => (record.push(field), (field = ''));
+  const endField = () => {
+    record.push(field);
+    field = '';
+  };
   for (; i < text.length; i++) {
     const c = text[i]!;
     if (quoted) {
-      if (c === '"' && text[i + 1] === '"') (field += '"'), i++;
-      else if (c === '"') quoted = false;
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') quoted = false;
       else field += c;
     } else if (c === '"' && field === '') quoted = true;
     else if (c === ',') endField();
@@ -55,7 +60,10 @@ export function csvTable(text: string, fileName: string): FileTable {
     } else field += c;
   }
   if (quoted) throw new FileViewError(`${fileName}: a quoted field is never closed`);
-  if (field !== '' || record.length > 0) endField(), records.push(record);
+  if (field !== '' || record.length > 0) {
+    endField();
+    records.push(record);
+  }
   const [header, ...body] = records.filter((r) => !(r.length === 1 && r[0] === ''));
   if (!header) throw new FileViewError(`${fileName} is empty: a CSV file needs a header line naming its columns`);
   const bad = body.findIndex((r) => r.length !== header.length);

@@ -18,7 +18,7 @@ interface Violation {
 }
 
 /** axe's violations on the page as it is, each as "rule: selector, …". */
-export async function audit(page: Page, source: string): Promise<string[]> {
+async function audit(page: Page, source: string): Promise<string[]> {
   // Evaluated through the DevTools protocol, so the page's Content Security Policy does not stop it.
   if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(source);
   const violations = await page.evaluate(async () => {

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/engine/types.ts';
 import { unzip } from '../../src/unzip.ts';
-import { zip } from '../../src/zip.ts';
+import { type ZipEntry, zip } from '../../src/zip.ts';
 import { testEngine } from '../helpers/engine.ts';
 import { deflated, rawBytes } from '../helpers/raw-zip.ts';
 import { FUZZ_TABLES, WatchedStorage, byteMutation, describeTally, fixtureFiles, mutateBytes, notASentence, readEverything, tally } from './tables.ts';
@@ -38,7 +38,7 @@ describe('fuzzing archives', () => {
       await fc.assert(
         fc.asyncProperty(fc.constantFrom(...FUZZ_TABLES), fc.constantFrom('stored' as const, 'deflated' as const), byteMutation, async (name, kind, m) => {
           const bytes = mutateBytes(archives.get(name)![kind], m);
-          let entries;
+          let entries: Required<ZipEntry>[];
           try {
             entries = await unzip(bytes, 'fuzz.zip');
           } catch (err) {

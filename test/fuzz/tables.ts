@@ -184,8 +184,17 @@ export const hostileValue: fc.Arbitrary<unknown> = fc.oneof(
 export function mutateJson(value: unknown, pick: number, replacement: unknown, remove: boolean): unknown {
   const places: { parent: Record<string, unknown> | unknown[]; key: string | number }[] = [];
   const walk = (v: unknown): void => {
-    if (Array.isArray(v)) v.forEach((c, i) => (places.push({ parent: v, key: i }), walk(c)));
-    else if (v && typeof v === 'object') for (const [k, c] of Object.entries(v)) places.push({ parent: v as Record<string, unknown>, key: k }), walk(c);
+    if (Array.isArray(v)) {
+      v.forEach((c, i) => {
+        places.push({ parent: v, key: i });
+        walk(c);
+      });
+    } else if (v && typeof v === 'object') {
+      for (const [k, c] of Object.entries(v)) {
+        places.push({ parent: v as Record<string, unknown>, key: k });
+        walk(c);
+      }
+    }
   };
   const copy = structuredClone(value);
   walk(copy);
@@ -248,7 +257,9 @@ export function mutateBytes(data: Uint8Array, m: ByteMutation): Uint8Array {
     return out;
   }
   const out = data.slice();
-  mm.at.forEach((p, i) => (out[p % out.byteLength] = mm.to[i]!));
+  mm.at.forEach((p, i) => {
+    out[p % out.byteLength] = mm.to[i]!;
+  });
   return out;
 }
 

@@ -18,7 +18,9 @@ export async function validateDeltaTable(storage: Storage, table: string, engine
     .map((m) => Number(m![1]))
     .sort((a, b) => a - b);
   if (commits[0] !== 0) problems.push('the log does not start at version 0');
-  commits.forEach((v, i) => v !== i && problems.push(`versions are not contiguous at ${i}`));
+  commits.forEach((v, i) => {
+    if (v !== i) problems.push(`versions are not contiguous at ${i}`);
+  });
   const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
   const live = new Map<string, Record<string, unknown>>();
   let partitionColumns: string[] = [];

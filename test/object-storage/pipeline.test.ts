@@ -48,7 +48,12 @@ async function history(table: string): Promise<string> {
 
 function sink(): { stream: Writable; text: () => string } {
   let text = '';
-  const stream = new Writable({ write: (chunk, _enc, done) => ((text += String(chunk)), done()) });
+  const stream = new Writable({
+    write: (chunk, _enc, done) => {
+      text += String(chunk);
+      done();
+    },
+  });
   return { stream, text: () => text };
 }
 

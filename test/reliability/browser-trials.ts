@@ -232,7 +232,10 @@ export async function browserCrashTrial(
   if (GOLD_TABLES.every((g) => afterKill.versions[`gold/${g}`] !== undefined)) {
     const { gold } = await checkGold(new NodeStorage(o.work), o.engine);
     for (const g of gold) {
-      if (g.stale) staleGold++, g.marked && staleMarked++;
+      if (g.stale) {
+        staleGold++;
+        if (g.marked) staleMarked++;
+      }
       if (g.stale && !g.marked) problems.push(`after the kill ${g.table} v${g.version} is stale but the lineage says it is up to date`);
       if (!g.matchesRecorded)
         problems.push(`after the kill ${g.table} v${g.version} does not equal its SQL over silver/events v${g.recorded}, the version its log records`);
@@ -263,8 +266,13 @@ export async function browserCrashTrial(
     removedBytes = 0;
   for (const r of vacuumed) {
     for (const f of r.files) {
-      if (f.reason === 'untracked') orphanFiles++, (orphanBytes += f.size);
-      else removedFiles++, (removedBytes += f.size);
+      if (f.reason === 'untracked') {
+        orphanFiles++;
+        orphanBytes += f.size;
+      } else {
+        removedFiles++;
+        removedBytes += f.size;
+      }
       if (/(^|\/)\..*\.tmp$|\.crswap$/.test(f.path)) tempFilesReclaimed++;
     }
   }

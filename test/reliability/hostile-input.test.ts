@@ -47,7 +47,10 @@ const bytes = (...parts: (string | number[])[]): Uint8Array => {
   const chunks = parts.map((p) => (typeof p === 'string' ? enc.encode(p) : Uint8Array.from(p)));
   const out = new Uint8Array(chunks.reduce((s, c) => s + c.length, 0));
   let at = 0;
-  for (const c of chunks) out.set(c, at), (at += c.length);
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
   return out;
 };
 
@@ -59,7 +62,13 @@ const nest = (depth: number) => `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
 
 function sink(): { stream: Writable; text: () => string } {
   let text = '';
-  return { stream: new Writable({ write: (c, _e, done) => ((text += String(c)), done()) }), text: () => text };
+  const stream = new Writable({
+    write: (c, _e, done) => {
+      text += String(c);
+      done();
+    },
+  });
+  return { stream, text: () => text };
 }
 
 interface Landed {
@@ -172,7 +181,10 @@ describe('hostile files through cli ingest', () => {
     await refused('image.png', png, 'looks like a binary file (a NUL byte at offset 8), not JSON lines; nothing was ingested');
     // Binary without a NUL in its first 64 KB is text to the splitter: every line is a reject.
     const noise = new Uint8Array(64 * 1024);
-    for (let i = 0, x = 7; i < noise.length; i++) noise[i] = ((x = (x * 1103515245 + 12345) >>> 0) % 255) + 1;
+    for (let i = 0, x = 7; i < noise.length; i++) {
+      x = (x * 1103515245 + 12345) >>> 0;
+      noise[i] = (x % 255) + 1;
+    }
     const r = await ingest('noise.bin', noise);
     expect([r.accepted, r.rejected]).toEqual([0, r.bronze]);
     expect(r.bronze).toBeGreaterThan(200);

@@ -104,8 +104,13 @@ export async function checkLakehouse(storage: Storage, engine: Engine, options: 
       for (const p of found) note(p).push(`${t}: ${p}`);
       const orphans = await vacuumTable(storage, t, { retentionHours: 0, force: true, dryRun: true, listTemporary: temporary, temporaryMinAgeHours: 0 });
       for (const f of orphans.files) {
-        if (f.reason === 'untracked') c.untrackedFiles++, (c.untrackedBytes += f.size);
-        else c.removedFiles++, (c.removedBytes += f.size);
+        if (f.reason === 'untracked') {
+          c.untrackedFiles++;
+          c.untrackedBytes += f.size;
+        } else {
+          c.removedFiles++;
+          c.removedBytes += f.size;
+        }
       }
     } catch (err) {
       c.problems.push(`${t} cannot be opened at its latest version: ${(err as Error).message}`);
@@ -137,7 +142,9 @@ async function checkBatches(storage: Storage, engine: Engine, c: LakehouseCheck,
   for (const t of [TABLES.silver, TABLES.rejects, TABLES.quality]) {
     const seen = await txnVersions(storage, t, c.versions[t]);
     // One commit per batch: a repeated or out-of-order txn version is a batch taken in twice.
-    seen.forEach((v, i) => i > 0 && v <= seen[i - 1]! && p.push(`${t}: txn version ${v} after ${seen[i - 1]} (a batch taken in twice)`));
+    seen.forEach((v, i) => {
+      if (i > 0 && v <= seen[i - 1]!) p.push(`${t}: txn version ${v} after ${seen[i - 1]} (a batch taken in twice)`);
+    });
     marks[t] = seen.at(-1) ?? -1;
     if (marks[t]! > bronzeLatest) p.push(`${t}: txn watermark ${marks[t]} is beyond bronze version ${bronzeLatest}`);
   }

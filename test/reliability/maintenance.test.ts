@@ -51,7 +51,13 @@ async function lakehouse(batches: number): Promise<{ dir: string; storage: NodeS
 
 function sink(): { stream: Writable; text: () => string } {
   let text = '';
-  return { stream: new Writable({ write: (c, _e, done) => ((text += String(c)), done()) }), text: () => text };
+  const stream = new Writable({
+    write: (c, _e, done) => {
+      text += String(c);
+      done();
+    },
+  });
+  return { stream, text: () => text };
 }
 
 describe('OPTIMIZE', () => {

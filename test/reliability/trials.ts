@@ -163,8 +163,13 @@ export async function crashTrial(o: {
     removedBytes = 0;
   for (const table of Object.keys(afterRecovery.versions)) {
     for (const f of (await vacuumTable(storage, table, { retentionHours: 0, force: true, temporaryMinAgeHours: 0 })).files) {
-      if (f.reason === 'untracked') orphanFiles++, (orphanBytes += f.size);
-      else removedFiles++, (removedBytes += f.size);
+      if (f.reason === 'untracked') {
+        orphanFiles++;
+        orphanBytes += f.size;
+      } else {
+        removedFiles++;
+        removedBytes += f.size;
+      }
     }
   }
   const afterVacuum = await checkLakehouse(storage, o.engine, { complete: true });
@@ -214,7 +219,9 @@ export async function concurrentTrial(o: { dir: string; engine: Engine; trial: n
   const bronzeBefore = (await checkLakehouse(storage, o.engine)).bronzeVersion;
   const runs = await Promise.all(o.seeds.map((s) => cliRun(['--events', String(o.events), '--seed', String(s), '--days', '30', '--out', o.dir])));
   const problems: string[] = [];
-  runs.forEach((r, i) => r.code !== 0 && problems.push(`run ${i + 1} exited ${r.code}: ${r.stderr.trim().split('\n').at(-1)}`));
+  runs.forEach((r, i) => {
+    if (r.code !== 0) problems.push(`run ${i + 1} exited ${r.code}: ${r.stderr.trim().split('\n').at(-1)}`);
+  });
   let lost = 0;
   let overwritten = 0;
   const claimed = new Map<string, number>();
@@ -225,16 +232,27 @@ export async function concurrentTrial(o: { dir: string; engine: Engine; trial: n
     if (batch && bronze !== undefined) {
       const actions: Action[] = await readCommit(storage, TABLES.bronze, Number(bronze)).catch(() => []);
       const info = actions.find(isCommitInfo)?.commitInfo;
-      if (info?.operationParameters?.batchId !== batch) lost++, problems.push(`bronze version ${bronze} does not hold batch ${batch}`);
+      if (info?.operationParameters?.batchId !== batch) {
+        lost++;
+        problems.push(`bronze version ${bronze} does not hold batch ${batch}`);
+      }
     }
     for (const m of r.stdout.matchAll(/^ {2}(gold\/\S+|bronze\/events)\s+version (\d+)/gm)) {
       const key = `${m[1]}@${m[2]}`;
       claimed.set(key, (claimed.get(key) ?? 0) + 1);
-      if (!(await listLog(storage, m[1]!)).commits.has(Number(m[2]))) lost++, problems.push(`${key} is not in the log`);
+      if (!(await listLog(storage, m[1]!)).commits.has(Number(m[2]))) {
+        lost++;
+        problems.push(`${key} is not in the log`);
+      }
     }
     for (const m of r.stdout.matchAll(/^ {2}silver \(bronze v(\d+),/gm)) processed.push(Number(m[1]));
   }
-  for (const [key, n] of claimed) if (n > 1) overwritten++, problems.push(`${key} was reported by both runs`);
+  for (const [key, n] of claimed) {
+    if (n > 1) {
+      overwritten++;
+      problems.push(`${key} was reported by both runs`);
+    }
+  }
   const expected = [...Array(runs.filter((r) => r.code === 0).length).keys()].map((i) => bronzeBefore + 1 + i);
   if (JSON.stringify(processed.sort((a, b) => a - b)) !== JSON.stringify(expected)) {
     problems.push(`silver took in bronze versions ${JSON.stringify(processed)}; expected each of ${JSON.stringify(expected)} once`);

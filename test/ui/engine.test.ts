@@ -67,7 +67,10 @@ describe('startEngine', () => {
     const worker = fakeWorker({
       ping: async () => calls.push('ping'),
       open: async () => calls.push('open'),
-      init: async () => (calls.push('init'), versions),
+      init: async () => {
+        calls.push('init');
+        return versions;
+      },
     });
     const seen: EngineStatus[] = [];
     startEngine(worker, (s) => seen.push(s), after);

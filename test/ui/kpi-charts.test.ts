@@ -47,7 +47,10 @@ describe('KPI chart marks', () => {
   test('marks are made once per table read', () => {
     const rows = [{ band: 'read', sessions: 3, share: 1, avg_progress_pct: 50 }];
     let made = 0;
-    const make = () => (made++, kpiBars('engagement_bands', rows));
+    const make = () => {
+      made++;
+      return kpiBars('engagement_bands', rows);
+    };
     const first = once(rows, 'bars', make);
     expect(once(rows, 'bars', make)).toBe(first);
     expect(made).toBe(1);

@@ -498,5 +498,5 @@ function pad(n: number, width: number): string {
 }
 
 function clamp(x: number, lo: number, hi: number): number {
-  return x < lo ? lo : Math.min(x , hi);
+  return x < lo ? lo : Math.min(x, hi);
 }
