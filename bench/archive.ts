@@ -69,7 +69,9 @@ async function syntheticLakehouse(root: string, mb: number): Promise<string[]> {
   for (const [t, table] of tables.entries()) {
     const lines = [
       JSON.stringify({ protocol: { minReaderVersion: 1, minWriterVersion: 2 } }),
-      JSON.stringify({ metaData: { id: `t${t}`, format: { provider: 'parquet', options: {} }, schemaString, partitionColumns: [], configuration: {}, createdTime: 0 } }),
+      JSON.stringify({
+        metaData: { id: `t${t}`, format: { provider: 'parquet', options: {} }, schemaString, partitionColumns: [], configuration: {}, createdTime: 0 },
+      }),
     ];
     for (let f = 0; f < Math.round(mb / tables.length); f++) {
       const name = `part-${String(f).padStart(5, '0')}.parquet`;
@@ -77,7 +79,7 @@ async function syntheticLakehouse(root: string, mb: number): Promise<string[]> {
       await storage.write(`${table}/${name}`, data);
       lines.push(JSON.stringify({ add: { path: name, partitionValues: {}, size: data.byteLength, modificationTime: 0, dataChange: true } }));
     }
-    await storage.write(`${table}/_delta_log/00000000000000000000.json`, new TextEncoder().encode(lines.join('\n') + '\n'));
+    await storage.write(`${table}/_delta_log/00000000000000000000.json`, new TextEncoder().encode(`${lines.join('\n')}\n`));
   }
   return tables;
 }
@@ -88,7 +90,9 @@ async function lakehouse(mb: number): Promise<void> {
   try {
     await syntheticLakehouse(join(work, 'a'), mb);
     for (const step of ['export', 'import', 'open', 'read']) {
-      process.stdout.write(execFileSync(process.execPath, [...process.execArgv, import.meta.filename, '--step', step, '--work', work, '--mb', String(mb)], { encoding: 'utf8' }));
+      process.stdout.write(
+        execFileSync(process.execPath, [...process.execArgv, import.meta.filename, '--step', step, '--work', work, '--mb', String(mb)], { encoding: 'utf8' }),
+      );
     }
   } finally {
     await rm(work, { recursive: true, force: true });
@@ -179,7 +183,10 @@ async function zip64(): Promise<void> {
   const file = join(work, 'big.zip');
   try {
     const zeros = new Uint8Array(600 * MiB);
-    const entries = [...Array.from({ length: 8 }, (_, i) => ({ name: `t/zeros-${i}.bin`, data: zeros })), { name: 't/last.json', data: new TextEncoder().encode('{"last":true}\n') }];
+    const entries = [
+      ...Array.from({ length: 8 }, (_, i) => ({ name: `t/zeros-${i}.bin`, data: zeros })),
+      { name: 't/last.json', data: new TextEncoder().encode('{"last":true}\n') },
+    ];
     await measured('write 4.7 GiB with zip.ts (sparse file)', async () => {
       const out = await open(file, 'w');
       let at = 0;
@@ -190,7 +197,15 @@ async function zip64(): Promise<void> {
       await out.truncate(at);
       await out.close();
     });
-    const py = execFileSync('python3', ['-c', 'import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); i = z.getinfo("t/last.json"); print(len(z.infolist()), i.header_offset, z.read(i).decode().strip())', file], { encoding: 'utf8' });
+    const py = execFileSync(
+      'python3',
+      [
+        '-c',
+        'import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); i = z.getinfo("t/last.json"); print(len(z.infolist()), i.header_offset, z.read(i).decode().strip())',
+        file,
+      ],
+      { encoding: 'utf8' },
+    );
     console.log(`  Python: ${py.trim()}`);
     console.log(`  Info-ZIP unzip -l: ${execFileSync('unzip', ['-l', file], { encoding: 'utf8' }).trim().split('\n').at(-1)}`);
     const handle = await open(file, 'r');

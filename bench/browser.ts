@@ -11,11 +11,22 @@ import type { BenchResult } from './result.ts';
 export const BENCH_DIST = join(ROOT, '.tmp', 'bench-dist');
 
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 export async function buildBenchApp(): Promise<void> {
   const vite = join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js');
-  const child = spawn(process.execPath, [vite, 'build', '--outDir', BENCH_DIST, '--emptyOutDir', '--logLevel', 'warn'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [vite, 'build', '--outDir', BENCH_DIST, '--emptyOutDir', '--logLevel', 'warn'], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout.on('data', (b: Buffer) => (output += b.toString()));
   child.stderr.on('data', (b: Buffer) => (output += b.toString()));
@@ -120,7 +131,9 @@ export async function browserRun(server: StaticServer, events: number, seed: num
     let peakHeap: number | null = null;
     let heapSource = 'worker';
     const sample = async (): Promise<void> => {
-      const used = await worker?.evaluate(() => (performance as Performance & { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? null).catch(() => null);
+      const used = await worker
+        ?.evaluate(() => (performance as Performance & { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? null)
+        .catch(() => null);
       if (typeof used === 'number') peakHeap = Math.max(peakHeap ?? 0, used);
     };
     let sampling = true;
@@ -130,10 +143,10 @@ export async function browserRun(server: StaticServer, events: number, seed: num
         await new Promise((r) => setTimeout(r, 250));
       }
     })();
-    const summary = (await page.evaluate(
-      (o) => window.lakehouse.run({ events: o.events, seed: o.seed, days: 60, invalidRate: 0.01 }),
-      { events, seed },
-    )) as unknown as Summary;
+    const summary = (await page.evaluate((o) => window.lakehouse.run({ events: o.events, seed: o.seed, days: 60, invalidRate: 0.01 }), {
+      events,
+      seed,
+    })) as unknown as Summary;
     sampling = false;
     await sampler;
     await sample();
@@ -174,7 +187,15 @@ export async function browserRun(server: StaticServer, events: number, seed: num
       peakJsHeapBytes: peakHeap,
       peakRssBytes: runRss === null && afterRss === null ? null : Math.max(runRss ?? 0, afterRss ?? 0),
       notes,
-      extra: { coldPaintMs, ...ui, explorerFirstRowsMs: explorer, engineReadySeconds: engineReady, heapSource, duckdbWasmBytes: metrics?.duckdbWasmBytes ?? null, parquetWasmBytes: metrics?.parquetWasmBytes ?? null },
+      extra: {
+        coldPaintMs,
+        ...ui,
+        explorerFirstRowsMs: explorer,
+        engineReadySeconds: engineReady,
+        heapSource,
+        duckdbWasmBytes: metrics?.duckdbWasmBytes ?? null,
+        parquetWasmBytes: metrics?.parquetWasmBytes ?? null,
+      },
     };
   } finally {
     await context?.close();
@@ -205,7 +226,9 @@ async function firstContentfulPaint(page: Page): Promise<number | null> {
  * OPFS, engine start included); then a refresh of the dashboard (to the Run tab and back) until
  * the six charts are drawn again.
  */
-async function dashboardTimings(page: Page): Promise<{ restorePaintMs: number | null; restoreDashboardMs: number; dashboardRefreshMs: number; dashboardRefreshesMs: number[] }> {
+async function dashboardTimings(
+  page: Page,
+): Promise<{ restorePaintMs: number | null; restoreDashboardMs: number; dashboardRefreshMs: number; dashboardRefreshesMs: number[] }> {
   await page.goto(`${new URL(page.url()).origin}/#dashboard`);
   await page.reload();
   const restorePaintMs = await firstContentfulPaint(page);
@@ -223,14 +246,16 @@ async function dashboardTimings(page: Page): Promise<{ restorePaintMs: number | 
     await page.locator('#tab-run').click();
     await page.waitForFunction((sel) => [...document.querySelectorAll(sel)].filter((e) => e.checkVisibility()).length === 0, charts, { polling: 'raf' });
     // A string, not a function: tsx would wrap a named inner function in a helper the page lacks.
-    refreshes.push((await page.evaluate(`new Promise((resolve) => {
+    refreshes.push(
+      (await page.evaluate(`new Promise((resolve) => {
       const t0 = performance.now();
       document.getElementById('tab-dashboard').click();
       (function poll() {
         if (${shown} === 6) requestAnimationFrame(() => setTimeout(() => resolve(Math.round(performance.now() - t0)), 0));
         else requestAnimationFrame(poll);
       })();
-    })`)) as number);
+    })`)) as number,
+    );
   }
   const dashboardRefreshMs = [...refreshes].sort((a, b) => a - b)[2]!;
   return { restorePaintMs, restoreDashboardMs, dashboardRefreshMs, dashboardRefreshesMs: refreshes };

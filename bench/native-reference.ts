@@ -47,7 +47,8 @@ function contractSql(schema: Schema): { fields: string[]; reasons: string } {
   for (const rule of schema.allOf) {
     const type = rule.if.properties.event_type.const;
     for (const f of rule.then.required) checks.push(`CASE WHEN ${v('event_type')} = ${lit(type)} AND ${t(f)} IS NULL THEN 'required:${f}' END`);
-    for (const f of Object.keys(rule.then.properties)) checks.push(`CASE WHEN ${v('event_type')} = ${lit(type)} AND ${t(f)} IS NOT NULL THEN 'forbidden:${f}' END`);
+    for (const f of Object.keys(rule.then.properties))
+      checks.push(`CASE WHEN ${v('event_type')} = ${lit(type)} AND ${t(f)} IS NOT NULL THEN 'forbidden:${f}' END`);
   }
   for (const [f, p] of Object.entries(schema.properties)) {
     const typeOk = {
@@ -84,14 +85,22 @@ export async function nativeReference(file: string, out: string, threads?: numbe
   const gold = loadSql('gold');
   const db = await DuckDBInstance.create(':memory:', threads ? { threads: String(threads) } : {});
   const c0: DuckDBConnection = await db.connect();
-  const c = process.env.REF_TRACE ? ({
-    run: async (sql: string) => { const t = performance.now(); const r = await c0.run(sql); console.error(((performance.now() - t) / 1000).toFixed(3), sql.replace(/\s+/g, ' ').slice(0, 80)); return r; },
-    runAndReadAll: (sql: string) => c0.runAndReadAll(sql),
-    closeSync: () => c0.closeSync(),
-  } as unknown as DuckDBConnection) : c0;
+  const c = process.env.REF_TRACE
+    ? ({
+        run: async (sql: string) => {
+          const t = performance.now();
+          const r = await c0.run(sql);
+          console.error(((performance.now() - t) / 1000).toFixed(3), sql.replace(/\s+/g, ' ').slice(0, 80));
+          return r;
+        },
+        runAndReadAll: (sql: string) => c0.runAndReadAll(sql),
+        closeSync: () => c0.closeSync(),
+      } as unknown as DuckDBConnection)
+    : c0;
   await c.run("SET TimeZone = 'UTC'");
   const usedThreads = Number((await c.runAndReadAll("SELECT current_setting('threads') AS t")).getRowObjectsJS()[0]!.t);
-  const parquet = (table: string, path: string, order = '') => `COPY (SELECT * FROM ${table} ${order}) TO ${lit(join(out, path))} (FORMAT parquet, COMPRESSION zstd)`;
+  const parquet = (table: string, path: string, order = '') =>
+    `COPY (SELECT * FROM ${table} ${order}) TO ${lit(join(out, path))} (FORMAT parquet, COMPRESSION zstd)`;
   const seconds: Record<string, number> = {};
   const started = performance.now();
 
@@ -100,14 +109,17 @@ export async function nativeReference(file: string, out: string, threads?: numbe
     // Insertion order is kept: line_no is rowid + 1 (no window over the whole file).
     await c.run(`CREATE TABLE lines AS
       SELECT raw FROM read_csv(${lit(file)}, columns = {'raw': 'VARCHAR'}, header = false, delim = E'\\x1f', quote = '', escape = '', auto_detect = false, new_line = '\\n')`);
-    await c.run(`CREATE VIEW bronze AS SELECT raw, ${batch} AS batch_id, 'generator' AS source, rowid + 1 AS line_no, TIMESTAMPTZ '2026-01-01 00:00:00+00' AS ingested_at FROM lines`);
+    await c.run(
+      `CREATE VIEW bronze AS SELECT raw, ${batch} AS batch_id, 'generator' AS source, rowid + 1 AS line_no, TIMESTAMPTZ '2026-01-01 00:00:00+00' AS ingested_at FROM lines`,
+    );
     await c.run(parquet('bronze', 'bronze/part-00000.zstd.parquet'));
   });
 
   const { fields, reasons } = contractSql(schema);
   const paths = `[${fields.map((f) => lit(`$.${f}`)).join(', ')}]`;
   const typed = (f: string, type: string) => `try_cast("v_${f}" AS ${type}) AS ${f}`;
-  const cols = 'event_id, event_type, occurred_at, creator_id, work_id, stage, words, duration_minutes, words_changed, revision_no, reader_id, engagement_seconds, progress_pct, attributes, batch_id, ingested_at, event_date';
+  const cols =
+    'event_id, event_type, occurred_at, creator_id, work_id, stage, words, duration_minutes, words_changed, revision_no, reader_id, engagement_seconds, progress_pct, attributes, batch_id, ingested_at, event_date';
   await timed('silver', seconds, async () => {
     // The types and the text of every field in one JSON parse each (list-of-paths forms), then the contract.
     await c.run(`CREATE TABLE checked AS
@@ -154,8 +166,14 @@ export async function nativeReference(file: string, out: string, threads?: numbe
       UNION ALL SELECT line_no, NULL, 'schema', ['not_object'] FROM bronze WHERE json_valid(raw) AND json_type(raw) <> 'OBJECT'
       UNION ALL SELECT line_no, event_id_text, 'schema', reasons FROM checked WHERE len(reasons) > 0
       UNION ALL SELECT line_no, event_id, stage, [stage] FROM late`);
-    await c.run(`CREATE TABLE quality AS ${expectations.map((e, i) => `SELECT ${batch} AS batch_id, ${lit(e.name)} AS expectation, ${lit(e.action)} AS action,
-      count(*) FILTER (WHERE __exp_${i}) AS passed, count(*) FILTER (WHERE NOT __exp_${i}) AS failed FROM flags`).join(' UNION ALL ')}`);
+    await c.run(
+      `CREATE TABLE quality AS ${expectations
+        .map(
+          (e, i) => `SELECT ${batch} AS batch_id, ${lit(e.name)} AS expectation, ${lit(e.action)} AS action,
+      count(*) FILTER (WHERE __exp_${i}) AS passed, count(*) FILTER (WHERE NOT __exp_${i}) AS failed FROM flags`,
+        )
+        .join(' UNION ALL ')}`,
+    );
     await c.run(parquet('silver_events', 'silver/events/part-00000.zstd.parquet'));
     await c.run(`COPY (SELECT b.raw, r.event_id, r.stage, r.reasons, b.batch_id, b.ingested_at, now() AS rejected_at FROM rejects r JOIN bronze b USING (line_no) ORDER BY line_no)
       TO ${lit(join(out, 'silver/rejects/part-00000.zstd.parquet'))} (FORMAT parquet, COMPRESSION zstd)`);
@@ -173,7 +191,15 @@ export async function nativeReference(file: string, out: string, threads?: numbe
   const rows = { bronze: await count('lines'), silver: await count('silver_events'), rejects: await count('rejects') };
   c.closeSync();
   db.closeSync();
-  return { mode: 'native-reference', events: rows.bronze, threads: usedThreads, seconds, rows, parquetBytes: parquetBytes(out), peakRssBytes: process.resourceUsage().maxRSS * 1024 };
+  return {
+    mode: 'native-reference',
+    events: rows.bronze,
+    threads: usedThreads,
+    seconds,
+    rows,
+    parquetBytes: parquetBytes(out),
+    peakRssBytes: process.resourceUsage().maxRSS * 1024,
+  };
 }
 
 /** Bytes of every .parquet file below `dir`. */

@@ -28,7 +28,17 @@ export async function runNode(args: string[], timeoutMs = 60 * 60_000): Promise<
 export async function nodeCliRun(events: number, seed: number, outDir: string, engine: 'wasm' | 'native' | 'spark'): Promise<BenchResult> {
   rmSync(outDir, { recursive: true, force: true });
   // Spark's own memory is the runner's JVM and Python workers', which this hook does not see.
-  const { stdout, peakRssBytes } = await runNode(['src/cli/main.ts', 'run', '--events', String(events), '--seed', String(seed), '--out', outDir, ...(engine === 'wasm' ? [] : ['--engine', engine])]);
+  const { stdout, peakRssBytes } = await runNode([
+    'src/cli/main.ts',
+    'run',
+    '--events',
+    String(events),
+    '--seed',
+    String(seed),
+    '--out',
+    outDir,
+    ...(engine === 'wasm' ? [] : ['--engine', engine]),
+  ]);
   const total = /records in ([\d.]+) s/.exec(stdout);
   const stages = /seconds: load ([\d.]+), generate ([\d.]+), bronze ([\d.]+), silver ([\d.]+), gold ([\d.]+)/.exec(stdout);
   if (!total) throw new Error(`bench: cannot read the time of cli run:\n${stdout}`);

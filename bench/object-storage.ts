@@ -73,9 +73,18 @@ async function pipeline(where: string): Promise<{ seconds: number; commits: numb
   return { seconds, commits, requests: requests(ctx.storage) - before };
 }
 
-interface Racer { versions: number[]; lostRaces: number; requests: number; seconds: number }
+interface Racer {
+  versions: number[];
+  lostRaces: number;
+  requests: number;
+  seconds: number;
+}
 const racer = async (where: string, writer: string): Promise<Racer> => {
-  const { stdout } = await promisify(execFile)(process.execPath, [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), join(ROOT, 'test/object-storage/racer.ts'), where, 'race', writer, String(ROUNDS)], { cwd: ROOT });
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), join(ROOT, 'test/object-storage/racer.ts'), where, 'race', writer, String(ROUNDS)],
+    { cwd: ROOT },
+  );
   return JSON.parse(stdout) as Racer;
 };
 
@@ -99,11 +108,15 @@ for (const [name, where] of stores) {
   const raceSeconds = Math.max(a.seconds, b.seconds);
   const perCommit = p.requests ? (p.requests / p.commits).toFixed(0) : '—';
   const appendRequests = single.requests ? (single.requests / ROUNDS).toFixed(1) : '—';
-  rows.push(`| ${name} | ${one.up} / ${four.up} | ${one.down} / ${four.down} | ${p.seconds.toFixed(1)} s, ${p.commits} commits, ${perCommit} | ` +
-    `${(ROUNDS / single.seconds).toFixed(1)} (${appendRequests} req.) | ${((2 * ROUNDS) / raceSeconds).toFixed(1)} (${a.lostRaces + b.lostRaces} lost races) |`);
+  rows.push(
+    `| ${name} | ${one.up} / ${four.up} | ${one.down} / ${four.down} | ${p.seconds.toFixed(1)} s, ${p.commits} commits, ${perCommit} | ` +
+      `${(ROUNDS / single.seconds).toFixed(1)} (${appendRequests} req.) | ${((2 * ROUNDS) / raceSeconds).toFixed(1)} (${a.lostRaces + b.lostRaces} lost races) |`,
+  );
   console.error(`${name}: done`);
 }
-console.log(`| store | upload MB/s (1 / 4 at a time) | read MB/s (1 / 4) | cli run ${EVENTS.toLocaleString('en-US')} events: time, commits, requests per commit | one writer: commits/s (requests per commit) | two racing writers: commits/s together |`);
+console.log(
+  `| store | upload MB/s (1 / 4 at a time) | read MB/s (1 / 4) | cli run ${EVENTS.toLocaleString('en-US')} events: time, commits, requests per commit | one writer: commits/s (requests per commit) | two racing writers: commits/s together |`,
+);
 console.log('|---|---|---|---|---|---|');
 for (const r of rows) console.log(r);
 stop();

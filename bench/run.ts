@@ -22,6 +22,7 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { generateEvents } from '../src/pipeline/generator/index.ts';
 import { ROOT } from '../test/e2e/harness.ts';
+import type { StaticServer } from '../test/e2e/harness.ts';
 import { BENCH_DIST, browserRun, buildBenchApp, bundleSizes, serveBenchApp, startTimings, type StartTimings } from './browser.ts';
 import { nodeCliRun, runNode } from './node-cli.ts';
 import { eventsPerSecond, type BenchResult } from './result.ts';
@@ -52,7 +53,7 @@ function eventsFile(events: number): string {
   const file = join(WORK, `events-${events}-seed${seed}.jsonl`);
   if (existsSync(file)) return file;
   const fd = openSync(`${file}.partial`, 'w');
-  for (const chunk of generateEvents({ events, seed, days: 60, invalidRate: 0.01 })) writeSync(fd, chunk.join('\n') + '\n');
+  for (const chunk of generateEvents({ events, seed, days: 60, invalidRate: 0.01 })) writeSync(fd, `${chunk.join('\n')}\n`);
   closeSync(fd);
   renameSync(`${file}.partial`, file);
   return file;
@@ -60,17 +61,36 @@ function eventsFile(events: number): string {
 
 async function nativeReference(events: number): Promise<BenchResult> {
   const { stdout } = await runNode(['bench/native-reference.ts', '--file', eventsFile(events), '--out', join(WORK, 'native-reference')]);
-  const r = JSON.parse(stdout.trim().split('\n').at(-1)!) as { events: number; threads: number; seconds: BenchResult['seconds']; parquetBytes: number; peakRssBytes: number; rows: Record<string, number> };
+  const r = JSON.parse(stdout.trim().split('\n').at(-1)!) as {
+    events: number;
+    threads: number;
+    seconds: BenchResult['seconds'];
+    parquetBytes: number;
+    peakRssBytes: number;
+    rows: Record<string, number>;
+  };
   return {
-    mode: 'native-reference', events, seconds: r.seconds, parquetBytes: r.parquetBytes, peakWasmBytes: null, peakJsHeapBytes: null, peakRssBytes: r.peakRssBytes,
-    notes: [`${r.threads} threads; silver ${r.rows.silver}, rejects ${r.rows.rejects}`], extra: { threads: r.threads, rows: r.rows },
+    mode: 'native-reference',
+    events,
+    seconds: r.seconds,
+    parquetBytes: r.parquetBytes,
+    peakWasmBytes: null,
+    peakJsHeapBytes: null,
+    peakRssBytes: r.peakRssBytes,
+    notes: [`${r.threads} threads; silver ${r.rows.silver}, rejects ${r.rows.rejects}`],
+    extra: { threads: r.threads, rows: r.rows },
   };
 }
 
 const runs: BenchResult[] = [];
 const loadAtStart = loadavg().map((l) => Number(l.toFixed(2)));
 let start: StartTimings | undefined;
-const server = only.includes('browser') ? (log('bench: building the app…'), await buildBenchApp(), await serveBenchApp()) : undefined;
+let server: StaticServer | undefined;
+if (only.includes('browser')) {
+  log('bench: building the app…');
+  await buildBenchApp();
+  server = await serveBenchApp();
+}
 try {
   // Rounds, not one mode N times in a row: a burst of load from elsewhere then hits every mode alike.
   for (let round = 1; round <= repeat; round++) {
@@ -79,11 +99,15 @@ try {
         log(`bench: ${events.toLocaleString('en-US')} events, ${mode}${repeat > 1 ? ` (round ${round} of ${repeat})` : ''}…`);
         const out = join(WORK, `lake-${mode}`);
         const r =
-          mode === 'browser' ? await browserRun(server!, events, seed, { explorer: !flag('no-explorer') })
-          : mode === 'node-wasm' ? await nodeCliRun(events, seed, out, 'wasm')
-          : mode === 'node-native-engine' ? await nodeCliRun(events, seed, out, 'native')
-          : mode === 'spark-local' ? await nodeCliRun(events, seed, out, 'spark')
-          : await nativeReference(events);
+          mode === 'browser'
+            ? await browserRun(server!, events, seed, { explorer: !flag('no-explorer') })
+            : mode === 'node-wasm'
+              ? await nodeCliRun(events, seed, out, 'wasm')
+              : mode === 'node-native-engine'
+                ? await nodeCliRun(events, seed, out, 'native')
+                : mode === 'spark-local'
+                  ? await nodeCliRun(events, seed, out, 'spark')
+                  : await nativeReference(events);
         runs.push(r);
         log(`bench:   ${r.seconds.total.toFixed(1)} s`);
       }
@@ -128,7 +152,8 @@ const ratios = sizes.map((events) => {
     nodeWasmOverNative: ratio('node-wasm'),
     nativeEngineOverNative: ratio('node-native-engine'),
     sparkOverNative: ratio('spark-local'),
-    sparkOverNativeEngine: of('spark-local') && of('node-native-engine') ? Number((of('spark-local')!.seconds.total / of('node-native-engine')!.seconds.total).toFixed(2)) : null,
+    sparkOverNativeEngine:
+      of('spark-local') && of('node-native-engine') ? Number((of('spark-local')!.seconds.total / of('node-native-engine')!.seconds.total).toFixed(2)) : null,
     // the reference reads its events from a file; these leave out the pipeline's generator
     browserOverNativeWithoutGenerate: ratio('browser', true),
     nodeWasmOverNativeWithoutGenerate: ratio('node-wasm', true),
@@ -140,11 +165,39 @@ const mb = (b: number | null) => (b === null ? '—' : (b / 1e6).toFixed(0));
 const perMillion = (b: number | null, events: number) => (b === null ? '—' : (b / 1e6 / (events / 1e6)).toFixed(0));
 const s = (v: number | undefined) => (v === undefined ? '—' : v.toFixed(2));
 const rows = [
-  ['events', 'mode', 'total s', 'events/s', 'generate', 'bronze', 'silver', 'gold', 'load', 'Parquet MB', 'wasm MB', 'wasm MB/M', 'JS heap MB', 'peak RSS MB', 'RSS MB/M'],
+  [
+    'events',
+    'mode',
+    'total s',
+    'events/s',
+    'generate',
+    'bronze',
+    'silver',
+    'gold',
+    'load',
+    'Parquet MB',
+    'wasm MB',
+    'wasm MB/M',
+    'JS heap MB',
+    'peak RSS MB',
+    'RSS MB/M',
+  ],
   ...results.map((r) => [
-    r.events.toLocaleString('en-US'), r.mode, s(r.seconds.total), Math.round(eventsPerSecond(r)).toLocaleString('en-US'), s(r.seconds.generate), s(r.seconds.bronze),
-    s(r.seconds.silver), s(r.seconds.gold), s(r.seconds.load), (r.parquetBytes / 1e6).toFixed(1), mb(r.peakWasmBytes), perMillion(r.peakWasmBytes, r.events),
-    mb(r.peakJsHeapBytes), mb(r.peakRssBytes), perMillion(r.peakRssBytes, r.events),
+    r.events.toLocaleString('en-US'),
+    r.mode,
+    s(r.seconds.total),
+    Math.round(eventsPerSecond(r)).toLocaleString('en-US'),
+    s(r.seconds.generate),
+    s(r.seconds.bronze),
+    s(r.seconds.silver),
+    s(r.seconds.gold),
+    s(r.seconds.load),
+    (r.parquetBytes / 1e6).toFixed(1),
+    mb(r.peakWasmBytes),
+    perMillion(r.peakWasmBytes, r.events),
+    mb(r.peakJsHeapBytes),
+    mb(r.peakRssBytes),
+    perMillion(r.peakRssBytes, r.events),
   ]),
 ];
 const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
@@ -152,7 +205,8 @@ const line = (row: string[]) => `| ${row.map((c, i) => (i < 2 ? c.padEnd(widths[
 const table = [line(rows[0]!), `|${widths.map((w, i) => (i < 2 ? ':' : '-') + '-'.repeat(w) + (i < 2 ? '-' : ':')).join('|')}|`, ...rows.slice(1).map(line)];
 const x = (v: number | null) => (v === null ? '—' : `${v}×`);
 const ratioLines = ratios.map(
-  (r) => `${r.events.toLocaleString('en-US')} events: browser/native ${x(r.browserOverNative)} (without generating: ${x(r.browserOverNativeWithoutGenerate)}), ` +
+  (r) =>
+    `${r.events.toLocaleString('en-US')} events: browser/native ${x(r.browserOverNative)} (without generating: ${x(r.browserOverNativeWithoutGenerate)}), ` +
     `Node-WASM/native ${x(r.nodeWasmOverNative)} (without generating: ${x(r.nodeWasmOverNativeWithoutGenerate)}), native engine/native ${x(r.nativeEngineOverNative)}, ` +
     `Spark local/native ${x(r.sparkOverNative)}, Spark local/native engine ${x(r.sparkOverNativeEngine)}`,
 );
@@ -160,9 +214,15 @@ const ms = (v: unknown) => (typeof v === 'number' ? `${v.toLocaleString('en-US')
 const uiLines = results
   .filter((r) => r.mode === 'browser')
   .flatMap((r) => [
-    `${r.events.toLocaleString('en-US')} events, browser UI: cold load → first paint ${ms(r.extra?.['coldPaintMs'])}; reload with this lakehouse → first paint ${ms(r.extra?.['restorePaintMs'])}, all six KPI charts ${ms(r.extra?.['restoreDashboardMs'])}; dashboard refresh ${ms(r.extra?.['dashboardRefreshMs'])} (median of ${((r.extra?.['dashboardRefreshesMs'] ?? []) as number[]).join(', ')} ms)`,
-    ...(r.extra?.['explorerFirstRowsMs']
-      ? [`${r.events.toLocaleString('en-US')} events, Explorer first rows after a click: ${Object.entries(r.extra['explorerFirstRowsMs'] as Record<string, number>).map(([t, v]) => `${t} ${ms(v)}`).join(', ')}`]
+    `${r.events.toLocaleString('en-US')} events, browser UI: cold load → first paint ${ms(r.extra?.coldPaintMs)}; reload with this lakehouse → first paint ${ms(r.extra?.restorePaintMs)}, all six KPI charts ${ms(r.extra?.restoreDashboardMs)}; dashboard refresh ${ms(r.extra?.dashboardRefreshMs)} (median of ${((r.extra?.dashboardRefreshesMs ?? []) as number[]).join(', ')} ms)`,
+    ...(r.extra?.explorerFirstRowsMs
+      ? [
+          `${r.events.toLocaleString('en-US')} events, Explorer first rows after a click: ${Object.entries(
+            r.extra.explorerFirstRowsMs as Record<string, number>,
+          )
+            .map(([t, v]) => `${t} ${ms(v)}`)
+            .join(', ')}`,
+        ]
       : []),
   ]);
 const bundle = only.includes('browser') ? bundleSizes(BENCH_DIST) : undefined;
@@ -174,7 +234,8 @@ if (bundle) {
   );
 }
 if (start) {
-  const visit = (v: StartTimings['cold']) => `first paint ${ms(v.firstPaintMs)}, engine's first answer ${ms(v.engineReadyMs)} (${ms(v.readyAfterPaintMs)} after the paint)`;
+  const visit = (v: StartTimings['cold']) =>
+    `first paint ${ms(v.firstPaintMs)}, engine's first answer ${ms(v.engineReadyMs)} (${ms(v.readyAfterPaintMs)} after the paint)`;
   uiLines.push(
     `page start, cold (fresh profile): ${visit(start.cold)}`,
     ...start.warm.map((v, i) => `page start, warm visit ${i + 1} (browser restarted, same profile; a 10,000-event run in the first visit): ${visit(v)}`),
@@ -185,8 +246,21 @@ const notes = results.flatMap((r) => (r.notes ?? []).map((n) => `${r.events.toLo
 const machine = { cpus: cpus().length, cpu: cpus()[0]?.model, loadavg: loadavg().map((l) => Number(l.toFixed(2))), loadAtStart, node: process.version };
 uiLines.push(`load average (1, 5, 15 min) at the start ${loadAtStart.join(', ')}, at the end ${machine.loadavg.join(', ')}; ${machine.cpus} CPUs`);
 
-process.stdout.write(`${table.join('\n')}\n\n${ratioLines.join('\n')}\n${uiLines.length ? `${uiLines.join('\n')}\n` : ''}${notes.length ? `\n${notes.join('\n')}\n` : ''}`);
-const record = { bench: 'creatorops-lakehouse', date: new Date().toISOString(), seed, repeat, machine, results, ratios, bundle, start, rounds: runs.map((r) => ({ events: r.events, mode: r.mode, seconds: r.seconds.total })) };
+process.stdout.write(
+  `${table.join('\n')}\n\n${ratioLines.join('\n')}\n${uiLines.length ? `${uiLines.join('\n')}\n` : ''}${notes.length ? `\n${notes.join('\n')}\n` : ''}`,
+);
+const record = {
+  bench: 'creatorops-lakehouse',
+  date: new Date().toISOString(),
+  seed,
+  repeat,
+  machine,
+  results,
+  ratios,
+  bundle,
+  start,
+  rounds: runs.map((r) => ({ events: r.events, mode: r.mode, seconds: r.seconds.total })),
+};
 writeFileSync(join(WORK, 'latest.json'), JSON.stringify(record, null, 2));
 if (json) process.stdout.write(`${JSON.stringify(record)}\n`);
 

@@ -17,7 +17,10 @@ for (let b = Number(first); b < Number(first) + Number(batches); b++) {
   const ids = [0, 1, 2].map((i) => BigInt(b * 10 + i));
   const data = new Table({
     id: vectorFromArray(ids, new Int64()),
-    value: vectorFromArray(ids.map((id) => `ours_${id}`), new Utf8()),
+    value: vectorFromArray(
+      ids.map((id) => `ours_${id}`),
+      new Utf8(),
+    ),
     part: vectorFromArray([0, 1, 2], new Int32()),
   });
   const { version } = await writeTable(storage, '', data, { mode: 'append' });

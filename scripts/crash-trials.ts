@@ -95,14 +95,18 @@ for (let i = 0; i < trials; i++) {
     const first = await cliRun(['--events', String(events), '--seed', String(seed++), '--days', '30', '--out', dir]);
     if (first.code !== 0) throw new Error(`the first run of a series failed: ${first.stderr}`);
     maxMs = values['max-ms'] !== 'auto' ? n('max-ms') : killFrom === 'start' ? first.ms : first.ms - first.stageAt.bronze!;
-    process.stderr.write(`series in ${dir}: an unkilled run took ${(first.ms / 1000).toFixed(1)} s (bronze from ${first.stageAt.bronze} ms, silver ${first.stageAt.silver} ms, gold ${first.stageAt.gold} ms)\n`);
+    process.stderr.write(
+      `series in ${dir}: an unkilled run took ${(first.ms / 1000).toFixed(1)} s (bronze from ${first.stageAt.bronze} ms, silver ${first.stageAt.silver} ms, gold ${first.stageAt.gold} ms)\n`,
+    );
   }
   const killAtMs = Math.round(n('min-ms') + random() * Math.max(0, maxMs - n('min-ms')));
   const r = await crashTrial({ dir, engine, trial: i + 1, killAtMs, killFrom, events, recoveryEvents: n('recovery-events'), seed: seed++ });
   results.push(r);
   // The machine got faster than when the window was measured: the run ended before its kill.
   if (values['max-ms'] === 'auto' && killFrom === 'first-output' && r.finishedWorkMs !== undefined) maxMs = r.finishedWorkMs;
-  process.stderr.write(`trial ${r.trial}: killed ${killAtMs} ms after ${killFrom} (${r.killedAfterMs} ms after the start) in ${r.phase}; ${r.problems.length ? `FAILED: ${r.problems.join('; ')}` : 'ok'}\n`);
+  process.stderr.write(
+    `trial ${r.trial}: killed ${killAtMs} ms after ${killFrom} (${r.killedAfterMs} ms after the start) in ${r.phase}; ${r.problems.length ? `FAILED: ${r.problems.join('; ')}` : 'ok'}\n`,
+  );
 }
 
 const concurrent = [];
@@ -115,22 +119,28 @@ for (let i = 0; i < n('concurrent'); i++) {
 
 const out: string[] = [];
 if (results.length) {
-  out.push(`## Crash trials: cli run --events ${events} killed with SIGKILL ${n('min-ms')} ms to ${values['max-ms'] === 'auto' ? 'the working time of an unkilled run' : `${maxMs} ms`} after ${killFrom === 'start' ? 'its start' : 'its first progress line'}, then checked, run again, vacuumed\n`);
-  out.push(formatTable(results.map((r) => ({
-    trial: r.trial,
-    kill_ms: r.killAtMs,
-    since_start_ms: r.killedAfterMs,
-    phase: r.phase,
-    versions_after_kill: `b${r.afterKill.bronzeVersion}/s${r.afterKill.processed}`,
-    batches_checked: r.afterKill.batchesChecked,
-    orphans_after_kill: `${r.afterKill.untrackedFiles} (${kb(r.afterKill.untrackedBytes)})`,
-    next_run: r.recovered ? 'ok' : 'FAILED',
-    vacuum_orphans: `${r.orphanFiles} (${kb(r.orphanBytes)})`,
-    vacuum_removed: `${r.removedFiles} (${kb(r.removedBytes)})`,
-    log_tmp_files: r.afterVacuum.logTempFiles,
-    checkpoint_notes: r.afterKill.warnings.length,
-    result: r.problems.length ? 'FAIL' : 'ok',
-  }))));
+  out.push(
+    `## Crash trials: cli run --events ${events} killed with SIGKILL ${n('min-ms')} ms to ${values['max-ms'] === 'auto' ? 'the working time of an unkilled run' : `${maxMs} ms`} after ${killFrom === 'start' ? 'its start' : 'its first progress line'}, then checked, run again, vacuumed\n`,
+  );
+  out.push(
+    formatTable(
+      results.map((r) => ({
+        trial: r.trial,
+        kill_ms: r.killAtMs,
+        since_start_ms: r.killedAfterMs,
+        phase: r.phase,
+        versions_after_kill: `b${r.afterKill.bronzeVersion}/s${r.afterKill.processed}`,
+        batches_checked: r.afterKill.batchesChecked,
+        orphans_after_kill: `${r.afterKill.untrackedFiles} (${kb(r.afterKill.untrackedBytes)})`,
+        next_run: r.recovered ? 'ok' : 'FAILED',
+        vacuum_orphans: `${r.orphanFiles} (${kb(r.orphanBytes)})`,
+        vacuum_removed: `${r.removedFiles} (${kb(r.removedBytes)})`,
+        log_tmp_files: r.afterVacuum.logTempFiles,
+        checkpoint_notes: r.afterKill.warnings.length,
+        result: r.problems.length ? 'FAIL' : 'ok',
+      })),
+    ),
+  );
   const phases = new Map<Phase, number>();
   for (const r of results) phases.set(r.phase, (phases.get(r.phase) ?? 0) + 1);
   const failures = results.filter((r) => r.problems.length > 0).length;
@@ -138,27 +148,45 @@ if (results.length) {
   out.push('');
   out.push(`trials: ${results.length}; failures: ${failures}`);
   out.push(`kills landed in: ${[...phases].map(([p, c]) => `${p} ${c}`).join(', ')}`);
-  out.push(`batches checked after kills (bronze = silver + rejects, whole or absent): ${sum((r) => r.afterKill.batchesChecked)}; after the next runs: ${sum((r) => r.afterRecovery.batchesChecked)}`);
-  out.push(`orphans (files no commit names) left by kills and reclaimed by VACUUM (force, 0 h): ${sum((r) => r.orphanFiles)} files, ${kb(sum((r) => r.orphanBytes))}; files left after VACUUM: ${sum((r) => r.afterVacuum.untrackedFiles)}`);
+  out.push(
+    `batches checked after kills (bronze = silver + rejects, whole or absent): ${sum((r) => r.afterKill.batchesChecked)}; after the next runs: ${sum((r) => r.afterRecovery.batchesChecked)}`,
+  );
+  out.push(
+    `orphans (files no commit names) left by kills and reclaimed by VACUUM (force, 0 h): ${sum((r) => r.orphanFiles)} files, ${kb(sum((r) => r.orphanBytes))}; files left after VACUUM: ${sum((r) => r.afterVacuum.untrackedFiles)}`,
+  );
   out.push(`removed files (overwritten gold) also reclaimed: ${sum((r) => r.removedFiles)} files, ${kb(sum((r) => r.removedBytes))}`);
-  out.push(`temporary files left in a _delta_log after VACUUM (a log write cut short; VACUUM removes them): at most ${Math.max(...results.map((r) => r.afterVacuum.logTempFiles))} in one lakehouse, ${kb(Math.max(...results.map((r) => r.afterVacuum.logTempBytes)))}`);
+  out.push(
+    `temporary files left in a _delta_log after VACUUM (a log write cut short; VACUUM removes them): at most ${Math.max(...results.map((r) => r.afterVacuum.logTempFiles))} in one lakehouse, ${kb(Math.max(...results.map((r) => r.afterVacuum.logTempBytes)))}`,
+  );
   out.push(`checkpoint notes (a checkpoint missing after a kill; optional in the protocol): ${sum((r) => r.afterKill.warnings.length)}`);
 }
 if (concurrent.length) {
   out.push('');
   out.push(`## Concurrent trials: two cli run --events ${events} on one folder at once\n`);
-  out.push(formatTable(concurrent.map((r) => ({
-    trial: r.trial, exits: r.exits.join(','), lost: r.lost, overwritten: r.overwritten, bronze_version: r.check.bronzeVersion,
-    batches_whole: r.check.batchesChecked, seconds: (r.ms / 1000).toFixed(1), result: r.problems.length ? 'FAIL' : 'ok',
-  }))));
+  out.push(
+    formatTable(
+      concurrent.map((r) => ({
+        trial: r.trial,
+        exits: r.exits.join(','),
+        lost: r.lost,
+        overwritten: r.overwritten,
+        bronze_version: r.check.bronzeVersion,
+        batches_whole: r.check.batchesChecked,
+        seconds: (r.ms / 1000).toFixed(1),
+        result: r.problems.length ? 'FAIL' : 'ok',
+      })),
+    ),
+  );
   out.push('');
-  out.push(`concurrent trials: ${concurrent.length}; failures: ${concurrent.filter((r) => r.problems.length).length}; ` +
-    `lost commits: ${concurrent.reduce((s, r) => s + r.lost, 0)}; overwritten: ${concurrent.reduce((s, r) => s + r.overwritten, 0)}; ` +
-    `versions contiguous and every batch whole: ${concurrent.every((r) => r.check.problems.length === 0) ? 'yes' : 'NO'}`);
+  out.push(
+    `concurrent trials: ${concurrent.length}; failures: ${concurrent.filter((r) => r.problems.length).length}; ` +
+      `lost commits: ${concurrent.reduce((s, r) => s + r.lost, 0)}; overwritten: ${concurrent.reduce((s, r) => s + r.overwritten, 0)}; ` +
+      `versions contiguous and every batch whole: ${concurrent.every((r) => r.check.problems.length === 0) ? 'yes' : 'NO'}`,
+  );
 }
 out.push('');
 out.push(`took ${((Date.now() - started) / 60_000).toFixed(1)} min`);
-process.stdout.write(out.join('\n') + '\n');
+process.stdout.write(`${out.join('\n')}\n`);
 const failed = results.some((r) => r.problems.length) || concurrent.some((r) => r.problems.length);
 process.exit(failed ? 1 : 0);
 
@@ -209,7 +237,9 @@ async function browserTrials(): Promise<number> {
       before = r.afterVacuum;
       // The machine got faster than when the window was measured: the run ended before its kill.
       if (r.finishedMs !== undefined) maxMs = Math.min(maxMs, r.finishedMs);
-      process.stderr.write(`trial ${r.trial}: ${mode} killed ${killAtMs} ms after the run started, in ${r.phase}; ${r.problems.length ? `FAILED: ${r.problems.join('; ')}` : 'ok'} (${((Date.now() - t) / 1000).toFixed(1)} s)\n`);
+      process.stderr.write(
+        `trial ${r.trial}: ${mode} killed ${killAtMs} ms after the run started, in ${r.phase}; ${r.problems.length ? `FAILED: ${r.problems.join('; ')}` : 'ok'} (${((Date.now() - t) / 1000).toFixed(1)} s)\n`,
+      );
     }
   } finally {
     await lab?.close();
@@ -218,37 +248,49 @@ async function browserTrials(): Promise<number> {
     await server.close();
   }
   const out: string[] = [];
-  out.push(`## Browser crash trials: the app's run of ${events} events killed (worker terminated / tab and browser closed, alternately) at a random moment, then the same profile reopened, checked, run again, vacuumed\n`);
-  out.push(formatTable(results.map((r) => ({
-    trial: r.trial,
-    kill: r.mode,
-    kill_ms: r.killAtMs,
-    phase: r.phase,
-    versions_after_kill: `b${r.afterKill.bronzeVersion}/s${r.afterKill.processed}`,
-    batches_checked: r.afterKill.batchesChecked,
-    orphans_after_kill: `${r.afterKill.untrackedFiles} (${kb(r.afterKill.untrackedBytes)})`,
-    tmp_after_kill: `${r.tempAfterKill} (${kb(r.tempBytesAfterKill)})`,
-    stale_gold_marked: `${r.staleGold}/${r.staleMarked}`,
-    next_run: r.recovered ? 'ok' : 'FAILED',
-    vacuum_orphans: `${r.orphanFiles} (${kb(r.orphanBytes)})`,
-    vacuum_tmp: r.tempFilesReclaimed,
-    vacuum_removed: `${r.removedFiles} (${kb(r.removedBytes)})`,
-    result: r.problems.length ? 'FAIL' : 'ok',
-  }))));
+  out.push(
+    `## Browser crash trials: the app's run of ${events} events killed (worker terminated / tab and browser closed, alternately) at a random moment, then the same profile reopened, checked, run again, vacuumed\n`,
+  );
+  out.push(
+    formatTable(
+      results.map((r) => ({
+        trial: r.trial,
+        kill: r.mode,
+        kill_ms: r.killAtMs,
+        phase: r.phase,
+        versions_after_kill: `b${r.afterKill.bronzeVersion}/s${r.afterKill.processed}`,
+        batches_checked: r.afterKill.batchesChecked,
+        orphans_after_kill: `${r.afterKill.untrackedFiles} (${kb(r.afterKill.untrackedBytes)})`,
+        tmp_after_kill: `${r.tempAfterKill} (${kb(r.tempBytesAfterKill)})`,
+        stale_gold_marked: `${r.staleGold}/${r.staleMarked}`,
+        next_run: r.recovered ? 'ok' : 'FAILED',
+        vacuum_orphans: `${r.orphanFiles} (${kb(r.orphanBytes)})`,
+        vacuum_tmp: r.tempFilesReclaimed,
+        vacuum_removed: `${r.removedFiles} (${kb(r.removedBytes)})`,
+        result: r.problems.length ? 'FAIL' : 'ok',
+      })),
+    ),
+  );
   const phases = new Map<BrowserPhase, number>();
   for (const r of results) phases.set(r.phase, (phases.get(r.phase) ?? 0) + 1);
   const sum = (f: (r: BrowserCrashTrial) => number) => results.reduce((s, r) => s + f(r), 0);
   const failures = results.filter((r) => r.problems.length > 0);
   out.push('');
-  out.push(`trials: ${results.length} (worker terminated ${results.filter((r) => r.mode === 'worker').length}, tab closed ${results.filter((r) => r.mode === 'tab').length}); failures: ${failures.length}`);
+  out.push(
+    `trials: ${results.length} (worker terminated ${results.filter((r) => r.mode === 'worker').length}, tab closed ${results.filter((r) => r.mode === 'tab').length}); failures: ${failures.length}`,
+  );
   out.push(`kills landed in: ${[...phases].map(([p, c]) => `${p} ${c}`).join(', ')}`);
-  out.push(`batches checked after kills (bronze = silver + rejects, whole or absent): ${sum((r) => r.afterKill.batchesChecked)}; after the next runs: ${sum((r) => r.afterRecovery.batchesChecked)}`);
-  out.push(`orphans (files no commit names, temporary files included) reclaimed by VACUUM (force, 0 h, in the browser): ${sum((r) => r.orphanFiles)} files, ${kb(sum((r) => r.orphanBytes))}, of which temporary files: ${sum((r) => r.tempFilesReclaimed)}; files no commit names left after VACUUM: ${sum((r) => r.afterVacuum.untrackedFiles)}; temporary files left: ${sum((r) => r.tempAfterVacuum)}`);
+  out.push(
+    `batches checked after kills (bronze = silver + rejects, whole or absent): ${sum((r) => r.afterKill.batchesChecked)}; after the next runs: ${sum((r) => r.afterRecovery.batchesChecked)}`,
+  );
+  out.push(
+    `orphans (files no commit names, temporary files included) reclaimed by VACUUM (force, 0 h, in the browser): ${sum((r) => r.orphanFiles)} files, ${kb(sum((r) => r.orphanBytes))}, of which temporary files: ${sum((r) => r.tempFilesReclaimed)}; files no commit names left after VACUUM: ${sum((r) => r.afterVacuum.untrackedFiles)}; temporary files left: ${sum((r) => r.tempAfterVacuum)}`,
+  );
   out.push(`removed files (overwritten gold) also reclaimed: ${sum((r) => r.removedFiles)} files, ${kb(sum((r) => r.removedBytes))}`);
   out.push(`checkpoint notes (a checkpoint missing after a kill; optional in the protocol): ${sum((r) => r.afterKill.warnings.length)}`);
   for (const r of failures) out.push(`trial ${r.trial} FAILED: ${r.problems.join('; ')}`);
   out.push('');
   out.push(`took ${((Date.now() - started) / 60_000).toFixed(1)} min`);
-  process.stdout.write(out.join('\n') + '\n');
+  process.stdout.write(`${out.join('\n')}\n`);
   return failures.length ? 1 : 0;
 }

@@ -64,12 +64,17 @@ for (let i = 0; i < trials; i++) {
     const first = await cliRun(['--events', String(events), '--seed', String(seed++), '--days', '30', '--out', dir]);
     if (first.code !== 0) throw new Error(`the first run of a series failed: ${first.stderr}`);
     workMs = first.ms - first.stageAt.bronze!;
-    process.stderr.write(`series in ${dir}: an unkilled run took ${(first.ms / 1000).toFixed(1)} s (bronze from ${first.stageAt.bronze} ms, silver ${first.stageAt.silver} ms, gold ${first.stageAt.gold} ms)\n`);
+    process.stderr.write(
+      `series in ${dir}: an unkilled run took ${(first.ms / 1000).toFixed(1)} s (bronze from ${first.stageAt.bronze} ms, silver ${first.stageAt.silver} ms, gold ${first.stageAt.gold} ms)\n`,
+    );
   }
   const storage = new NodeStorage(dir);
   const bronzeBefore = (await readLineage(storage)).bronzeBatch;
   const killAtMs = Math.round(random() * workMs);
-  const killed = await cliRun(['--events', String(events), '--seed', String(seed++), '--days', '30', '--out', dir], { afterMs: killAtMs, from: 'first-output' });
+  const killed = await cliRun(['--events', String(events), '--seed', String(seed++), '--days', '30', '--out', dir], {
+    afterMs: killAtMs,
+    from: 'first-output',
+  });
   if (killed.signal !== 'SIGKILL' && killed.code !== 0) failures.push(`trial ${i + 1}: the run failed on its own: ${killed.stderr.trim().split('\n').at(-1)}`);
   else if (killed.signal !== 'SIGKILL') workMs = killed.ms - (killed.stageAt.bronze ?? 0);
 
@@ -80,17 +85,28 @@ for (let i = 0; i < trials; i++) {
   const recordedWrong = gold.filter((g) => !g.matchesRecorded);
   const silverBehind = lineage.tables.filter((t) => t.layer === 'silver' && !t.upToDate).length;
   // Where the kill landed, from the tables: before bronze's commit, between silver's, between gold's, or after the last.
-  const stage = killed.signal !== 'SIGKILL' ? 'finished'
-    : lineage.bronzeBatch === bronzeBefore ? 'before bronze commit'
-      : silverBehind > 0 ? 'silver' : marked.length > 0 ? 'gold' : 'after gold';
+  const stage =
+    killed.signal !== 'SIGKILL'
+      ? 'finished'
+      : lineage.bronzeBatch === bronzeBefore
+        ? 'before bronze commit'
+        : silverBehind > 0
+          ? 'silver'
+          : marked.length > 0
+            ? 'gold'
+            : 'after gold';
   for (const g of unmarked) failures.push(`trial ${i + 1}: ${g.table} v${g.version} is stale but the lineage says it is up to date`);
-  for (const g of recordedWrong) failures.push(`trial ${i + 1}: ${g.table} v${g.version} does not equal its SQL over silver/events v${g.recorded}, the version its log records`);
+  for (const g of recordedWrong)
+    failures.push(`trial ${i + 1}: ${g.table} v${g.version} does not equal its SQL over silver/events v${g.recorded}, the version its log records`);
 
   const repair = await cliRepair(dir);
   const after = await checkLakehouse(storage, engine, { complete: true });
   const afterGold = await checkGold(storage, engine);
   const equal = repair.lineage.behind.length === 0 && after.problems.length === 0 && afterGold.gold.every((g) => !g.stale && !g.marked && g.matchesRecorded);
-  if (!equal) failures.push(`trial ${i + 1}: after the repair: ${[...repair.lineage.behind.map((t) => `${t} behind`), ...after.problems].join('; ') || 'gold differs from its SQL over silver'}`);
+  if (!equal)
+    failures.push(
+      `trial ${i + 1}: after the repair: ${[...repair.lineage.behind.map((t) => `${t} behind`), ...after.problems].join('; ') || 'gold differs from its SQL over silver'}`,
+    );
 
   totals.stale += stale.length;
   totals.marked += marked.length;
@@ -100,8 +116,16 @@ for (let i = 0; i < trials; i++) {
   totals.trialsWithStale += stale.length > 0 ? 1 : 0;
   totals.repairedEqual += equal ? 1 : 0;
   const row = {
-    trial: i + 1, kill_ms: killAtMs, stage, stale_gold: stale.length, marked: marked.length, stale_unmarked: unmarked.length,
-    recorded_wrong: recordedWrong.length, silver_behind: silverBehind, repaired: repair.repaired.length, repaired_equal: equal ? 'yes' : 'NO',
+    trial: i + 1,
+    kill_ms: killAtMs,
+    stage,
+    stale_gold: stale.length,
+    marked: marked.length,
+    stale_unmarked: unmarked.length,
+    recorded_wrong: recordedWrong.length,
+    silver_behind: silverBehind,
+    repaired: repair.repaired.length,
+    repaired_equal: equal ? 'yes' : 'NO',
   };
   rows.push(row);
   process.stderr.write(`trial ${i + 1}: ${JSON.stringify(row)}\n`);
@@ -119,8 +143,9 @@ const out = [
   `repaired (cli status --repair) and equal to an uninterrupted run (everything taken in, every gold = its SQL over silver): ${totals.repairedEqual}/${trials}`,
   `took ${((Date.now() - started) / 60_000).toFixed(1)} min`,
 ];
-process.stdout.write(out.join('\n') + '\n');
-process.exit(failures.length ? (process.stderr.write(failures.join('\n') + '\n'), 1) : 0);
+process.stdout.write(`${out.join('\n')}\n`);
+if (failures.length) process.stderr.write(`${failures.join('\n')}\n`);
+process.exit(failures.length ? 1 : 0);
 
 /** A small seeded generator, so a run of trials can be repeated. */
 function mulberry32(a: number): () => number {

@@ -25,7 +25,7 @@ if (dirs.length === 0) {
 }
 initParquet();
 const engine = await openNodeEngine();
-const write = (line: string) => new Promise<void>((done) => (process.stdout.write(line + '\n') ? done() : process.stdout.once('drain', done)));
+const write = (line: string) => new Promise<void>((done) => (process.stdout.write(`${line}\n`) ? done() : process.stdout.once('drain', done)));
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 for (const dir of dirs) {

@@ -71,7 +71,17 @@ export async function startServers() {
   const moto = spawn(join(VENV, 'bin/moto_server'), ['-H', '127.0.0.1', '-p', String(s3Port)], { stdio: 'ignore' });
   const azurite = spawn(
     process.execPath,
-    [join(ROOT, 'node_modules/azurite/dist/src/blob/main.js'), '--blobHost', '127.0.0.1', '--blobPort', String(azurePort), '--inMemoryPersistence', '--skipApiVersionCheck', '--loose', '--silent'],
+    [
+      join(ROOT, 'node_modules/azurite/dist/src/blob/main.js'),
+      '--blobHost',
+      '127.0.0.1',
+      '--blobPort',
+      String(azurePort),
+      '--inMemoryPersistence',
+      '--skipApiVersionCheck',
+      '--loose',
+      '--silent',
+    ],
     { stdio: 'ignore' },
   );
   // In memory, nothing to save: SIGKILL (Azurite waits for open connections on SIGTERM).
@@ -104,6 +114,11 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   await new AzureClient(azureConfigFromEnv('lakehouse', env)).createContainer();
   for (const [k, v] of Object.entries(env)) console.log(`export ${k}='${v}'`);
   console.error('storage: moto (S3) and Azurite (Blob) are running, each with a bucket `lakehouse` (s3://lakehouse/…, az://lakehouse/…); Ctrl-C stops them');
-  for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => (stop(), process.exit(0)));
+  for (const signal of ['SIGINT', 'SIGTERM']) {
+    process.on(signal, () => {
+      stop();
+      process.exit(0);
+    });
+  }
   setInterval(() => {}, 1 << 30);
 }

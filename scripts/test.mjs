@@ -1,5 +1,5 @@
-// `npm test`: the browsers present (Chromium, Firefox ESR, WebKitGTK), type-check, every test (unit and end-to-end), then one plain
-// closing line with the counts.
+// `npm test`: the browsers present (Chromium, Firefox ESR, WebKitGTK), type-check, lint and format check (Biome), every test
+// (unit and end-to-end), then one plain closing line with the counts.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 
@@ -9,6 +9,10 @@ const extra = process.argv.slice(2).filter((a) => a !== '--no-interop');
 if (run(process.execPath, ['scripts/ensure-browsers.mjs']) !== 0) process.exit(1);
 if (run('npm', ['run', '-s', 'typecheck']) !== 0) {
   console.error('type-check failed; tests not run');
+  process.exit(1);
+}
+if (run('npx', ['biome', 'ci']) !== 0) {
+  console.error('lint/format failed; tests not run (`npx biome check --write` fixes what it can)');
   process.exit(1);
 }
 mkdirSync('.tmp', { recursive: true });

@@ -196,7 +196,9 @@ export class ZipArchive {
         throw new ZipFormatError(`${name}: entry ${quote(raw)} uses compression method ${method}, which is not supported (only stored and deflate)`);
       }
       if (expanded > limits.entry) {
-        throw new ZipLimitError(`${name}: entry ${quote(raw)} would expand to ${digits(expanded)} bytes, over the limit of ${unit(limits.entry)} for one entry`);
+        throw new ZipLimitError(
+          `${name}: entry ${quote(raw)} would expand to ${digits(expanded)} bytes, over the limit of ${unit(limits.entry)} for one entry`,
+        );
       }
       if (expanded > limits.ratioFrom && expanded > compressedSize * limits.ratio) {
         const ratio = compressedSize === 0 ? 'from nothing' : `${Math.floor(expanded / compressedSize)} to 1`;
@@ -207,7 +209,9 @@ export class ZipArchive {
       }
       total += expanded;
       if (total > limits.total) {
-        throw new ZipLimitError(`${name}: entry ${quote(raw)} brings the expanded size to ${digits(total)} bytes, over the limit of ${unit(limits.total)} for one archive`);
+        throw new ZipLimitError(
+          `${name}: entry ${quote(raw)} brings the expanded size to ${digits(total)} bytes, over the limit of ${unit(limits.total)} for one archive`,
+        );
       }
       files.push(raw);
       spans.push({ start: offset, length: 30 + nameLength + compressedSize, name: raw });
@@ -221,7 +225,9 @@ export class ZipArchive {
     for (let i = 0; i < spans.length; i++) {
       const [a, b] = [spans[i]!, spans[i + 1]];
       if (b && a.start + a.length > b.start) {
-        throw new ZipFormatError(`${name}: entries ${quote(a.name)} and ${quote(b.name)} overlap, which only a zip bomb does (to expand the same bytes again and again)`);
+        throw new ZipFormatError(
+          `${name}: entries ${quote(a.name)} and ${quote(b.name)} overlap, which only a zip bomb does (to expand the same bytes again and again)`,
+        );
       }
       if (!b && a.start + a.length > dirOffset) throw damaged(`entry ${quote(a.name)} is cut short`);
     }
@@ -257,7 +263,9 @@ export class ZipArchive {
     try {
       for (let r = await reader.read(); !r.done; r = await reader.read()) {
         if (r.value.byteLength > out.byteLength - at) {
-          throw new ZipLimitError(`${this.name}: entry ${quote(item.name)} expands past the ${digits(item.size)} bytes declared for it, so it was stopped there`);
+          throw new ZipLimitError(
+            `${this.name}: entry ${quote(item.name)} expands past the ${digits(item.size)} bytes declared for it, so it was stopped there`,
+          );
         }
         out.set(r.value, at);
         at += r.value.byteLength;

@@ -23,14 +23,19 @@ describe('copying a lakehouse with its history', () => {
     ]);
     expect((await loadSnapshot(to, 'a/t')).files.map((f) => f.size)).toEqual((await loadSnapshot(from, 'a/t')).files.map((f) => f.size));
     await writeTable(from, 'a/t', rows(4), { mode: 'append' });
-    expect((await copyLakehouse(from, to, 'from')).map((c) => [c.table, c.commits, c.files])).toEqual([['a/t', 1, 1], ['b', 0, 0]]);
+    expect((await copyLakehouse(from, to, 'from')).map((c) => [c.table, c.commits, c.files])).toEqual([
+      ['a/t', 1, 1],
+      ['b', 0, 0],
+    ]);
 
     await writeTable(from, 'b', rows(5), { mode: 'append' });
     await writeTable(to, 'b', rows(6), { mode: 'append' });
     const theirs = await to.read('b/_delta_log/00000000000000000001.json');
-    await expect(copyLakehouse(from, to, 'from')).rejects.toThrow(new DivergedError(
-      'b/_delta_log/00000000000000000001.json differs between from and to: the two lakehouses went apart at version 1 of b, so its history there was left as it was',
-    ));
+    await expect(copyLakehouse(from, to, 'from')).rejects.toThrow(
+      new DivergedError(
+        'b/_delta_log/00000000000000000001.json differs between from and to: the two lakehouses went apart at version 1 of b, so its history there was left as it was',
+      ),
+    );
     expect(await to.read('b/_delta_log/00000000000000000001.json')).toEqual(theirs);
     expect((await listLog(to, 'b')).latest).toBe(1);
   });

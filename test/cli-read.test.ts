@@ -24,7 +24,10 @@ beforeAll(async () => {
 describe('cli read and log', () => {
   it('prints a timestamp_ntz, partitioned Spark table as typed JSON lines', async () => {
     const { stdout } = await cli('read', join(FIXTURES, 'data-reader-timestamp_ntz/delta'));
-    const rows = stdout.trim().split('\n').map((l) => JSON.parse(l) as { id: number });
+    const rows = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { id: number });
     expect(rows).toHaveLength(9);
     expect(rows.find((r) => r.id === 0)).toEqual({ id: 0, tsNtz: '2021-11-18T02:30:00.123456', tsNtzPartition: '2021-11-18T02:30:00.123456' });
     expect(rows.find((r) => r.id === 8)).toEqual({ id: 8, tsNtz: null, tsNtzPartition: null });
@@ -40,9 +43,15 @@ describe('cli read and log', () => {
 
   it('shows the history with rows added and removed', async () => {
     const { stdout } = await cli('log', join(FIXTURES, 'basic-with-inserts-overwrite-restore/delta'), '--json');
-    const rows = stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const rows = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(rows.map((r) => [r.version, r.operation, r.rows_added, r.rows_removed])).toEqual([
-      [3, 'RESTORE', 200, 500], [2, 'WRITE', 500, 200], [1, 'WRITE', 100, 0], [0, 'WRITE', 100, 0],
+      [3, 'RESTORE', 200, 500],
+      [2, 'WRITE', 500, 200],
+      [1, 'WRITE', 100, 0],
+      [0, 'WRITE', 100, 0],
     ]);
   });
 

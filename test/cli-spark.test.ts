@@ -37,7 +37,9 @@ describe('cli --engine spark', () => {
     const dir = mkdtempSync(join(tmpdir(), 'spark-missing-'));
     process.env.LAKEHOUSE_SPARK_PYTHON = join(dir, 'no-venv', 'python');
     expect(() => sparkPython()).toThrow(SparkNotInstalledError);
-    expect(() => sparkPython()).toThrow(`--engine spark needs the Spark runner's Python packages, and ${join(dir, 'no-venv', 'python')} does not exist: run \`bash spark/setup.sh\``);
+    expect(() => sparkPython()).toThrow(
+      `--engine spark needs the Spark runner's Python packages, and ${join(dir, 'no-venv', 'python')} does not exist: run \`bash spark/setup.sh\``,
+    );
     const out = join(dir, 'lake');
     await expect(runCommand(['--events', '50', '--out', out], engine, sink(), runBatchOnSpark)).rejects.toThrow(SparkNotInstalledError);
     expect(existsSync(join(out, 'bronze'))).toBe(false);
@@ -45,8 +47,18 @@ describe('cli --engine spark', () => {
 
   it("hands the runner's progress on and takes its summary", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'spark-fake-'));
-    const summary = { silver: [], gold: [{ table: 'gold/engagement_bands', version: 3, rows: 4 }], seconds: 1.5, timings: { startup: 1, silver: 0.2, gold: 0.3 }, engine: 'Spark 4.2.0' };
-    const python = fakePython(dir, [':: loading settings :: Ivy', '@progress {"stage":"gold","done":1,"total":6,"message":"engagement_bands"}'].join('\n'), JSON.stringify(summary));
+    const summary = {
+      silver: [],
+      gold: [{ table: 'gold/engagement_bands', version: 3, rows: 4 }],
+      seconds: 1.5,
+      timings: { startup: 1, silver: 0.2, gold: 0.3 },
+      engine: 'Spark 4.2.0',
+    };
+    const python = fakePython(
+      dir,
+      [':: loading settings :: Ivy', '@progress {"stage":"gold","done":1,"total":6,"message":"engagement_bands"}'].join('\n'),
+      JSON.stringify(summary),
+    );
     const seen: Progress[] = [];
     expect(await runSparkRunner(python, dir, (p) => seen.push(p))).toEqual(summary);
     expect(seen).toEqual([{ stage: 'gold', done: 1, total: 6, message: 'engagement_bands' }]);
@@ -54,12 +66,19 @@ describe('cli --engine spark', () => {
 
   it("turns the runner's error into a SparkRunnerError with its code, or its last output when it has none", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'spark-fail-'));
-    const failed = fakePython(dir, 'error: …', JSON.stringify({ error: { code: 'EXPECTATION_FAILED', message: 'batch b stopped: expectation x (action fail) was violated by 1 row' } }), 1);
+    const failed = fakePython(
+      dir,
+      'error: …',
+      JSON.stringify({ error: { code: 'EXPECTATION_FAILED', message: 'batch b stopped: expectation x (action fail) was violated by 1 row' } }),
+      1,
+    );
     const err = await runSparkRunner(failed, dir).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SparkRunnerError);
     expect((err as SparkRunnerError).runnerCode).toBe('EXPECTATION_FAILED');
     expect((err as Error).message).toBe('spark: batch b stopped: expectation x (action fail) was violated by 1 row');
     const crashed = fakePython(dir, 'Exception in thread "main" java.lang.OutOfMemoryError: Java heap space', '', 137);
-    await expect(runSparkRunner(crashed, dir)).rejects.toThrow('spark: the runner exited with status 137 without a summary; its last output:\nException in thread "main" java.lang.OutOfMemoryError: Java heap space');
+    await expect(runSparkRunner(crashed, dir)).rejects.toThrow(
+      'spark: the runner exited with status 137 without a summary; its last output:\nException in thread "main" java.lang.OutOfMemoryError: Java heap space',
+    );
   });
 });

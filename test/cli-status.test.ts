@@ -22,7 +22,16 @@ beforeAll(async () => {
 
 async function status(...args: string[]): Promise<string> {
   let out = '';
-  await statusCommand(args, openNodeEngine, new Writable({ write: (c, _e, done) => ((out += String(c)), done()) }));
+  await statusCommand(
+    args,
+    openNodeEngine,
+    new Writable({
+      write: (c, _e, done) => {
+        out += String(c);
+        done();
+      },
+    }),
+  );
   return out;
 }
 

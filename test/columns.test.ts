@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { LineBuffer, Utf8Builder, constantUtf8, sequenceInt64 } from '../src/pipeline/columns.ts';
 
-const lines = ['abc', 'héllo wörld 😀', '', 'x'.repeat(1_000), '\uD800 lone surrogate', ...Array.from({ length: 700 }, (_, i) => (i % 97 === 0 ? `ü${i}` : `line ${i}`))];
+const lines = [
+  'abc',
+  'héllo wörld 😀',
+  '',
+  'x'.repeat(1_000),
+  '\uD800 lone surrogate',
+  ...Array.from({ length: 700 }, (_, i) => (i % 97 === 0 ? `ü${i}` : `line ${i}`)),
+];
 const utf8 = (s: string) => new TextDecoder().decode(new TextEncoder().encode(s));
 
 describe('column builders', () => {
@@ -14,6 +21,7 @@ describe('column builders', () => {
       expect([...buffer.vector()]).toEqual(lines.map(utf8));
     }
     buffer.reset();
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the range starts at NUL on purpose: lines wholly ASCII
     buffer.append(lines.filter((l) => !/[^\x00-\x7f]/.test(l)));
     expect(buffer.vector().length).toBe(lines.length - 10);
   });
@@ -41,12 +49,40 @@ describe('typed rows', () => {
   it('event_date is the UTC day of occurred_at, to the microsecond, before 1970 and far ahead', async () => {
     const { TypedRows } = await import('../src/pipeline/typed-rows.ts');
     const day = 86_400_000_000n;
-    const times = [0n, -1n, day - 1n, day, 2_000_000n * day / 1000n - 1n, BigInt(Date.UTC(2200, 0, 2)) * 1000n - 1n, BigInt(Date.UTC(2200, 0, 2)) * 1000n, 2n ** 53n + 5n];
+    const times = [
+      0n,
+      -1n,
+      day - 1n,
+      day,
+      (2_000_000n * day) / 1000n - 1n,
+      BigInt(Date.UTC(2200, 0, 2)) * 1000n - 1n,
+      BigInt(Date.UTC(2200, 0, 2)) * 1000n,
+      2n ** 53n + 5n,
+    ];
     const rows = new TypedRows(4);
-    times.forEach((us, i) => rows.push({
-      event_id: `e${i}`, event_type: 'stage_entered', occurred_at_us: us, creator_id: 'c', work_id: 'w', schema_version: 1, stage: 'draft',
-      words: null, duration_minutes: null, words_changed: null, revision_no: null, reader_id: null, engagement_seconds: null, progress_pct: null, attributes: null,
-    }, i + 1, 0n));
+    times.forEach((us, i) => {
+      rows.push(
+        {
+          event_id: `e${i}`,
+          event_type: 'stage_entered',
+          occurred_at_us: us,
+          creator_id: 'c',
+          work_id: 'w',
+          schema_version: 1,
+          stage: 'draft',
+          words: null,
+          duration_minutes: null,
+          words_changed: null,
+          revision_no: null,
+          reader_id: null,
+          engagement_seconds: null,
+          progress_pct: null,
+          attributes: null,
+        },
+        i + 1,
+        0n,
+      );
+    });
     const table = rows.silverTable(Uint32Array.from(times.keys()), 'b');
     const floorDiv = (a: bigint, b: bigint) => (a >= 0n ? a / b : -((-a + b - 1n) / b));
     expect([...table.getChild('event_date')!.data[0]!.values]).toEqual(times.map((us) => Number(floorDiv(us, day))));

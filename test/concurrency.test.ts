@@ -29,7 +29,10 @@ describe('two cli runs on one folder at the same time', () => {
     const storage = new NodeStorage(dir);
     for (const t of [TABLES.bronze, TABLES.silver, TABLES.rejects, TABLES.quality, 'gold/stage_bottlenecks']) {
       const log = await listLog(storage, t);
-      expect([...log.commits.keys()].sort((a, b) => a - b), t).toEqual([...Array(log.latest + 1).keys()]);
+      expect(
+        [...log.commits.keys()].sort((a, b) => a - b),
+        t,
+      ).toEqual([...Array(log.latest + 1).keys()]);
       expect(await validateDeltaTable(storage, t, engine), t).toEqual([]);
     }
     const bronze = await loadSnapshot(storage, TABLES.bronze);

@@ -99,12 +99,7 @@ describe('checkLine: rejects with stable reasons and exact messages', () => {
     ['a negative value', line({ duration_minutes: -1 }), ['minimum:duration_minutes'], ['/duration_minutes: must be >= 0 (got -1)']],
     ['a number sent as a string', line({ words: '812' }), ['type:words'], ['/words: must be integer (got "812")']],
     ['a fractional integer', line({ words: 8.5 }), ['type:words'], ['/words: must be integer (got 8.5)']],
-    [
-      'a missing common field',
-      line({}, ['creator_id']),
-      ['required:creator_id'],
-      ['/creator_id: is required'],
-    ],
+    ['a missing common field', line({}, ['creator_id']), ['required:creator_id'], ['/creator_id: is required']],
     [
       'a field required by the event type',
       line({}, ['duration_minutes']),
@@ -206,8 +201,8 @@ describe('checkLine: hostile input', () => {
   it.each(hostile)('%s is rejected, never merged into an object', (_name, raw, reasons) => {
     const result = rejected(raw);
     expect(result.reasons).toEqual(expect.arrayContaining(reasons));
-    expect(({} as Record<string, unknown>)['x']).toBeUndefined();
-    expect((Object.prototype as unknown as Record<string, unknown>)['x']).toBeUndefined();
+    expect(({} as Record<string, unknown>).x).toBeUndefined();
+    expect((Object.prototype as unknown as Record<string, unknown>).x).toBeUndefined();
   });
 
   it('reports every missing field and the pollution attempt for {"__proto__":…}', () => {

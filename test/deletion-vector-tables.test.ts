@@ -51,8 +51,11 @@ const dvFile = (pathOrInlineDv: string): string => deletionVectorFile({ storageT
 
 async function rewriteCommit(storage: MemoryStorage, version: number, edit: (lines: string[]) => string[]): Promise<void> {
   const path = `_delta_log/${String(version).padStart(20, '0')}.json`;
-  const lines = new TextDecoder().decode(await storage.read(path)).split('\n').filter(Boolean);
-  await storage.write(path, new TextEncoder().encode(edit(lines).join('\n') + '\n'));
+  const lines = new TextDecoder()
+    .decode(await storage.read(path))
+    .split('\n')
+    .filter(Boolean);
+  await storage.write(path, new TextEncoder().encode(`${edit(lines).join('\n')}\n`));
 }
 
 describe('log replay of files with deletion vectors', () => {
@@ -87,8 +90,16 @@ describe('log replay of files with deletion vectors', () => {
     };
     expect(fromCheckpoint.files.map(key).sort()).toEqual(replayed.files.map(key).sort());
     expect(replayed.files.filter((a) => a.deletionVector)).toHaveLength(4);
-    expect(fromCheckpoint.tombstones.filter((r) => r.deletionVector).map((r) => r.deletionVector!.pathOrInlineDv).sort()).toEqual(
-      replayed.tombstones.filter((r) => r.deletionVector).map((r) => r.deletionVector!.pathOrInlineDv).sort(),
+    expect(
+      fromCheckpoint.tombstones
+        .filter((r) => r.deletionVector)
+        .map((r) => r.deletionVector!.pathOrInlineDv)
+        .sort(),
+    ).toEqual(
+      replayed.tombstones
+        .filter((r) => r.deletionVector)
+        .map((r) => r.deletionVector!.pathOrInlineDv)
+        .sort(),
     );
     expect(await rowsAt(storage, 5)).toEqual(await rowsAt(new NodeStorage(join(FIXTURES, 'dv-spark-unpartitioned/delta')), 5));
   });
@@ -168,7 +179,10 @@ describe('VACUUM of a table with deletion vectors', () => {
     const storage = await copyOf('dv-spark-unpartitioned');
     const rows = await rowsAt(storage);
     await vacuumTable(storage, '', { now: 1_796_462_116_274 + 169 * 3_600_000 });
-    const left = (await storage.list('')).map((f) => f.path).filter((p) => !p.startsWith('_delta_log/')).sort();
+    const left = (await storage.list(''))
+      .map((f) => f.path)
+      .filter((p) => !p.startsWith('_delta_log/'))
+      .sort();
     const snap = await loadSnapshot(storage, '');
     expect(left).toEqual([...snap.files.map((a) => a.path), dvFile('fbS:(IKW9IYkXi!z<?!n')].sort());
     expect(await rowsAt(storage)).toEqual(rows);
@@ -189,7 +203,10 @@ describe('keepRows (rows left by a deletion vector, any column type)', () => {
     const name = readFileSync(join(dir, '_delta_log/00000000000000000000.json'), 'utf8').match(/"path":"([^"]+)"/)![1]!;
     return file.read(name).then((bytes) => {
       const table = tableFromIPC(decodeParquet(bytes));
-      const kept = keepRows(table, keptBits(table.numRows, (i) => i % 2 === 1));
+      const kept = keepRows(
+        table,
+        keptBits(table.numRows, (i) => i % 2 === 1),
+      );
       expect(kept.numRows).toBe(Math.ceil(table.numRows / 2));
       expect(plain(kept)).toBe(JSON.stringify(JSON.parse(plain(table)).filter((_: unknown, i: number) => i % 2 === 0)));
     });
@@ -198,8 +215,14 @@ describe('keepRows (rows left by a deletion vector, any column type)', () => {
   it('lists, maps, structs, dictionaries, across batches and slices', () => {
     const n = 10;
     const base = tableFromArrays({ id: Int32Array.from({ length: n }, (_, i) => i) });
-    const list = vectorFromArray(Array.from({ length: n }, (_, i) => (i === 3 ? null : Array.from({ length: i % 4 }, (_, k) => i * 10 + k))), new List(new Field('item', new Int32(), true)));
-    const struct = vectorFromArray(Array.from({ length: n }, (_, i) => (i === 5 ? null : { a: i, b: `s${i}` })), new Struct([new Field('a', new Int32(), true), new Field('b', new Utf8(), true)]));
+    const list = vectorFromArray(
+      Array.from({ length: n }, (_, i) => (i === 3 ? null : Array.from({ length: i % 4 }, (_, k) => i * 10 + k))),
+      new List(new Field('item', new Int32(), true)),
+    );
+    const struct = vectorFromArray(
+      Array.from({ length: n }, (_, i) => (i === 5 ? null : { a: i, b: `s${i}` })),
+      new Struct([new Field('a', new Int32(), true), new Field('b', new Utf8(), true)]),
+    );
     const map = vectorFromArray(
       Array.from({ length: n }, (_, i) => new Map([[`k${i}`, i]])),
       new Map_(new Field('entries', new Struct([new Field('key', new Utf8(), false), new Field('value', new Int32(), true)]), false) as never),
@@ -244,15 +267,31 @@ describe('a deletion vector over a file of several Arrow batches', () => {
     const storage = new MemoryStorage();
     const ids = new BigInt64Array(n).map((_, i) => BigInt(i));
     await storage.write('t/part-0.parquet', encodeParquet(tableToIPC(tableFromArrays({ id: ids }), 'stream')));
-    const v = (JSON.parse(readFileSync(join(FIXTURES, 'roaring-vectors.json'), 'utf8')) as { cases: { name: string; z85: string; sizeInBytes: number; cardinality: number }[] }).cases
-      .find((c) => c.name === 'two containers with runs (no offset header)')!; // rows 10..19 and 65,536..105,535
+    const v = (
+      JSON.parse(readFileSync(join(FIXTURES, 'roaring-vectors.json'), 'utf8')) as {
+        cases: { name: string; z85: string; sizeInBytes: number; cardinality: number }[];
+      }
+    ).cases.find((c) => c.name === 'two containers with runs (no offset header)')!; // rows 10..19 and 65,536..105,535
     const log = [
       { protocol: { minReaderVersion: 3, minWriterVersion: 7, readerFeatures: ['deletionVectors'], writerFeatures: ['deletionVectors'] } },
-      { metaData: { id: 'x', format: { provider: 'parquet', options: {} }, schemaString: JSON.stringify({ type: 'struct', fields: [{ name: 'id', type: 'long', nullable: true, metadata: {} }] }), partitionColumns: [], configuration: {} } },
+      {
+        metaData: {
+          id: 'x',
+          format: { provider: 'parquet', options: {} },
+          schemaString: JSON.stringify({ type: 'struct', fields: [{ name: 'id', type: 'long', nullable: true, metadata: {} }] }),
+          partitionColumns: [],
+          configuration: {},
+        },
+      },
       {
         add: {
-          path: 'part-0.parquet', partitionValues: {}, size: (await storage.stat('t/part-0.parquet'))!.size, modificationTime: 0, dataChange: true,
-          stats: JSON.stringify({ numRecords: n }), deletionVector: { storageType: 'i', pathOrInlineDv: v.z85, sizeInBytes: v.sizeInBytes, cardinality: v.cardinality },
+          path: 'part-0.parquet',
+          partitionValues: {},
+          size: (await storage.stat('t/part-0.parquet'))!.size,
+          modificationTime: 0,
+          dataChange: true,
+          stats: JSON.stringify({ numRecords: n }),
+          deletionVector: { storageType: 'i', pathOrInlineDv: v.z85, sizeInBytes: v.sizeInBytes, cardinality: v.cardinality },
         },
       },
     ];
@@ -261,7 +300,9 @@ describe('a deletion vector over a file of several Arrow batches', () => {
     const snap = await loadSnapshot(storage, 't');
     expect(await scanIntoEngine(engine, storage, snap, 'dv_batches')).toBe(n - 40_010);
     const sum = (a: number, b: number) => ((a + b) * (b - a + 1)) / 2;
-    const [row] = engine.rows<{ s: bigint; lo: bigint; hi: bigint }>('SELECT sum(id) AS s, min(id) FILTER (WHERE id >= 20) AS lo, max(id) FILTER (WHERE id < 65536) AS hi FROM dv_batches');
+    const [row] = engine.rows<{ s: bigint; lo: bigint; hi: bigint }>(
+      'SELECT sum(id) AS s, min(id) FILTER (WHERE id >= 20) AS lo, max(id) FILTER (WHERE id < 65536) AS hi FROM dv_batches',
+    );
     expect([Number(row!.s), Number(row!.lo), Number(row!.hi)]).toEqual([sum(0, n - 1) - sum(10, 19) - sum(65_536, 105_535), 20, 65_535]);
     const rows = (await readRows(storage, snap))!;
     expect(rows.length).toBe(n - 40_010);

@@ -34,8 +34,8 @@ describe('RoaringBitmapArray decoding (vectors serialised by CRoaring)', () => {
   it('gives exact row indexes: array containers, and values above 2^32', () => {
     expect([...decodeRoaringBitmapArray(bytes(vector("array container (the protocol's example rows)").hex))]).toEqual([3, 4, 7, 11, 18, 29]);
     expect([...decodeRoaringBitmapArray(bytes(vector('values above 2^32').hex))]).toEqual([
-      0, 4294967297, 4295037296, 21474836480, 21474836481, 21474836482, 21474836483, 21474836484, 21474836485, 21474836486,
-      21474836487, 21474836488, 21474836489,
+      0, 4294967297, 4295037296, 21474836480, 21474836481, 21474836482, 21474836483, 21474836484, 21474836485, 21474836486, 21474836487, 21474836488,
+      21474836489,
     ]);
   });
 
@@ -58,8 +58,12 @@ describe('RoaringBitmapArray decoding (vectors serialised by CRoaring)', () => {
   it('refuses the native format, a wrong magic number, and bytes cut short or left over', () => {
     const native = bytes(vector('empty').hex);
     native[0] = 0xd0;
-    expect(() => decodeRoaringBitmapArray(native)).toThrow('it is in the native RoaringBitmapArray format, which this reader does not read (only the portable one)');
-    expect(() => decodeRoaringBitmapArray(bytes('00000000' + vector('empty').hex.slice(8)))).toThrow('it does not start with the magic number 1681511377 (found 0)');
+    expect(() => decodeRoaringBitmapArray(native)).toThrow(
+      'it is in the native RoaringBitmapArray format, which this reader does not read (only the portable one)',
+    );
+    expect(() => decodeRoaringBitmapArray(bytes(`00000000${vector('empty').hex.slice(8)}`))).toThrow(
+      'it does not start with the magic number 1681511377 (found 0)',
+    );
     const full = bytes(vector('values above 2^32').hex);
     expect(() => decodeRoaringBitmapArray(full.subarray(0, full.length - 1))).toThrow(`it ends after ${full.length - 1} bytes, in the middle of its data`);
     expect(() => decodeRoaringBitmapArray(Uint8Array.from([...full, 0]))).toThrow('1 bytes follow its last bucket');
@@ -82,7 +86,9 @@ describe('deletion vector descriptors', () => {
     const p = (path: string): DeletionVectorDescriptor => ({ storageType: 'p', pathOrInlineDv: path, offset: 1, sizeInBytes: 34, cardinality: 1 });
     expect(deletionVectorFile(p('dv/deletion_vector%20a.bin'))).toBe('dv/deletion_vector a.bin');
     expect(() => deletionVectorFile(p('s3://other/deletion_vector_a.bin'))).toThrow("it is a s3: URI, and only files inside the table's folder are read");
-    expect(() => deletionVectorFile(p('/data/other/deletion_vector_a.bin'))).toThrow("it is an absolute path, and only files inside the table's folder are read");
+    expect(() => deletionVectorFile(p('/data/other/deletion_vector_a.bin'))).toThrow(
+      "it is an absolute path, and only files inside the table's folder are read",
+    );
     expect(() => deletionVectorFile(p('dv/%2E%2E/%2E%2E/x.bin'))).toThrow('its ".." leads out of the table\'s folder');
     expect(deletionVectorFile(p('file:///data/t/dv/deletion_vector_a.bin'), 'file:///data/t')).toBe('dv/deletion_vector_a.bin');
     expect(() => deletionVectorFile(p('file:///data/other/deletion_vector_a.bin'), 'file:///data/t')).toThrow(
@@ -117,14 +123,23 @@ class CountingStorage extends MemoryStorage {
 const UUID_FILE = 'deletion_vector_61d16c75-6994-46b7-a15b-8b538852e50e.bin';
 const snapshot = { table: 't', name: 'memory/t', version: 3 } as Snapshot;
 const add = (path: string, deletionVector: DeletionVectorDescriptor): Add => ({
-  path, partitionValues: {}, size: 1, modificationTime: 0, dataChange: true, deletionVector,
+  path,
+  partitionValues: {},
+  size: 1,
+  modificationTime: 0,
+  dataChange: true,
+  deletionVector,
 });
 
 describe('reading deletion vectors of a snapshot', () => {
   const a = vector("array container (the protocol's example rows)");
   const b = vector('values above 2^32');
   const stored = (offset: number, v: Vector, cardinality = v.cardinality): DeletionVectorDescriptor => ({
-    storageType: 'u', pathOrInlineDv: 'vBn[lx{q8@P<9BNH/isA', offset, sizeInBytes: v.sizeInBytes, cardinality,
+    storageType: 'u',
+    pathOrInlineDv: 'vBn[lx{q8@P<9BNH/isA',
+    offset,
+    sizeInBytes: v.sizeInBytes,
+    cardinality,
   });
 
   it('reads a file shared by several data files once, each vector at its offset', async () => {
@@ -161,7 +176,8 @@ describe('reading deletion vectors of a snapshot', () => {
   it('refuses, naming table, version, data file and vector file: bad checksum, size, cardinality, missing file', async () => {
     const storage = new MemoryStorage();
     const { file } = dvFile(bytes(a.hex));
-    const refusal = async (dv: DeletionVectorDescriptor): Promise<unknown> => new DeletionVectors(storage, snapshot).deletedRows(add('part-1.parquet', dv)).catch((e: unknown) => e);
+    const refusal = async (dv: DeletionVectorDescriptor): Promise<unknown> =>
+      new DeletionVectors(storage, snapshot).deletedRows(add('part-1.parquet', dv)).catch((e: unknown) => e);
     const prefix = `delta: version 3 of memory/t cannot be read: the deletion vector of data file part-1.parquet (in ${UUID_FILE}) is unusable: `;
 
     const corrupt = file.slice();
@@ -171,10 +187,14 @@ describe('reading deletion vectors of a snapshot', () => {
     expect(err).toBeInstanceOf(DeletionVectorError);
     expect((err as Error).name).toBe('DeletionVectorError');
     const crc = (data: Uint8Array) => `0x${crc32(data).toString(16).padStart(8, '0')}`;
-    expect((err as Error).message).toBe(`${prefix}the vector at offset 1 fails its CRC-32 check (${crc(corrupt.subarray(5, 5 + a.sizeInBytes))}, stored ${crc(bytes(a.hex))})`);
+    expect((err as Error).message).toBe(
+      `${prefix}the vector at offset 1 fails its CRC-32 check (${crc(corrupt.subarray(5, 5 + a.sizeInBytes))}, stored ${crc(bytes(a.hex))})`,
+    );
 
     await storage.write(`t/${UUID_FILE}`, file);
-    expect(((await refusal({ ...stored(1, a), sizeInBytes: 40 })) as Error).message).toBe(`${prefix}the vector at offset 1 has ${a.sizeInBytes} bytes, the log says 40`);
+    expect(((await refusal({ ...stored(1, a), sizeInBytes: 40 })) as Error).message).toBe(
+      `${prefix}the vector at offset 1 has ${a.sizeInBytes} bytes, the log says 40`,
+    );
     expect(((await refusal(stored(1, a, 7))) as Error).message).toBe(`${prefix}it holds 6 row indexes, the log says 7`);
     expect(((await refusal(stored(2, a))) as Error).message).toBe(`${prefix}the file has ${file.length} bytes, too few for ${a.sizeInBytes} bytes at offset 2`);
     expect(((await refusal(stored(0, a))) as Error).message).toBe(`${prefix}its offset 0 is not a position after the file's version byte`);

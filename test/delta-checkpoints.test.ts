@@ -1,6 +1,21 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Bool, DateDay, Field, Float64, Int32, Int64, Struct, Table, TimeUnit, Timestamp, Utf8, tableToIPC, vectorFromArray, type DataType } from 'apache-arrow';
+import {
+  Bool,
+  DateDay,
+  Field,
+  Float64,
+  Int32,
+  Int64,
+  Struct,
+  Table,
+  TimeUnit,
+  Timestamp,
+  Utf8,
+  tableToIPC,
+  vectorFromArray,
+  type DataType,
+} from 'apache-arrow';
 import { encodeParquet } from '../src/parquet/codec.ts';
 import { readCheckpointActions } from '../src/delta/checkpoint.ts';
 import { MemoryStorage } from '../src/storage/memory.ts';
@@ -110,29 +125,57 @@ describe('stats_parsed without JSON stats', () => {
   it('becomes the JSON stats Spark would read; values JSON cannot hold exactly are left out', () => {
     const f = (n: string, t: DataType) => new Field(n, t, true);
     const values = new Struct([
-      f('d', new DateDay()), f('ts', new Timestamp(TimeUnit.MICROSECOND, 'UTC')), f('ntz', new Timestamp(TimeUnit.MICROSECOND)),
-      f('big', new Int64()), f('n', new Int64()), f('x', new Float64()), f('s', new Utf8()), f('nested', new Struct([f('i', new Int32())])),
+      f('d', new DateDay()),
+      f('ts', new Timestamp(TimeUnit.MICROSECOND, 'UTC')),
+      f('ntz', new Timestamp(TimeUnit.MICROSECOND)),
+      f('big', new Int64()),
+      f('n', new Int64()),
+      f('x', new Float64()),
+      f('s', new Utf8()),
+      f('nested', new Struct([f('i', new Int32())])),
     ]);
     const counts = new Struct([f('d', new Int64()), f('nested', new Struct([f('i', new Int64())]))]);
     const add = new Struct([
-      f('path', new Utf8()), f('size', new Int64()), f('dataChange', new Bool()),
-      f('stats_parsed', new Struct([f('numRecords', new Int64()), f('minValues', values), f('maxValues', values), f('nullCount', counts), f('tightBounds', new Bool())])),
+      f('path', new Utf8()),
+      f('size', new Int64()),
+      f('dataChange', new Bool()),
+      f(
+        'stats_parsed',
+        new Struct([f('numRecords', new Int64()), f('minValues', values), f('maxValues', values), f('nullCount', counts), f('tightBounds', new Bool())]),
+      ),
     ]);
     const v = {
-      d: Date.UTC(2024, 2, 1), ts: Date.UTC(2024, 2, 1, 1, 2, 3, 456) + 0.789, ntz: Date.UTC(1969, 11, 31, 23, 59, 59, 999) + 0.5,
-      big: 2n ** 60n, n: 7n, x: NaN, s: 'a', nested: { i: 3 },
+      d: Date.UTC(2024, 2, 1),
+      ts: Date.UTC(2024, 2, 1, 1, 2, 3, 456) + 0.789,
+      ntz: Date.UTC(1969, 11, 31, 23, 59, 59, 999) + 0.5,
+      big: 2n ** 60n,
+      n: 7n,
+      x: NaN,
+      s: 'a',
+      nested: { i: 3 },
     };
-    const stats_parsed = { numRecords: 2n, minValues: v, maxValues: { ...v, x: 1.5, nested: null }, nullCount: { d: 0n, nested: { i: 1n } }, tightBounds: true };
+    const stats_parsed = {
+      numRecords: 2n,
+      minValues: v,
+      maxValues: { ...v, x: 1.5, nested: null },
+      nullCount: { d: 0n, nested: { i: 1n } },
+      tightBounds: true,
+    };
     const table = new Table({ add: vectorFromArray([{ path: 'p', size: 1n, dataChange: true, stats_parsed }], add) });
-    expect(readCheckpointActions(encodeParquet(tableToIPC(table, 'stream')))).toEqual([{
-      add: {
-        path: 'p', size: 1, dataChange: true,
-        stats: '{"numRecords":2,' +
-          '"minValues":{"d":"2024-03-01","ts":"2024-03-01T01:02:03.456Z","ntz":"1969-12-31T23:59:59.999","n":7,"s":"a","nested":{"i":3}},' +
-          '"maxValues":{"d":"2024-03-01","ts":"2024-03-01T01:02:03.456Z","ntz":"1969-12-31T23:59:59.999","n":7,"x":1.5,"s":"a"},' +
-          '"nullCount":{"d":0,"nested":{"i":1}},"tightBounds":true}',
+    expect(readCheckpointActions(encodeParquet(tableToIPC(table, 'stream')))).toEqual([
+      {
+        add: {
+          path: 'p',
+          size: 1,
+          dataChange: true,
+          stats:
+            '{"numRecords":2,' +
+            '"minValues":{"d":"2024-03-01","ts":"2024-03-01T01:02:03.456Z","ntz":"1969-12-31T23:59:59.999","n":7,"s":"a","nested":{"i":3}},' +
+            '"maxValues":{"d":"2024-03-01","ts":"2024-03-01T01:02:03.456Z","ntz":"1969-12-31T23:59:59.999","n":7,"x":1.5,"s":"a"},' +
+            '"nullCount":{"d":0,"nested":{"i":1}},"tightBounds":true}',
+        },
       },
-    }]);
+    ]);
   });
 });
 
@@ -176,7 +219,15 @@ describe('V2 checkpoints', () => {
   it('UUID-named without a checkpointMetadata action are not used', async () => {
     const s = await copyOf(V2_JSON);
     const top = `_delta_log/${V2_JSON_TOP}`;
-    await s.write(top, enc(dec(await s.read(top)).split('\n').filter((l) => !l.startsWith('{"checkpointMetadata"')).join('\n')));
+    await s.write(
+      top,
+      enc(
+        dec(await s.read(top))
+          .split('\n')
+          .filter((l) => !l.startsWith('{"checkpointMetadata"'))
+          .join('\n'),
+      ),
+    );
     await s.delete(`_delta_log/${commitName(0)}`);
     await expect(loadSnapshot(s, '')).rejects.toThrow(`(checkpoint ${V2_JSON_TOP} is UUID-named but has no checkpointMetadata action)`);
   });
@@ -242,7 +293,10 @@ describe('domain metadata', () => {
     const s = new MemoryStorage();
     const protocol = { minReaderVersion: 1, minWriterVersion: 7, writerFeatures: ['domainMetadata'] };
     const metaData = {
-      id: 'm', format: { provider: 'parquet', options: {} }, partitionColumns: [], configuration: {},
+      id: 'm',
+      format: { provider: 'parquet', options: {} },
+      partitionColumns: [],
+      configuration: {},
       schemaString: JSON.stringify({ type: 'struct', fields: [{ name: 'id', type: 'long', nullable: true, metadata: {} }] }),
     };
     await commit(s, 't', -1, [{ protocol }, { metaData }, { domainMetadata: { domain: 'a', configuration: '{"x":1}', removed: false } }]);
@@ -250,7 +304,10 @@ describe('domain metadata', () => {
     await commit(s, 't', 1, [{ domainMetadata: { domain: 'a', configuration: '{"x":2}', removed: false } }]);
     await commit(s, 't', 2, [{ domainMetadata: { domain: 'b', configuration: '{}', removed: true } }]);
     const at = async (v: number) => [...(await loadSnapshot(s, 't', v)).domainMetadata.values()];
-    expect(await at(1)).toEqual([{ domain: 'a', configuration: '{"x":1}', removed: false }, { domain: 'b', configuration: '{}', removed: false }]);
+    expect(await at(1)).toEqual([
+      { domain: 'a', configuration: '{"x":1}', removed: false },
+      { domain: 'b', configuration: '{}', removed: false },
+    ]);
     expect(await at(3)).toEqual([{ domain: 'a', configuration: '{"x":2}', removed: false }]);
   });
 
@@ -291,7 +348,10 @@ describe('the checkpoint writer on foreign tables', () => {
     expect(after.protocol).toEqual(before.protocol);
     expect(after.metadata).toEqual(before.metadata);
     expect(JSON.parse(dec(await s.read('_delta_log/_last_checkpoint')))).toEqual({
-      version: before.version, size: expect.any(Number), sizeInBytes: expect.any(Number), numOfAddFiles: before.files.length,
+      version: before.version,
+      size: expect.any(Number),
+      sizeInBytes: expect.any(Number),
+      numOfAddFiles: before.files.length,
     });
   });
 
@@ -301,7 +361,8 @@ describe('the checkpoint writer on foreign tables', () => {
     snap.files[0] = { ...snap.files[0]!, futureField: 7 } as never;
     const before = (await s.list('_delta_log')).map((f) => f.path);
     expect(await writeCheckpoint(s, '', snap)).toEqual({
-      written: false, reason: 'its add actions have a field futureField that this checkpoint writer does not know',
+      written: false,
+      reason: 'its add actions have a field futureField that this checkpoint writer does not know',
     });
     expect((await s.list('_delta_log')).map((f) => f.path)).toEqual(before);
   });

@@ -127,7 +127,11 @@ describe('column mapping', () => {
     const file = tableFromIPC(decodeParquet(await storage.read(decodeURIComponent(added.path))));
     // Every column of the schema but `name` (added after these rows) is in the file under its field id.
     expect(snap.schema.fields.map((f) => [f.name, file.schema.fields.some((x) => fileFieldId(x) === f.metadata['delta.columnMapping.id'])])).toEqual([
-      ['id', true], ['tags', true], ['props', true], ['event_day', true], ['name', false],
+      ['id', true],
+      ['tags', true],
+      ['props', true],
+      ['event_day', true],
+      ['name', false],
     ]);
     const stats = JSON.parse(added.stats!) as { minValues: Record<string, unknown> };
     expect([stats.minValues[partition.metadata['delta.columnMapping.physicalName'] as string], stats.minValues.id]).toEqual([undefined, undefined]);

@@ -73,7 +73,7 @@ function hostileTable(path: string, action: 'add' | 'remove' | 'cdc' = 'add'): {
   const entry = { path, partitionValues: {}, size: 1, modificationTime: 0, dataChange: true };
   const line = action === 'remove' ? { remove: { path, deletionTimestamp: 0, dataChange: true } } : action === 'cdc' ? { cdc: entry } : { add: entry };
   mkdirSync(join(table, '_delta_log'), { recursive: true });
-  writeFileSync(join(table, '_delta_log', '00000000000000000002.json'), JSON.stringify(line) + '\n');
+  writeFileSync(join(table, '_delta_log', '00000000000000000002.json'), `${JSON.stringify(line)}\n`);
   return { dir, table, outside };
 }
 
@@ -92,7 +92,10 @@ describe('a log that names a file outside its table', () => {
   it('refuses an absolute path to the file beside the table, as a path and as a file: URI', async () => {
     const { table, outside } = hostileTable('x');
     for (const named of [outside, pathToFileURL(outside).href]) {
-      writeFileSync(join(table, '_delta_log', '00000000000000000002.json'), JSON.stringify({ add: { path: named, partitionValues: {}, size: 1, modificationTime: 0, dataChange: true } }) + '\n');
+      writeFileSync(
+        join(table, '_delta_log', '00000000000000000002.json'),
+        `${JSON.stringify({ add: { path: named, partitionValues: {}, size: 1, modificationTime: 0, dataChange: true } })}\n`,
+      );
       const r = await cli('read', table);
       expect(r.code).toBe(1);
       expect(r.stderr).toBe(
@@ -115,7 +118,10 @@ describe('a log that names a file outside its table', () => {
     expect(relative.size).toBe(2);
   });
 
-  it.each([['remove' as const, 'removed file'], ['cdc' as const, 'change data file']])('refuses a %s action outside the table, in the snapshot and the history', async (action, what) => {
+  it.each([
+    ['remove' as const, 'removed file'],
+    ['cdc' as const, 'change data file'],
+  ])('refuses a %s action outside the table, in the snapshot and the history', async (action, what) => {
     const { table } = hostileTable('../x.parquet', action);
     const storage = new NodeStorage(table);
     const why = `delta: ${table} cannot be read: version 2 of its log names the ${what} "../x.parquet", which is refused because its ".." leads out of the table's folder`;
@@ -127,7 +133,10 @@ describe('a log that names a file outside its table', () => {
   it('optimize and vacuum refuse it too, and delete nothing', async () => {
     const { table, outside } = hostileTable('../x.parquet');
     const before = readdirSync(table).sort();
-    for (const args of [['optimize', table], ['vacuum', table, '--retention-hours', '0', '--force']]) {
+    for (const args of [
+      ['optimize', table],
+      ['vacuum', table, '--retention-hours', '0', '--force'],
+    ]) {
       const r = await cli(...args);
       expect(r.code).toBe(1);
       expect(r.stderr).toContain(`cannot be read: version 2 of its log names the data file "../x.parquet"`);

@@ -17,7 +17,11 @@ async function tableWith(edit: (actions: Record<string, Record<string, unknown>>
   const copy = new MemoryStorage();
   for (const f of await source.list('')) await copy.write(f.path, await source.read(f.path));
   const path = '_delta_log/00000000000000000000.json';
-  const actions = new TextDecoder().decode(await copy.read(path)).split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, Record<string, unknown>>);
+  const actions = new TextDecoder()
+    .decode(await copy.read(path))
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, Record<string, unknown>>);
   edit(actions);
   await copy.write(path, new TextEncoder().encode(actions.map((a) => JSON.stringify(a)).join('\n')));
   return copy;
@@ -54,7 +58,9 @@ describe('tables this reader must refuse rather than misread', () => {
     });
     const err = await loadSnapshot(storage, '', 0).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ColumnMappingError);
-    expect((err as Error).message).toBe('delta: version 0 of memory cannot be read: its columns are mapped by name, but column id has no delta.columnMapping.physicalName in its metadata');
+    expect((err as Error).message).toBe(
+      'delta: version 0 of memory cannot be read: its columns are mapped by name, but column id has no delta.columnMapping.physicalName in its metadata',
+    );
   });
 
   it('the column mapping property without the protocol for it is not honoured', async () => {
@@ -71,7 +77,9 @@ describe('tables this reader must refuse rather than misread', () => {
       const m = actions.find((a) => a.metaData)!.metaData!;
       m.configuration = { 'delta.columnMapping.mode': 'id' };
       const schema = JSON.parse(m.schemaString as string) as { fields: { name: string; metadata: Record<string, unknown> }[] };
-      schema.fields.forEach((f, i) => (f.metadata = { 'delta.columnMapping.id': i + 1, 'delta.columnMapping.physicalName': f.name }));
+      schema.fields.forEach((f, i) => {
+        f.metadata = { 'delta.columnMapping.id': i + 1, 'delta.columnMapping.physicalName': f.name };
+      });
       m.schemaString = JSON.stringify(schema);
     });
     const snap = await loadSnapshot(storage, '', 0);
@@ -121,7 +129,9 @@ describe('tables this reader must refuse rather than misread', () => {
   it('a log with a missing commit and no checkpoint', async () => {
     const storage = await tableWith(() => undefined);
     await storage.delete('_delta_log/00000000000000000000.json');
-    await expect(loadSnapshot(storage, '')).rejects.toThrow('memory cannot be read at version 1: commit 0 is missing from the log and no usable checkpoint covers it');
+    await expect(loadSnapshot(storage, '')).rejects.toThrow(
+      'memory cannot be read at version 1: commit 0 is missing from the log and no usable checkpoint covers it',
+    );
   });
 
   it('a corrupt checkpoint falls back to the JSON commits', async () => {

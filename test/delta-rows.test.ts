@@ -16,9 +16,11 @@ import { nodeLakehouse } from './helpers/lakehouse.ts';
 // engine gives (scan into DuckDB, then export.ts's jsonLines): same values, types and order.
 
 import { FIXTURES } from './helpers/fixtures.ts';
-const cases = (JSON.parse(readFileSync(join(FIXTURES, 'cases.json'), 'utf8')) as {
-  cases: { name: string; table: string; versions: { version: number; rows: number; readable?: boolean }[] }[];
-}).cases;
+const cases = (
+  JSON.parse(readFileSync(join(FIXTURES, 'cases.json'), 'utf8')) as {
+    cases: { name: string; table: string; versions: { version: number; rows: number; readable?: boolean }[] }[];
+  }
+).cases;
 
 let engine: Engine;
 beforeAll(async () => {
@@ -64,11 +66,25 @@ describe('rows read without the engine', () => {
       if (readableWithoutEngine(snap)) without.push(c.name);
     }
     expect(without).toEqual([
-      'basic-with-inserts-overwrite-restore', 'basic-with-inserts-updates', 'simple_table', 'snapshot-data0', 'snapshot-data1',
-      'v1-multi-part-struct-stats-only', 'v2-json-sidecars-struct-stats-only', 'v2-parquet-sidecars-struct-stats-only',
-      'v2-classic-parquet-struct-stats-only', 'v2-classic-checkpoint-json', 'v2-classic-checkpoint-parquet',
-      'spark-v2-json-sidecars', 'spark-v2-parquet-sidecars', 'spark-stale-last-checkpoint',
-      'table-with-dv-small', 'with-short-dv', 'dv-spark-unpartitioned', 'dv-spark-bitmap', 'colmap-flat',
+      'basic-with-inserts-overwrite-restore',
+      'basic-with-inserts-updates',
+      'simple_table',
+      'snapshot-data0',
+      'snapshot-data1',
+      'v1-multi-part-struct-stats-only',
+      'v2-json-sidecars-struct-stats-only',
+      'v2-parquet-sidecars-struct-stats-only',
+      'v2-classic-parquet-struct-stats-only',
+      'v2-classic-checkpoint-json',
+      'v2-classic-checkpoint-parquet',
+      'spark-v2-json-sidecars',
+      'spark-v2-parquet-sidecars',
+      'spark-stale-last-checkpoint',
+      'table-with-dv-small',
+      'with-short-dv',
+      'dv-spark-unpartitioned',
+      'dv-spark-bitmap',
+      'colmap-flat',
     ]);
   });
 

@@ -17,7 +17,9 @@ const dirs: string[] = [];
 beforeAll(async () => {
   engine = await testEngine();
 });
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 
 function tempStorage(): NodeStorage {
   const dir = mkdtempSync(join(tmpdir(), 'delta-test-'));
@@ -54,7 +56,7 @@ describe.each([
     expectedAt.push(batchSql(0));
     for (let b = 1; b <= 8; b++) {
       await writeTable(storage, 't', engine.query(batchSql(b)), { mode: 'append', txn: { appId: 'job', version: b } });
-      expectedAt.push(expectedAt.at(-1)! + ` UNION ALL ${batchSql(b)}`);
+      expectedAt.push(`${expectedAt.at(-1)!} UNION ALL ${batchSql(b)}`);
     }
     const r = await writeTable(storage, 't', engine.query(batchSql(100, 20)), { mode: 'overwrite' });
     expect(r.version).toBe(9);
@@ -62,7 +64,7 @@ describe.each([
     expectedAt.push(batchSql(100, 20));
     for (let b = 101; b <= 103; b++) {
       await writeTable(storage, 't', engine.query(batchSql(b)), { mode: 'append' });
-      expectedAt.push(expectedAt.at(-1)! + ` UNION ALL ${batchSql(b)}`);
+      expectedAt.push(`${expectedAt.at(-1)!} UNION ALL ${batchSql(b)}`);
     }
     const log = await listLog(storage, 't');
     expect(log.latest).toBe(12);
@@ -75,7 +77,13 @@ describe.each([
     const latest = await loadSnapshot(storage, 't');
     expect(latest.txns.get('job')?.version).toBe(8);
     expect(latest.schema.fields.map((f) => `${f.name}:${String(f.type)}`)).toEqual([
-      'id:long', 'name:string', 'score:double', 'flag:boolean', 'small:integer', 'ts:timestamp', 'day:date',
+      'id:long',
+      'name:string',
+      'score:double',
+      'flag:boolean',
+      'small:integer',
+      'ts:timestamp',
+      'day:date',
     ]);
     expect(await validateDeltaTable(storage, 't', engine)).toEqual([]);
     const history = await loadHistory(storage, 't');
@@ -125,10 +133,7 @@ describe('concurrent writers', () => {
   it('two appends racing for one version both land, versions stay contiguous, no commit is overwritten', async () => {
     const storage = new RacingStorage();
     const first = engine.query(batchSql(0, 10));
-    await Promise.all([
-      writeTable(storage, 'r', first, { mode: 'append' }),
-      writeTable(storage, 'r', engine.query(batchSql(1, 10)), { mode: 'append' }),
-    ]);
+    await Promise.all([writeTable(storage, 'r', first, { mode: 'append' }), writeTable(storage, 'r', engine.query(batchSql(1, 10)), { mode: 'append' })]);
     // v0 was created by one writer; the other's create became an append at v1.
     for (let round = 0; round < 3; round++) {
       const results = await Promise.all([
@@ -141,7 +146,9 @@ describe('concurrent writers', () => {
     expect(snap.version).toBe(7);
     expect(await scanIntoEngine(engine, storage, snap, 'back')).toBe(80);
     const history = await loadHistory(storage, 'r');
-    const rebased = history.filter((h) => h.actions.some((a) => 'commitInfo' in a && (a.commitInfo as { readVersion?: number }).readVersion === h.version - 1 && h.version % 2 === 1));
+    const rebased = history.filter((h) =>
+      h.actions.some((a) => 'commitInfo' in a && (a.commitInfo as { readVersion?: number }).readVersion === h.version - 1 && h.version % 2 === 1),
+    );
     expect(rebased.length).toBeGreaterThan(0);
     expect(await validateDeltaTable(storage, 'r', engine)).toEqual([]);
   });

@@ -109,7 +109,10 @@ describe('generateEvents: contract', () => {
           out_of_range: ['minimum:', 'maximum:', 'enum:stage'],
         };
         expect(result.reasons, `${kind}: ${line}`).toHaveLength(1);
-        expect(prefixes[kind]?.some((p) => result.reasons[0]?.startsWith(p)), `${kind}: ${result.reasons[0]}`).toBe(true);
+        expect(
+          prefixes[kind]?.some((p) => result.reasons[0]?.startsWith(p)),
+          `${kind}: ${result.reasons[0]}`,
+        ).toBe(true);
       } else if (kind === 'future_timestamp') {
         expect(result.ok && JSON.parse(line).occurred_at.slice(0, 4)).toBe('2099');
       } else {
@@ -138,10 +141,10 @@ describe('generateEvents: realism', () => {
   it('shows submission as the bottleneck in stage dwell medians', () => {
     const byWork = new Map<string, Array<{ at: string; id: string; stage: string }>>();
     for (const e of events) {
-      if (e['event_type'] !== 'stage_entered') continue;
-      const visits = byWork.get(String(e['work_id'])) ?? [];
-      visits.push({ at: String(e['occurred_at']), id: String(e['event_id']), stage: String(e['stage']) });
-      byWork.set(String(e['work_id']), visits);
+      if (e.event_type !== 'stage_entered') continue;
+      const visits = byWork.get(String(e.work_id)) ?? [];
+      visits.push({ at: String(e.occurred_at), id: String(e.event_id), stage: String(e.stage) });
+      byWork.set(String(e.work_id), visits);
     }
     const dwell = new Map<string, number[]>();
     for (const visits of byWork.values()) {
@@ -164,14 +167,14 @@ describe('generateEvents: realism', () => {
   });
 
   it('has skewed engagement, progress-dependent dropoff and all event types', () => {
-    const count = (type: string) => events.filter((e) => e['event_type'] === type).length;
+    const count = (type: string) => events.filter((e) => e.event_type === type).length;
     for (const type of ['stage_entered', 'writing_session', 'revision', 'reader_engagement', 'reader_dropoff']) expect(count(type), type).toBeGreaterThan(1000);
-    const seconds = events.filter((e) => e['event_type'] === 'reader_engagement').map((e) => Number(e['engagement_seconds']));
+    const seconds = events.filter((e) => e.event_type === 'reader_engagement').map((e) => Number(e.engagement_seconds));
     const bands = [30, 300, 1800, Infinity].map((hi, i, all) => seconds.filter((s) => s >= (all[i - 1] ?? 0) && s < hi).length / seconds.length);
     expect(bands[0]).toBeGreaterThan(0.25);
     expect(bands[3]).toBeGreaterThan(0.03);
     expect(bands[3]).toBeLessThan(bands[0]!);
-    const dropoffs = events.filter((e) => e['event_type'] === 'reader_dropoff').map((e) => Number(e['progress_pct']));
+    const dropoffs = events.filter((e) => e.event_type === 'reader_dropoff').map((e) => Number(e.progress_pct));
     expect(median(dropoffs)).toBeLessThan(20);
     expect(Math.max(...dropoffs)).toBeLessThan(100);
   });
@@ -180,15 +183,15 @@ describe('generateEvents: realism', () => {
     const spanEnd = Date.parse('2025-01-01T00:00:00Z') + 60 * 86_400_000;
     const released = new Map<string, number>();
     for (const e of events) {
-      if (e['event_type'] === 'stage_entered' && e['stage'] === 'released') released.set(String(e['work_id']), Date.parse(String(e['occurred_at'])));
+      if (e.event_type === 'stage_entered' && e.stage === 'released') released.set(String(e.work_id), Date.parse(String(e.occurred_at)));
     }
     // Arrivals (a visit's first session carries the referrer) in 5-day buckets after release, over
     // releases that have 20 days of data.
     const arrivals = [0, 0, 0, 0];
     for (const e of events) {
-      const at = released.get(String(e['work_id']));
-      if (e['event_type'] !== 'reader_engagement' || e['attributes'] === undefined || at === undefined || at >= spanEnd - 20 * 86_400_000) continue;
-      const days = (Date.parse(String(e['occurred_at'])) - at) / 86_400_000;
+      const at = released.get(String(e.work_id));
+      if (e.event_type !== 'reader_engagement' || e.attributes === undefined || at === undefined || at >= spanEnd - 20 * 86_400_000) continue;
+      const days = (Date.parse(String(e.occurred_at)) - at) / 86_400_000;
       if (days >= 0 && days < 20) arrivals[Math.floor(days / 5)]!++;
     }
     expect(released.size).toBeGreaterThan(300);
@@ -200,13 +203,13 @@ describe('generateEvents: realism', () => {
   it('writes on daily habits: most creators write on several days', () => {
     const days = new Map<string, Set<string>>();
     for (const e of events) {
-      if (e['event_type'] !== 'writing_session') continue;
-      const creator = String(e['creator_id']);
-      days.set(creator, (days.get(creator) ?? new Set()).add(String(e['occurred_at']).slice(0, 10)));
+      if (e.event_type !== 'writing_session') continue;
+      const creator = String(e.creator_id);
+      days.set(creator, (days.get(creator) ?? new Set()).add(String(e.occurred_at).slice(0, 10)));
     }
     const activeDays = [...days.values()].map((d) => d.size);
     expect(median(activeDays)).toBeGreaterThan(10);
-    const words = events.filter((e) => e['event_type'] === 'writing_session').map((e) => Number(e['words']));
+    const words = events.filter((e) => e.event_type === 'writing_session').map((e) => Number(e.words));
     expect(median(words)).toBeGreaterThan(300);
     expect(median(words)).toBeLessThan(2000);
   });

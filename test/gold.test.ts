@@ -80,19 +80,40 @@ function silver(events: readonly Ev[]): void {
 }
 
 const writing = (occurred_at: string, words: number, o: Partial<Ev> = {}): Ev => ({
-  event_type: 'writing_session', occurred_at, words, duration_minutes: 30, ...o,
+  event_type: 'writing_session',
+  occurred_at,
+  words,
+  duration_minutes: 30,
+  ...o,
 });
 const revision = (occurred_at: string, words_changed: number, o: Partial<Ev> = {}): Ev => ({
-  event_type: 'revision', occurred_at, words_changed, revision_no: 1, ...o,
+  event_type: 'revision',
+  occurred_at,
+  words_changed,
+  revision_no: 1,
+  ...o,
 });
 const entered = (occurred_at: string, work_id: string, stage: string, event_id?: string): Ev => ({
-  event_type: 'stage_entered', occurred_at, work_id, stage, ...(event_id ? { event_id } : {}),
+  event_type: 'stage_entered',
+  occurred_at,
+  work_id,
+  stage,
+  ...(event_id ? { event_id } : {}),
 });
 const engaged = (occurred_at: string, work_id: string, reader_id: string, engagement_seconds: number, progress_pct = 50): Ev => ({
-  event_type: 'reader_engagement', occurred_at, work_id, reader_id, engagement_seconds, progress_pct,
+  event_type: 'reader_engagement',
+  occurred_at,
+  work_id,
+  reader_id,
+  engagement_seconds,
+  progress_pct,
 });
 const dropped = (occurred_at: string, work_id: string, reader_id: string, progress_pct: number): Ev => ({
-  event_type: 'reader_dropoff', occurred_at, work_id, reader_id, progress_pct,
+  event_type: 'reader_dropoff',
+  occurred_at,
+  work_id,
+  reader_id,
+  progress_pct,
 });
 
 /** `base` plus `hours` (fractions allowed), as an ISO timestamp with microseconds. */
@@ -129,17 +150,33 @@ function schemaOf(table: Table): string[] {
 const SCHEMAS: Record<GoldTable, string[]> = {
   writing_velocity_daily: ['day: Date32<DAY>', 'sessions: Int64', 'words: Int64', 'active_creators: Int64', 'words_per_creator: Float64'],
   revision_churn_daily: [
-    'day: Date32<DAY>', 'revisions: Int64', 'works_revised: Int64', 'words_changed: Int64', 'words_written: Int64', 'churn_ratio: Float64',
+    'day: Date32<DAY>',
+    'revisions: Int64',
+    'works_revised: Int64',
+    'words_changed: Int64',
+    'words_written: Int64',
+    'churn_ratio: Float64',
   ],
   engagement_bands: ['band: Utf8', 'sessions: Int64', 'share: Float64', 'avg_progress_pct: Float64'],
   dropoff_rate: ['work_id: Utf8', 'readers: Int64', 'dropped_readers: Int64', 'dropoff_rate: Float64', 'median_dropoff_progress_pct: Float64'],
   stage_bottlenecks: [
-    'stage: Utf8', 'completed_visits: Int64', 'open_visits: Int64', 'avg_dwell_hours: Float64', 'median_dwell_hours: Float64',
-    'p90_dwell_hours: Float64', 'is_bottleneck: Bool',
+    'stage: Utf8',
+    'completed_visits: Int64',
+    'open_visits: Int64',
+    'avg_dwell_hours: Float64',
+    'median_dwell_hours: Float64',
+    'p90_dwell_hours: Float64',
+    'is_bottleneck: Bool',
   ],
   post_release_engagement: [
-    'work_id: Utf8', 'released_at: Timestamp<MICROSECOND, UTC>', 'readers_7d: Int64', 'sessions_7d: Int64',
-    'avg_engagement_seconds_7d: Float64', 'dropoffs_7d: Int64', 'readers_total: Int64', 'days_to_first_reader: Float64',
+    'work_id: Utf8',
+    'released_at: Timestamp<MICROSECOND, UTC>',
+    'readers_7d: Int64',
+    'sessions_7d: Int64',
+    'avg_engagement_seconds_7d: Float64',
+    'dropoffs_7d: Int64',
+    'readers_total: Int64',
+    'days_to_first_reader: Float64',
   ],
 };
 
@@ -268,9 +305,7 @@ describe('engagement_bands', () => {
 
   test('no engagement at all: four rows, share over zero sessions is null', () => {
     silver([dropped('2024-03-01T00:00:00Z', 'w1', 'r1', 30), writing('2024-03-01T00:00:00Z', 10)]);
-    expect(kpi('engagement_bands')).toEqual(
-      ['bounce', 'skim', 'read', 'deep'].map((band) => ({ band, sessions: 0n, share: null, avg_progress_pct: null })),
-    );
+    expect(kpi('engagement_bands')).toEqual(['bounce', 'skim', 'read', 'deep'].map((band) => ({ band, sessions: 0n, share: null, avg_progress_pct: null })));
   });
 });
 
@@ -334,13 +369,45 @@ describe('stage_bottlenecks', () => {
     // writing and beta share the highest median (10 h): the earlier stage, writing, is the bottleneck.
     // p90 interpolates: draft [2, 4] → 2 + 0.9·2; writing [5, 10, 15] at rank 1.8 → 10 + 0.8·5; submission [0, 1] → 0.9
     expect(kpi('stage_bottlenecks')).toEqual([
-      { stage: 'draft', completed_visits: 2n, open_visits: 1n, avg_dwell_hours: 3, median_dwell_hours: 3, p90_dwell_hours: expect.closeTo(3.8, 12), is_bottleneck: false },
-      { stage: 'writing', completed_visits: 3n, open_visits: 0n, avg_dwell_hours: 10, median_dwell_hours: 10, p90_dwell_hours: expect.closeTo(14, 12), is_bottleneck: true },
+      {
+        stage: 'draft',
+        completed_visits: 2n,
+        open_visits: 1n,
+        avg_dwell_hours: 3,
+        median_dwell_hours: 3,
+        p90_dwell_hours: expect.closeTo(3.8, 12),
+        is_bottleneck: false,
+      },
+      {
+        stage: 'writing',
+        completed_visits: 3n,
+        open_visits: 0n,
+        avg_dwell_hours: 10,
+        median_dwell_hours: 10,
+        p90_dwell_hours: expect.closeTo(14, 12),
+        is_bottleneck: true,
+      },
       { stage: 'revision', completed_visits: 1n, open_visits: 0n, avg_dwell_hours: 3, median_dwell_hours: 3, p90_dwell_hours: 3, is_bottleneck: false },
       { stage: 'beta', completed_visits: 2n, open_visits: 0n, avg_dwell_hours: 10, median_dwell_hours: 10, p90_dwell_hours: 10, is_bottleneck: false },
-      { stage: 'submission', completed_visits: 2n, open_visits: 0n, avg_dwell_hours: 0.5, median_dwell_hours: 0.5, p90_dwell_hours: expect.closeTo(0.9, 12), is_bottleneck: false },
+      {
+        stage: 'submission',
+        completed_visits: 2n,
+        open_visits: 0n,
+        avg_dwell_hours: 0.5,
+        median_dwell_hours: 0.5,
+        p90_dwell_hours: expect.closeTo(0.9, 12),
+        is_bottleneck: false,
+      },
       { stage: 'edit', completed_visits: 0n, open_visits: 1n, avg_dwell_hours: null, median_dwell_hours: null, p90_dwell_hours: null, is_bottleneck: false },
-      { stage: 'scheduled', completed_visits: 0n, open_visits: 2n, avg_dwell_hours: null, median_dwell_hours: null, p90_dwell_hours: null, is_bottleneck: false },
+      {
+        stage: 'scheduled',
+        completed_visits: 0n,
+        open_visits: 2n,
+        avg_dwell_hours: null,
+        median_dwell_hours: null,
+        p90_dwell_hours: null,
+        is_bottleneck: false,
+      },
     ]);
   });
 
@@ -353,7 +420,15 @@ describe('stage_bottlenecks', () => {
     ]);
     expect(kpi('stage_bottlenecks')).toEqual([
       { stage: 'draft', completed_visits: 1n, open_visits: 0n, avg_dwell_hours: 1.5, median_dwell_hours: 1.5, p90_dwell_hours: 1.5, is_bottleneck: false },
-      { stage: 'writing', completed_visits: 1n, open_visits: 0n, avg_dwell_hours: 36 / 3600e6, median_dwell_hours: 36 / 3600e6, p90_dwell_hours: 36 / 3600e6, is_bottleneck: false },
+      {
+        stage: 'writing',
+        completed_visits: 1n,
+        open_visits: 0n,
+        avg_dwell_hours: 36 / 3600e6,
+        median_dwell_hours: 36 / 3600e6,
+        p90_dwell_hours: 36 / 3600e6,
+        is_bottleneck: false,
+      },
       { stage: 'revision', completed_visits: 1n, open_visits: 0n, avg_dwell_hours: 24, median_dwell_hours: 24, p90_dwell_hours: 24, is_bottleneck: true },
       { stage: 'beta', completed_visits: 0n, open_visits: 1n, avg_dwell_hours: null, median_dwell_hours: null, p90_dwell_hours: null, is_bottleneck: false },
     ]);
@@ -403,29 +478,50 @@ describe('post_release_engagement', () => {
     ]);
     expect(kpi('post_release_engagement')).toEqual([
       {
-        work_id: 'w1', released_at: '2024-03-10T12:00:00.000Z', readers_7d: 2n, sessions_7d: 3n, avg_engagement_seconds_7d: 120,
-        dropoffs_7d: 2n, readers_total: 4n, days_to_first_reader: 0,
+        work_id: 'w1',
+        released_at: '2024-03-10T12:00:00.000Z',
+        readers_7d: 2n,
+        sessions_7d: 3n,
+        avg_engagement_seconds_7d: 120,
+        dropoffs_7d: 2n,
+        readers_total: 4n,
+        days_to_first_reader: 0,
       },
       {
-        work_id: 'w2', released_at: '2024-03-11T00:00:00.000Z', readers_7d: 0n, sessions_7d: 0n, avg_engagement_seconds_7d: null,
-        dropoffs_7d: 0n, readers_total: 0n, days_to_first_reader: null,
+        work_id: 'w2',
+        released_at: '2024-03-11T00:00:00.000Z',
+        readers_7d: 0n,
+        sessions_7d: 0n,
+        avg_engagement_seconds_7d: null,
+        dropoffs_7d: 0n,
+        readers_total: 0n,
+        days_to_first_reader: null,
       },
       {
-        work_id: 'w3', released_at: '2024-03-01T00:00:00.000Z', readers_7d: 2n, sessions_7d: 2n, avg_engagement_seconds_7d: 60,
-        dropoffs_7d: 1n, readers_total: 2n, days_to_first_reader: expect.closeTo(32 / 24, 12),
+        work_id: 'w3',
+        released_at: '2024-03-01T00:00:00.000Z',
+        readers_7d: 2n,
+        sessions_7d: 2n,
+        avg_engagement_seconds_7d: 60,
+        dropoffs_7d: 1n,
+        readers_total: 2n,
+        days_to_first_reader: expect.closeTo(32 / 24, 12),
       },
       {
-        work_id: 'w6', released_at: '2024-03-02T00:00:00.000Z', readers_7d: 0n, sessions_7d: 0n, avg_engagement_seconds_7d: null,
-        dropoffs_7d: 0n, readers_total: 1n, days_to_first_reader: null,
+        work_id: 'w6',
+        released_at: '2024-03-02T00:00:00.000Z',
+        readers_7d: 0n,
+        sessions_7d: 0n,
+        avg_engagement_seconds_7d: null,
+        dropoffs_7d: 0n,
+        readers_total: 1n,
+        days_to_first_reader: null,
       },
     ]);
   });
 
   test('released_at keeps microseconds and days_to_first_reader is exact', () => {
-    silver([
-      entered('2024-03-01T00:00:00.000001Z', 'w1', 'released'),
-      engaged('2024-03-02T12:00:00.000001Z', 'w1', 'r1', 10),
-    ]);
+    silver([entered('2024-03-01T00:00:00.000001Z', 'w1', 'released'), engaged('2024-03-02T12:00:00.000001Z', 'w1', 'r1', 10)]);
     const t = run('post_release_engagement');
     expect(engine.rows(`SELECT released_at::VARCHAR AS released_at, days_to_first_reader FROM (${SQL.post_release_engagement})`)).toEqual([
       { released_at: '2024-03-01 00:00:00.000001+00', days_to_first_reader: 1.5 },

@@ -48,7 +48,11 @@ describe('the lessons’ sandbox lakehouse', () => {
     expect(b.rejects.columns.map((c) => c.name)).toEqual(['stage', 'reasons', 'errors', 'raw']);
     expect(Object.values(b.rejectsByReason).reduce((s, n) => s + n, 0)).toBeGreaterThanOrEqual(b.rejectedRows);
     expect(b.commits.map((c) => [c.path, c.version])).toEqual([
-      ['bronze/events', 0], ['silver/events', 0], ['silver/rejects', 0], ['silver/quality', 0], ...GOLD_TABLES.map((g) => [`gold/${g}`, 0]),
+      ['bronze/events', 0],
+      ['silver/events', 0],
+      ['silver/rejects', 0],
+      ['silver/quality', 0],
+      ...GOLD_TABLES.map((g) => [`gold/${g}`, 0]),
     ]);
     const rows = Object.fromEntries(b.tables.map((t) => [t.path, t.rows]));
     expect([rows['bronze/events'], rows['silver/events'], rows['silver/rejects']]).toEqual([40, b.silverRows, b.rejectedRows]);
@@ -139,7 +143,8 @@ describe('the lessons’ sandbox lakehouse', () => {
     expect([winner.version, winner.readVersion]).toEqual([bronzeBefore + 1, bronzeBefore]);
     expect([loser.version, loser.readVersion]).toEqual([bronzeBefore + 2, bronzeBefore + 1]);
     expect(r.attempts.filter((a) => a.writer === loser.writer && a.file.startsWith('bronze/')).map((a) => [a.version, a.won])).toEqual([
-      [bronzeBefore + 1, false], [bronzeBefore + 2, true],
+      [bronzeBefore + 1, false],
+      [bronzeBefore + 2, true],
     ]);
     expect(r.silver.map((s) => s.rows)).toEqual([20, 20]);
     const silver = await sandbox.rowsAt('silver/events', r.silverVersion);
@@ -148,7 +153,10 @@ describe('the lessons’ sandbox lakehouse', () => {
 
   test('idempotence: re-running silver commits nothing, and the same txn again is refused', async () => {
     const parquetFiles = async () =>
-      (await storage.list('silver/events')).filter((f) => f.path.endsWith('.parquet') && !f.path.includes('_delta_log')).map((f) => f.path).sort();
+      (await storage.list('silver/events'))
+        .filter((f) => f.path.endsWith('.parquet') && !f.path.includes('_delta_log'))
+        .map((f) => f.path)
+        .sort();
     // Files an earlier lesson's lost race left behind (orphans until a VACUUM) are not the replay's.
     const filesBefore = await parquetFiles();
     const r = await sandbox.rerun();
@@ -172,7 +180,10 @@ describe('the lessons’ sandbox lakehouse', () => {
     expect(await sandbox.tables()).toEqual([]);
     // Both had a silver_events@v0 in DuckDB (the console's and the cache's tables): each kept its own.
     expect((await user.lakehouse.query('SELECT count(*) FROM silver_events@v0')).rows).toEqual([['200']]);
-    expect((await user.lakehouse.tables()).map((t) => [t.path, t.version]).slice(0, 2)).toEqual([['bronze/events', 0], ['silver/events', 0]]);
+    expect((await user.lakehouse.tables()).map((t) => [t.path, t.version]).slice(0, 2)).toEqual([
+      ['bronze/events', 0],
+      ['silver/events', 0],
+    ]);
   });
 
   test('a lesson opened first, by its link, works on an empty sandbox: two writers race to create bronze', async () => {
@@ -181,7 +192,16 @@ describe('the lessons’ sandbox lakehouse', () => {
       const { goldSql, silverSql, expectationsText } = loadProjectFiles();
       const empty = await openSandbox({ storage: new NodeStorage(fresh), openEngine: openNodeEngine, goldSql, silverSql, expectationsText });
       const r = await empty.race();
-      expect(r.attempts.filter((a) => a.file.startsWith('bronze/')).map((a) => [a.version, a.won]).sort()).toEqual([[0, false], [0, true], [1, true]]);
+      expect(
+        r.attempts
+          .filter((a) => a.file.startsWith('bronze/'))
+          .map((a) => [a.version, a.won])
+          .sort(),
+      ).toEqual([
+        [0, false],
+        [0, true],
+        [1, true],
+      ]);
       expect(r.bronze.map((b) => b.version).sort()).toEqual([0, 1]);
       expect(r.silver.map((s) => s.rows)).toEqual([20, 20]);
       expect((await empty.rowsAt('bronze/events', 1)).total).toBe(40);

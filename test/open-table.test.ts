@@ -44,7 +44,12 @@ describe('file skipping from partition values and statistics', () => {
       return [p.files.length, p.skippedByPartition, p.skippedByStats, p.files.map((a) => a.partitionValues.day).sort()];
     };
     expect(prune([{ column: 'year', op: '=', value: '2021' }])).toEqual([3, 3, 0, ['20', '4', '5']]);
-    expect(prune([{ column: 'year', op: '=', value: '2021' }, { column: 'month', op: '=', value: '12' }])).toEqual([2, 4, 0, ['20', '4']]);
+    expect(
+      prune([
+        { column: 'year', op: '=', value: '2021' },
+        { column: 'month', op: '=', value: '12' },
+      ]),
+    ).toEqual([2, 4, 0, ['20', '4']]);
     expect(prune([{ column: 'month', op: 'in', values: ['1', '4'] }])).toEqual([2, 4, 0, ['1', '5']]);
     // strings compare as strings: '12' < '2'
     expect(prune([{ column: 'month', op: '<', value: '2' }])).toEqual([3, 3, 0, ['1', '20', '4']]);
@@ -59,9 +64,18 @@ describe('file skipping from partition values and statistics', () => {
     const v3 = await loadSnapshot(storage, '', 3);
     const ranges = (conditions: Condition[]) => {
       const p = pruneFiles(v3, conditions);
-      return { ranges: p.files.map((a) => JSON.parse(a.stats!).minValues.id as number).sort((a, b) => a - b), byStats: p.skippedByStats, text: describePruning(p) };
+      return {
+        ranges: p.files.map((a) => JSON.parse(a.stats!).minValues.id as number).sort((a, b) => a - b),
+        byStats: p.skippedByStats,
+        text: describePruning(p),
+      };
     };
-    expect(ranges([{ column: 'id', op: '>=', value: 140 }, { column: 'id', op: '<', value: 160 }])).toEqual({
+    expect(
+      ranges([
+        { column: 'id', op: '>=', value: 140 },
+        { column: 'id', op: '<', value: 160 },
+      ]),
+    ).toEqual({
       ranges: [100, 150],
       byStats: 2,
       text: 'read 2 of 4 files (2 skipped: 2 by statistics)',
@@ -103,10 +117,13 @@ describe('reading the conditions of a filter or a WHERE clause', () => {
       return r && { conditions: r.conditions, table: sql.slice(r.start, r.end) };
     };
     expect(found("SELECT count(*) FROM t AS x WHERE x.year = '2021' AND id > 3 AND lower(note) = 'a' GROUP BY 1")).toEqual({
-      conditions: [{ column: 'year', op: '=', value: '2021' }, { column: 'id', op: '>', value: 3 }],
+      conditions: [
+        { column: 'year', op: '=', value: '2021' },
+        { column: 'id', op: '>', value: 3 },
+      ],
       table: 't',
     });
-    expect(found("FROM t WHERE id <> 2 SELECT id")?.conditions).toEqual([{ column: 'id', op: '!=', value: 2 }]);
+    expect(found('FROM t WHERE id <> 2 SELECT id')?.conditions).toEqual([{ column: 'id', op: '!=', value: 2 }]);
     // A top-level OR, BETWEEN or CASE: nothing is used.
     expect(found('SELECT * FROM t WHERE id = 1 OR id = 2')?.conditions).toEqual([]);
     expect(found('SELECT * FROM t WHERE id BETWEEN 1 AND 2')?.conditions).toEqual([]);
@@ -149,7 +166,9 @@ describe('an opened table works like the lakehouse’s own', () => {
   function sameRows(rows: (string | null)[][], columns: string[], expectedFile: string, where = 'true'): void {
     engine.insertIPC('expected_rows', decodeParquet(readFileSync(expectedFile)));
     const expected = engine
-      .rows<Record<string, unknown>>(`SELECT ${columns.map((c) => `${quoteIdent(c)}::VARCHAR AS ${quoteIdent(c)}`).join(', ')} FROM expected_rows WHERE ${where} ORDER BY ALL`)
+      .rows<Record<string, unknown>>(
+        `SELECT ${columns.map((c) => `${quoteIdent(c)}::VARCHAR AS ${quoteIdent(c)}`).join(', ')} FROM expected_rows WHERE ${where} ORDER BY ALL`,
+      )
       .map((r) => columns.map((c) => (r[c] ?? null) as string | null));
     engine.run('DROP TABLE expected_rows');
     const sorted = [...rows].sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
@@ -160,9 +179,18 @@ describe('an opened table works like the lakehouse’s own', () => {
   test('a folder: read lazily, rows at any version, console with time travel, files skipped', async () => {
     const files = await folderFiles('basic-with-inserts-overwrite-restore');
     const source = folderSource('basic-with-inserts-overwrite-restore', files);
-    await expect(source.storage.write('delta/x', new Uint8Array(1))).rejects.toThrow('folder basic-with-inserts-overwrite-restore is an opened table: it is read-only');
+    await expect(source.storage.write('delta/x', new Uint8Array(1))).rejects.toThrow(
+      'folder basic-with-inserts-overwrite-restore is an opened table: it is read-only',
+    );
     const t = await lakehouse.open(source);
-    expect([t.path, t.view, t.layer, t.version, t.rows, t.files]).toEqual(['opened/basic_with_inserts_overwrite_restore', 'opened_basic_with_inserts_overwrite_restore', 'opened', 3, 200, 4]);
+    expect([t.path, t.view, t.layer, t.version, t.rows, t.files]).toEqual([
+      'opened/basic_with_inserts_overwrite_restore',
+      'opened_basic_with_inserts_overwrite_restore',
+      'opened',
+      3,
+      200,
+      4,
+    ]);
     // Only the log was read so far.
     expect(await lakehouse.openedReads(t.path)).toEqual({ kind: 'folder', read: [] });
     // The lakehouse's own table list is unchanged.
@@ -174,7 +202,12 @@ describe('an opened table works like the lakehouse’s own', () => {
     expect((await lakehouse.openedReads(t.path)).read).toHaveLength(2);
 
     const filtered = await lakehouse.rows(t.path, undefined, 100, 0, 'id >= 140 AND id < 160');
-    expect([filtered.version, filtered.total, filtered.filter?.text, filtered.filter?.read]).toEqual([3, 20, 'read 2 of 4 files (2 skipped: 2 by statistics)', 2]);
+    expect([filtered.version, filtered.total, filtered.filter?.text, filtered.filter?.read]).toEqual([
+      3,
+      20,
+      'read 2 of 4 files (2 skipped: 2 by statistics)',
+      2,
+    ]);
     sameRows(filtered.rows, ['id'], join(FIXTURES, 'basic-with-inserts-overwrite-restore/expected-versions/v3.parquet'), 'id >= 140 AND id < 160');
     // Two more files of version 3 read, not four.
     expect((await lakehouse.openedReads(t.path)).read).toHaveLength(4);
@@ -214,15 +247,24 @@ describe('an opened table works like the lakehouse’s own', () => {
     expect([t.path, t.view, t.partitionColumns]).toEqual(['opened/partitioned', 'opened_partitioned', ['year', 'month', 'day']]);
     expect(await lakehouse.openedReads(t.path)).toEqual({ kind: 'zip', read: [] });
     const q = await lakehouse.query("SELECT value, month, day FROM opened_partitioned p WHERE p.year = '2021' AND month = '12' ORDER BY value");
-    expect(q.rows).toEqual([['5', '12', '4'], ['6', '12', '20'], ['7', '12', '20']]);
+    expect(q.rows).toEqual([
+      ['5', '12', '4'],
+      ['6', '12', '20'],
+      ['7', '12', '20'],
+    ]);
     expect(q.files[0]!.text).toBe('read 2 of 6 files (4 skipped: 4 by partition values)');
     // Only those two entries were inflated.
-    expect((await lakehouse.openedReads(t.path)).read!.map((p) => p.replace(/part-.*$/, ''))).toEqual(['delta/year=2021/month=12/day=20/', 'delta/year=2021/month=12/day=4/']);
+    expect((await lakehouse.openedReads(t.path)).read!.map((p) => p.replace(/part-.*$/, ''))).toEqual([
+      'delta/year=2021/month=12/day=20/',
+      'delta/year=2021/month=12/day=4/',
+    ]);
     const page = await lakehouse.rows(t.path, 0, 100, 0, "year = '2020'");
     expect([page.total, page.filter?.text]).toEqual([3, 'read 3 of 6 files (3 skipped: 3 by partition values)']);
     sameRows(page.rows, ['value', 'year', 'month', 'day'], join(FIXTURES, 'delta-0.8.0-partitioned/expected-versions/v0.parquet'), "year = '2020'");
     // Both opened tables are in the console.
-    const both = await lakehouse.query('SELECT (SELECT count(*) FROM opened_partitioned) + (SELECT count(*) FROM opened_basic_with_inserts_overwrite_restore@v0)');
+    const both = await lakehouse.query(
+      'SELECT (SELECT count(*) FROM opened_partitioned) + (SELECT count(*) FROM opened_basic_with_inserts_overwrite_restore@v0)',
+    );
     expect(both.rows).toEqual([['107']]);
   });
 
@@ -254,9 +296,12 @@ describe('an opened table works like the lakehouse’s own', () => {
     for (const f of await storage.list('')) {
       let data = await storage.read(f.path);
       if (f.path === '_delta_log/00000000000000000000.json') {
-        const lines = new TextDecoder().decode(data).split('\n').filter((l) => l && !l.startsWith('{"protocol"'));
+        const lines = new TextDecoder()
+          .decode(data)
+          .split('\n')
+          .filter((l) => l && !l.startsWith('{"protocol"'));
         const future = { protocol: { minReaderVersion: 3, minWriterVersion: 7, readerFeatures: ['futureFeature'], writerFeatures: ['futureFeature'] } };
-        data = new TextEncoder().encode([...lines, JSON.stringify(future)].join('\n') + '\n');
+        data = new TextEncoder().encode(`${[...lines, JSON.stringify(future)].join('\n')}\n`);
       }
       entries.push({ name: f.path, data });
     }
@@ -277,7 +322,11 @@ describe('an opened table works like the lakehouse’s own', () => {
     expect(details.dataFiles.reduce((s, f) => s + (f.rows ?? 0), 0)).toBe(16);
     // per file: the rows left (north 8, south 7, west 1 in Spark's read) and the rows its vector deletes
     expect(details.dataFiles.map((f) => [f.path.split('/')[0], f.rows, f.deletedRows]).sort()).toEqual([
-      ['region=north', 8, 7], ['region=south', 1, 1], ['region=south', 2, 13], ['region=south', 4, 2], ['region=west', 1, 1],
+      ['region=north', 8, 7],
+      ['region=south', 1, 1],
+      ['region=south', 2, 13],
+      ['region=south', 4, 2],
+      ['region=west', 1, 1],
     ]);
     const page = await lakehouse.rows(t.path, undefined, 100);
     expect([page.total, page.rows.length]).toEqual([16, 16]);

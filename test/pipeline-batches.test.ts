@@ -27,7 +27,11 @@ describe('a run larger than one batch', () => {
     lines.splice(1_700, 0, lines[1_500]!);
     const events = lines.length;
     const summary = await runBatch(ctx, [lines], 'generator', events, 1_000);
-    expect(summary.bronzeBatches.map((b) => [b.version, b.rows])).toEqual([[0, 1_000], [1, 1_000], [2, 500]]);
+    expect(summary.bronzeBatches.map((b) => [b.version, b.rows])).toEqual([
+      [0, 1_000],
+      [1, 1_000],
+      [2, 500],
+    ]);
     expect(summary.bronze).toEqual({ batchId: summary.bronzeBatches[0]!.batchId, version: 2, rows: events });
     expect(new Set(summary.bronzeBatches.map((b) => b.batchId)).size).toBe(3);
     expect(summary.silver.map((s) => s.bronzeVersion)).toEqual([0, 1, 2]);
@@ -37,7 +41,9 @@ describe('a run larger than one batch', () => {
     await load(storage, TABLES.bronze, 'b');
     expect(engine.rows('SELECT min(line_no) AS lo, max(line_no) AS hi, count(DISTINCT line_no) AS n FROM b')).toEqual([{ lo: 1n, hi: 2_500n, n: 2_500n }]);
     expect(engine.rows('SELECT batch_id, min(line_no) AS lo, max(line_no) AS hi FROM b GROUP BY 1 ORDER BY 2').map((r) => [r.lo, r.hi])).toEqual([
-      [1n, 1_000n], [1_001n, 2_000n], [2_001n, 2_500n],
+      [1n, 1_000n],
+      [1_001n, 2_000n],
+      [2_001n, 2_500n],
     ]);
     await load(storage, TABLES.silver, 's');
     await load(storage, TABLES.rejects, 'r');
@@ -51,11 +57,21 @@ describe('a run larger than one batch', () => {
   it('gives the same silver rows and gold counts as one batch would', async () => {
     const run = async (maxBatchRows: number) => {
       const storage = new MemoryStorage();
-      const summary = await runBatch(pipelineContext(engine, storage), generateEvents({ events: 3_000, seed: 5, days: 20, invalidRate: 0.02 }), 'generator', 3_000, maxBatchRows);
+      const summary = await runBatch(
+        pipelineContext(engine, storage),
+        generateEvents({ events: 3_000, seed: 5, days: 20, invalidRate: 0.02 }),
+        'generator',
+        3_000,
+        maxBatchRows,
+      );
       await load(storage, TABLES.silver, 's');
       const silver = engine.rows('SELECT * EXCLUDE (batch_id, ingested_at) FROM s ORDER BY event_id');
       await load(storage, 'gold/writing_velocity_daily', 'g');
-      return { silver, rejected: summary.silver.reduce((n, s) => n + s.rejectedRows, 0), gold: engine.rows('SELECT day, sessions, words, active_creators FROM g ORDER BY day') };
+      return {
+        silver,
+        rejected: summary.silver.reduce((n, s) => n + s.rejectedRows, 0),
+        gold: engine.rows('SELECT day, sessions, words, active_creators FROM g ORDER BY day'),
+      };
     };
     const [whole, cut] = [await run(10_000), await run(700)];
     expect(cut.silver).toEqual(whole.silver);

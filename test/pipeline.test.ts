@@ -152,9 +152,11 @@ describe('bad records from the generator', () => {
     await load(storage, TABLES.rejects, 'r');
     await load(storage, TABLES.bronze, 'b');
     const rejected = new Map(
-      engine.rows<{ line_no: bigint; stage: string; reasons: string[] }>(
-        'SELECT b.line_no, r.stage, r.reasons FROM r JOIN b ON r.raw = b.raw AND r.batch_id = b.batch_id',
-      ).map((row) => [Number(row.line_no), row]),
+      engine
+        .rows<{ line_no: bigint; stage: string; reasons: string[] }>(
+          'SELECT b.line_no, r.stage, r.reasons FROM r JOIN b ON r.raw = b.raw AND r.batch_id = b.batch_id',
+        )
+        .map((row) => [Number(row.line_no), row]),
     );
     expect(new Set(kinds.values())).toEqual(new Set(BAD_KINDS));
     for (const [line, kind] of kinds) {

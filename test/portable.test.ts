@@ -23,7 +23,8 @@ describe('export, import, optimize and vacuum through the lakehouse API', () => 
   let a: Lakehouse;
   let exported: Uint8Array;
 
-  const versions = async (l: Lakehouse) => Object.fromEntries(await Promise.all((await l.tables()).map(async (t) => [t.path, (await l.table(t.path)).versions])));
+  const versions = async (l: Lakehouse) =>
+    Object.fromEntries(await Promise.all((await l.tables()).map(async (t) => [t.path, (await l.table(t.path)).versions])));
   const gold = async (l: Lakehouse, version?: number) =>
     Object.fromEntries(await Promise.all(GOLD_TABLES.map(async (k) => [k, (await l.goldTable(k, version)).rows.map((r) => JSON.stringify(r)).sort()])));
 
@@ -82,7 +83,9 @@ describe('export, import, optimize and vacuum through the lakehouse API', () => 
     expect(check.tables.map((t) => `${t.path}@${t.version}`)).toEqual((await a.tables()).map((t) => `${t.path}@${t.version}`));
     expect(await versions(b)).toEqual(await versions(a));
     await expect(b.importLakehouse('foreign.zip', foreign, 'check')).rejects.toThrow(/not tables of this lakehouse: people/);
-    await expect(b.importLakehouse('creatorops-lakehouse.zip', exported)).rejects.toThrow(/the lakehouse is not empty \(bronze\/events, .*would replace all of it/);
+    await expect(b.importLakehouse('creatorops-lakehouse.zip', exported)).rejects.toThrow(
+      /the lakehouse is not empty \(bronze\/events, .*would replace all of it/,
+    );
     // A damaged data file is found before anything is replaced: the lakehouse stays as it was.
     const archive = await ZipArchive.open('x', exported);
     const part = archive.entries.find((e) => e.name.startsWith('creatorops-lakehouse/silver/events/part-'))!;

@@ -27,7 +27,14 @@ function compare(lines: string[]): { fast: number } {
     if (checked.ok) viaCheck.push(checked.event, i + 1, ingestedAt, text);
   });
   const rejected: number[] = [];
-  checkInto(viaRuns, lines, (i) => i + 1, () => ingestedAt, true, (_, i) => rejected.push(i));
+  checkInto(
+    viaRuns,
+    lines,
+    (i) => i + 1,
+    () => ingestedAt,
+    true,
+    (_, i) => rejected.push(i),
+  );
   expect(rejected).toEqual(lines.flatMap((l, i) => (checkLine(l, i + 1).ok ? [] : [i])));
   const expected = bytes(viaCheck.toData());
   expect(bytes(viaScan.toData())).toEqual(expected);
@@ -97,8 +104,12 @@ describe('the fast path of the line checks', () => {
       base(',"reader_id":"r","engagement_seconds":86400.1,"progress_pct":100').replace('writing_session', 'reader_engagement'),
       base(',"reader_id":"","progress_pct":3').replace('writing_session', 'reader_dropoff'),
       base(',"reader_id":"ré","progress_pct":3').replace('writing_session', 'reader_dropoff'),
-      base(',"reader_id":"r","progress_pct":3').replace('writing_session', 'reader_dropoff').replace('"evt-1"', `"${'e'.repeat(64)}"`),
-      base(',"reader_id":"r","progress_pct":3').replace('writing_session', 'reader_dropoff').replace('"evt-1"', `"${'e'.repeat(65)}"`),
+      base(',"reader_id":"r","progress_pct":3')
+        .replace('writing_session', 'reader_dropoff')
+        .replace('"evt-1"', `"${'e'.repeat(64)}"`),
+      base(',"reader_id":"r","progress_pct":3')
+        .replace('writing_session', 'reader_dropoff')
+        .replace('"evt-1"', `"${'e'.repeat(65)}"`),
       base(',"words_changed":3,"revision_no":0').replace('writing_session', 'revision'),
       base(',"words_changed":3,"revision_no":1e300').replace('writing_session', 'revision'),
       writing().replace('"schema_version":1', '"schema_version":2'),
@@ -113,12 +124,34 @@ describe('the fast path of the line checks', () => {
       '',
     ];
     const times = [
-      '2024-02-29T00:00:00Z', '2023-02-29T00:00:00Z', '2026-04-31T00:00:00Z', '2026-01-02T24:00:00Z', '2026-01-02T10:60:00Z',
-      '2026-01-02T10:00:60Z', '2026-01-02T10:00:00.Z', '2026-01-02T10:00:00.1234567891Z', '2026-01-02T10:00:00+05:30',
-      '2026-01-02T10:00:00-23:59', '2026-01-02T10:00:00+24:00', '2026-01-02T10:00:00+05:60', '2026-01-02T10:00:00+0530',
-      '2026-01-02 10:00:00Z', '2026-01-02T10:00:00', '2026-1-02T10:00:00Z', '0000-01-01T00:00:00Z', '1600-02-29T00:00:00Z',
-      '2099-12-31T23:59:59.999999Z', '2300-01-01T00:00:00Z', '1969-12-31T23:59:59.5Z', '9999-12-31T23:59:59Z', '2026-01-02T10:00:00ZZ',
-      '+2026-01-02T10:00:00Z', '2026-01-02T10:00:00.5+00:00x', '2026-00-10T10:00:00Z', '2026-13-10T10:00:00Z', '2026-01-00T10:00:00Z',
+      '2024-02-29T00:00:00Z',
+      '2023-02-29T00:00:00Z',
+      '2026-04-31T00:00:00Z',
+      '2026-01-02T24:00:00Z',
+      '2026-01-02T10:60:00Z',
+      '2026-01-02T10:00:60Z',
+      '2026-01-02T10:00:00.Z',
+      '2026-01-02T10:00:00.1234567891Z',
+      '2026-01-02T10:00:00+05:30',
+      '2026-01-02T10:00:00-23:59',
+      '2026-01-02T10:00:00+24:00',
+      '2026-01-02T10:00:00+05:60',
+      '2026-01-02T10:00:00+0530',
+      '2026-01-02 10:00:00Z',
+      '2026-01-02T10:00:00',
+      '2026-1-02T10:00:00Z',
+      '0000-01-01T00:00:00Z',
+      '1600-02-29T00:00:00Z',
+      '2099-12-31T23:59:59.999999Z',
+      '2300-01-01T00:00:00Z',
+      '1969-12-31T23:59:59.5Z',
+      '9999-12-31T23:59:59Z',
+      '2026-01-02T10:00:00ZZ',
+      '+2026-01-02T10:00:00Z',
+      '2026-01-02T10:00:00.5+00:00x',
+      '2026-00-10T10:00:00Z',
+      '2026-13-10T10:00:00Z',
+      '2026-01-00T10:00:00Z',
     ];
     for (const t of times) lines.push(writing().replace('2026-01-02T10:00:00.123Z', t));
     const { fast } = compare(lines);
@@ -139,7 +172,9 @@ describe('the fast path of the line checks', () => {
         const at = rnd(line.length);
         const c = alphabet[rnd(alphabet.length)]!;
         const op = rnd(3);
-        lines.push(op === 0 ? line.slice(0, at) + c + line.slice(at + 1) : op === 1 ? line.slice(0, at) + line.slice(at + 1) : line.slice(0, at) + c + line.slice(at));
+        lines.push(
+          op === 0 ? line.slice(0, at) + c + line.slice(at + 1) : op === 1 ? line.slice(0, at) + line.slice(at + 1) : line.slice(0, at) + c + line.slice(at),
+        );
       }
     }
     compare(lines);

@@ -34,13 +34,24 @@ describe('a window of a scan (the explorer’s first rows without loading the ta
 
   test('files with deletion vectors: the same rows as the whole scan, by offset', async () => {
     const storage = new NodeStorage(join(FIXTURES, 'dv-spark-unpartitioned', 'delta'));
-    const total = await expectWindowsEqualWholeScan(engine, storage, '', [[0, 3], [2, 5], [0, 1000], [4, 1], [9, 4], [50, 10]]);
+    const total = await expectWindowsEqualWholeScan(engine, storage, '', [
+      [0, 3],
+      [2, 5],
+      [0, 1000],
+      [4, 1],
+      [9, 4],
+      [50, 10],
+    ]);
     expect(total).toBeGreaterThan(5);
   });
 
   test('a partitioned table: partition values and row order as the whole scan gives them', async () => {
     const storage = new NodeStorage(join(FIXTURES, 'spark-partitions', 'delta'));
-    await expectWindowsEqualWholeScan(engine, storage, '', [[0, 2], [1, 3], [3, 100]]);
+    await expectWindowsEqualWholeScan(engine, storage, '', [
+      [0, 2],
+      [1, 3],
+      [3, 100],
+    ]);
   });
 
   describe('the lakehouse API', () => {
@@ -61,9 +72,17 @@ describe('a window of a scan (the explorer’s first rows without loading the ta
         expect(files.length, path).toBeGreaterThanOrEqual(2);
         const boundary = numRecords(files[0]!)!;
         expect(boundary, path).toBeGreaterThan(0);
-        const before = [await lakehouse.rows(path, undefined, 100, 0), await lakehouse.rows(path, undefined, 50, Math.max(0, boundary - 20)), await lakehouse.rows(path, undefined, 100, boundary + 3)];
+        const before = [
+          await lakehouse.rows(path, undefined, 100, 0),
+          await lakehouse.rows(path, undefined, 50, Math.max(0, boundary - 20)),
+          await lakehouse.rows(path, undefined, 100, boundary + 3),
+        ];
         await lakehouse.profile(path); // loads the whole latest version
-        const after = [await lakehouse.rows(path, undefined, 100, 0), await lakehouse.rows(path, undefined, 50, Math.max(0, boundary - 20)), await lakehouse.rows(path, undefined, 100, boundary + 3)];
+        const after = [
+          await lakehouse.rows(path, undefined, 100, 0),
+          await lakehouse.rows(path, undefined, 50, Math.max(0, boundary - 20)),
+          await lakehouse.rows(path, undefined, 100, boundary + 3),
+        ];
         expect(before, path).toEqual(after);
         expect(before[0]!.rows.length, path).toBe(Math.min(100, before[0]!.total));
         expect(before[1]!.rows.length, path).toBe(Math.min(50, before[1]!.total - before[1]!.offset));

@@ -1,8 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import contract from '../contracts/event_schema.json' with { type: 'json' };
-import {
-  carries, EVENT_FIELDS, EVENT_TYPES, REJECT_STAGES, requiredFields, STAGES, type EventField,
-} from '../src/pipeline/schema.ts';
+import { carries, EVENT_FIELDS, EVENT_TYPES, REJECT_STAGES, requiredFields, STAGES, type EventField } from '../src/pipeline/schema.ts';
 
 /**
  * src/pipeline/schema.ts spells each event field once; contracts/event_schema.json is the contract
@@ -33,7 +31,16 @@ function fromSchema(fields: readonly EventField[]) {
     types: Object.fromEntries(fields.map((f) => [f.name, f.json])),
     common: fields.filter((f) => f.types === 'all' && f.required).map((f) => f.name),
     byType: Object.fromEntries(
-      EVENT_TYPES.map((t) => [t, { required: requiredFields(fields, t), forbidden: fields.filter((f) => !carries(f, t)).map((f) => f.name).sort() }]),
+      EVENT_TYPES.map((t) => [
+        t,
+        {
+          required: requiredFields(fields, t),
+          forbidden: fields
+            .filter((f) => !carries(f, t))
+            .map((f) => f.name)
+            .sort(),
+        },
+      ]),
     ),
   };
 }

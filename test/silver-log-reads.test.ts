@@ -53,7 +53,13 @@ describe('the Delta log reads of a silver batch', () => {
     const silver = await loadSilverEvents(ctx);
     const batch = new SilverBatch(ctx);
     const bronze = await writeBronze(ctx, events(3), 'generator', undefined, {
-      onLines: (chunk, first, b) => batch.checkLines(chunk, (i) => first + i, () => b.ingestedAt, b.batchId),
+      onLines: (chunk, first, b) =>
+        batch.checkLines(
+          chunk,
+          (i) => first + i,
+          () => b.ingestedAt,
+          b.batchId,
+        ),
       onFile: (f) => batch.keepRaw(f.raw, f.firstLine),
     });
     storage.counting = true;
@@ -78,7 +84,10 @@ describe('the Delta log reads of a silver batch', () => {
     const results = await processPendingBronze(ctx, { silver });
     storage.counting = false;
 
-    expect(results.map((r) => [r.bronzeVersion, r.bronzeRows])).toEqual([[2, 300], [3, 300]]);
+    expect(results.map((r) => [r.bronzeVersion, r.bronzeRows])).toEqual([
+      [2, 300],
+      [3, 300],
+    ]);
     expect(storage.listed.length).toBe(6);
     expect(storage.read_.length).toBe(15);
     const bronzeReads = storage.read_.filter((p) => p.startsWith('bronze/'));

@@ -39,7 +39,7 @@ describe('silver and bronze commits that add no data', () => {
     const silverBefore = (await listLog(storage, TABLES.silver)).latest;
     expect(await processPendingBronze(ctx)).toEqual([]);
     expect((await listLog(storage, TABLES.silver)).latest).toBe(silverBefore);
-    const rowsBefore = (await checkLakehouse(storage, engine, { complete: true }));
+    const rowsBefore = await checkLakehouse(storage, engine, { complete: true });
     expect(rowsBefore.problems).toEqual([]);
     expect([rowsBefore.bronzeVersion, rowsBefore.processed, rowsBefore.batchesChecked, rowsBefore.bronzeRows]).toEqual([2, 1, 2, 1200]);
 
@@ -66,7 +66,9 @@ describe('silver and bronze commits that add no data', () => {
 
   it('tells a rewrite from a batch by dataChange, not by the operation', async () => {
     const storage = new MemoryStorage();
-    const add = (path: string, dataChange: boolean) => ({ add: { path, partitionValues: {}, size: 10, modificationTime: 1, dataChange, stats: '{"numRecords":1}' } });
+    const add = (path: string, dataChange: boolean) => ({
+      add: { path, partitionValues: {}, size: 10, modificationTime: 1, dataChange, stats: '{"numRecords":1}' },
+    });
     const remove = (path: string, dataChange: boolean) => ({ remove: { path, deletionTimestamp: 2, dataChange } });
     const info = (operation: string) => ({ commitInfo: { timestamp: 1, operation, operationParameters: {} } });
     const commits = [
@@ -77,7 +79,10 @@ describe('silver and bronze commits that add no data', () => {
       [info('WRITE'), remove('c.parquet', true)], // removes data: a change, not a rewrite
     ];
     for (const [v, actions] of commits.entries()) {
-      await storage.write(`${TABLES.bronze}/_delta_log/${String(v).padStart(20, '0')}.json`, new TextEncoder().encode(actions.map((a) => JSON.stringify(a)).join('\n') + '\n'));
+      await storage.write(
+        `${TABLES.bronze}/_delta_log/${String(v).padStart(20, '0')}.json`,
+        new TextEncoder().encode(`${actions.map((a) => JSON.stringify(a)).join('\n')}\n`),
+      );
     }
     const ctx = { storage };
     expect(await Promise.all(commits.map((_, v) => isBatch(ctx, v)))).toEqual([true, true, false, true, true]);

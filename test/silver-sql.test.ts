@@ -20,9 +20,16 @@ const line = (id: string, extra = '', at = '2026-01-02T10:00:00Z') =>
 
 function typedRows(lines: string[]): TypedRows {
   const rows = new TypedRows(16);
-  checkInto(rows, lines, (i) => i + 1, () => 1_767_348_000_000_000n, false, () => {
-    throw new Error('every line here is valid');
-  });
+  checkInto(
+    rows,
+    lines,
+    (i) => i + 1,
+    () => 1_767_348_000_000_000n,
+    false,
+    () => {
+      throw new Error('every line here is valid');
+    },
+  );
   return rows;
 }
 

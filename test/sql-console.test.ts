@@ -1,11 +1,19 @@
 import { beforeAll, describe, expect, test } from 'vitest';
 import type { Engine } from '../src/engine/types.ts';
-import { ConsoleSyntaxError, checkReadOnly, consoleMessage, listsTables, rewriteCatalog, rewriteTimeTravel, splitStatements, tokenize } from '../src/worker/sql-text.ts';
+import {
+  ConsoleSyntaxError,
+  checkReadOnly,
+  consoleMessage,
+  listsTables,
+  rewriteCatalog,
+  rewriteTimeTravel,
+  splitStatements,
+  tokenize,
+} from '../src/worker/sql-text.ts';
 import { testEngine } from './helpers/engine.ts';
 
 const known = new Set(['silver_events', 'bronze_events', 'gold_engagement_bands']);
-const READ_ONLY =
-  'It works on in-memory copies of the tables; Delta tables change only through the pipeline.';
+const READ_ONLY = 'It works on in-memory copies of the tables; Delta tables change only through the pipeline.';
 
 describe('the read-only guard', () => {
   test.each([
@@ -67,15 +75,22 @@ describe('the read-only guard', () => {
   test('the catalog: SHOW TABLES and information_schema name the console’s own relations', () => {
     expect(['SHOW TABLES', 'show all tables;', 'DESCRIBE', 'PRAGMA show_tables'].map((q) => listsTables(q))).toEqual([true, true, true, true]);
     expect(listsTables('SHOW silver_events')).toBe(false);
-    const r = rewriteCatalog("SELECT table_name FROM information_schema.tables t JOIN lake.information_schema.columns USING (table_name) WHERE x = 'information_schema.tables'");
+    const r = rewriteCatalog(
+      "SELECT table_name FROM information_schema.tables t JOIN lake.information_schema.columns USING (table_name) WHERE x = 'information_schema.tables'",
+    );
     expect(r.sql).toBe("SELECT table_name FROM console_tables t JOIN console_columns USING (table_name) WHERE x = 'information_schema.tables'");
     expect([...r.uses].sort()).toEqual(['columns', 'tables']);
-    expect(rewriteCatalog('select * from duckdb_tables() union all select * from sqlite_master').sql).toBe('select * from console_tables union all select * from console_tables');
+    expect(rewriteCatalog('select * from duckdb_tables() union all select * from sqlite_master').sql).toBe(
+      'select * from console_tables union all select * from console_tables',
+    );
   });
 
   test('DuckDB’s messages made right: one LINE block, suggestions from the console’s tables, no INSTALL hints', () => {
-    const twice = 'Parser Error: syntax error at or near "FROM"\n\nLINE 1: SELECT count(* FROM silver_events\n                       ^\n\nLINE 1: SELECT count(* FROM silver_events\n                       ^';
-    expect(consoleMessage(twice, [])).toBe('Parser Error: syntax error at or near "FROM"\n\nLINE 1: SELECT count(* FROM silver_events\n                       ^');
+    const twice =
+      'Parser Error: syntax error at or near "FROM"\n\nLINE 1: SELECT count(* FROM silver_events\n                       ^\n\nLINE 1: SELECT count(* FROM silver_events\n                       ^';
+    expect(consoleMessage(twice, [])).toBe(
+      'Parser Error: syntax error at or near "FROM"\n\nLINE 1: SELECT count(* FROM silver_events\n                       ^',
+    );
     const missing = 'Catalog Error: Table with name silver_evnts does not exist!\nDid you mean "silver_events@v0"?\n\nLINE 1: select * from silver_evnts';
     expect(consoleMessage(missing, ['silver_events', 'gold_dropoff_rate'])).toBe(
       'Catalog Error: Table with name silver_evnts does not exist!\nDid you mean "silver_events"?\n\nLINE 1: select * from silver_evnts',
@@ -107,7 +122,7 @@ describe('the read-only guard', () => {
     expect(() => checkReadOnly('-- nothing')).toThrow('there is no SQL to run');
     expect(() => checkReadOnly("SELECT 'open")).toThrow("the SQL has a string that is never closed (starting 'open)");
     expect(() => checkReadOnly('SELECT 1 /* open')).toThrow('the SQL has a /* comment that is never closed with */');
-    expect(() => checkReadOnly("PRAGMA enable_profiling")).toThrow('only PRAGMA table_info, show_tables, show_tables_expanded, show, database_size run here');
+    expect(() => checkReadOnly('PRAGMA enable_profiling')).toThrow('only PRAGMA table_info, show_tables, show_tables_expanded, show, database_size run here');
   });
 
   test('drops only a final semicolon', () => {
@@ -117,7 +132,11 @@ describe('the read-only guard', () => {
 
   test('tokens cover the text exactly', () => {
     const sql = `SELECT "a""b", 'c''d' -- e\n/* f */ FROM t@v3`;
-    expect(tokenize(sql).map((t) => t.text).join('')).toBe(sql);
+    expect(
+      tokenize(sql)
+        .map((t) => t.text)
+        .join(''),
+    ).toBe(sql);
   });
 });
 
@@ -127,9 +146,7 @@ describe('time travel in the console', () => {
       'SELECT a.n, b.n FROM (SELECT count(*) n FROM silver_events@v0) a, (SELECT count(*) n FROM Silver_Events VERSION AS OF 2) b, silver_events s',
       known,
     );
-    expect(r.sql).toBe(
-      'SELECT a.n, b.n FROM (SELECT count(*) n FROM "silver_events@v0") a, (SELECT count(*) n FROM "silver_events@v2") b, silver_events s',
-    );
+    expect(r.sql).toBe('SELECT a.n, b.n FROM (SELECT count(*) n FROM "silver_events@v0") a, (SELECT count(*) n FROM "silver_events@v2") b, silver_events s');
     expect(r.refs).toEqual([{ view: 'silver_events', version: 0 }, { view: 'silver_events', version: 2 }, { view: 'silver_events' }]);
   });
 
@@ -137,7 +154,10 @@ describe('time travel in the console', () => {
     const sql = `SELECT 'silver_events@v1', s.silver_events -- bronze_events@v1\nFROM "silver_events@v4" s`;
     const r = rewriteTimeTravel(sql, known);
     expect(r.sql).toBe(sql);
-    expect(r.refs).toEqual([{ view: 'silver_events', version: 1 }, { view: 'silver_events', version: 4 }]);
+    expect(r.refs).toEqual([
+      { view: 'silver_events', version: 1 },
+      { view: 'silver_events', version: 4 },
+    ]);
     expect(rewriteTimeTravel("PRAGMA table_info('gold_engagement_bands')", known).refs).toEqual([{ view: 'gold_engagement_bands' }]);
   });
 

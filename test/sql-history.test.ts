@@ -30,7 +30,11 @@ describe('the SQL history', () => {
     const broken = new Memory();
     broken.setItem('creatorops-lakehouse:sql-history', '{not json');
     expect(loadHistory(broken)).toEqual([]);
-    const full = { setItem: () => { throw new Error('QuotaExceededError'); } };
+    const full = {
+      setItem: () => {
+        throw new Error('QuotaExceededError');
+      },
+    };
     expect(remember(['a'], 'b', full)).toEqual(['b', 'a']);
   });
 });

@@ -27,7 +27,11 @@ describe('command-line locations', () => {
 
   it.each([
     ['s3://bucket/x', {}, 's3://bucket needs credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_ENDPOINT_URL for a store other than AWS)'],
-    ['az://c/x', {}, 'az://c needs credentials: set AZURE_STORAGE_CONNECTION_STRING, or AZURE_STORAGE_ACCOUNT_NAME with AZURE_STORAGE_ACCOUNT_KEY or AZURE_STORAGE_SAS_TOKEN'],
+    [
+      'az://c/x',
+      {},
+      'az://c needs credentials: set AZURE_STORAGE_CONNECTION_STRING, or AZURE_STORAGE_ACCOUNT_NAME with AZURE_STORAGE_ACCOUNT_KEY or AZURE_STORAGE_SAS_TOKEN',
+    ],
     ['abfss://c@acct.example.com/x', {}, 'abfss://c@acct.example.com/x is not CONTAINER@ACCOUNT.dfs.core.windows.net/PREFIX'],
     ['gs://bucket/x', {}, 'gs://bucket/x: the scheme gs:// is not one this CLI reads (a folder, s3://, az://, abfss://)'],
     ['s3:///x', AWS, 's3:///x names no bucket: write s3://BUCKET/PREFIX'],
@@ -38,36 +42,60 @@ describe('command-line locations', () => {
 
 describe('credentials from the ecosystems’ variables', () => {
   it('S3: region and endpoint, with the defaults AWS tools use', () => {
-    expect(s3ConfigFromEnv('b', AWS)).toEqual({ bucket: 'b', region: 'us-east-1', accessKeyId: 'id', secretAccessKey: 'secret', sessionToken: undefined, endpoint: undefined });
+    expect(s3ConfigFromEnv('b', AWS)).toEqual({
+      bucket: 'b',
+      region: 'us-east-1',
+      accessKeyId: 'id',
+      secretAccessKey: 'secret',
+      sessionToken: undefined,
+      endpoint: undefined,
+    });
     expect(s3ConfigFromEnv('b', { ...AWS, AWS_DEFAULT_REGION: 'eu-west-1', AWS_ENDPOINT_URL: 'http://127.0.0.1:9000', AWS_SESSION_TOKEN: 't' })).toMatchObject({
-      region: 'eu-west-1', endpoint: 'http://127.0.0.1:9000', sessionToken: 't',
+      region: 'eu-west-1',
+      endpoint: 'http://127.0.0.1:9000',
+      sessionToken: 't',
     });
   });
 
   it('Azure: a connection string with a key, with a SAS, or for the development storage', () => {
     const conn = `DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=${KEY};EndpointSuffix=core.windows.net`;
     expect(azureConfigFromEnv('c', { AZURE_STORAGE_CONNECTION_STRING: conn })).toEqual({
-      account: 'acct', container: 'c', endpoint: 'https://acct.blob.core.windows.net', auth: { key: KEY },
+      account: 'acct',
+      container: 'c',
+      endpoint: 'https://acct.blob.core.windows.net',
+      auth: { key: KEY },
     });
-    expect(azureConfigFromEnv('c', { AZURE_STORAGE_CONNECTION_STRING: 'BlobEndpoint=http://127.0.0.1:1/acct;AccountName=acct;SharedAccessSignature=sv=2023&sig=x%2B' })).toEqual({
-      account: 'acct', container: 'c', endpoint: 'http://127.0.0.1:1/acct', auth: { sas: 'sv=2023&sig=x%2B' },
+    expect(
+      azureConfigFromEnv('c', {
+        AZURE_STORAGE_CONNECTION_STRING: 'BlobEndpoint=http://127.0.0.1:1/acct;AccountName=acct;SharedAccessSignature=sv=2023&sig=x%2B',
+      }),
+    ).toEqual({
+      account: 'acct',
+      container: 'c',
+      endpoint: 'http://127.0.0.1:1/acct',
+      auth: { sas: 'sv=2023&sig=x%2B' },
     });
     expect(azureConfigFromEnv('c', { AZURE_STORAGE_CONNECTION_STRING: 'UseDevelopmentStorage=true' })).toMatchObject({
-      account: 'devstoreaccount1', endpoint: 'http://127.0.0.1:10000/devstoreaccount1',
+      account: 'devstoreaccount1',
+      endpoint: 'http://127.0.0.1:10000/devstoreaccount1',
     });
     expect(azureConfigFromEnv('c', { AZURE_STORAGE_ACCOUNT: 'acct', AZURE_STORAGE_SAS_TOKEN: '?sv=1' })).toEqual({
-      account: 'acct', container: 'c', endpoint: 'https://acct.blob.core.windows.net', auth: { sas: '?sv=1' },
+      account: 'acct',
+      container: 'c',
+      endpoint: 'https://acct.blob.core.windows.net',
+      auth: { sas: '?sv=1' },
     });
   });
 });
 
 describe('keys and listings', () => {
   it('encodes each segment as SigV4 and Azure expect', () => {
-    expect(encodeKey("day=2024-01-01/part 0 ü(1)!'*.json")).toBe("day%3D2024-01-01/part%200%20%C3%BC%281%29%21%27%2A.json");
+    expect(encodeKey("day=2024-01-01/part 0 ü(1)!'*.json")).toBe('day%3D2024-01-01/part%200%20%C3%BC%281%29%21%27%2A.json');
   });
 
   it('reads XML listings, entities decoded', () => {
-    const xml = '<R><Contents><Key>a&amp;b &lt;c&gt; &#252;</Key><Size>3</Size></Contents><Contents><Key>d</Key></Contents><IsTruncated>false</IsTruncated></R>';
+    const xml =
+      '<R><Contents><Key>a&amp;b &lt;c&gt; &#252;</Key><Size>3</Size></Contents><Contents><Key>d</Key></Contents><IsTruncated>false</IsTruncated></R>';
     expect(xmlElements(xml, 'Contents').map((c) => xmlText(c, 'Key'))).toEqual(['a&b <c> ü', 'd']);
     expect(xmlText(xml, 'Missing')).toBeUndefined();
   });

@@ -57,7 +57,10 @@ describe('names', () => {
       [['t/a.json', 't/./a.json'], 'dup.zip: entries "t/a.json" and "t/./a.json" unpack to the same file'],
       [['t//a.json', './t/a.json'], 'dup.zip: entries "t//a.json" and "./t/a.json" unpack to the same file'],
       [['t/caf\u00e9', 't/cafe\u0301'], 'dup.zip: entries "t/caf\u00e9" and "t/cafe\u0301" unpack to the same file'],
-      [['t/_delta_log', 't/_delta_log/00000000000000000000.json'], 'dup.zip: entry "t/_delta_log/00000000000000000000.json" would unpack inside "t/_delta_log", which is a file'],
+      [
+        ['t/_delta_log', 't/_delta_log/00000000000000000000.json'],
+        'dup.zip: entry "t/_delta_log/00000000000000000000.json" would unpack inside "t/_delta_log", which is a file',
+      ],
       [['t', 't/'], 'dup.zip: entry "t/" would unpack inside "t", which is a file'],
     ];
     for (const [names, message] of cases) {
@@ -147,7 +150,10 @@ describe('damaged archives and unsupported features', () => {
       'ZipFormatError',
       'notes.txt is not a .zip file (no end of central directory record)',
     ]);
-    expect(await refusal('crc.zip', rawBytes([file('t/a.json', { crc: 12345 })]))).toEqual(['ZipFormatError', 'crc.zip is damaged: entry "t/a.json" fails its CRC-32 check']);
+    expect(await refusal('crc.zip', rawBytes([file('t/a.json', { crc: 12345 })]))).toEqual([
+      'ZipFormatError',
+      'crc.zip is damaged: entry "t/a.json" fails its CRC-32 check',
+    ]);
     const short = rawBytes([file('t/a.json', { size: 50, compressedSize: 50 })]);
     expect(await refusal('short.zip', short)).toEqual(['ZipFormatError', 'short.zip is damaged: entry "t/a.json" is cut short']);
     const garbage = new Uint8Array(100).fill(0xff);
@@ -156,12 +162,18 @@ describe('damaged archives and unsupported features', () => {
     expect(broken[1]).toMatch(/^broken\.zip is damaged: entry "t\/a\.json" does not inflate \(.+\)$/);
     // A deflate stream shorter than declared: its CRC-32 (and size) fail.
     const half = deflateRawSync(text('hello hello hello')).subarray(0, 5);
-    const cut = await refusal('cut.zip', rawBytes([{ name: 'h.txt', stored: new Uint8Array(half), method: 8, size: 17, crc: crc32(text('hello hello hello')) }]));
+    const cut = await refusal(
+      'cut.zip',
+      rawBytes([{ name: 'h.txt', stored: new Uint8Array(half), method: 8, size: 17, crc: crc32(text('hello hello hello')) }]),
+    );
     expect(cut[1]).toMatch(/^cut\.zip is damaged: entry "h\.txt" (fails its CRC-32 check|does not inflate \(.+\))$/);
   });
 
   test('encryption, other compression methods and multi-disk archives are refused with the reason', async () => {
-    expect(await refusal('enc.zip', rawBytes([file('t/a.json', { flags: 0x0801 })]))).toEqual(['ZipFormatError', 'enc.zip: entry "t/a.json" is encrypted, which is not supported']);
+    expect(await refusal('enc.zip', rawBytes([file('t/a.json', { flags: 0x0801 })]))).toEqual([
+      'ZipFormatError',
+      'enc.zip: entry "t/a.json" is encrypted, which is not supported',
+    ]);
     expect(await refusal('bz.zip', rawBytes([file('t/a.json', { method: 12 })]))).toEqual([
       'ZipFormatError',
       'bz.zip: entry "t/a.json" uses compression method 12, which is not supported (only stored and deflate)',
@@ -182,7 +194,11 @@ describe('damaged archives and unsupported features', () => {
   });
 
   test('every refusal is a ZipFormatError, named for its class', () => {
-    expect([new ZipFormatError('x').name, new ZipNameError('x').name, new ZipLimitError('x').name]).toEqual(['ZipFormatError', 'ZipNameError', 'ZipLimitError']);
+    expect([new ZipFormatError('x').name, new ZipNameError('x').name, new ZipLimitError('x').name]).toEqual([
+      'ZipFormatError',
+      'ZipNameError',
+      'ZipLimitError',
+    ]);
     expect(new ZipNameError('x')).toBeInstanceOf(ZipFormatError);
     expect(new ZipLimitError('x')).toBeInstanceOf(ZipFormatError);
   });

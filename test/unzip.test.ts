@@ -46,7 +46,9 @@ describe('unzip', () => {
     expect(new TextDecoder().decode(entries[0]!.data)).toBe('hello '.repeat(1000));
     expect(entries[1]!.data).toEqual(new Uint8Array(2560).map((_, i) => i % 256));
 
-    await expect(unzip(text('not a zip at all, no, not at all'))).rejects.toThrow(new ZipFormatError('the archive is not a .zip file (no end of central directory record)'));
+    await expect(unzip(text('not a zip at all, no, not at all'))).rejects.toThrow(
+      new ZipFormatError('the archive is not a .zip file (no end of central directory record)'),
+    );
     const damaged = bytes.slice();
     // 200 bytes from the end: inside c.bin's stored data, before the central directory (~170 bytes).
     damaged[bytes.length - 200] = (damaged[bytes.length - 200]! + 1) % 256;
@@ -59,7 +61,13 @@ describe('unzip', () => {
     expect(deltaTableRoot(['x/delta/_delta_log/00000000000000000000.json', 'x/delta/part-0.parquet'])).toBe('x/delta');
     expect(deltaTableRoot(['_delta_log/00000000000000000000.json'])).toBe('');
     expect(deltaTableRoot(['a/b.txt'])).toBeUndefined();
-    const names = ['z/_delta_log/0.json', 'b/c/_delta_log/0.json', 'a/_delta_log/_sidecars/s.parquet', 'a/_delta_log/0.json', 'a/_delta_log/t/_delta_log/0.json'];
+    const names = [
+      'z/_delta_log/0.json',
+      'b/c/_delta_log/0.json',
+      'a/_delta_log/_sidecars/s.parquet',
+      'a/_delta_log/0.json',
+      'a/_delta_log/t/_delta_log/0.json',
+    ];
     expect(tableRoots(names)).toEqual(['a', 'b/c', 'z']);
     expect(deltaTableRoot(names)).toBe('a');
   });
@@ -104,9 +112,14 @@ describe('a Delta table opened from a .zip', () => {
     const entries = await unzip(bytes);
     const log0 = entries.find((e) => e.name === 'delta/_delta_log/00000000000000000000.json')!;
     const future = { protocol: { minReaderVersion: 3, minWriterVersion: 7, readerFeatures: ['futureFeature'], writerFeatures: ['futureFeature'] } };
-    const lines = new TextDecoder().decode(log0.data).split('\n').filter((l) => l && !l.startsWith('{"protocol"'));
-    log0.data = text([...lines, JSON.stringify(future)].join('\n') + '\n');
-    await expect(openZippedTable('future.zip', zip(entries))).rejects.toThrow('delta: archive future.zip/delta needs the reader feature "futureFeature", which this reader does not support: unknown feature');
+    const lines = new TextDecoder()
+      .decode(log0.data)
+      .split('\n')
+      .filter((l) => l && !l.startsWith('{"protocol"'));
+    log0.data = text(`${[...lines, JSON.stringify(future)].join('\n')}\n`);
+    await expect(openZippedTable('future.zip', zip(entries))).rejects.toThrow(
+      'delta: archive future.zip/delta needs the reader feature "futureFeature", which this reader does not support: unknown feature',
+    );
 
     await expect(openZippedTable('none.zip', zip([{ name: 'a.txt', data: text('x') }]))).rejects.toThrow('none.zip holds no Delta table');
   });

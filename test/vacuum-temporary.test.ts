@@ -33,7 +33,11 @@ function aged(path: string, text: string, ageMs: number): void {
 async function table(): Promise<{ dir: string; storage: NodeStorage }> {
   const dir = mkdtempSync(join(tmpdir(), 'vacuum-tmp-'));
   const storage = new NodeStorage(dir);
-  for (const n of [1, 2]) await writeTable(storage, 't', new Table({ day: vectorFromArray([`d${n}`], new Utf8()), n: vectorFromArray([n], new Float64()) }), { mode: 'append', partitionBy: ['day'] });
+  for (const n of [1, 2])
+    await writeTable(storage, 't', new Table({ day: vectorFromArray([`d${n}`], new Utf8()), n: vectorFromArray([n], new Float64()) }), {
+      mode: 'append',
+      partitionBy: ['day'],
+    });
   return { dir, storage };
 }
 
@@ -85,6 +89,8 @@ describe('VACUUM of temporary files', () => {
 
   it('refuses a negative minimum age', async () => {
     const { storage } = await table();
-    await expect(vacuumTable(storage, 't', { temporaryMinAgeHours: -1 })).rejects.toThrow('delta: a minimum age of temporary files is a number of hours ≥ 0, got -1');
+    await expect(vacuumTable(storage, 't', { temporaryMinAgeHours: -1 })).rejects.toThrow(
+      'delta: a minimum age of temporary files is a number of hours ≥ 0, got -1',
+    );
   });
 });

@@ -23,7 +23,8 @@ async function uncommitted(storage: NodeStorage): Promise<string[]> {
   for (const table of KNOWN_TABLES) {
     const log = await tryListLog(storage, table);
     const referenced = new Set<string>();
-    for (const v of log?.commits.keys() ?? []) for (const a of await readCommit(storage, table, v)) if ('add' in a) referenced.add(`${table}/${decodeDataPath((a.add as { path: string }).path)}`);
+    for (const v of log?.commits.keys() ?? [])
+      for (const a of await readCommit(storage, table, v)) if ('add' in a) referenced.add(`${table}/${decodeDataPath((a.add as { path: string }).path)}`);
     for (const f of await storage.list(table)) if (!f.path.includes('/_delta_log/') && !referenced.has(f.path)) out.push(f.path);
   }
   return out;
@@ -185,7 +186,7 @@ describe('the lakehouse API the page uses', () => {
   });
 
   test('console: several statements, paging and sorting any result, downloads, and a catalog of the lakehouse only', async () => {
-    const batch = await lakehouse.queries("SELECT 1 AS one; SELECT raw FROM bronze_events@v0 ORDER BY line_no; SELECT count(*) FROM silver_evnts; SELECT 2");
+    const batch = await lakehouse.queries('SELECT 1 AS one; SELECT raw FROM bronze_events@v0 ORDER BY line_no; SELECT count(*) FROM silver_evnts; SELECT 2');
     expect([batch.statements, batch.results.length, batch.error?.index, batch.error?.statement]).toEqual([4, 2, 2, 'SELECT count(*) FROM silver_evnts']);
     expect(batch.error!.message).toContain('Table with name silver_evnts does not exist!\nDid you mean "silver_events"?');
     const [one, ids] = batch.results;
@@ -201,10 +202,13 @@ describe('the lakehouse API the page uses', () => {
     expect([rest.offset, rest.rowCount, rest.rows.length]).toEqual([500, 600, 100]);
     const all = [...ids!.rows, ...rest.rows].map((r) => r[0] ?? null);
     const sorted = await lakehouse.consolePage(ids!.id, 0, 1000, { column: 0, descending: true });
-    const nonNull = all.filter((x): x is string => x !== null).sort().reverse();
+    const nonNull = all
+      .filter((x): x is string => x !== null)
+      .sort()
+      .reverse();
     expect(sorted.rows.map((r) => r[0])).toEqual([...nonNull, ...all.filter((x) => x === null)]);
     const csv = new TextDecoder().decode((await lakehouse.consoleDownload(ids!.id, 'csv')).bytes).split('\r\n');
-    expect([csv[0], csv.length]).toEqual(["raw", 602]);
+    expect([csv[0], csv.length]).toEqual(['raw', 602]);
     expect(csv.slice(1, 4)).toEqual(all.slice(0, 3).map((x) => (x === null ? '' : /[",]/.test(x) ? `"${x.replaceAll('"', '""')}"` : x)));
     const parquet = await lakehouse.consoleDownload(ids!.id, 'parquet', { column: 0, descending: true });
     expect(parquet.fileName).toBe(`result-${ids!.id}.parquet`);
@@ -218,27 +222,58 @@ describe('the lakehouse API the page uses', () => {
     expect(show.rows.map((r) => r[0])).toEqual(tables);
     const info = await lakehouse.query("SELECT table_name FROM information_schema.tables WHERE table_name LIKE 'silver%' ORDER BY 1");
     expect(info.rows).toEqual([['silver_events'], ['silver_quality'], ['silver_rejects']]);
-    const columns = await lakehouse.query("SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'gold_engagement_bands' ORDER BY ordinal_position");
-    expect(columns.rows).toEqual([['band', 'string'], ['sessions', 'long'], ['share', 'double'], ['avg_progress_pct', 'double']]);
+    const columns = await lakehouse.query(
+      "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'gold_engagement_bands' ORDER BY ordinal_position",
+    );
+    expect(columns.rows).toEqual([
+      ['band', 'string'],
+      ['sessions', 'long'],
+      ['share', 'double'],
+      ['avg_progress_pct', 'double'],
+    ]);
   });
 
   test('console: CSV, JSON and Parquet files become tables to query', async () => {
     const enc = new TextEncoder();
     const csv = await lakehouse.consoleFile('Sales 2024.csv', enc.encode('\uFEFFid,name,price,ok\r\n1,"Smith, ""Jo""",2.5,true\r\n2,,3,false\r\n'));
-    expect(csv).toEqual({ view: 'file_sales_2024', file: 'Sales 2024.csv', rows: 2, columns: [
-      { name: 'id', type: 'BIGINT' }, { name: 'name', type: 'VARCHAR' }, { name: 'price', type: 'DOUBLE' }, { name: 'ok', type: 'BOOLEAN' },
-    ] });
-    expect((await lakehouse.query('SELECT name, price * 2 FROM file_sales_2024 ORDER BY id')).rows).toEqual([['Smith, "Jo"', '5.0'], [null, '6.0']]);
+    expect(csv).toEqual({
+      view: 'file_sales_2024',
+      file: 'Sales 2024.csv',
+      rows: 2,
+      columns: [
+        { name: 'id', type: 'BIGINT' },
+        { name: 'name', type: 'VARCHAR' },
+        { name: 'price', type: 'DOUBLE' },
+        { name: 'ok', type: 'BOOLEAN' },
+      ],
+    });
+    expect((await lakehouse.query('SELECT name, price * 2 FROM file_sales_2024 ORDER BY id')).rows).toEqual([
+      ['Smith, "Jo"', '5.0'],
+      [null, '6.0'],
+    ]);
     const json = await lakehouse.consoleFile('notes.jsonl', enc.encode('{"a":1,"b":{"c":[1,2]}}\n\n{"a":2,"d":"x"}\n'));
-    expect(json.columns).toEqual([{ name: 'a', type: 'BIGINT' }, { name: 'b', type: 'VARCHAR' }, { name: 'd', type: 'VARCHAR' }]);
-    expect((await lakehouse.query('SELECT * FROM file_notes ORDER BY a')).rows).toEqual([['1', '{"c":[1,2]}', null], ['2', null, 'x']]);
+    expect(json.columns).toEqual([
+      { name: 'a', type: 'BIGINT' },
+      { name: 'b', type: 'VARCHAR' },
+      { name: 'd', type: 'VARCHAR' },
+    ]);
+    expect((await lakehouse.query('SELECT * FROM file_notes ORDER BY a')).rows).toEqual([
+      ['1', '{"c":[1,2]}', null],
+      ['2', null, 'x'],
+    ]);
     const bands = await lakehouse.query('SELECT * FROM gold_engagement_bands');
     const parquet = await lakehouse.consoleDownload(bands.id, 'parquet');
     const file = await lakehouse.consoleFile('bands.parquet', parquet.bytes);
     expect([file.view, file.rows]).toEqual(['file_bands', 4]);
-    expect((await lakehouse.query('SELECT band FROM file_bands ORDER BY sessions DESC, band')).rows).toEqual((await lakehouse.query('SELECT band FROM gold_engagement_bands ORDER BY sessions DESC, band')).rows);
+    expect((await lakehouse.query('SELECT band FROM file_bands ORDER BY sessions DESC, band')).rows).toEqual(
+      (await lakehouse.query('SELECT band FROM gold_engagement_bands ORDER BY sessions DESC, band')).rows,
+    );
     const shown = await lakehouse.query('SHOW TABLES');
-    expect(shown.rows.filter((r) => r[2] === 'file').map((r) => [r[0], r[1]])).toEqual([['file_sales_2024', 'Sales 2024.csv'], ['file_notes', 'notes.jsonl'], ['file_bands', 'bands.parquet']]);
+    expect(shown.rows.filter((r) => r[2] === 'file').map((r) => [r[0], r[1]])).toEqual([
+      ['file_sales_2024', 'Sales 2024.csv'],
+      ['file_notes', 'notes.jsonl'],
+      ['file_bands', 'bands.parquet'],
+    ]);
     await expect(lakehouse.consoleFile('bad.csv', enc.encode('a,b\n1\n'))).rejects.toThrow('bad.csv: line 2 has 1 fields, the header has 2');
     await expect(lakehouse.consoleFile('x.txt', enc.encode('x'))).rejects.toThrow('x.txt: the console queries .csv, .parquet, .json, .jsonl and .ndjson files');
   });
@@ -252,8 +287,15 @@ describe('the lakehouse API the page uses', () => {
     ]);
     expect(before.batches[0]!.expectations.map((e) => e.name)).toContain('occurred_at_not_in_future');
 
-    const good = '{"event_id":"up-1","event_type":"reader_dropoff","occurred_at":"2025-01-05T10:00:00Z","creator_id":"c1","work_id":"w1","schema_version":1,"reader_id":"r1","progress_pct":40}';
-    const file = ['\uFEFF' + good, '{"event_id": "up-2", oops', '{"event_id":"up-3","event_type":"reader_dropoff","occurred_at":"2025-01-05T10:00:00Z","creator_id":"c1","work_id":"w1","schema_version":1,"reader_id":"r1","progress_pct":140}', good, ''].join('\r\n');
+    const good =
+      '{"event_id":"up-1","event_type":"reader_dropoff","occurred_at":"2025-01-05T10:00:00Z","creator_id":"c1","work_id":"w1","schema_version":1,"reader_id":"r1","progress_pct":40}';
+    const file = [
+      `\uFEFF${good}`,
+      '{"event_id": "up-2", oops',
+      '{"event_id":"up-3","event_type":"reader_dropoff","occurred_at":"2025-01-05T10:00:00Z","creator_id":"c1","work_id":"w1","schema_version":1,"reader_id":"r1","progress_pct":140}',
+      good,
+      '',
+    ].join('\r\n');
     const summary = await lakehouse.ingest('C:\\Users\\me\\my events.jsonl', new TextEncoder().encode(file));
     expect(summary.bronze.rows).toBe(4);
     expect(summary.silver[0]!.rejectsByStage).toEqual({ parse: 1, schema: 1, expectation: 0, duplicate: 1 });
@@ -284,7 +326,7 @@ describe('the lakehouse API the page uses', () => {
     expect(await uncommitted(storage)).toEqual([]);
     await storage.write('gold/dropoff_rate/part-before-the-run.parquet', new Uint8Array(8));
     let cancelled = false;
-    const stopped = lakehouse.run({ events: 3_000, seed: 9, days: 20, invalidRate: 0.01 }, (p) => {
+    const stopped = lakehouse.run({ events: 3_000, seed: 9, days: 20, invalidRate: 0.01 }, () => {
       if (cancelled) return;
       cancelled = true;
       // as a write cut short by the cancel leaves it: written, never committed

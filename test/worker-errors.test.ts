@@ -31,7 +31,11 @@ afterAll(() => {
   channel.port2.close();
 });
 
-const failure = (p: Promise<unknown>): Promise<unknown> => p.then(() => expect.unreachable('the call succeeded'), (err: unknown) => err);
+const failure = (p: Promise<unknown>): Promise<unknown> =>
+  p.then(
+    () => expect.unreachable('the call succeeded'),
+    (err: unknown) => err,
+  );
 
 describe('errors across the worker boundary', () => {
   test('a cancelled run arrives with its name and code', async () => {

@@ -40,19 +40,30 @@ interface TableSpec {
 async function tableOf(spec: TableSpec): Promise<MemoryStorage> {
   const storage = new MemoryStorage();
   const fields = spec.fields ?? ID_NAME;
-  const info = (v: number) => ({ commitInfo: { ...(spec.ict ? { inCommitTimestamp: spec.ict + v } : {}), timestamp: 1_700_000_000_000 + v, operation: 'WRITE', engineInfo: 'Apache-Spark/4.2.0 Delta-Lake/4.4.0' } });
+  const info = (v: number) => ({
+    commitInfo: {
+      ...(spec.ict ? { inCommitTimestamp: spec.ict + v } : {}),
+      timestamp: 1_700_000_000_000 + v,
+      operation: 'WRITE',
+      engineInfo: 'Apache-Spark/4.2.0 Delta-Lake/4.4.0',
+    },
+  });
   const v0: Action[] = [
     info(0),
     { protocol: spec.protocol },
     {
       metaData: {
-        id: '5ffde581-42e2-48eb-a684-bb93c2b968eb', format: { provider: 'parquet', options: {} },
-        schemaString: JSON.stringify({ type: 'struct', fields }), partitionColumns: [], configuration: spec.configuration ?? {}, createdTime: 1_700_000_000_000,
+        id: '5ffde581-42e2-48eb-a684-bb93c2b968eb',
+        format: { provider: 'parquet', options: {} },
+        schemaString: JSON.stringify({ type: 'struct', fields }),
+        partitionColumns: [],
+        configuration: spec.configuration ?? {},
+        createdTime: 1_700_000_000_000,
       },
     },
     ...(spec.domains ?? []).map((domainMetadata) => ({ domainMetadata })),
   ];
-  await storage.write('t/_delta_log/00000000000000000000.json', new TextEncoder().encode(v0.map((a) => JSON.stringify(a)).join('\n') + '\n'));
+  await storage.write('t/_delta_log/00000000000000000000.json', new TextEncoder().encode(`${v0.map((a) => JSON.stringify(a)).join('\n')}\n`));
   const rows = spec.rows ?? 3;
   const v1: Action[] = [info(1)];
   for (const [i, extra] of (spec.files ?? []).entries()) {
@@ -60,18 +71,35 @@ async function tableOf(spec: TableSpec): Promise<MemoryStorage> {
     const bytes = encodeParquet(tableToIPC(data, 'stream'));
     const path = `part-0000${i}-spark-c000.snappy.parquet`;
     await storage.write(`t/${path}`, bytes);
-    v1.push({ add: { path, partitionValues: {}, size: bytes.byteLength, modificationTime: 1_700_000_000_000, dataChange: true, stats: JSON.stringify(computeStats(data)), ...extra } });
+    v1.push({
+      add: {
+        path,
+        partitionValues: {},
+        size: bytes.byteLength,
+        modificationTime: 1_700_000_000_000,
+        dataChange: true,
+        stats: JSON.stringify(computeStats(data)),
+        ...extra,
+      },
+    });
   }
-  await storage.write('t/_delta_log/00000000000000000001.json', new TextEncoder().encode(v1.map((a) => JSON.stringify(a)).join('\n') + '\n'));
+  await storage.write('t/_delta_log/00000000000000000001.json', new TextEncoder().encode(`${v1.map((a) => JSON.stringify(a)).join('\n')}\n`));
   return storage;
 }
 
-const rowsSql = (ids: string) => `SELECT id::BIGINT AS id, 'x' || id AS name FROM (VALUES ${ids.split(',').map((i) => `(${i})`).join(', ')}) v(id)`;
+const rowsSql = (ids: string) =>
+  `SELECT id::BIGINT AS id, 'x' || id AS name FROM (VALUES ${ids
+    .split(',')
+    .map((i) => `(${i})`)
+    .join(', ')}) v(id)`;
 const v7 = (writerFeatures: string[], readerFeatures?: string[]): Protocol =>
   readerFeatures ? { minReaderVersion: 3, minWriterVersion: 7, readerFeatures, writerFeatures } : { minReaderVersion: 1, minWriterVersion: 7, writerFeatures };
 
 async function refusal(promise: Promise<unknown>): Promise<WriteRefusedError> {
-  const err = await promise.then(() => undefined, (e: unknown) => e);
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(WriteRefusedError);
   return err as WriteRefusedError;
 }
@@ -88,37 +116,94 @@ describe('writer versions and features', () => {
   it('reads legacy writer versions as the features they stand for', () => {
     expect(writerFeaturesOf({ minReaderVersion: 1, minWriterVersion: 1 })).toEqual([]);
     expect(writerFeaturesOf({ minReaderVersion: 1, minWriterVersion: 2 })).toEqual(['appendOnly', 'invariants']);
-    expect(writerFeaturesOf({ minReaderVersion: 1, minWriterVersion: 4 })).toEqual(['appendOnly', 'invariants', 'checkConstraints', 'changeDataFeed', 'generatedColumns']);
+    expect(writerFeaturesOf({ minReaderVersion: 1, minWriterVersion: 4 })).toEqual([
+      'appendOnly',
+      'invariants',
+      'checkConstraints',
+      'changeDataFeed',
+      'generatedColumns',
+    ]);
     expect(writerFeaturesOf({ minReaderVersion: 2, minWriterVersion: 6 })).toEqual([
-      'appendOnly', 'invariants', 'checkConstraints', 'changeDataFeed', 'generatedColumns', 'columnMapping', 'identityColumns',
+      'appendOnly',
+      'invariants',
+      'checkConstraints',
+      'changeDataFeed',
+      'generatedColumns',
+      'columnMapping',
+      'identityColumns',
     ]);
     expect(writerFeaturesOf(v7(['rowTracking', 'domainMetadata']))).toEqual(['rowTracking', 'domainMetadata']);
   });
 
   it.each([
-    ['an unknown writer feature', { protocol: v7(['appendOnly', 'fancyNewThing']) }, 'fancyNewThing',
-      'the table needs the writer feature "fancyNewThing", which this writer does not implement'],
-    ['a writer version above 7', { protocol: { minReaderVersion: 1, minWriterVersion: 8 } }, 'writerVersion 8',
-      'the table needs writer version 8, and this writer implements versions up to 7'],
-    ['a generated column', { protocol: { minReaderVersion: 1, minWriterVersion: 4 }, fields: [field('id', 'long'), field('name', 'string', { metadata: { 'delta.generationExpression': 'upper(id)' } })] },
-      'generatedColumns', 'column name is generated as "upper(id)" (writer feature "generatedColumns"), and this writer does not compute generated columns'],
-    ['an identity column', { protocol: v7(['identityColumns', 'invariants', 'appendOnly']), fields: [field('id', 'long', { metadata: { 'delta.identity.start': 1, 'delta.identity.step': 1, 'delta.identity.allowExplicitInsert': false } }), field('name', 'string')] },
-      'identityColumns', 'column id is an identity column (writer feature "identityColumns"), and this writer does not assign identity values'],
-    ['a column default', { protocol: v7(['allowColumnDefaults']), fields: [field('id', 'long'), field('name', 'string', { metadata: { CURRENT_DEFAULT: "'anon'" } })] },
-      'allowColumnDefaults', 'column name has a default value (writer feature "allowColumnDefaults"), and this writer does not fill in defaults'],
-    ['a CHECK constraint it cannot evaluate', { protocol: { minReaderVersion: 1, minWriterVersion: 3 }, configuration: { 'delta.constraints.short_name': 'name RLIKE "^[a-z]+$"' } },
-      'checkConstraints', 'the CHECK constraint "short_name" (name RLIKE "^[a-z]+$") cannot be checked by this writer (writer feature "checkConstraints"): unexpected "RLIKE"'],
-    ['an invariant without an expression', { protocol: { minReaderVersion: 1, minWriterVersion: 2 }, fields: [field('id', 'long', { metadata: { 'delta.invariants': '{"x":1}' } }), field('name', 'string')] },
-      'invariants', 'the invariant of column id cannot be checked by this writer (writer feature "invariants"): its delta.invariants metadata "{\\"x\\":1}" holds no expression'],
-    ['a clustering column without statistics', { protocol: v7(['clustering', 'domainMetadata']), fields: [field('id', 'long'), field('name', 'binary')],
-      domains: [{ domain: 'delta.clustering', configuration: '{"clusteringColumns":[["name"]],"domainName":"delta.clustering"}', removed: false }] },
-      'clustering', 'its clustering column name would get no per-file statistics from this writer (writer feature "clustering"), which clustered tables require'],
+    [
+      'an unknown writer feature',
+      { protocol: v7(['appendOnly', 'fancyNewThing']) },
+      'fancyNewThing',
+      'the table needs the writer feature "fancyNewThing", which this writer does not implement',
+    ],
+    [
+      'a writer version above 7',
+      { protocol: { minReaderVersion: 1, minWriterVersion: 8 } },
+      'writerVersion 8',
+      'the table needs writer version 8, and this writer implements versions up to 7',
+    ],
+    [
+      'a generated column',
+      {
+        protocol: { minReaderVersion: 1, minWriterVersion: 4 },
+        fields: [field('id', 'long'), field('name', 'string', { metadata: { 'delta.generationExpression': 'upper(id)' } })],
+      },
+      'generatedColumns',
+      'column name is generated as "upper(id)" (writer feature "generatedColumns"), and this writer does not compute generated columns',
+    ],
+    [
+      'an identity column',
+      {
+        protocol: v7(['identityColumns', 'invariants', 'appendOnly']),
+        fields: [
+          field('id', 'long', { metadata: { 'delta.identity.start': 1, 'delta.identity.step': 1, 'delta.identity.allowExplicitInsert': false } }),
+          field('name', 'string'),
+        ],
+      },
+      'identityColumns',
+      'column id is an identity column (writer feature "identityColumns"), and this writer does not assign identity values',
+    ],
+    [
+      'a column default',
+      { protocol: v7(['allowColumnDefaults']), fields: [field('id', 'long'), field('name', 'string', { metadata: { CURRENT_DEFAULT: "'anon'" } })] },
+      'allowColumnDefaults',
+      'column name has a default value (writer feature "allowColumnDefaults"), and this writer does not fill in defaults',
+    ],
+    [
+      'a CHECK constraint it cannot evaluate',
+      { protocol: { minReaderVersion: 1, minWriterVersion: 3 }, configuration: { 'delta.constraints.short_name': 'name RLIKE "^[a-z]+$"' } },
+      'checkConstraints',
+      'the CHECK constraint "short_name" (name RLIKE "^[a-z]+$") cannot be checked by this writer (writer feature "checkConstraints"): unexpected "RLIKE"',
+    ],
+    [
+      'an invariant without an expression',
+      {
+        protocol: { minReaderVersion: 1, minWriterVersion: 2 },
+        fields: [field('id', 'long', { metadata: { 'delta.invariants': '{"x":1}' } }), field('name', 'string')],
+      },
+      'invariants',
+      'the invariant of column id cannot be checked by this writer (writer feature "invariants"): its delta.invariants metadata "{\\"x\\":1}" holds no expression',
+    ],
+    [
+      'a clustering column without statistics',
+      {
+        protocol: v7(['clustering', 'domainMetadata']),
+        fields: [field('id', 'long'), field('name', 'binary')],
+        domains: [{ domain: 'delta.clustering', configuration: '{"clusteringColumns":[["name"]],"domainName":"delta.clustering"}', removed: false }],
+      },
+      'clustering',
+      'its clustering column name would get no per-file statistics from this writer (writer feature "clustering"), which clustered tables require',
+    ],
   ])('refuses to append to a table with %s, before writing any file', async (_what, spec, feature, reason) => {
     const storage = await tableOf({ ...spec, files: [{}] } as TableSpec);
     const before = await files(storage);
-    const data = (spec as TableSpec).fields?.[1]?.type === 'binary'
-      ? engine.query(`SELECT 1::BIGINT AS id, 'a'::BLOB AS name`)
-      : engine.query(rowsSql('7'));
+    const data = (spec as TableSpec).fields?.[1]?.type === 'binary' ? engine.query(`SELECT 1::BIGINT AS id, 'a'::BLOB AS name`) : engine.query(rowsSql('7'));
     const err = await refusal(writeTable(storage, 't', data, { mode: 'append', engine }));
     expect(err.message).toBe(`delta: cannot append to memory/t at version 1: ${reason}`);
     expect(err.feature).toBe(feature);
@@ -128,7 +213,21 @@ describe('writer versions and features', () => {
 
   it('appends to a table whose features it implements, leaving the protocol and metadata alone', async () => {
     const storage = await tableOf({
-      protocol: v7(['appendOnly', 'invariants', 'checkConstraints', 'changeDataFeed', 'timestampNtz', 'vacuumProtocolCheck', 'typeWidening', 'v2Checkpoint', 'deletionVectors', 'domainMetadata'], ['timestampNtz', 'vacuumProtocolCheck']),
+      protocol: v7(
+        [
+          'appendOnly',
+          'invariants',
+          'checkConstraints',
+          'changeDataFeed',
+          'timestampNtz',
+          'vacuumProtocolCheck',
+          'typeWidening',
+          'v2Checkpoint',
+          'deletionVectors',
+          'domainMetadata',
+        ],
+        ['timestampNtz', 'vacuumProtocolCheck'],
+      ),
       configuration: { 'delta.enableChangeDataFeed': 'true', 'delta.appendOnly': 'true' },
       domains: [{ domain: 'com.example.app', configuration: '{"k":1}', removed: false }],
       files: [{}],
@@ -151,7 +250,9 @@ describe('append-only tables', () => {
     expect((await writeTable(storage, 't', engine.query(rowsSql('5')), { mode: 'append', engine })).version).toBe(2);
     const before = await files(storage);
     const err = await refusal(writeTable(storage, 't', engine.query(rowsSql('6')), { mode: 'overwrite', engine }));
-    expect(err.message).toBe('delta: cannot overwrite memory/t at version 2: the table is append-only (writer feature "appendOnly", delta.appendOnly = true), so its rows may not be removed or replaced');
+    expect(err.message).toBe(
+      'delta: cannot overwrite memory/t at version 2: the table is append-only (writer feature "appendOnly", delta.appendOnly = true), so its rows may not be removed or replaced',
+    );
     expect(await files(storage)).toEqual(before);
   });
 
@@ -159,25 +260,37 @@ describe('append-only tables', () => {
     const storage = await tableOf({ ...appendOnly, files: [{}, {}, {}] });
     const r = await optimizeTable(storage, 't');
     expect(r.version).toBe(2);
-    expect((await log(storage, 2)).filter((a) => 'remove' in a).map((a) => (a as { remove: { dataChange: boolean } }).remove.dataChange)).toEqual([false, false, false]);
+    expect((await log(storage, 2)).filter((a) => 'remove' in a).map((a) => (a as { remove: { dataChange: boolean } }).remove.dataChange)).toEqual([
+      false,
+      false,
+      false,
+    ]);
   });
 });
 
-describe('rows that break the table\'s rules', () => {
+describe("rows that break the table's rules", () => {
   const spec: TableSpec = {
     protocol: { minReaderVersion: 1, minWriterVersion: 3 },
     configuration: { 'delta.constraints.positive': 'id > 0' },
-    fields: [field('id', 'long', { nullable: false }), field('name', 'string', { metadata: { 'delta.invariants': '{"expression":{"expression":"length(name) < 4"}}' } })],
+    fields: [
+      field('id', 'long', { nullable: false }),
+      field('name', 'string', { metadata: { 'delta.invariants': '{"expression":{"expression":"length(name) < 4"}}' } }),
+    ],
     files: [{}],
   };
 
   it.each([
-    ['a CHECK constraint', 'SELECT * FROM (VALUES (1::BIGINT, \'a\'), (-1, \'b\'), (0, \'c\')) v(id, name)',
-      '2 of 3 rows violate the CHECK constraint "positive" (id > 0)'],
-    ['an invariant', `SELECT * FROM (VALUES (1::BIGINT, 'abcd'), (2, NULL)) v(id, name)`,
-      '2 of 2 rows violate the invariant of column name (length(name) < 4)'],
-    ['NOT NULL', `SELECT * FROM (VALUES (NULL::BIGINT, 'a'), (2, 'b')) v(id, name)`,
-      '1 of 2 rows violates the NOT NULL constraint of column id'],
+    [
+      'a CHECK constraint',
+      "SELECT * FROM (VALUES (1::BIGINT, 'a'), (-1, 'b'), (0, 'c')) v(id, name)",
+      '2 of 3 rows violate the CHECK constraint "positive" (id > 0)',
+    ],
+    [
+      'an invariant',
+      `SELECT * FROM (VALUES (1::BIGINT, 'abcd'), (2, NULL)) v(id, name)`,
+      '2 of 2 rows violate the invariant of column name (length(name) < 4)',
+    ],
+    ['NOT NULL', `SELECT * FROM (VALUES (NULL::BIGINT, 'a'), (2, 'b')) v(id, name)`, '1 of 2 rows violates the NOT NULL constraint of column id'],
   ])('refuse the write when a row breaks %s, and leave no file behind', async (_what, sql, reason) => {
     const storage = await tableOf(spec);
     const before = await files(storage);
@@ -194,7 +307,9 @@ describe('rows that break the table\'s rules', () => {
 
   it('take rows that meet them all', async () => {
     const storage = await tableOf(spec);
-    expect((await writeTable(storage, 't', engine.query(`SELECT * FROM (VALUES (1::BIGINT, 'abc'), (2, 'b')) v(id, name)`), { mode: 'append', engine })).version).toBe(2);
+    expect(
+      (await writeTable(storage, 't', engine.query(`SELECT * FROM (VALUES (1::BIGINT, 'abc'), (2, 'b')) v(id, name)`), { mode: 'append', engine })).version,
+    ).toBe(2);
   });
 
   it('are not written without an engine to check them', async () => {
@@ -206,7 +321,10 @@ describe('rows that break the table\'s rules', () => {
   it('check NOT NULL below a struct only where the struct is present', async () => {
     const inner = { type: 'struct' as const, fields: [field('zip', 'string', { nullable: false })] };
     const storage = await tableOf({ protocol: { minReaderVersion: 1, minWriterVersion: 2 }, fields: [field('id', 'long'), field('addr', inner)] });
-    const ok = await writeTable(storage, 't', engine.query(`SELECT * FROM (VALUES (1::BIGINT, {'zip': '1'}), (2, NULL)) v(id, addr)`), { mode: 'append', engine });
+    const ok = await writeTable(storage, 't', engine.query(`SELECT * FROM (VALUES (1::BIGINT, {'zip': '1'}), (2, NULL)) v(id, addr)`), {
+      mode: 'append',
+      engine,
+    });
     expect(ok.version).toBe(2);
     await expect(writeTable(storage, 't', engine.query(`SELECT 3::BIGINT AS id, {'zip': NULL::VARCHAR} AS addr`), { mode: 'append', engine })).rejects.toThrow(
       'delta: cannot append to memory/t at version 2: 1 of 1 row violates the NOT NULL constraint of column addr.zip, so nothing was written',
@@ -217,7 +335,7 @@ describe('rows that break the table\'s rules', () => {
 describe('in-commit timestamps', () => {
   const ict = { protocol: v7(['inCommitTimestamp', 'invariants', 'appendOnly']), configuration: { 'delta.enableInCommitTimestamps': 'true' } };
 
-  it('put commitInfo first, with a timestamp after the previous commit\'s even when the clock is behind', async () => {
+  it("put commitInfo first, with a timestamp after the previous commit's even when the clock is behind", async () => {
     const future = Date.now() + 3_600_000;
     const storage = await tableOf({ ...ict, ict: future, files: [{}] });
     await writeTable(storage, 't', engine.query(rowsSql('1')), { mode: 'append', engine });
@@ -249,11 +367,15 @@ describe('in-commit timestamps', () => {
     const writer = await openWriter(storage, 't', { mode: 'append', engine });
     await writer.write(engine.query(rowsSql('1')));
     const theirs = Date.now() + 7_200_000;
-    await storage.write('t/_delta_log/00000000000000000002.json', new TextEncoder().encode(
-      JSON.stringify({ commitInfo: { inCommitTimestamp: theirs, timestamp: theirs, operation: 'WRITE' } }) + '\n',
-    ));
+    await storage.write(
+      't/_delta_log/00000000000000000002.json',
+      new TextEncoder().encode(`${JSON.stringify({ commitInfo: { inCommitTimestamp: theirs, timestamp: theirs, operation: 'WRITE' } })}\n`),
+    );
     expect((await writer.commit()).version).toBe(3);
-    expect(((await log(storage, 3))[0] as { commitInfo: { inCommitTimestamp: number; readVersion: number } }).commitInfo).toMatchObject({ inCommitTimestamp: theirs + 1, readVersion: 2 });
+    expect(((await log(storage, 3))[0] as { commitInfo: { inCommitTimestamp: number; readVersion: number } }).commitInfo).toMatchObject({
+      inCommitTimestamp: theirs + 1,
+      readVersion: 2,
+    });
   });
 });
 
@@ -262,7 +384,10 @@ describe('row tracking', () => {
     protocol: v7(['domainMetadata', 'rowTracking', 'invariants', 'appendOnly']),
     configuration: enabled ? { 'delta.enableRowTracking': 'true', 'delta.rowTracking.materializedRowIdColumnName': '_row-id-col-x' } : {},
     domains: [{ domain: 'delta.rowTracking', configuration: '{"rowIdHighWaterMark":5,"domainName":"delta.rowTracking"}', removed: false }],
-    files: [{ baseRowId: 0, defaultRowCommitVersion: 1 }, { baseRowId: 3, defaultRowCommitVersion: 1 }],
+    files: [
+      { baseRowId: 0, defaultRowCommitVersion: 1 },
+      { baseRowId: 3, defaultRowCommitVersion: 1 },
+    ],
   });
   const adds = (actions: Action[]) => actions.filter((a) => 'add' in a).map((a) => (a as { add: Add }).add);
   const mark = (actions: Action[]) => actions.filter((a) => 'domainMetadata' in a).map((a) => (a as { domainMetadata: DomainMetadata }).domainMetadata);
@@ -271,7 +396,10 @@ describe('row tracking', () => {
     const storage = await tableOf(tracked(true));
     await writeTable(storage, 't', engine.query(rowsSql('1,2,3,4')), { mode: 'append', engine, maxRowsPerFile: 3 });
     const actions = await log(storage, 2);
-    expect(adds(actions).map((a) => [a.baseRowId, a.defaultRowCommitVersion])).toEqual([[6, 2], [9, 2]]);
+    expect(adds(actions).map((a) => [a.baseRowId, a.defaultRowCommitVersion])).toEqual([
+      [6, 2],
+      [9, 2],
+    ]);
     expect(mark(actions)).toEqual([{ domain: 'delta.rowTracking', configuration: '{"rowIdHighWaterMark":9}', removed: false }]);
     expect((actions[0] as { commitInfo: { tags: object } }).commitInfo.tags).toEqual({ 'delta.rowTracking.preserved': 'true' });
     expect((await loadSnapshot(storage, 't')).domainMetadata.get('delta.rowTracking')?.configuration).toBe('{"rowIdHighWaterMark":9}');
@@ -281,8 +409,15 @@ describe('row tracking', () => {
     const storage = await tableOf(tracked(true));
     await writeTable(storage, 't', engine.query(rowsSql('1')), { mode: 'overwrite', engine });
     const actions = await log(storage, 2);
-    expect(actions.filter((a) => 'remove' in a).map((a) => (a as { remove: { baseRowId: number; defaultRowCommitVersion: number } }).remove)
-      .map((r) => [r.baseRowId, r.defaultRowCommitVersion])).toEqual([[0, 1], [3, 1]]);
+    expect(
+      actions
+        .filter((a) => 'remove' in a)
+        .map((a) => (a as { remove: { baseRowId: number; defaultRowCommitVersion: number } }).remove)
+        .map((r) => [r.baseRowId, r.defaultRowCommitVersion]),
+    ).toEqual([
+      [0, 1],
+      [3, 1],
+    ]);
     expect(adds(actions).map((a) => a.baseRowId)).toEqual([6]);
   });
 
@@ -290,11 +425,27 @@ describe('row tracking', () => {
     const storage = await tableOf(tracked(false));
     const writer = await openWriter(storage, 't', { mode: 'append', engine });
     await writer.write(engine.query(rowsSql('1,2')));
-    await storage.write('t/_delta_log/00000000000000000002.json', new TextEncoder().encode([
-      JSON.stringify({ commitInfo: { operation: 'WRITE' } }),
-      JSON.stringify({ add: { path: 'x.parquet', partitionValues: {}, size: 1, modificationTime: 1, dataChange: true, stats: '{"numRecords":10}', baseRowId: 6, defaultRowCommitVersion: 2 } }),
-      JSON.stringify({ domainMetadata: { domain: 'delta.rowTracking', configuration: '{"rowIdHighWaterMark":15}', removed: false } }),
-    ].join('\n') + '\n'));
+    await storage.write(
+      't/_delta_log/00000000000000000002.json',
+      new TextEncoder().encode(
+        `${[
+          JSON.stringify({ commitInfo: { operation: 'WRITE' } }),
+          JSON.stringify({
+            add: {
+              path: 'x.parquet',
+              partitionValues: {},
+              size: 1,
+              modificationTime: 1,
+              dataChange: true,
+              stats: '{"numRecords":10}',
+              baseRowId: 6,
+              defaultRowCommitVersion: 2,
+            },
+          }),
+          JSON.stringify({ domainMetadata: { domain: 'delta.rowTracking', configuration: '{"rowIdHighWaterMark":15}', removed: false } }),
+        ].join('\n')}\n`,
+      ),
+    );
     expect((await writer.commit()).version).toBe(3);
     const actions = await log(storage, 3);
     expect(adds(actions).map((a) => [a.baseRowId, a.defaultRowCommitVersion])).toEqual([[16, 3]]);
@@ -336,7 +487,7 @@ describe('OPTIMIZE, VACUUM and checkpoints', () => {
     expect(removed).toEqual(['part-00002-spark-c000.snappy.parquet', 'part-00003-spark-c000.snappy.parquet']);
   });
 
-  it('OPTIMIZE writes timestamps as the schema\'s type, whatever unit the files had (Spark\'s INT96 reads as nanoseconds)', async () => {
+  it("OPTIMIZE writes timestamps as the schema's type, whatever unit the files had (Spark's INT96 reads as nanoseconds)", async () => {
     const storage = await tableOf({ protocol: { minReaderVersion: 1, minWriterVersion: 2 }, fields: [field('id', 'long'), field('ts', 'timestamp')] });
     const adds: Action[] = [];
     for (const [i, sql] of [
@@ -345,18 +496,23 @@ describe('OPTIMIZE, VACUUM and checkpoints', () => {
     ].entries()) {
       const bytes = encodeParquet(engine.queryIPC(sql));
       await storage.write(`t/f${i}.parquet`, bytes);
-      adds.push({ add: { path: `f${i}.parquet`, partitionValues: {}, size: bytes.byteLength, modificationTime: 1, dataChange: true, stats: `{"numRecords":${2 - i}}` } });
+      adds.push({
+        add: { path: `f${i}.parquet`, partitionValues: {}, size: bytes.byteLength, modificationTime: 1, dataChange: true, stats: `{"numRecords":${2 - i}}` },
+      });
     }
-    await storage.write('t/_delta_log/00000000000000000002.json', new TextEncoder().encode(adds.map((a) => JSON.stringify(a)).join('\n') + '\n'));
+    await storage.write('t/_delta_log/00000000000000000002.json', new TextEncoder().encode(`${adds.map((a) => JSON.stringify(a)).join('\n')}\n`));
     const r = await optimizeTable(storage, 't');
     expect([r.filesRemoved, r.filesAdded, r.rows]).toEqual([2, 1, 3]);
     const added = (await log(storage, 3)).find((a) => 'add' in a) as { add: Add };
     engine.insertIPC('compacted', decodeParquet(await storage.read(`t/${added.add.path}`)));
     expect(engine.rows(`SELECT column_name, column_type FROM (DESCRIBE compacted)`)).toEqual([
-      { column_name: 'id', column_type: 'BIGINT' }, { column_name: 'ts', column_type: 'TIMESTAMP WITH TIME ZONE' },
+      { column_name: 'id', column_type: 'BIGINT' },
+      { column_name: 'ts', column_type: 'TIMESTAMP WITH TIME ZONE' },
     ]);
     expect(engine.rows(`SELECT id, epoch_us(ts) AS us FROM compacted ORDER BY id`)).toEqual([
-      { id: 1n, us: -1n }, { id: 2n, us: null }, { id: 3n, us: 1714979289123456n },
+      { id: 1n, us: -1n },
+      { id: 2n, us: null },
+      { id: 3n, us: 1714979289123456n },
     ]);
   });
 
@@ -371,8 +527,12 @@ describe('OPTIMIZE, VACUUM and checkpoints', () => {
   });
 
   it.each([
-    ['statistics as structs', { protocol: { minReaderVersion: 1, minWriterVersion: 3 }, configuration: { 'delta.checkpoint.writeStatsAsStruct': 'true' } }, 'checkpoint statistics',
-      'the table asks for statistics as structs in checkpoints (delta.checkpoint.writeStatsAsStruct = true), which this writer does not write'],
+    [
+      'statistics as structs',
+      { protocol: { minReaderVersion: 1, minWriterVersion: 3 }, configuration: { 'delta.checkpoint.writeStatsAsStruct': 'true' } },
+      'checkpoint statistics',
+      'the table asks for statistics as structs in checkpoints (delta.checkpoint.writeStatsAsStruct = true), which this writer does not write',
+    ],
   ])('a checkpoint is not written for a table with %s', async (_what, spec, feature, reason) => {
     const storage = await tableOf(spec as TableSpec);
     const err = await refusal(loadSnapshot(storage, 't').then((s) => writeCheckpoint(storage, 't', s)));
@@ -384,14 +544,25 @@ describe('OPTIMIZE, VACUUM and checkpoints', () => {
 
 describe('features the reader cannot load yet, checked on the snapshot itself', () => {
   const snapshotOf = (over: Partial<Snapshot>): Snapshot => ({
-    table: 't', name: 'memory/t', version: 4, protocol: { minReaderVersion: 1, minWriterVersion: 2 },
+    table: 't',
+    name: 'memory/t',
+    version: 4,
+    protocol: { minReaderVersion: 1, minWriterVersion: 2 },
     metadata: { id: 'x', format: { provider: 'parquet', options: {} }, schemaString: '', partitionColumns: [], configuration: {} },
-    schema: { type: 'struct', fields: ID_NAME }, files: [], tombstones: [], txns: new Map(), domainMetadata: new Map(), ...over,
+    schema: { type: 'struct', fields: ID_NAME },
+    files: [],
+    tombstones: [],
+    txns: new Map(),
+    domainMetadata: new Map(),
+    ...over,
   });
   const dv = { storageType: 'u', pathOrInlineDv: 'WYbkwCTB$gH)J7t?$/sK', offset: 1, sizeInBytes: 36, cardinality: 2 };
 
   it('column mapping: no write until the writer writes mapped names', () => {
-    const s = snapshotOf({ protocol: { minReaderVersion: 2, minWriterVersion: 5 }, metadata: { ...snapshotOf({}).metadata, configuration: { 'delta.columnMapping.mode': 'name' } } });
+    const s = snapshotOf({
+      protocol: { minReaderVersion: 2, minWriterVersion: 5 },
+      metadata: { ...snapshotOf({}).metadata, configuration: { 'delta.columnMapping.mode': 'name' } },
+    });
     expect(() => checkWritable(s, 'append', 'T')).toThrow(
       'delta: cannot append to T at version 4: the table maps its columns by name (writer feature "columnMapping"), and this writer does not write mapped column names',
     );
@@ -404,7 +575,14 @@ describe('features the reader cannot load yet, checked on the snapshot itself', 
     expect(checkWritable(s, 'append', 'T').rowTracking).toBe('none');
     expect(checkWritable(s, 'overwrite', 'T').inCommitTimestamp).toBe(false);
     expect(removeOf(file, 99, true)).toEqual({
-      path: 'a.parquet', deletionTimestamp: 99, dataChange: true, extendedFileMetadata: true, partitionValues: {}, size: 10, deletionVector: dv, baseRowId: 4,
+      path: 'a.parquet',
+      deletionTimestamp: 99,
+      dataChange: true,
+      extendedFileMetadata: true,
+      partitionValues: {},
+      size: 10,
+      deletionVector: dv,
+      baseRowId: 4,
     });
     expect(checkWritable(s, 'checkpoint', 'T').rowChecks).toEqual([]);
   });
@@ -412,8 +590,10 @@ describe('features the reader cannot load yet, checked on the snapshot itself', 
   it('names the file of a deletion vector as Delta does', () => {
     // From Delta's own test table table-with-dv-small (the file is b6a98cdd-7843-470d-8897-708cdffa38c5).
     expect(deletionVectorFile(dv)).toBe('deletion_vector_b6a98cdd-7843-470d-8897-708cdffa38c5.bin');
-    expect(deletionVectorFile({ ...dv, pathOrInlineDv: 'ab' + dv.pathOrInlineDv })).toBe('ab/deletion_vector_b6a98cdd-7843-470d-8897-708cdffa38c5.bin');
+    expect(deletionVectorFile({ ...dv, pathOrInlineDv: `ab${dv.pathOrInlineDv}` })).toBe('ab/deletion_vector_b6a98cdd-7843-470d-8897-708cdffa38c5.bin');
     expect(deletionVectorFile({ ...dv, storageType: 'i', pathOrInlineDv: '^Bg9^0rr910000000000iXQKl0rr91000f55c8Xg0@@D72lkbi5=-{L' })).toBeUndefined();
-    expect(() => deletionVectorFile({ ...dv, storageType: 'p', pathOrInlineDv: 's3://b/x.bin' })).toThrow("it is a s3: URI, and only files inside the table's folder are read");
+    expect(() => deletionVectorFile({ ...dv, storageType: 'p', pathOrInlineDv: 's3://b/x.bin' })).toThrow(
+      "it is a s3: URI, and only files inside the table's folder are read",
+    );
   });
 });

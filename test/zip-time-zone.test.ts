@@ -43,7 +43,13 @@ describe(`zip dates in ${ZONE}`, () => {
 
   test('Python reads the local wall clock from what zip.ts writes', async () => {
     const file = join(dir, 'ours.zip');
-    await writeFile(file, zip([{ name: 'a.txt', data: text('a'), modified: WINTER }, { name: 'b.txt', data: text('b'), modified: SUMMER }]));
+    await writeFile(
+      file,
+      zip([
+        { name: 'a.txt', data: text('a'), modified: WINTER },
+        { name: 'b.txt', data: text('b'), modified: SUMMER },
+      ]),
+    );
     const py = 'import sys, zipfile, json; print(json.dumps([list(i.date_time) for i in zipfile.ZipFile(sys.argv[1]).infolist()]))';
     expect(JSON.parse(execFileSync('python3', ['-c', py, file], { encoding: 'utf8' }))).toEqual([
       [2025, 1, 1, 23, 34, 6],

@@ -60,7 +60,9 @@ print(json.dumps([[i.filename, i.file_size, i.compress_type, list(i.date_time), 
   test('an empty archive is valid', async () => {
     const file = join(dir, 'empty.zip');
     await writeFile(file, zip([]));
-    expect(execFileSync('python3', ['-c', 'import sys, zipfile; print(len(zipfile.ZipFile(sys.argv[1]).infolist()))', file], { encoding: 'utf8' }).trim()).toBe('0');
+    expect(execFileSync('python3', ['-c', 'import sys, zipfile; print(len(zipfile.ZipFile(sys.argv[1]).infolist()))', file], { encoding: 'utf8' }).trim()).toBe(
+      '0',
+    );
   });
 
   test('refuses names that would unzip outside the folder, and duplicates', () => {
@@ -69,6 +71,11 @@ print(json.dumps([[i.filename, i.file_size, i.compress_type, list(i.date_time), 
     expect(() => zip([{ name: '/etc/x', data }])).toThrow('zip: entry "/etc/x" is an absolute path');
     expect(() => zip([{ name: 'a/./b', data }])).toThrow('zip: entry "a/./b" has an empty or "." part');
     expect(() => zip([{ name: 'a//b', data }])).toThrow('zip: entry "a//b" has an empty or "." part');
-    expect(() => zip([{ name: 'a', data }, { name: 'a', data }])).toThrow('zip: two entries are named a');
+    expect(() =>
+      zip([
+        { name: 'a', data },
+        { name: 'a', data },
+      ]),
+    ).toThrow('zip: two entries are named a');
   });
 });

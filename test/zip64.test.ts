@@ -113,11 +113,21 @@ with zipfile.ZipFile(sys.argv[1], 'w') as z:
   test('entries that start past 4 GiB (a sparse file): offsets from ZIP64 extras, as Python reads them', async () => {
     const file = join(dir, 'far.zip');
     const start = 2 ** 32 + 2 ** 29;
-    await writeRaw(file, [{ name: 't/_delta_log/00000000000000000000.json', stored: text('{"commitInfo":{}}\n') }, { name: 't/part-0.parquet', stored: text('PAR1 far away PAR1') }], {
-      start,
-    });
+    await writeRaw(
+      file,
+      [
+        { name: 't/_delta_log/00000000000000000000.json', stored: text('{"commitInfo":{}}\n') },
+        { name: 't/part-0.parquet', stored: text('PAR1 far away PAR1') },
+      ],
+      {
+        start,
+      },
+    );
     expect((await stat(file)).size).toBeGreaterThan(start);
-    const listed = python(`import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); print([(i.filename, i.header_offset, z.read(i).decode()) for i in z.infolist()])`, file);
+    const listed = python(
+      `import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); print([(i.filename, i.header_offset, z.read(i).decode()) for i in z.infolist()])`,
+      file,
+    );
     expect(listed.trim()).toBe(
       `[('t/_delta_log/00000000000000000000.json', ${start}, '{"commitInfo":{}}\\n'), ('t/part-0.parquet', ${start + 30 + 38 + 18}, 'PAR1 far away PAR1')]`,
     );
@@ -163,13 +173,19 @@ describe('zip.ts writes ZIP64 when asked, and when more than 65,535 entries need
   });
 
   test('70,000 entries: the end records say 0xffff and ZIP64 holds the count; the chunks and the Blob are the same archive', async () => {
-    const entries = Array.from({ length: 70_000 }, (_, i) => ({ name: `t/${String(i).padStart(5, '0')}.json`, data: text(String(i)), modified: Date.UTC(2025, 0, 2) }));
+    const entries = Array.from({ length: 70_000 }, (_, i) => ({
+      name: `t/${String(i).padStart(5, '0')}.json`,
+      data: text(String(i)),
+      modified: Date.UTC(2025, 0, 2),
+    }));
     const bytes = zip(entries);
     const end = new DataView(bytes.buffer, bytes.byteOffset + bytes.byteLength - 22);
     expect([end.getUint16(8, true), end.getUint16(10, true)]).toEqual([0xffff, 0xffff]);
     const file = join(dir, 'many.zip');
     await writeFile(file, bytes);
-    expect(python('import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); print(len(z.infolist()), z.read("t/69999.json").decode())', file).trim()).toBe('70000 69999');
+    expect(python('import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); print(len(z.infolist()), z.read("t/69999.json").decode())', file).trim()).toBe(
+      '70000 69999',
+    );
     const archive = await ZipArchive.open('many.zip', bytes);
     expect(archive.entries.length).toBe(70_000);
     expect(new TextDecoder().decode(await archive.read(archive.entries[54_321]!))).toBe('54321');

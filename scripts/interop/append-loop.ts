@@ -9,7 +9,7 @@
  */
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { Float64, Int64, Table, TimestampMicrosecond, Utf8, makeData, makeVector, vectorFromArray } from 'apache-arrow';
+import { Float64, Table, TimestampMicrosecond, Utf8, makeData, makeVector, vectorFromArray } from 'apache-arrow';
 import { openWriter } from '../../src/delta/writer.ts';
 import { initParquet } from '../../src/parquet/node.ts';
 import { NodeStorage } from '../../src/storage/node.ts';
@@ -19,10 +19,16 @@ export function roundRows(writer: string, round: number, rows: number): Table {
   const n = Array.from({ length: rows }, (_, i) => i);
   const at = BigInt(Date.UTC(2025, 0, 1)) * 1000n + BigInt(round) * 1_000_001n;
   return new Table({
-    writer: vectorFromArray(n.map(() => writer), new Utf8()),
+    writer: vectorFromArray(
+      n.map(() => writer),
+      new Utf8(),
+    ),
     round: makeVector(BigInt64Array.from(n, () => BigInt(round))),
     n: makeVector(BigInt64Array.from(n, (i) => BigInt(i))),
-    amount: vectorFromArray(n.map((i) => round + i / 8), new Float64()),
+    amount: vectorFromArray(
+      n.map((i) => round + i / 8),
+      new Float64(),
+    ),
     at: makeVector(makeData({ type: new TimestampMicrosecond('UTC'), length: rows, nullCount: 0, data: BigInt64Array.from(n, (i) => at + BigInt(i)) })),
   });
 }
@@ -41,13 +47,13 @@ async function main([dir, roundsArg, rowsArg]: string[]): Promise<void> {
   initParquet();
   const storage = new NodeStorage(resolve(dir));
   if (!(await storage.stat('_delta_log/00000000000000000000.json'))) {
-    process.stdout.write(JSON.stringify(await append(storage, 0, rows)) + '\n');
+    process.stdout.write(`${JSON.stringify(await append(storage, 0, rows))}\n`);
   }
   process.stdout.write('ready\n');
   const lines = createInterface({ input: process.stdin });
   await new Promise<void>((go) => lines.once('line', () => go()));
   lines.close();
-  for (let round = 1; round <= rounds; round++) process.stdout.write(JSON.stringify(await append(storage, round, rows)) + '\n');
+  for (let round = 1; round <= rounds; round++) process.stdout.write(`${JSON.stringify(await append(storage, round, rows))}\n`);
 }
 
 main(process.argv.slice(2)).then(

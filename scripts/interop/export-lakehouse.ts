@@ -19,7 +19,7 @@ async function main([dir, target]: string[]): Promise<void> {
   const result = await lakehouse.exportLakehouse();
   const bytes = new Uint8Array(await result.archive.arrayBuffer());
   await writeFile(target, bytes);
-  process.stdout.write(JSON.stringify({ fileName: result.fileName, bytes: bytes.byteLength, tables: result.tables }) + '\n');
+  process.stdout.write(`${JSON.stringify({ fileName: result.fileName, bytes: bytes.byteLength, tables: result.tables })}\n`);
 }
 
 main(process.argv.slice(2)).then(

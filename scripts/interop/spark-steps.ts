@@ -31,24 +31,31 @@ async function main([command, ...args]: string[]): Promise<void> {
   if (command === 'generate') {
     const lines: string[] = [];
     for (const chunk of generate(args[0]!, args[1]!, args[2]!)) lines.push(...chunk.map((l) => JSON.stringify(l)));
-    await print(lines.join('\n') + '\n');
+    await print(`${lines.join('\n')}\n`);
   } else if (command === 'check') {
-    const lines = readFileSync(args[0]!, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as string);
+    const lines = readFileSync(args[0]!, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as string);
     const out = lines.map((line, i) => {
       const r = checkLine(line, i + 1);
-      return JSON.stringify(r.ok ? { ok: { ...r.event, occurred_at_us: String(r.event.occurred_at_us) } } : { stage: r.stage, eventId: r.eventId, reasons: r.reasons, errors: r.errors });
+      return JSON.stringify(
+        r.ok
+          ? { ok: { ...r.event, occurred_at_us: String(r.event.occurred_at_us) } }
+          : { stage: r.stage, eventId: r.eventId, reasons: r.reasons, errors: r.errors },
+      );
     });
-    await print(out.join('\n') + '\n');
+    await print(`${out.join('\n')}\n`);
   } else if (command === 'bronze') {
     const ctx = nodeContext(await openNodeEngine(), resolve(args[0]!));
     const r = await writeBronze(ctx, generate(args[1]!, args[2]!, args[3]!), 'generator', Number(args[1]));
-    await print(JSON.stringify(r) + '\n');
+    await print(`${JSON.stringify(r)}\n`);
   } else if (command === 'pending') {
     const ctx = nodeContext(await openNodeEngine(), resolve(args[0]!));
     await loadSilverEvents(ctx);
     const silver = await processPendingBronze(ctx);
     const gold = await refreshGold(ctx);
-    await print(JSON.stringify({ silver, gold }) + '\n');
+    await print(`${JSON.stringify({ silver, gold })}\n`);
   } else {
     throw new Error('usage: spark-steps.ts generate N SEED RATE | check FILE | bronze DIR N SEED RATE | pending DIR');
   }

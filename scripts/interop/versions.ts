@@ -27,18 +27,24 @@ async function main([dir, ...only]: string[]): Promise<void> {
   const root = resolve(dir);
   const storage = new NodeStorage(root);
   const engine = await openNodeEngine();
-  const out = (line: string) => new Promise<void>((done) => (process.stdout.write(line + '\n') ? done() : process.stdout.once('drain', done)));
+  const out = (line: string) => new Promise<void>((done) => (process.stdout.write(`${line}\n`) ? done() : process.stdout.once('drain', done)));
   for (const table of only.length ? only : await findTables(storage, root)) {
     const history = (await loadHistory(storage, table)).reverse().map((h) => ({
-      version: h.version, timestamp: h.timestamp, operation: h.operation, commitInfo: h.actions.find(isCommitInfo)?.commitInfo ?? null,
+      version: h.version,
+      timestamp: h.timestamp,
+      operation: h.operation,
+      commitInfo: h.actions.find(isCommitInfo)?.commitInfo ?? null,
     }));
     await out(JSON.stringify({ table, history }));
     const log = await listLog(storage, table);
     for (const version of [...log.commits.keys()].sort((a, b) => a - b)) {
       const snapshot = await loadSnapshot(storage, table, version, log);
       const head = JSON.stringify({
-        table, version, schema: JSON.parse(snapshot.metadata.schemaString) as unknown,
-        partitionColumns: snapshot.metadata.partitionColumns, files: snapshot.files.map((f) => decodeDataPath(f.path)),
+        table,
+        version,
+        schema: JSON.parse(snapshot.metadata.schemaString) as unknown,
+        partitionColumns: snapshot.metadata.partitionColumns,
+        files: snapshot.files.map((f) => decodeDataPath(f.path)),
         fileRecords: snapshot.files.map(numRecords),
       }).slice(0, -1);
       let rows: string[];

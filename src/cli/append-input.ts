@@ -1,7 +1,24 @@
 import { CodedError } from '../errors.ts';
 import {
-  Bool, DataType, DateDay, Decimal, Float32, Float64, Int16, Int32, Int64, Int8, Table, TimestampMicrosecond, Utf8,
-  makeBuilder, makeData, makeVector, tableFromIPC, tableToIPC, type Data,
+  Bool,
+  type DataType,
+  DateDay,
+  Decimal,
+  Float32,
+  Float64,
+  Int16,
+  Int32,
+  Int64,
+  Int8,
+  Table,
+  TimestampMicrosecond,
+  Utf8,
+  makeBuilder,
+  makeData,
+  makeVector,
+  tableFromIPC,
+  tableToIPC,
+  type Data,
 } from 'apache-arrow';
 import { quoteIdent } from '../engine/duckdb.ts';
 import type { Engine } from '../engine/types.ts';
@@ -134,7 +151,10 @@ function jsonRows(name: string, bytes: Uint8Array, schema: DeltaSchema): Table {
     const row: Record<string, unknown> = {};
     for (const [key, v] of Object.entries(value)) {
       const field = byName.get(key.toLowerCase());
-      if (!field) throw new AppendInputError(`${name} line ${i + 1} has the key ${JSON.stringify(key)}, which is not a column of the table (${schema.fields.map((f) => f.name).join(', ')})`);
+      if (!field)
+        throw new AppendInputError(
+          `${name} line ${i + 1} has the key ${JSON.stringify(key)}, which is not a column of the table (${schema.fields.map((f) => f.name).join(', ')})`,
+        );
       if (field.name in row) throw new AppendInputError(`${name} line ${i + 1} has column ${field.name} twice (names are compared without regard to case)`);
       row[field.name] = v;
       seen.add(field);
@@ -158,11 +178,21 @@ function arrowType(type: DeltaType): DataType | undefined {
   if (typeof type !== 'string') return undefined;
   const dec = /^decimal\((\d+),\s*(\d+)\)$/.exec(type);
   if (dec) return new Decimal(Number(dec[2]), Number(dec[1]), 128);
-  return ({
-    string: new Utf8(), long: new Int64(), integer: new Int32(), short: new Int16(), byte: new Int8(), double: new Float64(),
-    float: new Float32(), boolean: new Bool(), date: new DateDay(), timestamp: new TimestampMicrosecond('UTC'),
-    timestamp_ntz: new TimestampMicrosecond(),
-  } as Record<string, DataType>)[type];
+  return (
+    {
+      string: new Utf8(),
+      long: new Int64(),
+      integer: new Int32(),
+      short: new Int16(),
+      byte: new Int8(),
+      double: new Float64(),
+      float: new Float32(),
+      boolean: new Bool(),
+      date: new DateDay(),
+      timestamp: new TimestampMicrosecond('UTC'),
+      timestamp_ntz: new TimestampMicrosecond(),
+    } as Record<string, DataType>
+  )[type];
 }
 
 const RANGES: Record<string, [number, number]> = { byte: [-128, 127], short: [-32768, 32767], integer: [-2147483648, 2147483647] };
@@ -210,11 +240,13 @@ function jsonColumn(name: string, field: DeltaField, rows: Record<string | symbo
     rows.forEach((row, i) => {
       if (!present(row, i)) return;
       const v = row[field.name];
-      if (t === 'date') values[i] = typeof v === 'string' ? parseDate(v) ?? bad(row, 'a date (yyyy-mm-dd)') : bad(row, 'a date (yyyy-mm-dd)');
+      if (t === 'date') values[i] = typeof v === 'string' ? (parseDate(v) ?? bad(row, 'a date (yyyy-mm-dd)')) : bad(row, 'a date (yyyy-mm-dd)');
       else if (t === 'timestamp' || t === 'timestamp_ntz') {
         const zoned = t === 'timestamp';
         const micros = typeof v === 'string' ? parseTimestamp(v, zoned) : undefined;
-        values[i] = micros ?? bad(row, zoned ? 'a timestamp with a time zone offset (e.g. 2024-01-31T12:00:00Z)' : 'a timestamp without a time zone (e.g. 2024-01-31T12:00:00)');
+        values[i] =
+          micros ??
+          bad(row, zoned ? 'a timestamp with a time zone offset (e.g. 2024-01-31T12:00:00Z)' : 'a timestamp without a time zone (e.g. 2024-01-31T12:00:00)');
       } else {
         if (typeof v !== 'number' || !Number.isSafeInteger(v)) bad(row, 'a whole number this reader takes exactly');
         const n = v as number;

@@ -22,8 +22,16 @@ export async function appendCommand(argv: string[], engine: Engine, out: NodeJS.
   const bytes = await readFile(file).catch((err: NodeJS.ErrnoException) => {
     throw new Error(`${file} cannot be read (${err.code ?? err.message})`);
   });
-  const rows = readAppendInput(engine, file, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), snapshot.schema, snapshot.metadata.partitionColumns);
+  const rows = readAppendInput(
+    engine,
+    file,
+    new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+    snapshot.schema,
+    snapshot.metadata.partitionColumns,
+  );
   await writer.write(rows);
   const r = await writer.commit();
-  out.write(`version ${r.version}: appended ${r.rows.toLocaleString('en-US')} row${r.rows === 1 ? '' : 's'} in ${r.added.length} file${r.added.length === 1 ? '' : 's'} to ${dir}\n`);
+  out.write(
+    `version ${r.version}: appended ${r.rows.toLocaleString('en-US')} row${r.rows === 1 ? '' : 's'} in ${r.added.length} file${r.added.length === 1 ? '' : 's'} to ${dir}\n`,
+  );
 }

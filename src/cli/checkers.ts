@@ -25,7 +25,8 @@ export function nodeCheckers(threads = Math.max(1, Math.min(availableParallelism
   for (const w of current?.workers ?? []) void w?.terminate();
   const workers: Worker[] = [];
   const p = new CheckerPool(threads, (i, message) => {
-    const w = (workers[i] ??= start(i));
+    workers[i] ??= start(i);
+    const w = workers[i];
     w.ref();
     w.postMessage(message);
   });

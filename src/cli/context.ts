@@ -52,7 +52,9 @@ export function progressPrinter(stream: NodeJS.WriteStream = process.stderr, int
   const describe = (p: Progress): string => {
     const of = p.total !== undefined ? ` / ${p.total.toLocaleString('en-US')}` : '';
     const rate = p.rowsPerSecond ? ` (${p.rowsPerSecond.toLocaleString('en-US')} rows/s)` : '';
-    return p.stage === 'gold' ? `gold ${p.done}${of} tables${p.message ? `, ${p.message}` : ''}` : `${p.stage} ${p.done.toLocaleString('en-US')}${of} rows${rate}`;
+    return p.stage === 'gold'
+      ? `gold ${p.done}${of} tables${p.message ? `, ${p.message}` : ''}`
+      : `${p.stage} ${p.done.toLocaleString('en-US')}${of} rows${rate}`;
   };
   return (p) => {
     if (p.waiting) return;
@@ -69,7 +71,7 @@ export function progressPrinter(stream: NodeJS.WriteStream = process.stderr, int
     lastLine = now;
     const line = ORDER.flatMap((stage) => (latest.has(stage) ? [describe(latest.get(stage)!)] : [])).join(' · ');
     if (stream.isTTY) stream.write(`\r\x1b[K${line}`);
-    else stream.write(line + '\n');
+    else stream.write(`${line}\n`);
   };
 }
 

@@ -66,7 +66,11 @@ export async function copyLakehouse(from: Storage, to: Storage, fromName: string
     }
     // Checkpoints only for versions that exist there now; _last_checkpoint last.
     const last = logRest.filter((f) => f.path.endsWith('/_last_checkpoint'));
-    await parallel(logRest.filter((f) => !last.includes(f)), 8, copy);
+    await parallel(
+      logRest.filter((f) => !last.includes(f)),
+      8,
+      copy,
+    );
     for (const f of last) await copy(f);
     out.push(r);
   }
@@ -78,13 +82,20 @@ export async function copyCommand(command: 'push' | 'pull', argv: string[], out:
   const args = parseArgs(argv, []);
   const [source, target, ...rest] = args.positional;
   if (!source || !target || rest.length) {
-    throw new UsageError(command === 'push' ? 'usage: push DIR s3://BUCKET/PREFIX|az://CONTAINER/PREFIX' : 'usage: pull s3://BUCKET/PREFIX|az://CONTAINER/PREFIX DIR');
+    throw new UsageError(
+      command === 'push' ? 'usage: push DIR s3://BUCKET/PREFIX|az://CONTAINER/PREFIX' : 'usage: pull s3://BUCKET/PREFIX|az://CONTAINER/PREFIX DIR',
+    );
   }
   const started = performance.now();
   const copied = await copyLakehouse(openLocation(source), openLocation(target), source);
   const seconds = (performance.now() - started) / 1000;
-  const lines = copied.map((c) => `${(c.table || source).padEnd(30)} version ${c.version}  ${c.commits} commit${c.commits === 1 ? '' : 's'}, ${c.files} file${c.files === 1 ? '' : 's'} copied`);
+  const lines = copied.map(
+    (c) =>
+      `${(c.table || source).padEnd(30)} version ${c.version}  ${c.commits} commit${c.commits === 1 ? '' : 's'}, ${c.files} file${c.files === 1 ? '' : 's'} copied`,
+  );
   const bytes = copied.reduce((n, c) => n + c.bytes, 0);
-  lines.push(`${copied.length} table${copied.length === 1 ? '' : 's'} from ${source} to ${target}: ${(bytes / 2 ** 20).toFixed(1)} MB in ${seconds.toFixed(1)} s`);
-  out.write(lines.join('\n') + '\n');
+  lines.push(
+    `${copied.length} table${copied.length === 1 ? '' : 's'} from ${source} to ${target}: ${(bytes / 2 ** 20).toFixed(1)} MB in ${seconds.toFixed(1)} s`,
+  );
+  out.write(`${lines.join('\n')}\n`);
 }

@@ -21,7 +21,7 @@ export async function logCommand(argv: string[], out: NodeJS.WritableStream): Pr
     ...(withInputs ? { computed_from: describeInputs(h.operationParameters) ?? null } : {}),
   }));
   if (args.options.has('json')) {
-    for (const r of rows) out.write(JSON.stringify(r) + '\n');
+    for (const r of rows) out.write(`${JSON.stringify(r)}\n`);
     return;
   }
   out.write(formatTable(rows));
@@ -32,5 +32,12 @@ export function formatTable(rows: Record<string, unknown>[]): string {
   const cols = Object.keys(rows[0]!);
   const cells = [cols, ...rows.map((r) => cols.map((c) => (r[c] === null || r[c] === undefined ? '?' : String(r[c]))))];
   const widths = cols.map((_, i) => Math.max(...cells.map((row) => row[i]!.length)));
-  return cells.map((row) => row.map((c, i) => (i === 0 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n') + '\n';
+  return `${cells
+    .map((row) =>
+      row
+        .map((c, i) => (i === 0 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n')}\n`;
 }

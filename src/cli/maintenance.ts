@@ -78,13 +78,15 @@ export async function optimizeCommand(argv: string[], out: NodeJS.WritableStream
   for (const table of tables) {
     lines.push(`${name(dir, table)}  ${describeOptimize(await optimizeTable(storage, table, { targetFileSize }))}`);
   }
-  out.write(lines.join('\n') + '\n');
+  out.write(`${lines.join('\n')}\n`);
 }
 
 export function describeOptimize(r: OptimizeResult): string {
   if (r.version === null) return `nothing to compact at version ${r.readVersion} (no partition has two or more files under the target size)`;
-  return `version ${r.version} OPTIMIZE: ${plural(r.filesRemoved, 'file')} (${mb(r.bytesRemoved)}) -> ${plural(r.filesAdded, 'file')} (${mb(r.bytesAdded)}), ` +
-    `${r.rows.toLocaleString('en-US')} rows, dataChange false; versions before ${r.version} stay readable until VACUUM`;
+  return (
+    `version ${r.version} OPTIMIZE: ${plural(r.filesRemoved, 'file')} (${mb(r.bytesRemoved)}) -> ${plural(r.filesAdded, 'file')} (${mb(r.bytesAdded)}), ` +
+    `${r.rows.toLocaleString('en-US')} rows, dataChange false; versions before ${r.version} stay readable until VACUUM`
+  );
 }
 
 export async function vacuumCommand(argv: string[], out: NodeJS.WritableStream): Promise<void> {
@@ -110,15 +112,20 @@ export async function vacuumCommand(argv: string[], out: NodeJS.WritableStream):
   }
   for (const table of tables) {
     const r = await vacuumTable(storage, table, { retentionHours, dryRun, force });
-    if (dryRun) for (const f of r.files) lines.push(`  would delete ${join(table, f.path)}  ${f.size} bytes (${f.reason === 'untracked' ? 'never committed' : 'removed'})`);
+    if (dryRun)
+      for (const f of r.files)
+        lines.push(`  would delete ${join(table, f.path)}  ${f.size} bytes (${f.reason === 'untracked' ? 'never committed' : 'removed'})`);
     lines.push(`${name(dir, table)}  ${describeVacuum(r)}`);
     files += r.files.length;
     bytes += r.bytes;
   }
   if (tables.length > 1) lines.push(`total: ${dryRun ? 'would delete' : 'deleted'} ${plural(files, 'file')} (${mb(bytes)})`);
   if (files > 0 && dryRun) lines.push('versions that need these files (replaced before the cutoff) could no longer be read afterwards');
-  if (files > 0 && !dryRun) lines.push('versions that needed the deleted files (replaced before the cutoff) can no longer be read; the latest version, and those after the cutoff, can');
-  out.write(lines.join('\n') + '\n');
+  if (files > 0 && !dryRun)
+    lines.push(
+      'versions that needed the deleted files (replaced before the cutoff) can no longer be read; the latest version, and those after the cutoff, can',
+    );
+  out.write(`${lines.join('\n')}\n`);
 }
 
 export function describeVacuum(r: VacuumResult): string {

@@ -43,6 +43,6 @@ export async function readCommand(argv: string[], engine: Engine, out: NodeJS.Wr
     return;
   }
   for (const line of readLines(engine, snapshot)) {
-    if (!out.write(line + '\n')) await new Promise((r) => out.once('drain', r));
+    if (!out.write(`${line}\n`)) await new Promise((r) => out.once('drain', r));
   }
 }

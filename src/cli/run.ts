@@ -29,7 +29,9 @@ export async function runCommand(argv: string[], engine: Engine, out: NodeJS.Wri
   const outDir = stringOption(args, 'out') ?? OUT_DIR;
   const end = Date.parse(DEFAULT_START) + days * 86_400_000;
   if (end > Date.now() + 86_400_000) {
-    process.stderr.write(`note: the generated span ${DEFAULT_START} + ${days} days reaches past tomorrow; events stamped later than a day after ingestion are rejected by occurred_at_not_in_future\n`);
+    process.stderr.write(
+      `note: the generated span ${DEFAULT_START} + ${days} days reaches past tomorrow; events stamped later than a day after ingestion are rejected by occurred_at_not_in_future\n`,
+    );
   }
   const ctx = nodeContext(engine, outDir, progressPrinter());
   const summary = await runner(ctx, outDir, generateEvents({ events, seed, days, invalidRate }), 'generator', events);
@@ -77,15 +79,19 @@ export function formatRepair(r: RepairResult): string[] {
 export function formatSummary(s: RunSummary, outDir: string): string {
   const lines: string[] = [];
   if (s.repaired) lines.push(...formatRepair(s.repaired));
-  lines.push(`batch ${s.bronze.batchId}: ${s.bronze.rows.toLocaleString('en-US')} records in ${s.seconds.toFixed(1)} s (${Math.round(s.bronze.rows / Math.max(s.seconds, 1e-3)).toLocaleString('en-US')} events/s) into ${outDir}`);
+  lines.push(
+    `batch ${s.bronze.batchId}: ${s.bronze.rows.toLocaleString('en-US')} records in ${s.seconds.toFixed(1)} s (${Math.round(s.bronze.rows / Math.max(s.seconds, 1e-3)).toLocaleString('en-US')} events/s) into ${outDir}`,
+  );
   lines.push(`  bronze/events      version ${s.bronze.version}  +${s.bronze.rows} rows`);
   for (const b of s.silver) {
     if (b.silverRows + b.rejectedRows === 0) {
       lines.push(`  silver (bronze v${b.bronzeVersion}): nothing to validate, the batch holds no records`);
       continue;
     }
-    lines.push(`  silver (bronze v${b.bronzeVersion}, ${b.batchId}): ${b.silverRows} accepted, ${b.rejectedRows} rejected` +
-      ` (parse ${b.rejectsByStage.parse}, schema ${b.rejectsByStage.schema}, expectation ${b.rejectsByStage.expectation}, duplicate ${b.rejectsByStage.duplicate})`);
+    lines.push(
+      `  silver (bronze v${b.bronzeVersion}, ${b.batchId}): ${b.silverRows} accepted, ${b.rejectedRows} rejected` +
+        ` (parse ${b.rejectsByStage.parse}, schema ${b.rejectsByStage.schema}, expectation ${b.rejectsByStage.expectation}, duplicate ${b.rejectsByStage.duplicate})`,
+    );
     const reasons = Object.entries(b.rejectsByReason).sort((a, c) => c[1] - a[1]);
     if (reasons.length) lines.push(`    rejects by reason: ${reasons.map(([r, n]) => `${r} ${n}`).join(', ')}`);
     const warns = Object.entries(b.warnings);
@@ -93,6 +99,8 @@ export function formatSummary(s: RunSummary, outDir: string): string {
   }
   for (const g of s.gold) lines.push(formatGold(g));
   const t = s.timings;
-  lines.push(`  seconds: load ${t.load.toFixed(2)}, generate ${t.generate.toFixed(2)}, bronze ${t.bronze.toFixed(2)}, silver ${t.silver.toFixed(2)}, gold ${t.gold.toFixed(2)}`);
-  return lines.join('\n') + '\n';
+  lines.push(
+    `  seconds: load ${t.load.toFixed(2)}, generate ${t.generate.toFixed(2)}, bronze ${t.bronze.toFixed(2)}, silver ${t.silver.toFixed(2)}, gold ${t.gold.toFixed(2)}`,
+  );
+  return `${lines.join('\n')}\n`;
 }

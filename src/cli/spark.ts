@@ -26,7 +26,10 @@ export class SparkNotInstalledError extends CodedError {
 export class SparkRunnerError extends CodedError {
   static readonly code = 'SPARK_RUNNER_FAILED';
   override name = 'SparkRunnerError';
-  constructor(message: string, readonly runnerCode: string) {
+  constructor(
+    message: string,
+    readonly runnerCode: string,
+  ) {
     super(message);
   }
 }
@@ -51,13 +54,21 @@ export function sparkPython(): string {
     );
   }
   if (spawnSync('java', ['-version'], { stdio: 'ignore' }).error) {
-    throw new SparkNotInstalledError('--engine spark needs Java 17 for Spark, and java is not on PATH: install a JDK 17 (e.g. apt-get install -y openjdk-17-jre-headless)');
+    throw new SparkNotInstalledError(
+      '--engine spark needs Java 17 for Spark, and java is not on PATH: install a JDK 17 (e.g. apt-get install -y openjdk-17-jre-headless)',
+    );
   }
   return python;
 }
 
 /** One run: the records to bronze (a commit per MAX_BATCH_ROWS), then silver and gold on Spark. */
-export async function runBatchOnSpark(ctx: PipelineContext, outDir: string, chunks: Iterable<string[]>, source: string, expected?: number): Promise<RunSummary> {
+export async function runBatchOnSpark(
+  ctx: PipelineContext,
+  outDir: string,
+  chunks: Iterable<string[]>,
+  source: string,
+  expected?: number,
+): Promise<RunSummary> {
   const python = sparkPython();
   const started = performance.now();
   const since = (t: number): number => (performance.now() - t) / 1000;
@@ -92,9 +103,16 @@ export async function runBatchOnSpark(ctx: PipelineContext, outDir: string, chun
 /** Start the runner on `outDir` and wait for it: its progress to `onProgress`, its summary back. */
 export function runSparkRunner(python: string, outDir: string, onProgress?: (p: Progress) => void): Promise<RunnerSummary> {
   const args = [
-    join(ROOT, 'spark/run_runner.py'), '--lakehouse', resolve(outDir), '--project', ROOT, '--summary-json',
-    '--master', process.env.LAKEHOUSE_SPARK_MASTER || 'local[*]',
-    '--driver-memory', process.env.LAKEHOUSE_SPARK_DRIVER_MEMORY || '4g',
+    join(ROOT, 'spark/run_runner.py'),
+    '--lakehouse',
+    resolve(outDir),
+    '--project',
+    ROOT,
+    '--summary-json',
+    '--master',
+    process.env.LAKEHOUSE_SPARK_MASTER || 'local[*]',
+    '--driver-memory',
+    process.env.LAKEHOUSE_SPARK_DRIVER_MEMORY || '4g',
   ];
   return new Promise((done, fail) => {
     const child = spawn(python, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TZ: 'UTC' } });
@@ -136,7 +154,11 @@ class BatchSplitter {
   done = false;
   private pending: string[] | undefined;
 
-  constructor(private readonly inner: Iterator<string[]>, private readonly max: number, private readonly timings: StageTimings) {}
+  constructor(
+    private readonly inner: Iterator<string[]>,
+    private readonly max: number,
+    private readonly timings: StageTimings,
+  ) {}
 
   private next(): string[] | undefined {
     if (this.pending) {

@@ -25,21 +25,23 @@ export async function statusCommand(argv: string[], openEngine: () => Promise<En
     const ctx = nodeContext(await openEngine(), dir, progressPrinter());
     const r = await repairLakehouse(ctx);
     if (json) {
-      out.write(JSON.stringify({ repaired: r.before.behind, silver: r.silver.map((b) => b.bronzeVersion), gold: r.gold, lineage: r.after }) + '\n');
+      out.write(`${JSON.stringify({ repaired: r.before.behind, silver: r.silver.map((b) => b.bronzeVersion), gold: r.gold, lineage: r.after })}\n`);
       return;
     }
-    if (r.before.behind.length) out.write(formatRepair(r).join('\n') + '\n\n');
+    if (r.before.behind.length) out.write(`${formatRepair(r).join('\n')}\n\n`);
     out.write(formatStatus(r.after, dir));
     return;
   }
   const lineage = await readLineage(openLocation(dir));
-  out.write(json ? JSON.stringify(lineage) + '\n' : formatStatus(lineage, dir));
+  out.write(json ? `${JSON.stringify(lineage)}\n` : formatStatus(lineage, dir));
 }
 
 export function formatStatus(l: Lineage, dir: string): string {
   const lines = [`${dir}: bronze/events last batch v${l.bronzeBatch}, silver/events v${l.silverData}`, ...describeLineage(l)];
-  lines.push(l.behind.length
-    ? `${l.behind.length} table${l.behind.length === 1 ? ' is' : 's are'} behind (${l.behind.join(', ')}): the last run stopped early; \`status --repair\` (or the next run) finishes it`
-    : 'every table is up to date');
-  return lines.join('\n') + '\n';
+  lines.push(
+    l.behind.length
+      ? `${l.behind.length} table${l.behind.length === 1 ? ' is' : 's are'} behind (${l.behind.join(', ')}): the last run stopped early; \`status --repair\` (or the next run) finishes it`
+      : 'every table is up to date',
+  );
+  return `${lines.join('\n')}\n`;
 }

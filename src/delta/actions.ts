@@ -174,7 +174,7 @@ export function parseCommit(text: string, where: string): Action[] {
 }
 
 export function serializeCommit(actions: Action[]): string {
-  return actions.map((a) => JSON.stringify(a)).join('\n') + '\n';
+  return `${actions.map((a) => JSON.stringify(a)).join('\n')}\n`;
 }
 
 export function isAdd(a: Action): a is { add: Add } {
@@ -227,5 +227,8 @@ export function decodeDataPath(path: string, location?: string): string {
 
 /** Percent-encode as a URI path (as Spark does): '=' of partition folders stays readable. */
 export function encodeDataPath(path: string): string {
-  return path.split('/').map((seg) => encodeURIComponent(seg).replaceAll('%3D', '=')).join('/');
+  return path
+    .split('/')
+    .map((seg) => encodeURIComponent(seg).replaceAll('%3D', '='))
+    .join('/');
 }

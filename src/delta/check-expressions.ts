@@ -87,14 +87,27 @@ function tokenize(text: string): Token[] {
 }
 
 const RESERVED = new Set(['AND', 'OR', 'NOT', 'IS', 'NULL', 'TRUE', 'FALSE', 'IN', 'BETWEEN', 'LIKE', 'DATE']);
-const COMPARISONS: Record<string, string> = { '=': '=', '==': '=', '<>': '<>', '!=': '<>', '<': '<', '<=': '<=', '>': '>', '>=': '>=', '<=>': 'IS NOT DISTINCT FROM' };
+const COMPARISONS: Record<string, string> = {
+  '=': '=',
+  '==': '=',
+  '<>': '<>',
+  '!=': '<>',
+  '<': '<',
+  '<=': '<=',
+  '>': '>',
+  '>=': '>=',
+  '<=>': 'IS NOT DISTINCT FROM',
+};
 const NUMERIC = new Set(['byte', 'short', 'integer', 'long', 'double']);
 
 class Parser {
   private pos = 0;
   private readonly tokens: Token[];
 
-  constructor(text: string, private readonly schema: DeltaSchema) {
+  constructor(
+    text: string,
+    private readonly schema: DeltaSchema,
+  ) {
     this.tokens = tokenize(text);
   }
 

@@ -1,6 +1,4 @@
-import {
-  Bool, Data, DataType, Field, Int32, Int64, List, Map_, Struct, Table, Utf8, Vector, makeBuilder, tableToIPC,
-} from 'apache-arrow';
+import { Bool, Data, DataType, Field, Int32, Int64, List, Map_, Struct, Table, Utf8, Vector, makeBuilder, tableToIPC } from 'apache-arrow';
 import { encodeParquet } from '../parquet/codec.ts';
 import { joinPath, type Storage } from '../storage/types.ts';
 import { LOG_DIR, checkpointFileName } from './actions.ts';
@@ -14,37 +12,60 @@ const DEFAULT_TOMBSTONE_RETENTION_MS = 7 * 24 * 3600 * 1000;
 const str = () => new Utf8();
 const long = () => new Int64();
 const f = (name: string, type: DataType) => new Field(name, type, true);
-const stringMap = () =>
-  new Map_<Utf8, Utf8>(new Field('key_value', new Struct([new Field('key', str(), false), f('value', str())]), false) as never);
+const stringMap = () => new Map_<Utf8, Utf8>(new Field('key_value', new Struct([new Field('key', str(), false), f('value', str())]), false) as never);
 
 const deletionVector = () =>
   new Struct([
-    f('storageType', str()), f('pathOrInlineDv', str()), f('offset', new Int32()), f('sizeInBytes', new Int32()),
-    f('cardinality', long()), f('maxRowIndex', long()),
+    f('storageType', str()),
+    f('pathOrInlineDv', str()),
+    f('offset', new Int32()),
+    f('sizeInBytes', new Int32()),
+    f('cardinality', long()),
+    f('maxRowIndex', long()),
   ]);
 
 /** The action columns, with every field this project knows; a V2 checkpoint adds `checkpointMetadata`. */
 const CHECKPOINT_SCHEMA = {
   txn: new Struct([f('appId', str()), f('version', long()), f('lastUpdated', long())]),
   add: new Struct([
-    f('path', str()), f('partitionValues', stringMap()), f('size', long()), f('modificationTime', long()),
-    f('dataChange', new Bool()), f('tags', stringMap()), f('stats', str()), f('deletionVector', deletionVector()),
-    f('baseRowId', long()), f('defaultRowCommitVersion', long()), f('clusteringProvider', str()),
+    f('path', str()),
+    f('partitionValues', stringMap()),
+    f('size', long()),
+    f('modificationTime', long()),
+    f('dataChange', new Bool()),
+    f('tags', stringMap()),
+    f('stats', str()),
+    f('deletionVector', deletionVector()),
+    f('baseRowId', long()),
+    f('defaultRowCommitVersion', long()),
+    f('clusteringProvider', str()),
   ]),
   remove: new Struct([
-    f('path', str()), f('deletionTimestamp', long()), f('dataChange', new Bool()), f('extendedFileMetadata', new Bool()),
-    f('partitionValues', stringMap()), f('size', long()), f('deletionVector', deletionVector()),
-    f('baseRowId', long()), f('defaultRowCommitVersion', long()),
+    f('path', str()),
+    f('deletionTimestamp', long()),
+    f('dataChange', new Bool()),
+    f('extendedFileMetadata', new Bool()),
+    f('partitionValues', stringMap()),
+    f('size', long()),
+    f('deletionVector', deletionVector()),
+    f('baseRowId', long()),
+    f('defaultRowCommitVersion', long()),
   ]),
   metaData: new Struct([
-    f('id', str()), f('name', str()), f('description', str()),
+    f('id', str()),
+    f('name', str()),
+    f('description', str()),
     f('format', new Struct([f('provider', str()), f('options', stringMap())])),
-    f('schemaString', str()), f('partitionColumns', new List(f('element', str()))), f('configuration', stringMap()),
+    f('schemaString', str()),
+    f('partitionColumns', new List(f('element', str()))),
+    f('configuration', stringMap()),
     f('createdTime', long()),
   ]),
   protocol: new Struct([
-    f('minReaderVersion', new Int32()), f('minWriterVersion', new Int32()),
-    f('readerFeatures', new List(f('element', str()))), f('writerFeatures', new List(f('element', str()))),
+    f('minReaderVersion', new Int32()),
+    f('minWriterVersion', new Int32()),
+    f('readerFeatures', new List(f('element', str()))),
+    f('writerFeatures', new List(f('element', str()))),
   ]),
   domainMetadata: new Struct([f('domain', str()), f('configuration', str()), f('removed', new Bool())]),
   checkpointMetadata: new Struct([f('version', long()), f('tags', stringMap())]),
@@ -80,9 +101,7 @@ export async function writeCheckpoint(storage: Storage, table: string, snapshot:
     ...[...snapshot.txns.values()].map((txn) => ({ txn })),
     ...[...snapshot.domainMetadata.values()].map((domainMetadata) => ({ domainMetadata })),
     ...snapshot.files.map((add) => ({ add })),
-    ...snapshot.tombstones
-      .filter((r) => (r.deletionTimestamp ?? 0) > now - retention)
-      .map((remove) => ({ remove })),
+    ...snapshot.tombstones.filter((r) => (r.deletionTimestamp ?? 0) > now - retention).map((remove) => ({ remove })),
   ];
   for (const row of rows) {
     const [name, value] = Object.entries(row)[0]!;
@@ -95,7 +114,12 @@ export async function writeCheckpoint(storage: Storage, table: string, snapshot:
     if (name === 'checkpointMetadata' && !v2) continue;
     const builder = makeBuilder<DataType, null | undefined>({ type, nullValues: [null, undefined] });
     for (const row of rows) builder.append(toArrowValue(row[name as keyof Row], type) as never);
-    columns[name] = new Vector(builder.finish().toVector().data.map((d) => fillNullParentBools(d)));
+    columns[name] = new Vector(
+      builder
+        .finish()
+        .toVector()
+        .data.map((d) => fillNullParentBools(d)),
+    );
   }
   const arrowTable = new Table(columns);
   const bytes = encodeParquet(tableToIPC(arrowTable, 'stream'));
@@ -154,7 +178,14 @@ function fillNullParentBools(data: Data, parentValid: (i: number) => boolean = (
     }
     return new Data(child.type, child.offset, child.length, nullCount, [undefined, values, nulls, undefined] as unknown as Data['buffers']);
   });
-  return new Data(data.type, data.offset, data.length, data.nullCount, [data.valueOffsets, data.values, data.nullBitmap, data.typeIds] as Data['buffers'], children);
+  return new Data(
+    data.type,
+    data.offset,
+    data.length,
+    data.nullCount,
+    [data.valueOffsets, data.values, data.nullBitmap, data.typeIds] as Data['buffers'],
+    children,
+  );
 }
 
 /** Plain action objects to what the Arrow builders take: Maps for map columns, BigInt for longs. */

@@ -2,9 +2,7 @@ import { CodedError } from '../errors.ts';
 import { DataType, tableFromIPC, type Field } from 'apache-arrow';
 import { decodeParquet } from '../parquet/codec.ts';
 import { joinPath, type FileInfo, type Storage } from '../storage/types.ts';
-import {
-  LOG_DIR, isCheckpointMetadata, isMetaData, isProtocol, isSidecar, parseCommit, type Action,
-} from './actions.ts';
+import { LOG_DIR, isCheckpointMetadata, isMetaData, isProtocol, isSidecar, parseCommit, type Action } from './actions.ts';
 import { dataFilePath, UnsafePathError } from './paths.ts';
 
 /** One checkpoint found by listing the log: its version and the files that make it up. */
@@ -22,7 +20,10 @@ export interface CheckpointRef {
 export class CheckpointUnusableError extends CodedError {
   static readonly code = 'CHECKPOINT_UNUSABLE';
   override name = 'CheckpointUnusableError';
-  constructor(readonly file: string, reason: string) {
+  constructor(
+    readonly file: string,
+    reason: string,
+  ) {
     super(`checkpoint ${file} ${reason}`);
   }
 }

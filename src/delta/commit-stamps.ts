@@ -70,18 +70,23 @@ export class CommitStamps {
    */
   private assignRowIds(actions: Action[], version: number): Action[] {
     let next = this.highWaterMark + 1;
-    const out: Action[] = actions.filter((a) => !(isDomainMetadata(a) && a.domainMetadata.domain === ROW_TRACKING_DOMAIN)).map((a) => {
-      if (!isAdd(a)) return a;
-      const rows = numRecords(a.add);
-      if (rows === null) throw new DeltaError(`cannot give row IDs to ${a.add.path}: its statistics do not say how many rows it has`);
-      const add = { ...a.add, baseRowId: next, defaultRowCommitVersion: version };
-      next += rows;
-      return { add };
-    });
+    const out: Action[] = actions
+      .filter((a) => !(isDomainMetadata(a) && a.domainMetadata.domain === ROW_TRACKING_DOMAIN))
+      .map((a) => {
+        if (!isAdd(a)) return a;
+        const rows = numRecords(a.add);
+        if (rows === null) throw new DeltaError(`cannot give row IDs to ${a.add.path}: its statistics do not say how many rows it has`);
+        const add = { ...a.add, baseRowId: next, defaultRowCommitVersion: version };
+        next += rows;
+        return { add };
+      });
     if (this.rules.rowTracking === 'stable') {
       // No row is copied or updated by an append or an overwrite: every stable ID is kept.
       out.forEach((a, i) => {
-        if (isCommitInfo(a)) out[i] = { commitInfo: { ...a.commitInfo, tags: { ...(a.commitInfo.tags as Record<string, string> | undefined), 'delta.rowTracking.preserved': 'true' } } };
+        if (isCommitInfo(a))
+          out[i] = {
+            commitInfo: { ...a.commitInfo, tags: { ...(a.commitInfo.tags as Record<string, string> | undefined), 'delta.rowTracking.preserved': 'true' } },
+          };
       });
     }
     if (next - 1 > this.highWaterMark) {
@@ -100,7 +105,9 @@ function highWaterMarkOf(configuration: string | undefined): number {
     mark = undefined;
   }
   if (typeof mark !== 'number' || !Number.isInteger(mark)) {
-    throw new DeltaError(`the ${ROW_TRACKING_DOMAIN} domain ${JSON.stringify(configuration)} holds no rowIdHighWaterMark, so new row IDs cannot be chosen safely`);
+    throw new DeltaError(
+      `the ${ROW_TRACKING_DOMAIN} domain ${JSON.stringify(configuration)} holds no rowIdHighWaterMark, so new row IDs cannot be chosen safely`,
+    );
   }
   return mark;
 }

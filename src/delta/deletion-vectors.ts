@@ -226,7 +226,11 @@ export class DeletionVectors {
   keptRows(add: Add, deleted: Float64Array, numRows: number): Uint8Array {
     const last = deleted[deleted.length - 1]!;
     if (last >= numRows) {
-      throw this.error(add, deletionVectorFile(add.deletionVector!, tableLocation(this.storage, this.snapshot.table)), `it deletes row ${last}, but the data file has ${numRows} rows`);
+      throw this.error(
+        add,
+        deletionVectorFile(add.deletionVector!, tableLocation(this.storage, this.snapshot.table)),
+        `it deletes row ${last}, but the data file has ${numRows} rows`,
+      );
     }
     const bits = new Uint8Array(Math.ceil(numRows / 8)).fill(0xff);
     for (const row of deleted) bits[row >> 3]! &= ~(1 << (row & 7));

@@ -50,12 +50,22 @@ function take(data: Data, rows: readonly number[]): Data {
       });
       return makeData({ ...props, data: bits } as never);
     }
-    case Type.Int: case Type.Float: case Type.Decimal: case Type.Date: case Type.Time: case Type.Timestamp:
-    case Type.Interval: case Type.Duration: case Type.FixedSizeBinary:
+    case Type.Int:
+    case Type.Float:
+    case Type.Decimal:
+    case Type.Date:
+    case Type.Time:
+    case Type.Timestamp:
+    case Type.Interval:
+    case Type.Duration:
+    case Type.FixedSizeBinary:
       return makeData({ ...props, data: fixedWidth(data, rows) } as never);
     case Type.Dictionary:
       return makeData({ ...props, data: fixedWidth(data, rows), dictionary: data.dictionary } as never);
-    case Type.Utf8: case Type.Binary: case Type.LargeUtf8: case Type.LargeBinary: {
+    case Type.Utf8:
+    case Type.Binary:
+    case Type.LargeUtf8:
+    case Type.LargeBinary: {
       const offsets = data.valueOffsets as unknown as ArrayLike<number | bigint> & { constructor: new (n: number) => ArrayLike<number | bigint> };
       const big = typeof offsets[0] === 'bigint';
       const out = new offsets.constructor(length + 1) as unknown as (number | bigint)[];
@@ -77,7 +87,8 @@ function take(data: Data, rows: readonly number[]): Data {
       }
       return makeData({ ...props, valueOffsets: out, data: values } as never);
     }
-    case Type.List: case Type.Map: {
+    case Type.List:
+    case Type.Map: {
       const offsets = data.valueOffsets;
       const out = new Int32Array(length + 1);
       const childRows: number[] = [];

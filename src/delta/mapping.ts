@@ -87,7 +87,7 @@ export function checkFieldIds(fileFields: readonly Field[], mode: MappingMode): 
 /** A partition column's value in an `add`, looked up by its physical name. */
 export function partitionValue(add: Pick<Add, 'partitionValues'>, field: DeltaField, mode: MappingMode): string | null | undefined {
   const key = physicalName(field, mode);
-  return Object.prototype.hasOwnProperty.call(add.partitionValues, key) ? (add.partitionValues[key] ?? null) : undefined;
+  return Object.hasOwn(add.partitionValues, key) ? (add.partitionValues[key] ?? null) : undefined;
 }
 
 /** Under mapping every struct field, at any depth, must carry what the mode resolves columns by. */
@@ -95,9 +95,11 @@ export function checkMappingMetadata(fields: readonly DeltaField[], mode: Mappin
   if (mode === 'none') return;
   const visit = (type: DeltaField['type'], path: string): void => {
     if (typeof type === 'string') return;
-    if (type.type === 'struct') type.fields.forEach((f) => field(f, `${path}.${f.name}`));
-    else if (type.type === 'array') visit(type.elementType, path);
-    else {
+    if (type.type === 'struct') {
+      for (const f of type.fields) field(f, `${path}.${f.name}`);
+    } else if (type.type === 'array') {
+      visit(type.elementType, path);
+    } else {
       visit(type.keyType, path);
       visit(type.valueType, path);
     }
@@ -112,11 +114,14 @@ export function checkMappingMetadata(fields: readonly DeltaField[], mode: Mappin
     }
     visit(f.type, path);
   };
-  fields.forEach((f) => field(f, f.name));
+  for (const f of fields) field(f, f.name);
 }
 
 /** An `add`'s partition values under the schema's column names. */
-export function logicalPartitionValues(snapshot: Pick<Snapshot, 'protocol' | 'metadata' | 'schema'>, add: Pick<Add, 'partitionValues'>): Record<string, string | null> {
+export function logicalPartitionValues(
+  snapshot: Pick<Snapshot, 'protocol' | 'metadata' | 'schema'>,
+  add: Pick<Add, 'partitionValues'>,
+): Record<string, string | null> {
   const mode = mappingMode(snapshot.protocol, snapshot.metadata);
   if (mode === 'none') return add.partitionValues;
   const out: Record<string, string | null> = {};

@@ -1,5 +1,19 @@
 import { DeltaError } from './errors.ts';
-import { DataType, Field, RecordBatch, Schema, Table, TimeUnit, TimestampMicrosecond, makeData, makeVector, tableFromIPC, tableToIPC, type Data, type Vector } from 'apache-arrow';
+import {
+  DataType,
+  Field,
+  RecordBatch,
+  Schema,
+  Table,
+  TimeUnit,
+  TimestampMicrosecond,
+  makeData,
+  makeVector,
+  tableFromIPC,
+  tableToIPC,
+  type Data,
+  type Vector,
+} from 'apache-arrow';
 import { decodeParquet, encodeParquet } from '../parquet/codec.ts';
 import { joinPath, type Storage } from '../storage/types.ts';
 import { decodeDataPath, encodeDataPath, type Action, type Add, type CommitInfo, type Remove } from './actions.ts';
@@ -71,8 +85,13 @@ export async function optimizeTable(storage: Storage, table: string, options: Op
         written.push(...out.added.map((a) => joinPath(table, decodeDataPath(a.path))));
       }
       const result: OptimizeResult = {
-        table, version: null, readVersion: snapshot.version, filesRemoved: removed.length, filesAdded: added.length,
-        bytesRemoved: removed.reduce((s, a) => s + a.size, 0), bytesAdded: added.reduce((s, a) => s + a.size, 0),
+        table,
+        version: null,
+        readVersion: snapshot.version,
+        filesRemoved: removed.length,
+        filesAdded: added.length,
+        bytesRemoved: removed.reduce((s, a) => s + a.size, 0),
+        bytesAdded: added.reduce((s, a) => s + a.size, 0),
         rows: added.reduce((s, a) => s + (numRecords(a) ?? 0), 0),
         partitions: new Set(added.map((a) => JSON.stringify(a.partitionValues))).size,
       };
@@ -145,13 +164,24 @@ async function compactBin(storage: Storage, snapshot: Snapshot, bin: Add[], now:
   }
   // Files and stats name columns by their physical names (column mapping).
   const config = snapshot.metadata.configuration['delta.dataSkippingStatsColumns'];
-  const only = config ? new Set(physicalNames(snapshot, config.split(',').map((c) => c.trim()))) : undefined;
+  const only = config
+    ? new Set(
+        physicalNames(
+          snapshot,
+          config.split(',').map((c) => c.trim()),
+        ),
+      )
+    : undefined;
   const partitionColumns = new Set(physicalNames(snapshot, snapshot.metadata.partitionColumns));
   const removed: Add[] = [];
   const added: Add[] = [];
   for (const run of runs.filter((r) => worthRewriting(r.files))) {
     const merged = concatenate(run.tables);
-    const dir = dataFileLocation(storage, snapshot, run.files[0]!).slice(snapshot.table ? snapshot.table.length + 1 : 0).split('/').slice(0, -1).join('/');
+    const dir = dataFileLocation(storage, snapshot, run.files[0]!)
+      .slice(snapshot.table ? snapshot.table.length + 1 : 0)
+      .split('/')
+      .slice(0, -1)
+      .join('/');
     const name = `part-00000-${crypto.randomUUID()}-c000.zstd.parquet`;
     const rel = dir ? `${dir}/${name}` : name;
     const bytes = encodeParquet(tableToIPC(merged, 'stream'));
@@ -171,7 +201,10 @@ async function compactBin(storage: Storage, snapshot: Snapshot, bin: Add[], now:
 
 /** The rows of `tables` (one schema) in order, as one table whose columns all allow nulls. */
 function concatenate(tables: Table[]): Table {
-  const schema = new Schema(tables[0]!.schema.fields.map((f) => (f.nullable ? f : new Field(f.name, f.type, true, f.metadata))), tables[0]!.schema.metadata);
+  const schema = new Schema(
+    tables[0]!.schema.fields.map((f) => (f.nullable ? f : new Field(f.name, f.type, true, f.metadata))),
+    tables[0]!.schema.metadata,
+  );
   return new Table(tables.flatMap((t) => t.batches.map((b) => new RecordBatch(schema, b.data))));
 }
 

@@ -36,7 +36,9 @@ export function partitionTable(data: Table, columns: string[]): Part[] {
 
 function rowPartition(vectors: Vector[], columns: string[], i: number): Record<string, string | null> {
   const out: Record<string, string | null> = {};
-  columns.forEach((c, j) => (out[c] = partitionValueString(vectors[j]!, i)));
+  columns.forEach((c, j) => {
+    out[c] = partitionValueString(vectors[j]!, i);
+  });
   return out;
 }
 
@@ -48,7 +50,10 @@ export function partitionValueString(vector: Vector, i: number): string | null {
     let row = i;
     let chunk = data;
     for (const d of vector.data) {
-      if (row < d.length) { chunk = d; break; }
+      if (row < d.length) {
+        chunk = d;
+        break;
+      }
       row -= d.length;
     }
     const raw = (chunk.values as BigInt64Array)[row]!;
@@ -65,5 +70,6 @@ export function partitionPath(values: Record<string, string | null>, columns: st
 }
 
 function escapeHive(s: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: Hive escaping percent-encodes every C0 control character and DEL, as Spark does
   return s.replace(/[\x00-\x1f"#%'*/:=?\\\x7f{[\]^]/g, (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
 }

@@ -53,7 +53,7 @@ export function relativeTablePath(raw: string, location?: string): string {
       parts.pop();
     } else parts.push(part);
   }
-  if (parts.length === 0) throw new Refusal('it names the table\'s folder itself, not a file in it');
+  if (parts.length === 0) throw new Refusal("it names the table's folder itself, not a file in it");
   return parts.join('/');
 }
 
@@ -76,7 +76,11 @@ function insideLocation(path: string, location: string | undefined): string {
   const target = safeDecode(rest);
   const root = safeDecode(new URL(location).pathname).replace(/\/$/, '');
   if (!target.startsWith(`${root}/`)) throw new Refusal(`it is an absolute path outside the table's folder ${root}`);
-  return target.slice(root.length + 1).split('/').map(encodeURIComponent).join('/');
+  return target
+    .slice(root.length + 1)
+    .split('/')
+    .map(encodeURIComponent)
+    .join('/');
 }
 
 function safeDecode(s: string): string {
@@ -123,7 +127,11 @@ export function resolveTablePath(raw: string, ctx: PathContext): string {
   }
 }
 
-const NAMED_FILES: [action: string, what: string][] = [['add', 'data file'], ['remove', 'removed file'], ['cdc', 'change data file']];
+const NAMED_FILES: [action: string, what: string][] = [
+  ['add', 'data file'],
+  ['remove', 'removed file'],
+  ['cdc', 'change data file'],
+];
 
 /** Check every path a commit or checkpoint names (add, remove, cdc) before anything is opened. */
 export function checkActionPaths(actions: readonly object[], ctx: Omit<PathContext, 'what'>): void {

@@ -81,14 +81,22 @@ const INT_WIDTH: Record<string, number> = { byte: 8, short: 16, integer: 32, lon
 function sameLeaf(file: DataType, type: string): boolean {
   if (type in INT_WIDTH) return DataType.isInt(file) && file.isSigned && file.bitWidth === INT_WIDTH[type];
   switch (type) {
-    case 'string': return DataType.isUtf8(file);
-    case 'binary': return DataType.isBinary(file);
-    case 'boolean': return DataType.isBool(file);
-    case 'float': return DataType.isFloat(file) && file.precision === 1;
-    case 'double': return DataType.isFloat(file) && file.precision === 2;
-    case 'date': return DataType.isDate(file) && file.unit === DateUnit.DAY;
-    case 'timestamp': return DataType.isTimestamp(file) && file.unit === TimeUnit.MICROSECOND && !!file.timezone;
-    case 'timestamp_ntz': return DataType.isTimestamp(file) && file.unit === TimeUnit.MICROSECOND && !file.timezone;
+    case 'string':
+      return DataType.isUtf8(file);
+    case 'binary':
+      return DataType.isBinary(file);
+    case 'boolean':
+      return DataType.isBool(file);
+    case 'float':
+      return DataType.isFloat(file) && file.precision === 1;
+    case 'double':
+      return DataType.isFloat(file) && file.precision === 2;
+    case 'date':
+      return DataType.isDate(file) && file.unit === DateUnit.DAY;
+    case 'timestamp':
+      return DataType.isTimestamp(file) && file.unit === TimeUnit.MICROSECOND && !!file.timezone;
+    case 'timestamp_ntz':
+      return DataType.isTimestamp(file) && file.unit === TimeUnit.MICROSECOND && !file.timezone;
   }
   const dec = /^decimal\((\d+),\s*(\d+)\)$/.exec(type);
   return !!dec && DataType.isDecimal(file) && file.precision === Number(dec[1]) && file.scale === Number(dec[2]);
@@ -99,14 +107,22 @@ function readableAs(file: DataType, type: string): boolean {
   if (DataType.isNull(file) || type === 'void') return true;
   if (type in INT_WIDTH) return DataType.isInt(file);
   switch (type) {
-    case 'string': return DataType.isUtf8(file) || DataType.isLargeUtf8(file);
-    case 'binary': return DataType.isBinary(file) || DataType.isLargeBinary(file) || DataType.isFixedSizeBinary(file);
-    case 'boolean': return DataType.isBool(file);
-    case 'float': return DataType.isFloat(file);
-    case 'double': return DataType.isFloat(file) || DataType.isInt(file);
-    case 'date': return DataType.isDate(file);
-    case 'timestamp': return DataType.isTimestamp(file);
-    case 'timestamp_ntz': return DataType.isTimestamp(file) || DataType.isDate(file);
+    case 'string':
+      return DataType.isUtf8(file) || DataType.isLargeUtf8(file);
+    case 'binary':
+      return DataType.isBinary(file) || DataType.isLargeBinary(file) || DataType.isFixedSizeBinary(file);
+    case 'boolean':
+      return DataType.isBool(file);
+    case 'float':
+      return DataType.isFloat(file);
+    case 'double':
+      return DataType.isFloat(file) || DataType.isInt(file);
+    case 'date':
+      return DataType.isDate(file);
+    case 'timestamp':
+      return DataType.isTimestamp(file);
+    case 'timestamp_ntz':
+      return DataType.isTimestamp(file) || DataType.isDate(file);
   }
   return type.startsWith('decimal(') && (DataType.isDecimal(file) || DataType.isInt(file));
 }

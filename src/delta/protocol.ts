@@ -6,7 +6,13 @@ import { unsupportedTypeChange } from './widening.ts';
 
 /** Reader features this reader implements; anything else makes a table unreadable here. */
 export const SUPPORTED_READER_FEATURES = new Set([
-  'columnMapping', 'deletionVectors', 'timestampNtz', 'typeWidening', 'typeWidening-preview', 'v2Checkpoint', 'vacuumProtocolCheck',
+  'columnMapping',
+  'deletionVectors',
+  'timestampNtz',
+  'typeWidening',
+  'typeWidening-preview',
+  'v2Checkpoint',
+  'vacuumProtocolCheck',
 ]);
 
 export class UnsupportedFeatureError extends DeltaError {
@@ -49,7 +55,10 @@ export function checkReadable(protocol: Protocol, metadata: Metadata): void {
     const widening = protocol.readerFeatures?.find((f) => f === 'typeWidening' || f === 'typeWidening-preview');
     const change = widening && unsupportedTypeChange(parseSchema(metadata.schemaString));
     if (widening && change) {
-      throw new UnsupportedFeatureError(widening, `column ${change.column} was changed from ${change.fromType} to ${change.toType}, which is not a type widening the Delta protocol allows`);
+      throw new UnsupportedFeatureError(
+        widening,
+        `column ${change.column} was changed from ${change.fromType} to ${change.toType}, which is not a type widening the Delta protocol allows`,
+      );
     }
   }
 }

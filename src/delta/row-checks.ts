@@ -59,7 +59,8 @@ export function rowChecksOf(schema: DeltaSchema, configuration: Record<string, s
     if (raw === undefined) continue;
     const label = `the invariant of column ${path.join('.')}`;
     const expression = invariantExpression(raw);
-    if (expression === undefined) uncheckable.push({ feature: 'invariants', label, reason: `its delta.invariants metadata ${JSON.stringify(raw)} holds no expression` });
+    if (expression === undefined)
+      uncheckable.push({ feature: 'invariants', label, reason: `its delta.invariants metadata ${JSON.stringify(raw)} holds no expression` });
     else add('invariants', `${label} (${expression})`, expression);
   }
   for (const [key, expression] of Object.entries(configuration)) {
@@ -95,7 +96,12 @@ function invariantExpression(raw: unknown): string | undefined {
  * schemas), so a table that has them is refused.
  */
 function notNullChecks(
-  fields: DeltaField[], parentSql: string | undefined, parentPath: string[], guards: string[], checks: RowCheck[], uncheckable: UncheckableRule[],
+  fields: DeltaField[],
+  parentSql: string | undefined,
+  parentPath: string[],
+  guards: string[],
+  checks: RowCheck[],
+  uncheckable: UncheckableRule[],
 ): void {
   for (const f of fields) {
     const sql = parentSql === undefined ? quoteIdent(f.name) : `${parentSql}.${quoteIdent(f.name)}`;
@@ -149,7 +155,11 @@ const VIEW = '__delta_write_check';
  * ConstraintViolationError. `schema` is the table's: columns the data leaves out are NULL.
  */
 export function checkRows(
-  engine: Engine, data: Table, schema: DeltaSchema, checks: RowCheck[], context: { table: string; version: number; verb: string },
+  engine: Engine,
+  data: Table,
+  schema: DeltaSchema,
+  checks: RowCheck[],
+  context: { table: string; version: number; verb: string },
 ): void {
   if (checks.length === 0 || data.numRows === 0) return;
   engine.insertIPC(ROWS, tableToIPC(data, 'stream'));

@@ -39,7 +39,8 @@ const KEEP = '__delta_scan_keep';
  */
 export async function scanIntoEngine(engine: Engine, storage: Storage, snapshot: Snapshot, target: string, options: ScanOptions = {}): Promise<number> {
   const fields = snapshot.schema.fields;
-  if (!options.append) engine.run(`CREATE OR REPLACE TABLE ${quoteIdent(target)} (${fields.map((f) => `${quoteIdent(f.name)} ${duckdbType(f.type)}`).join(', ')})`);
+  if (!options.append)
+    engine.run(`CREATE OR REPLACE TABLE ${quoteIdent(target)} (${fields.map((f) => `${quoteIdent(f.name)} ${duckdbType(f.type)}`).join(', ')})`);
   const files = options.fileFilter ? snapshot.files.filter(options.fileFilter) : snapshot.files;
   const partitionColumns = new Set(snapshot.metadata.partitionColumns);
   const mode = mappingMode(snapshot.protocol, snapshot.metadata);
@@ -79,7 +80,10 @@ export async function scanIntoEngine(engine: Engine, storage: Storage, snapshot:
     try {
       engine.run(`INSERT INTO ${quoteIdent(target)} SELECT ${projection.join(', ')} FROM ${STAGING}${deleted ? ` WHERE ${KEEP}` : ''}${range}`);
     } catch (err) {
-      throw new DeltaError(`version ${snapshot.version} of ${snapshot.name} cannot be read: the rows of its data file ${decodeDataPath(add.path)} do not fit its schema (${reasonOf(err)})`, { cause: err });
+      throw new DeltaError(
+        `version ${snapshot.version} of ${snapshot.name} cannot be read: the rows of its data file ${decodeDataPath(add.path)} do not fit its schema (${reasonOf(err)})`,
+        { cause: err },
+      );
     }
     options.onFile?.(++done, files.length);
   }
@@ -146,7 +150,10 @@ function fileProjection(snapshot: Snapshot, add: Add, file: Schema, fields: Delt
       return `${columnExpression(quoteIdent(source.name), source, f, mode)} AS ${quoteIdent(f.name)}`;
     });
   } catch (err) {
-    throw new DeltaError(`version ${snapshot.version} of ${snapshot.name} cannot be read: its data file ${decodeDataPath(add.path)} does not fit its schema: ${reasonOf(err)}`, { cause: err });
+    throw new DeltaError(
+      `version ${snapshot.version} of ${snapshot.name} cannot be read: its data file ${decodeDataPath(add.path)} does not fit its schema: ${reasonOf(err)}`,
+      { cause: err },
+    );
   }
 }
 
@@ -158,7 +165,9 @@ export function ipcSchema(ipc: Uint8Array): Schema {
 }
 
 const unreadable = (snapshot: Snapshot, path: string, err: unknown): Error =>
-  new DeltaError(`version ${snapshot.version} of ${snapshot.name} cannot be read: its data file ${path} is damaged (${(err as Error).message})`, { cause: err });
+  new DeltaError(`version ${snapshot.version} of ${snapshot.name} cannot be read: its data file ${path} is damaged (${(err as Error).message})`, {
+    cause: err,
+  });
 
 /** A `partitionValues` string as a typed SQL literal; empty string and null are NULL. */
 export function partitionLiteral(field: DeltaField, value: string | null): string {

@@ -20,9 +20,7 @@ export interface DeltaSchema {
   fields: DeltaField[];
 }
 
-const PRIMITIVES = new Set([
-  'string', 'long', 'integer', 'short', 'byte', 'float', 'double', 'boolean', 'binary', 'date', 'timestamp', 'timestamp_ntz',
-]);
+const PRIMITIVES = new Set(['string', 'long', 'integer', 'short', 'byte', 'float', 'double', 'boolean', 'binary', 'date', 'timestamp', 'timestamp_ntz']);
 
 /** A table's schema from its `schemaString`; `where` opens the message when it is not a sound schema. */
 export function parseSchema(schemaString: string, where = 'the table cannot be read: its schema'): DeltaSchema {
@@ -125,9 +123,19 @@ export function duckdbType(type: DeltaType): string {
     if (dec) return `DECIMAL(${dec[1]},${dec[2]})`;
     const t = (
       {
-        string: 'VARCHAR', long: 'BIGINT', integer: 'INTEGER', short: 'SMALLINT', byte: 'TINYINT', float: 'FLOAT',
-        double: 'DOUBLE', boolean: 'BOOLEAN', binary: 'BLOB', date: 'DATE', timestamp: 'TIMESTAMPTZ',
-        timestamp_ntz: 'TIMESTAMP', void: 'INTEGER',
+        string: 'VARCHAR',
+        long: 'BIGINT',
+        integer: 'INTEGER',
+        short: 'SMALLINT',
+        byte: 'TINYINT',
+        float: 'FLOAT',
+        double: 'DOUBLE',
+        boolean: 'BOOLEAN',
+        binary: 'BLOB',
+        date: 'DATE',
+        timestamp: 'TIMESTAMPTZ',
+        timestamp_ntz: 'TIMESTAMP',
+        void: 'INTEGER',
       } as Record<string, string>
     )[type];
     if (!t) throw new DeltaError(`unsupported column type ${type}`);

@@ -57,7 +57,10 @@ export function pruneFiles(snapshot: Snapshot, conditions: readonly Condition[])
 /** "read 2 of 9 files (7 skipped by partition values/statistics)" */
 export function describePruning(p: Pick<FilePruning, 'total' | 'skippedByPartition' | 'skippedByStats'>): string {
   const read = p.total - p.skippedByPartition - p.skippedByStats;
-  const reasons = [p.skippedByPartition > 0 && `${p.skippedByPartition} by partition values`, p.skippedByStats > 0 && `${p.skippedByStats} by statistics`].filter(Boolean);
+  const reasons = [
+    p.skippedByPartition > 0 && `${p.skippedByPartition} by partition values`,
+    p.skippedByStats > 0 && `${p.skippedByStats} by statistics`,
+  ].filter(Boolean);
   const skipped = p.skippedByPartition + p.skippedByStats;
   return `read ${read} of ${p.total} ${p.total === 1 ? 'file' : 'files'}${skipped > 0 ? ` (${skipped} skipped: ${reasons.join(', ')})` : ''}`;
 }
@@ -76,7 +79,7 @@ function judge(add: Add, conditions: readonly Condition[], fields: Map<string, {
     const { field, key } = found;
     const type = field.type as string;
     if (partitions.has(c.column)) {
-      if (Object.prototype.hasOwnProperty.call(add.partitionValues, key) && !partitionCanMatch(add.partitionValues[key] ?? null, type, c)) return 'partition';
+      if (Object.hasOwn(add.partitionValues, key) && !partitionCanMatch(add.partitionValues[key] ?? null, type, c)) return 'partition';
       continue;
     }
     stats ??= parseStats(add.stats);
@@ -144,12 +147,18 @@ function compare(a: Comparable, b: Comparable): number {
 
 function holds(op: CompareOp, cmp: number): boolean {
   switch (op) {
-    case '=': return cmp === 0;
-    case '!=': return cmp !== 0;
-    case '<': return cmp < 0;
-    case '<=': return cmp <= 0;
-    case '>': return cmp > 0;
-    case '>=': return cmp >= 0;
+    case '=':
+      return cmp === 0;
+    case '!=':
+      return cmp !== 0;
+    case '<':
+      return cmp < 0;
+    case '<=':
+      return cmp <= 0;
+    case '>':
+      return cmp > 0;
+    case '>=':
+      return cmp >= 0;
   }
 }
 

@@ -1,8 +1,26 @@
 import { DeltaError, NotADeltaTableError, VersionNotFoundError } from './errors.ts';
 import { isNotFound, joinPath, type FileInfo, type Storage } from '../storage/types.ts';
 import {
-  LOG_DIR, commitFileName, isAdd, isCommitInfo, isDomainMetadata, isMetaData, isProtocol, isRemove, isTxn, logicalFileKey, parseCommit,
-  parseLogFileName, type Action, type Add, type CommitInfo, type DomainMetadata, type Metadata, type Protocol, type Remove, type Txn,
+  LOG_DIR,
+  commitFileName,
+  isAdd,
+  isCommitInfo,
+  isDomainMetadata,
+  isMetaData,
+  isProtocol,
+  isRemove,
+  isTxn,
+  logicalFileKey,
+  parseCommit,
+  parseLogFileName,
+  type Action,
+  type Add,
+  type CommitInfo,
+  type DomainMetadata,
+  type Metadata,
+  type Protocol,
+  type Remove,
+  type Txn,
 } from './actions.ts';
 import { CheckpointUnusableError, readCheckpoint, type CheckpointRef } from './checkpoint.ts';
 import { checkMappingMetadata, mappingMode } from './mapping.ts';
@@ -88,7 +106,10 @@ export async function tryListLog(storage: Storage, table: string): Promise<LogLi
 
 export async function readCommit(storage: Storage, table: string, version: number): Promise<Action[]> {
   const file = joinPath(LOG_DIR, commitFileName(version));
-  return parseCommit(decoder.decode(await storage.read(joinPath(table, file))), `version ${version} of ${where(storage, table)} cannot be read: its commit ${file}`);
+  return parseCommit(
+    decoder.decode(await storage.read(joinPath(table, file))),
+    `version ${version} of ${where(storage, table)} cannot be read: its commit ${file}`,
+  );
 }
 
 /** Neither a usable checkpoint nor the JSON commits rebuild a version. */
@@ -110,15 +131,22 @@ export async function loadSnapshot(storage: Storage, table: string, version?: nu
   if (!Number.isInteger(target) || target < 0) throw new DeltaError(`version must be a whole number ≥ 0, got ${version}`);
   if (target > log.latest) throw new VersionNotFoundError(`${where(storage, table)} has no version ${target}; the latest is ${log.latest}`);
 
-  const candidates = [...log.checkpoints.entries()].filter(([v]) => v <= target).sort(([a], [b]) => b - a).flatMap(([, refs]) => refs);
-  const passedOver: string[] = log.incomplete.filter((r) => r.version <= target).map((r) => `checkpoint ${r.version} has ${r.files.length} of its ${r.parts} parts`);
+  const candidates = [...log.checkpoints.entries()]
+    .filter(([v]) => v <= target)
+    .sort(([a], [b]) => b - a)
+    .flatMap(([, refs]) => refs);
+  const passedOver: string[] = log.incomplete
+    .filter((r) => r.version <= target)
+    .map((r) => `checkpoint ${r.version} has ${r.files.length} of its ${r.parts} parts`);
   for (const cp of [...candidates, undefined]) {
     const from = cp ? cp.version + 1 : 0;
     const missing = firstMissing(log, from, target);
     if (missing !== undefined) {
       if (cp) continue;
       const why = passedOver.length ? ` (${passedOver.join('; ')})` : '';
-      throw new VersionUnreadableError(`${where(storage, table)} cannot be read at version ${target}: commit ${missing} is missing from the log and no usable checkpoint covers it${why}`);
+      throw new VersionUnreadableError(
+        `${where(storage, table)} cannot be read at version ${target}: commit ${missing} is missing from the log and no usable checkpoint covers it${why}`,
+      );
     }
     let start: Action[] = [];
     if (cp) {

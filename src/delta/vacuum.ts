@@ -137,7 +137,12 @@ export async function vacuumTable(storage: Storage, table: string, options: Vacu
   }
   if (!options.dryRun) for (const f of files) await storage.delete(joinPath(table, f.path));
   return {
-    table, version: snapshot.version, retentionHours, cutoff, dryRun: options.dryRun ?? false, files,
+    table,
+    version: snapshot.version,
+    retentionHours,
+    cutoff,
+    dryRun: options.dryRun ?? false,
+    files,
     bytes: files.reduce((s, f) => s + f.size, 0),
   };
 }
@@ -160,12 +165,22 @@ export function tableRetentionHours(metadata: Metadata): number {
 }
 
 const UNIT_HOURS: Record<string, number> = {
-  week: 168, day: 24, hour: 1, minute: 1 / 60, second: 1 / 3600, millisecond: 1 / 3_600_000, microsecond: 1 / 3_600_000_000,
+  week: 168,
+  day: 24,
+  hour: 1,
+  minute: 1 / 60,
+  second: 1 / 3600,
+  millisecond: 1 / 3_600_000,
+  microsecond: 1 / 3_600_000_000,
 };
 
 /** `interval 7 days`, `interval 1 day 12 hours`, `168 hours` as hours. */
 export function parseIntervalHours(text: string): number {
-  const parts = text.trim().toLowerCase().replace(/^interval\s+/, '').split(/\s+/);
+  const parts = text
+    .trim()
+    .toLowerCase()
+    .replace(/^interval\s+/, '')
+    .split(/\s+/);
   let hours = 0;
   if (parts.length % 2 !== 0 || parts[0] === '') throw new DeltaError(`cannot read the interval "${text}" (expected e.g. "interval 7 days")`);
   for (let i = 0; i < parts.length; i += 2) {
@@ -188,7 +203,7 @@ function nestedTables(paths: string[]): string[] {
   for (const p of paths) {
     const segs = p.split('/');
     const i = segs.indexOf('_delta_log');
-    if (i > 0) out.add(segs.slice(0, i).join('/') + '/');
+    if (i > 0) out.add(`${segs.slice(0, i).join('/')}/`);
   }
   return [...out];
 }

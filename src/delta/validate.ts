@@ -14,11 +14,21 @@ const count: Check = (v) => int(v) && (v as number) >= 0;
 const bool: Check = (v) => typeof v === 'boolean';
 const object: Check = isObject;
 const strings: Check = (v) => Array.isArray(v) && v.every((x) => typeof x === 'string');
-const stringMap = (nullable: boolean): Check => (v) => isObject(v) && Object.values(v).every((x) => typeof x === 'string' || (nullable && x === null));
-const optional = (c: Check): Check => (v) => v === undefined || v === null || c(v);
+const stringMap =
+  (nullable: boolean): Check =>
+  (v) =>
+    isObject(v) && Object.values(v).every((x) => typeof x === 'string' || (nullable && x === null));
+const optional =
+  (c: Check): Check =>
+  (v) =>
+    v === undefined || v === null || c(v);
 
 const WHAT = new Map<Check, string>([
-  [string, 'a string'], [int, 'a whole number'], [count, 'a whole number ≥ 0'], [bool, 'true or false'], [object, 'an object'],
+  [string, 'a string'],
+  [int, 'a whole number'],
+  [count, 'a whole number ≥ 0'],
+  [bool, 'true or false'],
+  [object, 'an object'],
   [strings, 'a list of strings'],
 ]);
 

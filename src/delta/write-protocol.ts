@@ -63,9 +63,23 @@ export function writerFeaturesOf(protocol: Protocol): string[] {
  * feature in a table's protocol makes the table read-only here.
  */
 export const SUPPORTED_WRITER_FEATURES = new Set([
-  'appendOnly', 'invariants', 'checkConstraints', 'generatedColumns', 'changeDataFeed', 'columnMapping', 'identityColumns',
-  'deletionVectors', 'rowTracking', 'timestampNtz', 'domainMetadata', 'v2Checkpoint', 'clustering', 'vacuumProtocolCheck',
-  'inCommitTimestamp', 'typeWidening', 'allowColumnDefaults',
+  'appendOnly',
+  'invariants',
+  'checkConstraints',
+  'generatedColumns',
+  'changeDataFeed',
+  'columnMapping',
+  'identityColumns',
+  'deletionVectors',
+  'rowTracking',
+  'timestampNtz',
+  'domainMetadata',
+  'v2Checkpoint',
+  'clustering',
+  'vacuumProtocolCheck',
+  'inCommitTimestamp',
+  'typeWidening',
+  'allowColumnDefaults',
 ]);
 
 /** How rows get row IDs in this write: none, fresh IDs (row tracking supported), or fresh IDs that are also the stable ones (enabled). */
@@ -98,7 +112,10 @@ export function checkWritable(snapshot: Snapshot, operation: WriteOperation, tab
     throw new WriteRefusedError(table, snapshot.version, operation, feature, reason);
   };
   if (protocol.minWriterVersion > MAX_WRITER_VERSION) {
-    refuse(`writerVersion ${protocol.minWriterVersion}`, `the table needs writer version ${protocol.minWriterVersion}, and this writer implements versions up to ${MAX_WRITER_VERSION}`);
+    refuse(
+      `writerVersion ${protocol.minWriterVersion}`,
+      `the table needs writer version ${protocol.minWriterVersion}, and this writer implements versions up to ${MAX_WRITER_VERSION}`,
+    );
   }
   const features = new Set(writerFeaturesOf(protocol));
   for (const f of features) {
@@ -122,12 +139,15 @@ export function checkWritable(snapshot: Snapshot, operation: WriteOperation, tab
     for (const { path, field } of fields(schema)) {
       const generated = field.metadata?.['delta.generationExpression'];
       if (generated !== undefined) {
-        refuse('generatedColumns', `column ${path} is generated as ${JSON.stringify(String(generated))} (writer feature "generatedColumns"), and this writer does not compute generated columns`);
+        refuse(
+          'generatedColumns',
+          `column ${path} is generated as ${JSON.stringify(String(generated))} (writer feature "generatedColumns"), and this writer does not compute generated columns`,
+        );
       }
       if (Object.keys(field.metadata ?? {}).some((k) => k.startsWith('delta.identity.'))) {
         refuse('identityColumns', `column ${path} is an identity column (writer feature "identityColumns"), and this writer does not assign identity values`);
       }
-      if (field.metadata?.['CURRENT_DEFAULT'] !== undefined) {
+      if (field.metadata?.CURRENT_DEFAULT !== undefined) {
         refuse('allowColumnDefaults', `column ${path} has a default value (writer feature "allowColumnDefaults"), and this writer does not fill in defaults`);
       }
     }
@@ -142,14 +162,20 @@ export function checkWritable(snapshot: Snapshot, operation: WriteOperation, tab
   if (commits && features.has('rowTracking') && !isTrue(config['delta.rowTrackingSuspended'])) {
     rules.rowTracking = isTrue(config['delta.enableRowTracking']) ? 'stable' : 'fresh';
     if (operation === 'optimize' && rules.rowTracking === 'stable') {
-      refuse('rowTracking', 'the table keeps stable row IDs (writer feature "rowTracking", delta.enableRowTracking = true), and OPTIMIZE here would move rows to new files without the materialized row ID columns that keep their IDs');
+      refuse(
+        'rowTracking',
+        'the table keeps stable row IDs (writer feature "rowTracking", delta.enableRowTracking = true), and OPTIMIZE here would move rows to new files without the materialized row ID columns that keep their IDs',
+      );
     }
   }
 
   if (writesRows && features.has('clustering')) {
     const missing = clusteringColumns(snapshot).find((c) => !statsColumn(snapshot, c));
     if (missing) {
-      refuse('clustering', `its clustering column ${missing.join('.')} would get no per-file statistics from this writer (writer feature "clustering"), which clustered tables require`);
+      refuse(
+        'clustering',
+        `its clustering column ${missing.join('.')} would get no per-file statistics from this writer (writer feature "clustering"), which clustered tables require`,
+      );
     }
   }
 
@@ -166,10 +192,16 @@ export function checkWritable(snapshot: Snapshot, operation: WriteOperation, tab
 function checkCheckpointable(snapshot: Snapshot, _features: Set<string>, refuse: (feature: string, reason: string) => never): void {
   const config = snapshot.metadata.configuration ?? {};
   if (isTrue(config['delta.checkpoint.writeStatsAsStruct'])) {
-    refuse('checkpoint statistics', 'the table asks for statistics as structs in checkpoints (delta.checkpoint.writeStatsAsStruct = true), which this writer does not write');
+    refuse(
+      'checkpoint statistics',
+      'the table asks for statistics as structs in checkpoints (delta.checkpoint.writeStatsAsStruct = true), which this writer does not write',
+    );
   }
   if (config['delta.checkpoint.writeStatsAsJson']?.trim().toLowerCase() === 'false') {
-    refuse('checkpoint statistics', 'the table asks for checkpoints without JSON statistics (delta.checkpoint.writeStatsAsJson = false), and this writer always writes them');
+    refuse(
+      'checkpoint statistics',
+      'the table asks for checkpoints without JSON statistics (delta.checkpoint.writeStatsAsJson = false), and this writer always writes them',
+    );
   }
 }
 
@@ -205,7 +237,13 @@ function statsColumn(snapshot: Snapshot, path: string[]): boolean {
   if (!field || typeof field.type !== 'string' || ['binary', 'boolean'].includes(field.type) || field.type.startsWith('decimal(')) return false;
   if (snapshot.metadata.partitionColumns.includes(field.name)) return false;
   const only = snapshot.metadata.configuration?.['delta.dataSkippingStatsColumns'];
-  return !only || only.split(',').map((c) => c.trim()).includes(field.name);
+  return (
+    !only ||
+    only
+      .split(',')
+      .map((c) => c.trim())
+      .includes(field.name)
+  );
 }
 
 /** Files OPTIMIZE leaves as they are: with a deletion vector (their rows are not all live), or clustered by an engine. */

@@ -5,8 +5,22 @@ import { IpcScratch } from '../parquet/ipc.ts';
 import { joinPath, type Storage } from '../storage/types.ts';
 import type { Engine } from '../engine/types.ts';
 import {
-  LOG_DIR, checkpointFileName, commitFileName, decodeDataPath, encodeDataPath, isAdd, isMetaData, isProtocol, isRemove, isTxn,
-  serializeCommit, type Action, type Add, type CommitInfo, type Metadata, type Remove,
+  LOG_DIR,
+  checkpointFileName,
+  commitFileName,
+  decodeDataPath,
+  encodeDataPath,
+  isAdd,
+  isMetaData,
+  isProtocol,
+  isRemove,
+  isTxn,
+  serializeCommit,
+  type Action,
+  type Add,
+  type CommitInfo,
+  type Metadata,
+  type Remove,
 } from './actions.ts';
 import { CHECKPOINT_INTERVAL, writeCheckpoint, writeCheckpointIfDue } from './checkpoint-writer.ts';
 import { CommitStamps } from './commit-stamps.ts';
@@ -119,7 +133,8 @@ export class TableWriter {
     };
     const missing = missingTypeFeature(current.protocol, schema);
     if (missing) refuse(missing, `the new schema has timestamps without time zone, and the table's protocol does not list the feature "${missing}"`);
-    if (current.domainMetadata.has('delta.clustering')) refuse('clustering', 'the table is clustered (writer feature "clustering"), and this writer does not replace the schema of a clustered table');
+    if (current.domainMetadata.has('delta.clustering'))
+      refuse('clustering', 'the table is clustered (writer feature "clustering"), and this writer does not replace the schema of a clustered table');
     const { checks, uncheckable } = rowChecksOf(schema, this.metadata!.configuration);
     if (uncheckable[0]) refuse(uncheckable[0].feature, `${uncheckable[0].label} cannot be checked against the new schema: ${uncheckable[0].reason}`);
     rules.rowChecks = checks;
@@ -140,7 +155,9 @@ export class TableWriter {
     const config = this.metadata?.configuration ?? this.current?.metadata.configuration ?? {};
     const statsColumns = config['delta.dataSkippingStatsColumns'];
     const only = statsColumns ? new Set(statsColumns.split(',').map((c) => c.trim())) : undefined;
-    this.added.push(...(await writeDataFiles(this.storage, this.table, data, this.partitionColumns, this.added.length, this.options.maxRowsPerFile, only, ipc)));
+    this.added.push(
+      ...(await writeDataFiles(this.storage, this.table, data, this.partitionColumns, this.added.length, this.options.maxRowsPerFile, only, ipc)),
+    );
     this.rows += data.numRows;
   }
 
@@ -160,7 +177,13 @@ export class TableWriter {
       } catch (err) {
         if (err instanceof ConstraintViolationError) throw err;
         const first = rules.rowChecks[0]!;
-        throw new WriteRefusedError(rules.table, rules.version, rules.operation, first.feature, `the table's row checks could not be evaluated on the rows (${(err as Error).message})`);
+        throw new WriteRefusedError(
+          rules.table,
+          rules.version,
+          rules.operation,
+          first.feature,
+          `the table's row checks could not be evaluated on the rows (${(err as Error).message})`,
+        );
       }
     } catch (err) {
       await this.discard();
@@ -182,14 +205,15 @@ export class TableWriter {
       throw new CommitConflictError(this.table, current!.version, `application ${options.txn.appId} already committed its transaction ${done.version}`);
     }
     const now = Date.now();
-    const removed: Remove[] =
-      options.mode === 'overwrite' && current
-        ? current.files.map((f) => removeOf(f, now, true))
-        : [];
+    const removed: Remove[] = options.mode === 'overwrite' && current ? current.files.map((f) => removeOf(f, now, true)) : [];
     const commitInfo: CommitInfo = {
       timestamp: now,
       operation: options.operation ?? 'WRITE',
-      operationParameters: { mode: options.mode === 'append' ? 'Append' : 'Overwrite', partitionBy: JSON.stringify(this.partitionColumns), ...options.operationParameters },
+      operationParameters: {
+        mode: options.mode === 'append' ? 'Append' : 'Overwrite',
+        partitionBy: JSON.stringify(this.partitionColumns),
+        ...options.operationParameters,
+      },
       ...(current ? { readVersion: current.version } : {}),
       isolationLevel: 'Serializable',
       isBlindAppend: options.mode === 'append',
@@ -251,7 +275,13 @@ export function releaseWriteBuffers(): void {
 }
 
 async function writeDataFiles(
-  storage: Storage, table: string, data: Table, partitionColumns: string[], firstIndex: number, maxRows = 1_000_000, statsColumns?: ReadonlySet<string>,
+  storage: Storage,
+  table: string,
+  data: Table,
+  partitionColumns: string[],
+  firstIndex: number,
+  maxRows = 1_000_000,
+  statsColumns?: ReadonlySet<string>,
   ipc?: Uint8Array,
 ): Promise<Add[]> {
   const whole = ipc && partitionColumns.length === 0 && data.numRows <= maxRows ? ipc : undefined;
@@ -297,7 +327,12 @@ export async function commit(storage: Storage, table: string, readVersion: numbe
 /** The `remove` of a live file: the same logical file (path and deletion vector), with the row IDs its add had. */
 export function removeOf(f: Add, now: number, dataChange: boolean): Remove {
   return {
-    path: f.path, deletionTimestamp: now, dataChange, extendedFileMetadata: true, partitionValues: f.partitionValues, size: f.size,
+    path: f.path,
+    deletionTimestamp: now,
+    dataChange,
+    extendedFileMetadata: true,
+    partitionValues: f.partitionValues,
+    size: f.size,
     ...(f.deletionVector ? { deletionVector: f.deletionVector } : {}),
     ...(f.baseRowId != null ? { baseRowId: f.baseRowId } : {}),
     ...(f.defaultRowCommitVersion != null ? { defaultRowCommitVersion: f.defaultRowCommitVersion } : {}),
@@ -316,9 +351,13 @@ function rebase(table: string, version: number, mine: Action[], winner: Action[]
   }
   if (theirMeta) {
     const creating = mine.some((a) => 'protocol' in a);
-    if (!creating || !myMeta || schemaChanged(parseSchema(theirMeta.schemaString), parseSchema(myMeta.schemaString)) ||
+    if (
+      !creating ||
+      !myMeta ||
+      schemaChanged(parseSchema(theirMeta.schemaString), parseSchema(myMeta.schemaString)) ||
       theirMeta.partitionColumns.join() !== myMeta.partitionColumns.join() ||
-      JSON.stringify(theirMeta.configuration) !== JSON.stringify(myMeta.configuration)) {
+      JSON.stringify(theirMeta.configuration) !== JSON.stringify(myMeta.configuration)
+    ) {
       throw new CommitConflictError(table, version, 'the other commit changed the table metadata');
     }
     // Both writers created the table with the same schema: ours becomes a plain append.
@@ -337,7 +376,8 @@ function rebase(table: string, version: number, mine: Action[], winner: Action[]
   // An overwrite replaces every row it read; rows added since would survive next to it (two
   // writers creating one table would both land, the loser as an append). A compaction (removes
   // with dataChange false) rewrites only files that still exist, so an append does not touch it.
-  const overwrite = mine.some((a) => isRemove(a) && a.remove.dataChange) ||
+  const overwrite =
+    mine.some((a) => isRemove(a) && a.remove.dataChange) ||
     mine.some((a) => 'commitInfo' in a && (a.commitInfo as CommitInfo).operationParameters?.mode === 'Overwrite');
   if (overwrite && winner.some((a) => isAdd(a) && a.add.dataChange)) {
     throw new CommitConflictError(table, version, 'data was added concurrently to a table this commit overwrites');
@@ -348,8 +388,8 @@ function rebase(table: string, version: number, mine: Action[], winner: Action[]
 function newMetadata(schema: DeltaSchema, partitionColumns: string[], options: WriteOptions, previous?: Metadata): Metadata {
   return {
     id: previous?.id ?? crypto.randomUUID(),
-    ...(options.name ?? previous?.name ? { name: options.name ?? previous?.name } : {}),
-    ...(options.description ?? previous?.description ? { description: options.description ?? previous?.description } : {}),
+    ...((options.name ?? previous?.name) ? { name: options.name ?? previous?.name } : {}),
+    ...((options.description ?? previous?.description) ? { description: options.description ?? previous?.description } : {}),
     format: { provider: 'parquet', options: {} },
     schemaString: JSON.stringify(schema),
     partitionColumns,

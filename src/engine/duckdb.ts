@@ -52,7 +52,10 @@ export function engineFromBindings(bindings: BlockingBindings): Engine {
     run: (sql) => void runQuery(sql),
     queryIPC: (sql) => tableToIPC(query(sql), 'stream'),
     query,
-    rows: <T>(sql: string) => query(sql).toArray().map((r) => r.toJSON() as T),
+    rows: <T>(sql: string) =>
+      query(sql)
+        .toArray()
+        .map((r) => r.toJSON() as T),
     insertIPC(name, ipc) {
       runQuery(`DROP TABLE IF EXISTS ${quoteIdent(name)}`);
       insertArrow(name, withAtLeastOneBatch(ipc), true);

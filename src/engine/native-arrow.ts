@@ -1,6 +1,32 @@
 import {
-  Binary, Bool, DataType, DateDay, Decimal, Field, Float32, Float64, Int16, Int32, Int64, Int8, List, RecordBatch, Schema, Struct,
-  Table, TimeMicrosecond, TimeUnit, Timestamp, Uint16, Uint32, Uint64, Uint8, Utf8, makeData, vectorFromArray, type Data,
+  Binary,
+  Bool,
+  DataType,
+  DateDay,
+  Decimal,
+  Field,
+  Float32,
+  Float64,
+  Int16,
+  Int32,
+  Int64,
+  Int8,
+  List,
+  RecordBatch,
+  Schema,
+  Struct,
+  Table,
+  TimeMicrosecond,
+  TimeUnit,
+  Timestamp,
+  Uint16,
+  Uint32,
+  Uint64,
+  Uint8,
+  Utf8,
+  makeData,
+  vectorFromArray,
+  type Data,
 } from 'apache-arrow';
 import type * as NodeApi from '@duckdb/node-api';
 import type Bindings from '@duckdb/node-bindings';
@@ -52,7 +78,17 @@ export function appendTable(api: Api, duck: Duck, appender: NodeApi.DuckDBAppend
   }
 }
 
-function fillVector(api: Api, duck: Duck, chunk: NodeApi.DuckDBDataChunk, c: number, data: Data, start: number, count: number, type: DuckType, name: string): void {
+function fillVector(
+  api: Api,
+  duck: Duck,
+  chunk: NodeApi.DuckDBDataChunk,
+  c: number,
+  data: Data,
+  start: number,
+  count: number,
+  type: DuckType,
+  name: string,
+): void {
   const vector = duck.data_chunk_get_vector(chunk.chunk, c);
   const row = data.offset + start;
   const { typeId } = type;
@@ -86,7 +122,8 @@ function fillVector(api: Api, duck: Duck, chunk: NodeApi.DuckDBDataChunk, c: num
   if (DataType.isTimestamp(data.type) && data.type.unit !== TimeUnit.MICROSECOND) {
     const scale = [1_000_000n, 1000n, 1n, 1n][data.type.unit]!;
     const micros = new BigInt64Array(count);
-    for (let i = 0; i < count; i++) micros[i] = data.type.unit === TimeUnit.NANOSECOND ? (values[row + i] as bigint) / 1000n : (values[row + i] as bigint) * scale;
+    for (let i = 0; i < count; i++)
+      micros[i] = data.type.unit === TimeUnit.NANOSECOND ? (values[row + i] as bigint) / 1000n : (values[row + i] as bigint) * scale;
     duck.copy_data_to_vector(vector, 0, micros.buffer, 0, count * 8);
   } else if (DataType.isDate(data.type) && data.type.unit !== 0) {
     const days = new Int32Array(count);
@@ -141,35 +178,58 @@ function toDuckValue(api: Api, data: Data, i: number, type: DuckType): NodeApi.D
 function arrowTypeOf(api: Api, type: DuckType): DataType {
   const T = api.DuckDBTypeId;
   switch (type.typeId) {
-    case T.BOOLEAN: return new Bool();
-    case T.TINYINT: return new Int8();
-    case T.SMALLINT: return new Int16();
-    case T.INTEGER: return new Int32();
-    case T.BIGINT: return new Int64();
-    case T.UTINYINT: return new Uint8();
-    case T.USMALLINT: return new Uint16();
-    case T.UINTEGER: return new Uint32();
-    case T.UBIGINT: return new Uint64();
-    case T.FLOAT: return new Float32();
-    case T.DOUBLE: return new Float64();
-    case T.HUGEINT: return new Decimal(0, 38, 128);
+    case T.BOOLEAN:
+      return new Bool();
+    case T.TINYINT:
+      return new Int8();
+    case T.SMALLINT:
+      return new Int16();
+    case T.INTEGER:
+      return new Int32();
+    case T.BIGINT:
+      return new Int64();
+    case T.UTINYINT:
+      return new Uint8();
+    case T.USMALLINT:
+      return new Uint16();
+    case T.UINTEGER:
+      return new Uint32();
+    case T.UBIGINT:
+      return new Uint64();
+    case T.FLOAT:
+      return new Float32();
+    case T.DOUBLE:
+      return new Float64();
+    case T.HUGEINT:
+      return new Decimal(0, 38, 128);
     case T.DECIMAL: {
       const t = type as NodeApi.DuckDBDecimalType;
       return new Decimal(t.scale, t.width, 128);
     }
     case T.VARCHAR:
     case T.UUID:
-    case T.ENUM: return new Utf8();
-    case T.BLOB: return new Binary();
-    case T.DATE: return new DateDay();
-    case T.TIME: return new TimeMicrosecond();
-    case T.TIMESTAMP: return new Timestamp(TimeUnit.MICROSECOND);
-    case T.TIMESTAMP_TZ: return new Timestamp(TimeUnit.MICROSECOND, 'UTC');
-    case T.TIMESTAMP_S: return new Timestamp(TimeUnit.SECOND);
-    case T.TIMESTAMP_MS: return new Timestamp(TimeUnit.MILLISECOND);
-    case T.TIMESTAMP_NS: return new Timestamp(TimeUnit.NANOSECOND);
-    case T.LIST: return new List(new Field('l', arrowTypeOf(api, (type as NodeApi.DuckDBListType).valueType), true));
-    default: throw new Error(`native engine: results of type ${type.toString()} are not supported`);
+    case T.ENUM:
+      return new Utf8();
+    case T.BLOB:
+      return new Binary();
+    case T.DATE:
+      return new DateDay();
+    case T.TIME:
+      return new TimeMicrosecond();
+    case T.TIMESTAMP:
+      return new Timestamp(TimeUnit.MICROSECOND);
+    case T.TIMESTAMP_TZ:
+      return new Timestamp(TimeUnit.MICROSECOND, 'UTC');
+    case T.TIMESTAMP_S:
+      return new Timestamp(TimeUnit.SECOND);
+    case T.TIMESTAMP_MS:
+      return new Timestamp(TimeUnit.MILLISECOND);
+    case T.TIMESTAMP_NS:
+      return new Timestamp(TimeUnit.NANOSECOND);
+    case T.LIST:
+      return new List(new Field('l', arrowTypeOf(api, (type as NodeApi.DuckDBListType).valueType), true));
+    default:
+      throw new Error(`native engine: results of type ${type.toString()} are not supported`);
   }
 }
 
@@ -177,13 +237,31 @@ function arrowTypeOf(api: Api, type: DuckType): DataType {
 function fixedWidth(api: Api, typeId: number): number | undefined {
   const T = api.DuckDBTypeId;
   switch (typeId) {
-    case T.TINYINT: case T.UTINYINT: return 1;
-    case T.SMALLINT: case T.USMALLINT: return 2;
-    case T.INTEGER: case T.UINTEGER: case T.FLOAT: case T.DATE: return 4;
-    case T.BIGINT: case T.UBIGINT: case T.DOUBLE: case T.TIME: case T.TIMESTAMP: case T.TIMESTAMP_TZ:
-    case T.TIMESTAMP_S: case T.TIMESTAMP_MS: case T.TIMESTAMP_NS: return 8;
-    case T.HUGEINT: return 16;
-    default: return undefined;
+    case T.TINYINT:
+    case T.UTINYINT:
+      return 1;
+    case T.SMALLINT:
+    case T.USMALLINT:
+      return 2;
+    case T.INTEGER:
+    case T.UINTEGER:
+    case T.FLOAT:
+    case T.DATE:
+      return 4;
+    case T.BIGINT:
+    case T.UBIGINT:
+    case T.DOUBLE:
+    case T.TIME:
+    case T.TIMESTAMP:
+    case T.TIMESTAMP_TZ:
+    case T.TIMESTAMP_S:
+    case T.TIMESTAMP_MS:
+    case T.TIMESTAMP_NS:
+      return 8;
+    case T.HUGEINT:
+      return 16;
+    default:
+      return undefined;
   }
 }
 
@@ -263,7 +341,14 @@ function columnData(api: Api, duck: Duck, chunks: NodeApi.DuckDBDataChunk[], c: 
       }
       row += n;
     }
-    return makeData({ type: type as Utf8, length: total, nullCount: nulls, nullBitmap: nulls ? bitmap : null, valueOffsets: offsets, data: bytes.subarray(0, at) });
+    return makeData({
+      type: type as Utf8,
+      length: total,
+      nullCount: nulls,
+      nullBitmap: nulls ? bitmap : null,
+      valueOffsets: offsets,
+      data: bytes.subarray(0, at),
+    });
   }
   if (duckType.typeId === T.BOOLEAN) {
     const bits = new Uint8Array(Math.ceil(total / 8));

@@ -64,7 +64,9 @@ async function handle(req: Request): Promise<Response> {
       const arrowTypes = table.schema.fields.map((f) => duckTypeOfArrow(api, f.type, f.name));
       if (req.op === 'insert') {
         await conn.run(`DROP TABLE IF EXISTS ${name}`);
-        await conn.run(`CREATE TABLE ${name} (${table.schema.fields.map((f, i) => `"${f.name.replaceAll('"', '""')}" ${arrowTypes[i]!.toString()}`).join(', ')})`);
+        await conn.run(
+          `CREATE TABLE ${name} (${table.schema.fields.map((f, i) => `"${f.name.replaceAll('"', '""')}" ${arrowTypes[i]!.toString()}`).join(', ')})`,
+        );
       }
       if (table.numRows === 0) return { ok: true };
       const appender = await conn.createAppender(req.name);
@@ -73,7 +75,8 @@ async function handle(req: Request): Promise<Response> {
         const types = Array.from({ length: appender.columnCount }, (_, i) => appender.columnType(i));
         if (types.length !== arrowTypes.length) throw new Error(`table ${req.name} has ${types.length} columns, the data ${arrowTypes.length}`);
         types.forEach((t, i) => {
-          if (t.toString() !== arrowTypes[i]!.toString()) throw new Error(`column ${i + 1} of ${req.name} is ${t.toString()} but the data is ${arrowTypes[i]!.toString()}`);
+          if (t.toString() !== arrowTypes[i]!.toString())
+            throw new Error(`column ${i + 1} of ${req.name} is ${t.toString()} but the data is ${arrowTypes[i]!.toString()}`);
         });
         appendTable(api, duck, appender, table, types);
         appender.flushSync();

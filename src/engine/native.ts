@@ -91,7 +91,10 @@ export async function openNativeEngine(): Promise<Engine> {
     run: (sql) => void request({ op: 'run', conn, sql }, sql),
     query,
     queryIPC: (sql) => request({ op: 'query', conn, sql }, sql).ipc!,
-    rows: <T>(sql: string) => query(sql).toArray().map((r) => r.toJSON() as T),
+    rows: <T>(sql: string) =>
+      query(sql)
+        .toArray()
+        .map((r) => r.toJSON() as T),
     insertIPC: (name, ipc) => void request({ op: 'insert', conn, name, ipc }, '', `loading Arrow data into table ${name}`),
     appendIPC: (name, ipc) => void request({ op: 'append', conn, name, ipc }, '', `loading Arrow data into table ${name}`),
     close: () => void call(host, { op: 'disconnect', conn }),

@@ -53,7 +53,11 @@ export function decodeParquet(bytes: Uint8Array, columns?: string[], slice?: Row
   try {
     const patched = columns ? undefined : patchInt96(bytes);
     // Record batches of 64k rows rather than the default 1,024: far fewer, cheaper Arrow chunks.
-    const table = pq.readParquet(patched ?? bytes, { batchSize: 65_536, ...(columns ? { columns } : {}), ...(slice ? { offset: slice.offset, limit: slice.limit } : {}) });
+    const table = pq.readParquet(patched ?? bytes, {
+      batchSize: 65_536,
+      ...(columns ? { columns } : {}),
+      ...(slice ? { offset: slice.offset, limit: slice.limit } : {}),
+    });
     return patched ? restoreInt96(table.intoIPCStream()) : table.intoIPCStream();
   } catch (err) {
     throw new Error(`parquet: cannot read file (${err instanceof Error ? err.message : String(err)})`, { cause: err });

@@ -1,4 +1,20 @@
-import { DataType, Field, FixedSizeBinary, List, Map_, RecordBatch, Schema, Struct, Table, TimeUnit, Timestamp, makeData, tableFromIPC, tableToIPC, type Data } from 'apache-arrow';
+import {
+  DataType,
+  Field,
+  FixedSizeBinary,
+  List,
+  Map_,
+  RecordBatch,
+  Schema,
+  Struct,
+  Table,
+  TimeUnit,
+  Timestamp,
+  makeData,
+  tableFromIPC,
+  tableToIPC,
+  type Data,
+} from 'apache-arrow';
 import { T, ThriftReader, ThriftWriter, field, type TList, type TStruct } from './thrift.ts';
 
 /**

@@ -30,7 +30,9 @@ export interface BronzeOptions {
 }
 
 /** Min/max of the raw text would cost a pass over every byte and skip nothing. */
-const STATS_COLUMNS = Object.keys(BRONZE_COLUMNS).filter((c) => c !== 'raw').join(',');
+const STATS_COLUMNS = Object.keys(BRONZE_COLUMNS)
+  .filter((c) => c !== 'raw')
+  .join(',');
 
 /** Rows per bronze Parquet file: large enough to compress well, small enough to stream. */
 export const ROWS_PER_FILE = 200_000;
@@ -51,7 +53,11 @@ export class LineBuffers {
  * `chunks` are lists of raw lines (the exact text received).
  */
 export async function writeBronze(
-  ctx: PipelineContext, chunks: Iterable<string[]>, source: string, expected?: number, options: BronzeOptions = {},
+  ctx: PipelineContext,
+  chunks: Iterable<string[]>,
+  source: string,
+  expected?: number,
+  options: BronzeOptions = {},
 ): Promise<BronzeResult> {
   const now = ctx.now?.() ?? Date.now();
   const batchId = newBatchId(now);
@@ -106,6 +112,9 @@ export async function writeBronze(
 }
 
 function newBatchId(now: number): string {
-  const stamp = new Date(now).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = new Date(now)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   return `batch-${stamp}-${crypto.randomUUID().slice(0, 8)}`;
 }

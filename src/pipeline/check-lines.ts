@@ -42,8 +42,13 @@ export interface LineCheckers {
 export function checkChunk(req: CheckRequest): { result: CheckResult; transfer: ArrayBuffer[] } {
   const typed = new TypedRows(req.lines.length, req.rawColumn);
   const rejects: EarlyReject[] = [];
-  checkInto(typed, req.lines, (i) => req.firstLine + i, () => req.ingestedAt, req.rawColumn, (text, _, r) =>
-    rejects.push({ raw: text, eventId: r.eventId, stage: r.stage, reasons: r.reasons, errors: r.errors }),
+  checkInto(
+    typed,
+    req.lines,
+    (i) => req.firstLine + i,
+    () => req.ingestedAt,
+    req.rawColumn,
+    (text, _, r) => rejects.push({ raw: text, eventId: r.eventId, stage: r.stage, reasons: r.reasons, errors: r.errors }),
   );
   const data = typed.toData();
   return { result: { typed: data, rejects }, transfer: typedRowsBuffers(data) };
@@ -58,7 +63,11 @@ export function checkChunk(req: CheckRequest): { result: CheckResult; transfer: 
  * does not vouch for goes through checkLine.
  */
 export function checkInto(
-  typed: TypedRows, lines: readonly string[], lineNo: (i: number) => number, ingestedAt: (i: number) => bigint, keepRaw: boolean,
+  typed: TypedRows,
+  lines: readonly string[],
+  lineNo: (i: number) => number,
+  ingestedAt: (i: number) => bigint,
+  keepRaw: boolean,
   rejected: (text: string, i: number, r: Rejected) => void,
 ): void {
   const runs = lineRuns(lines);
@@ -103,7 +112,10 @@ export class CheckerPool implements LineCheckers {
   private turn = 0;
   private readonly waiting = new Map<number, { resolve: (r: CheckResult) => void; reject: (e: Error) => void }>();
 
-  constructor(private readonly threads: number, private readonly post: (thread: number, message: CheckMessage) => void) {}
+  constructor(
+    private readonly threads: number,
+    private readonly post: (thread: number, message: CheckMessage) => void,
+  ) {}
 
   check(request: CheckRequest): Promise<CheckResult> {
     const id = this.nextId++;

@@ -1,5 +1,16 @@
 import {
-  Bool, Float64, Int64, List, Table, TimestampMicrosecond, Utf8, Field, makeData, makeVector, vectorFromArray, type Vector,
+  Bool,
+  Float64,
+  Int64,
+  List,
+  Table,
+  TimestampMicrosecond,
+  Utf8,
+  Field,
+  makeData,
+  makeVector,
+  vectorFromArray,
+  type Vector,
   type DataType,
 } from 'apache-arrow';
 
@@ -67,6 +78,7 @@ function utf8Column(values: readonly (string | null | undefined)[]): Vector {
   return builder.finish();
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the range starts at NUL on purpose: everything outside ASCII
 const NON_ASCII = /[^\x00-\x7f]/;
 
 /**
@@ -325,7 +337,10 @@ export class Utf8Builder {
   toData(): Utf8Data {
     const n = this.length;
     return {
-      length: n, nulls: this.nulls, offsets: this.offsets.slice(0, n + 1), bytes: this.bytes.slice(0, this.offsets[n]!),
+      length: n,
+      nulls: this.nulls,
+      offsets: this.offsets.slice(0, n + 1),
+      bytes: this.bytes.slice(0, this.offsets[n]!),
       validity: this.validity.slice(0, Math.ceil(n / 8)),
     };
   }
@@ -351,8 +366,12 @@ export class Utf8Builder {
     const n = this.length;
     return makeVector(
       makeData({
-        type: new Utf8(), length: n, nullCount: this.nulls, nullBitmap: this.nulls > 0 ? this.validity.subarray(0, Math.ceil(n / 8)) : undefined,
-        valueOffsets: this.offsets.subarray(0, n + 1), data: this.bytes.subarray(0, this.offsets[n]!),
+        type: new Utf8(),
+        length: n,
+        nullCount: this.nulls,
+        nullBitmap: this.nulls > 0 ? this.validity.subarray(0, Math.ceil(n / 8)) : undefined,
+        valueOffsets: this.offsets.subarray(0, n + 1),
+        data: this.bytes.subarray(0, this.offsets[n]!),
       }),
     );
   }

@@ -36,7 +36,11 @@ type Value<F extends Field> = F['json'] extends 'integer' | 'number' ? number : 
  * as epoch microseconds (UTC) and attributes as their JSON text.
  */
 export type TypedEvent = { occurred_at_us: bigint } & {
-  [F in Exclude<Field, { name: 'occurred_at' }> as F['name']]: F['types'] extends 'all' ? (F['required'] extends true ? Value<F> : Value<F> | null) : Value<F> | null;
+  [F in Exclude<Field, { name: 'occurred_at' }> as F['name']]: F['types'] extends 'all'
+    ? F['required'] extends true
+      ? Value<F>
+      : Value<F> | null
+    : Value<F> | null;
 };
 
 export interface Accepted {
@@ -138,12 +142,12 @@ function fromAjv(record: Record<string, unknown>, errors: ErrorObject[]): Violat
 function describeError(e: ErrorObject, record: Record<string, unknown>, eventType: unknown): Violation {
   const params = e.params as Record<string, unknown>;
   if (e.keyword === 'required') {
-    const field = String(params['missingProperty']);
+    const field = String(params.missingProperty);
     const byType = e.schemaPath.includes('/then/') ? ` for event_type ${JSON.stringify(eventType)}` : '';
     return { reason: `required:${field}`, field, message: `/${field}: is required${byType}` };
   }
   if (e.keyword === 'additionalProperties') {
-    const key = String(params['additionalProperty']);
+    const key = String(params.additionalProperty);
     return {
       reason: `additionalProperties:${clip(key, 64)}`,
       field: key,
@@ -157,18 +161,18 @@ function describeError(e: ErrorObject, record: Record<string, unknown>, eventTyp
     case 'false schema':
       return { reason: `forbidden:${field}`, field, message: `${path}: is not allowed for event_type ${JSON.stringify(eventType)} ${got}` };
     case 'type':
-      return { reason: `type:${field}`, field, message: `${path}: must be ${String(params['type'])} ${got}` };
+      return { reason: `type:${field}`, field, message: `${path}: must be ${String(params.type)} ${got}` };
     case 'enum':
-      return { reason: `enum:${field}`, field, message: `${path}: must be one of ${(params['allowedValues'] as unknown[]).join(', ')} ${got}` };
+      return { reason: `enum:${field}`, field, message: `${path}: must be one of ${(params.allowedValues as unknown[]).join(', ')} ${got}` };
     case 'const':
-      return { reason: `const:${field}`, field, message: `${path}: must be ${JSON.stringify(params['allowedValue'])} ${got}` };
+      return { reason: `const:${field}`, field, message: `${path}: must be ${JSON.stringify(params.allowedValue)} ${got}` };
     case 'minimum':
     case 'maximum':
-      return { reason: `${e.keyword}:${field}`, field, message: `${path}: must be ${String(params['comparison'])} ${String(params['limit'])} ${got}` };
+      return { reason: `${e.keyword}:${field}`, field, message: `${path}: must be ${String(params.comparison)} ${String(params.limit)} ${got}` };
     case 'minLength':
-      return { reason: `minLength:${field}`, field, message: `${path}: must be at least ${String(params['limit'])} characters long ${got}` };
+      return { reason: `minLength:${field}`, field, message: `${path}: must be at least ${String(params.limit)} characters long ${got}` };
     case 'maxLength':
-      return { reason: `maxLength:${field}`, field, message: `${path}: must be at most ${String(params['limit'])} characters long ${got}` };
+      return { reason: `maxLength:${field}`, field, message: `${path}: must be at most ${String(params.limit)} characters long ${got}` };
     case 'pattern':
       return formatViolation(own(record, field), field);
     default:

@@ -68,7 +68,10 @@ export function parseExpectations(text: string, source = 'expectations.yml'): Ex
     }
 
     const match = /^([A-Za-z_][A-Za-z0-9_]*):(?:[ ]+(.*))?$/.exec(entry);
-    if (match === null) return fail(lineNo, `expected "key: value", got ${JSON.stringify(clip(entry))}`);
+    if (match === null) {
+      fail(lineNo, `expected "key: value", got ${JSON.stringify(clip(entry))}`);
+      return;
+    }
     const key = match[1] as string;
     if (!(KEYS as readonly string[]).includes(key)) fail(lineNo, `unknown key "${key}" (expected ${KEYS.join(', ')})`);
     const item = current as Item;

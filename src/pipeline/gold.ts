@@ -62,7 +62,10 @@ export async function refreshGold(ctx: PipelineContext): Promise<GoldResult[]> {
       continue;
     }
     const { ipc } = computeGoldTable(ctx.engine, name, ctx.goldSql[name]!);
-    const latest = await listLog(ctx.storage, TABLES.silver).then((l) => l.latest, () => -1);
+    const latest = await listLog(ctx.storage, TABLES.silver).then(
+      (l) => l.latest,
+      () => -1,
+    );
     if (latest !== silverVersion) {
       throw new CommitConflictError(table, writer.readVersion, `silver/events moved from version ${silverVersion} to ${latest} while gold was computed`);
     }

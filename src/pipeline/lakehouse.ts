@@ -48,7 +48,13 @@ export const MAX_BATCH_ROWS = 1_000_000;
  * from silver. The lines of a new batch are checked for silver while bronze writes them, so silver
  * does not read them back from its files.
  */
-export async function runBatch(ctx: PipelineContext, chunks: Iterable<string[]>, source: string, expected?: number, maxBatchRows = MAX_BATCH_ROWS): Promise<RunSummary> {
+export async function runBatch(
+  ctx: PipelineContext,
+  chunks: Iterable<string[]>,
+  source: string,
+  expected?: number,
+  maxBatchRows = MAX_BATCH_ROWS,
+): Promise<RunSummary> {
   const at: { stage: 'bronze' | 'silver' | 'gold' } = { stage: 'bronze' };
   try {
     return await runLayers(ctx, chunks, source, expected, maxBatchRows, at);
@@ -63,7 +69,12 @@ export async function runBatch(ctx: PipelineContext, chunks: Iterable<string[]>,
 }
 
 async function runLayers(
-  ctx: PipelineContext, chunks: Iterable<string[]>, source: string, expected: number | undefined, maxBatchRows: number, at: { stage: 'bronze' | 'silver' | 'gold' },
+  ctx: PipelineContext,
+  chunks: Iterable<string[]>,
+  source: string,
+  expected: number | undefined,
+  maxBatchRows: number,
+  at: { stage: 'bronze' | 'silver' | 'gold' },
 ): Promise<RunSummary> {
   const started = performance.now();
   const timings: StageTimings = { load: 0, generate: 0, bronze: 0, silver: 0, gold: 0 };
@@ -100,7 +111,12 @@ async function runLayers(
       onLines: (chunk, first, b) =>
         ctx.checkers
           ? batch.submitLines(ctx.checkers, chunk, first, b.ingestedAt, b.batchId)
-          : batch.checkLines(chunk, (i) => first + i, () => b.ingestedAt, b.batchId),
+          : batch.checkLines(
+              chunk,
+              (i) => first + i,
+              () => b.ingestedAt,
+              b.batchId,
+            ),
       onFile: (f) => batch.keepRaw(f.raw, f.firstLine),
     });
     timings.bronze += since(t) - (timings.generate - generatedBefore) - batch.seconds;

@@ -115,13 +115,18 @@ export async function readLineage(storage: Storage): Promise<Lineage> {
     const snap = silverSnaps[i];
     const mark = marks[i]!;
     const t: TableLineage = {
-      table, layer: 'silver', version: snap?.version ?? -1, input: snap && mark >= 0 ? { table: TABLES.bronze, version: mark } : undefined,
-      current: { table: TABLES.bronze, version: bronzeBatch }, upToDate: mark >= bronzeBatch,
+      table,
+      layer: 'silver',
+      version: snap?.version ?? -1,
+      input: snap && mark >= 0 ? { table: TABLES.bronze, version: mark } : undefined,
+      current: { table: TABLES.bronze, version: bronzeBatch },
+      upToDate: mark >= bronzeBatch,
     };
     if (!t.upToDate) {
-      t.behind = mark < 0
-        ? `${table} has taken in no bronze batch; bronze/events is at v${bronzeBatch}`
-        : `${table} has taken in bronze/events up to v${mark}; bronze is at v${bronzeBatch} — the last run stopped before silver took it in`;
+      t.behind =
+        mark < 0
+          ? `${table} has taken in no bronze batch; bronze/events is at v${bronzeBatch}`
+          : `${table} has taken in bronze/events up to v${mark}; bronze is at v${bronzeBatch} — the last run stopped before silver took it in`;
     }
     tables.push(t);
     if (snap) consistent[table] = mark > allTaken ? await agreeing(storage, snap, SILVER_APP_ID, allTaken) : snap.version;
@@ -134,8 +139,12 @@ export async function readLineage(storage: Storage): Promise<Lineage> {
     const snap = golds[i];
     const from = recorded[i];
     const t: TableLineage = {
-      table, layer: 'gold', version: snap?.version ?? -1, input: from === undefined ? undefined : { table: GOLD_INPUT, version: from },
-      current: { table: GOLD_INPUT, version: silverData }, upToDate: from !== undefined ? from >= silverData : silverData < 0 && !snap,
+      table,
+      layer: 'gold',
+      version: snap?.version ?? -1,
+      input: from === undefined ? undefined : { table: GOLD_INPUT, version: from },
+      current: { table: GOLD_INPUT, version: silverData },
+      upToDate: from !== undefined ? from >= silverData : silverData < 0 && !snap,
     };
     if (!t.upToDate) {
       t.behind = !snap
@@ -153,7 +162,8 @@ export async function readLineage(storage: Storage): Promise<Lineage> {
     const snap = golds[i];
     if (!snap) continue;
     const from = recorded[i];
-    consistent[goldTable(kpi)] = common !== undefined && from !== undefined && from > common ? await agreeing(storage, snap, GOLD_INPUT_APP_ID, common) : snap.version;
+    consistent[goldTable(kpi)] =
+      common !== undefined && from !== undefined && from > common ? await agreeing(storage, snap, GOLD_INPUT_APP_ID, common) : snap.version;
   }
   return { tables, bronzeBatch, silverData, consistent, behind: tables.filter((t) => !t.upToDate).map((t) => t.table) };
 }

@@ -52,7 +52,10 @@ const MAX_ATTEMPTS = 8;
  * gets silver/events as last read (`read` at first, then each re-read).
  */
 export async function retryOnConflict<T>(
-  ctx: PipelineContext, stage: 'silver' | 'gold', read: Snapshot | undefined, step: (silver: Snapshot | undefined) => Promise<T>,
+  ctx: PipelineContext,
+  stage: 'silver' | 'gold',
+  read: Snapshot | undefined,
+  step: (silver: Snapshot | undefined) => Promise<T>,
 ): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {

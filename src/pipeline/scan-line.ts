@@ -31,7 +31,16 @@ const OBJECT = 3;
 /** a keyword the scanner does not know: a line with this field goes to checkLine */
 const UNKNOWN = 4;
 
-type Property = { type?: string; minimum?: number; maximum?: number; minLength?: number; maxLength?: number; enum?: string[]; const?: unknown; pattern?: string };
+type Property = {
+  type?: string;
+  minimum?: number;
+  maximum?: number;
+  minLength?: number;
+  maxLength?: number;
+  enum?: string[];
+  const?: unknown;
+  pattern?: string;
+};
 const PROPERTIES = contract.properties as Record<string, Property>;
 const KNOWN_KEYWORDS = new Set(['type', 'minimum', 'maximum', 'minLength', 'maxLength', 'enum', 'const', 'pattern']);
 
@@ -178,7 +187,7 @@ export class LineScan {
       case TIME: {
         const us = timestampMicros(text, this.start[f]!, this.end[f]!);
         this.value[f] = us;
-        return us === us;
+        return !Number.isNaN(us);
       }
       case NUMBER: {
         const v = this.value[f]!;
@@ -353,7 +362,7 @@ function timestampMicros(text: string, a: number, e: number): number {
     let k = 0;
     for (; i < e; i++, k++) {
       const d = digit(text, i);
-      if (d !== d) break;
+      if (Number.isNaN(d)) break;
       if (k < 6) micros = micros * 10 + d;
     }
     if (k === 0) return NaN;

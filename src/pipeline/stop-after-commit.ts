@@ -14,7 +14,10 @@ const COMMIT = /^(.+)\/_delta_log\/\d{20}\.json$/;
 export class StoppedAfterCommitError extends CodedError {
   static readonly code = 'STOPPED_AFTER_COMMIT';
   override name = 'StoppedAfterCommitError';
-  constructor(readonly path: string, readonly n: number) {
+  constructor(
+    readonly path: string,
+    readonly n: number,
+  ) {
     super(`the run was stopped after commit ${n} (${path}), as asked by the stop-after-commit test hook`);
   }
 }

@@ -36,8 +36,10 @@ export interface TypedRowsData {
 /** The buffers of `data`, to transfer rather than copy. */
 export function typedRowsBuffers(data: TypedRowsData): ArrayBuffer[] {
   const out: ArrayBuffer[] = [];
-  for (const s of [...Object.values(data.strings), ...(data.raw ? [data.raw] : [])]) out.push(s.offsets.buffer as ArrayBuffer, s.bytes.buffer as ArrayBuffer, s.validity.buffer as ArrayBuffer);
-  for (const a of [...Object.values(data.numbers), ...Object.values(data.numberValid), data.occurredAt, data.occurredKey, data.lineNo, data.ingestedAt]) out.push(a.buffer as ArrayBuffer);
+  for (const s of [...Object.values(data.strings), ...(data.raw ? [data.raw] : [])])
+    out.push(s.offsets.buffer as ArrayBuffer, s.bytes.buffer as ArrayBuffer, s.validity.buffer as ArrayBuffer);
+  for (const a of [...Object.values(data.numbers), ...Object.values(data.numberValid), data.occurredAt, data.occurredKey, data.lineNo, data.ingestedAt])
+    out.push(a.buffer as ArrayBuffer);
   return out;
 }
 
@@ -141,7 +143,9 @@ export class TypedRows {
     const n = data.length;
     const at = this.length;
     while (at + n > this.capacity) this.grow();
-    STRINGS.forEach((name, k) => this.strings[k]!.appendData(data.strings[name]!));
+    STRINGS.forEach((name, k) => {
+      this.strings[k]!.appendData(data.strings[name]!);
+    });
     if (this.raw && data.raw) this.raw.appendData(data.raw);
     NUMBERS.forEach((name, k) => {
       this.numbers[k]!.set(data.numbers[name]!, at);
@@ -177,7 +181,9 @@ export class TypedRows {
       if (name === 'event_id' || strings.includes(name)) out[name] = this.strings[k]!.finish();
     });
     if (this.raw && strings.includes('raw')) out.raw = this.raw.finish();
-    NUMBERS.forEach((name, k) => (out[name] = this.numberVector(k, n)));
+    NUMBERS.forEach((name, k) => {
+      out[name] = this.numberVector(k, n);
+    });
     return new Table(out);
   }
 
@@ -313,7 +319,6 @@ export class TypedRows {
     this.capacity = capacity;
   }
 }
-
 
 /** floor(us / one day) for a whole number of microseconds below 2^53, exact (the division may round). */
 function floorDay(us: number): number {

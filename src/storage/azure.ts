@@ -28,15 +28,23 @@ const DEV_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/
 export function azureConfigFromEnv(container: string, env: Record<string, string | undefined>, account?: string): AzureConfig {
   const conn = env.AZURE_STORAGE_CONNECTION_STRING;
   if (conn) {
-    const parts = new Map(conn.split(';').filter((p) => p.includes('=')).map((p) => {
-      const at = p.indexOf('=');
-      return [p.slice(0, at).trim().toLowerCase(), p.slice(at + 1).trim()] as const;
-    }));
+    const parts = new Map(
+      conn
+        .split(';')
+        .filter((p) => p.includes('='))
+        .map((p) => {
+          const at = p.indexOf('=');
+          return [p.slice(0, at).trim().toLowerCase(), p.slice(at + 1).trim()] as const;
+        }),
+    );
     const dev = parts.get('usedevelopmentstorage') === 'true';
     const name = account ?? parts.get('accountname') ?? (dev ? DEV_ACCOUNT : undefined);
     if (!name) throw new StorageConfigError('AZURE_STORAGE_CONNECTION_STRING names no AccountName');
-    const endpoint = parts.get('blobendpoint') ??
-      (dev ? `http://127.0.0.1:10000/${DEV_ACCOUNT}` : `${parts.get('defaultendpointsprotocol') ?? 'https'}://${name}.blob.${parts.get('endpointsuffix') ?? 'core.windows.net'}`);
+    const endpoint =
+      parts.get('blobendpoint') ??
+      (dev
+        ? `http://127.0.0.1:10000/${DEV_ACCOUNT}`
+        : `${parts.get('defaultendpointsprotocol') ?? 'https'}://${name}.blob.${parts.get('endpointsuffix') ?? 'core.windows.net'}`);
     const key = parts.get('accountkey') ?? (dev ? DEV_KEY : undefined);
     const sas = parts.get('sharedaccesssignature');
     if (!key && !sas) throw new StorageConfigError('AZURE_STORAGE_CONNECTION_STRING has neither AccountKey nor SharedAccessSignature');
@@ -72,7 +80,11 @@ export class AzureClient implements ObjectClient {
     return `az://${this.config.container}/${key}`;
   }
 
-  private async send(key: string | undefined, method: string, options: { query?: Record<string, string>; body?: Uint8Array; headers?: Record<string, string> } = {}): Promise<Response> {
+  private async send(
+    key: string | undefined,
+    method: string,
+    options: { query?: Record<string, string>; body?: Uint8Array; headers?: Record<string, string> } = {},
+  ): Promise<Response> {
     const url = new URL(key === undefined ? this.base : `${this.base}/${encodeKey(key)}`);
     for (const [k, v] of Object.entries(options.query ?? {})) url.searchParams.set(k, v);
     const headers: Record<string, string> = { 'x-ms-date': new Date().toUTCString(), 'x-ms-version': VERSION, ...options.headers };
@@ -95,14 +107,19 @@ export class AzureClient implements ObjectClient {
       .join('');
     const params = [...new Set([...url.searchParams.keys()])].sort().map((k) => `\n${k.toLowerCase()}:${url.searchParams.getAll(k).sort().join(',')}`);
     const resource = `/${this.config.account}${url.pathname}${params.join('')}`;
-    const text = [method, '', '', length ? String(length) : '', '', h('content-type'), '', '', '', h('if-none-match'), '', ''].join('\n') + '\n' + canonicalHeaders + resource;
-    const key = await (this.signingKey ??= crypto.subtle.importKey(
+    const text =
+      [method, '', '', length ? String(length) : '', '', h('content-type'), '', '', '', h('if-none-match'), '', ''].join('\n') +
+      '\n' +
+      canonicalHeaders +
+      resource;
+    this.signingKey ??= crypto.subtle.importKey(
       'raw',
       Uint8Array.from(atob((this.config.auth as { key: string }).key), (c) => c.charCodeAt(0)),
       { name: 'HMAC', hash: 'SHA-256' },
       false,
       ['sign'],
-    ));
+    );
+    const key = await this.signingKey;
     const mac = new Uint8Array(await crypto.subtle.sign('HMAC', key, new TextEncoder().encode(text)));
     return btoa(String.fromCharCode(...mac));
   }
@@ -150,7 +167,11 @@ export class AzureClient implements ObjectClient {
       for (const b of xmlElements(xml, 'Blob')) {
         // An ADLS Gen2 account lists its folders as blobs too.
         if (xmlText(b, 'ResourceType') === 'directory') continue;
-        out.push({ key: xmlText(b, 'Name')!, size: Number(xmlText(b, 'Content-Length')), modificationTime: Date.parse(xmlText(b, 'Last-Modified') ?? '') || 0 });
+        out.push({
+          key: xmlText(b, 'Name')!,
+          size: Number(xmlText(b, 'Content-Length')),
+          modificationTime: Date.parse(xmlText(b, 'Last-Modified') ?? '') || 0,
+        });
       }
       marker = xmlText(xml, 'NextMarker') ?? '';
     } while (marker);

@@ -30,7 +30,10 @@ type Check = (s: Storage, dir: string) => Promise<void>;
 const CHECKS: Record<string, Check> = {
   async 'missing file'(s, dir) {
     const path = `${dir}/nothing.json`;
-    const err = await s.read(path).then(() => undefined, (e: unknown) => e);
+    const err = await s.read(path).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     if (!isNotFound(err)) throw new Error(`read of a missing file: expected NotFoundError, got ${describe(err)}`);
     if (err instanceof NotFoundError && err.path !== path) throw new Error(`NotFoundError.path: expected ${path}, got ${err.path}`);
     same(await s.stat(path), undefined, 'stat of a missing file');
@@ -82,8 +85,16 @@ const CHECKS: Record<string, Check> = {
       [`${dir}/t/day=2024-01-01/part-0.parquet`, 3],
       [`${dir}/t/day=2024-01-02/part-1.parquet`, 5],
     ];
-    same((await s.list(`${dir}/t`)).map((f) => [f.path, f.size]), expected, `list ${dir}/t`);
-    same((await s.list(`${dir}/t/`)).map((f) => [f.path, f.size]), expected, `list ${dir}/t/`);
+    same(
+      (await s.list(`${dir}/t`)).map((f) => [f.path, f.size]),
+      expected,
+      `list ${dir}/t`,
+    );
+    same(
+      (await s.list(`${dir}/t/`)).map((f) => [f.path, f.size]),
+      expected,
+      `list ${dir}/t/`,
+    );
     same((await s.list(dir)).length, 4, `number of files below ${dir}`);
   },
 
@@ -100,7 +111,11 @@ const CHECKS: Record<string, Check> = {
     const winners = results.flatMap((won, i) => (won ? [i] : []));
     if (winners.length !== 1) throw new Error(`8 racing putIfAbsent: expected exactly 1 true, got ${winners.length}`);
     sameBytes(await s.read(path), text(`writer ${winners[0]}`), 'content after the race');
-    same((await s.list(dir)).map((f) => f.path), [path], `files below ${dir} after the race`);
+    same(
+      (await s.list(dir)).map((f) => f.path),
+      [path],
+      `files below ${dir} after the race`,
+    );
   },
 
   async 'no partial file is visible'(s, dir) {
@@ -125,7 +140,11 @@ const CHECKS: Record<string, Check> = {
     await s.delete(`${dir}/gone`);
     await s.delete(`${dir}/gone`);
     same(await s.stat(`${dir}/gone`), undefined, 'stat after delete');
-    same((await s.list(dir)).map((f) => f.path), [`${dir}/keep`], 'list after delete');
+    same(
+      (await s.list(dir)).map((f) => f.path),
+      [`${dir}/keep`],
+      'list after delete',
+    );
   },
 
   async deleteDir(s, dir) {
@@ -135,7 +154,11 @@ const CHECKS: Record<string, Check> = {
     await s.deleteDir(`${dir}/t`);
     await s.deleteDir(`${dir}/t`);
     same(await s.list(`${dir}/t`), [], 'list of the deleted folder');
-    same((await s.list(dir)).map((f) => f.path), [`${dir}/t2/x`], 'the folder beside it');
+    same(
+      (await s.list(dir)).map((f) => f.path),
+      [`${dir}/t2/x`],
+      'the folder beside it',
+    );
   },
 };
 
@@ -160,8 +183,7 @@ function sameBytes(actual: Uint8Array, expected: Uint8Array, what: string): void
   const firstDiff = actual.findIndex((b, i) => b !== expected[i]);
   if (actual.byteLength === expected.byteLength && firstDiff === -1) return;
   throw new Error(
-    `${what}: expected ${expected.byteLength} bytes, got ${actual.byteLength}` +
-      (firstDiff >= 0 ? ` (first difference at byte ${firstDiff})` : ''),
+    `${what}: expected ${expected.byteLength} bytes, got ${actual.byteLength}${firstDiff >= 0 ? ` (first difference at byte ${firstDiff})` : ''}`,
   );
 }
 

@@ -17,9 +17,10 @@ export class StorageFullError extends CodedError {
   override name = 'StorageFullError';
   constructor(where: string, stage: 'bronze' | 'silver' | 'gold', cause: unknown) {
     const detail = cause instanceof Error ? cause.message : String(cause);
-    const next = stage === 'bronze'
-      ? 'the batch was not taken in, so free some space and send it again'
-      : 'the batch is safe in bronze and the next run completes it, so free some space and run again';
+    const next =
+      stage === 'bronze'
+        ? 'the batch was not taken in, so free some space and send it again'
+        : 'the batch is safe in bronze and the next run completes it, so free some space and run again';
     super(
       `storage is full at ${where} while writing ${stage} (${detail}): the run stopped with every table at its last committed version; ` +
         `${next} (vacuum deletes the files that no version needs any more)`,

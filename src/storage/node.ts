@@ -1,4 +1,4 @@
-import { promises as fs } from 'node:fs';
+import { promises as fs, type Dirent } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { randomUUID } from 'node:crypto';
@@ -73,7 +73,7 @@ export class NodeStorage implements Storage {
     const base = this.abs(dir);
     const out: FileInfo[] = [];
     const walk = async (folder: string): Promise<void> => {
-      let entries;
+      let entries: Dirent[];
       try {
         entries = await fs.readdir(folder, { withFileTypes: true });
       } catch (err) {

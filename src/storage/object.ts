@@ -51,7 +51,8 @@ export class StorageConfigError extends CodedError {
 /** A 404 for a missing object is an answer; one for a missing bucket is an error that names it. */
 export async function missingObject(res: Response, where: string): Promise<undefined> {
   const body = await res.text();
-  if (/NoSuchBucket|ContainerNotFound/.test(body)) throw new StorageConfigError(`storage: ${where.split('/').slice(0, 3).join('/')} does not exist (create the bucket or container first)`);
+  if (/NoSuchBucket|ContainerNotFound/.test(body))
+    throw new StorageConfigError(`storage: ${where.split('/').slice(0, 3).join('/')} does not exist (create the bucket or container first)`);
   return undefined;
 }
 
@@ -59,7 +60,6 @@ export async function drained<T>(res: Response, value: T): Promise<T> {
   await res.body?.cancel();
   return value;
 }
-
 
 const PROBE = '_conditional_put_probe';
 
@@ -109,10 +109,11 @@ export class ObjectStorage implements Storage {
   }
 
   async putIfAbsent(path: string, data: Uint8Array): Promise<boolean> {
-    await (this.probed ??= this.probe().catch((err: unknown) => {
+    this.probed ??= this.probe().catch((err: unknown) => {
       this.probed = undefined;
       throw err;
-    }));
+    });
+    await this.probed;
     const key = this.key(path);
     let tries = 0;
     return retrying(async () => {

@@ -17,13 +17,14 @@ export interface S3Config {
   endpoint?: string;
 }
 
-
 /** Credentials and endpoint from the variables the AWS tools read. */
 export function s3ConfigFromEnv(bucket: string, env: Record<string, string | undefined>): S3Config {
   const accessKeyId = env.AWS_ACCESS_KEY_ID;
   const secretAccessKey = env.AWS_SECRET_ACCESS_KEY;
   if (!accessKeyId || !secretAccessKey) {
-    throw new StorageConfigError(`s3://${bucket} needs credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_ENDPOINT_URL for a store other than AWS)`);
+    throw new StorageConfigError(
+      `s3://${bucket} needs credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_ENDPOINT_URL for a store other than AWS)`,
+    );
   }
   return {
     bucket,

@@ -1,4 +1,4 @@
-import { ZipArchive, type ZipItem } from '../unzip.ts';
+import type { ZipArchive, ZipItem } from '../unzip.ts';
 import { NotFoundError, type FileInfo, type Storage } from './types.ts';
 
 /**

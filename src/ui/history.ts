@@ -14,7 +14,12 @@ export function loadHistory(storage: Pick<Storage, 'getItem'> | undefined = glob
 }
 
 /** `sql` added to the front of `history` (moved there when it was in it already), saved; the new history. */
-export function remember(history: readonly string[], sql: string, storage: Pick<Storage, 'setItem'> | undefined = globalThis.localStorage, limit = 50): string[] {
+export function remember(
+  history: readonly string[],
+  sql: string,
+  storage: Pick<Storage, 'setItem'> | undefined = globalThis.localStorage,
+  limit = 50,
+): string[] {
   const text = sql.trim();
   if (text === '') return [...history];
   const next = [text, ...history.filter((h) => h !== text)].slice(0, limit);

@@ -104,7 +104,10 @@ const made = new WeakMap<readonly Row[], Map<string, unknown>>();
  */
 export function once<T>(rows: readonly Row[], key: string, make: () => T): T {
   let byKey = made.get(rows);
-  if (!byKey) made.set(rows, (byKey = new Map()));
+  if (!byKey) {
+    byKey = new Map();
+    made.set(rows, byKey);
+  }
   if (!byKey.has(key)) byKey.set(key, make());
   return byKey.get(key) as T;
 }

@@ -31,7 +31,10 @@ export function kpiExplanations(markdown: string): Partial<Record<Kpi, string>> 
 
 /** Markdown emphasis and code marks dropped: the page shows text, never HTML. */
 function plain(text: string): string {
-  return text.replace(/`([^`]*)`/g, '$1').replace(/\*\*([^*]*)\*\*/g, '$1').replace(/\*([^*]*)\*/g, '$1');
+  return text
+    .replace(/`([^`]*)`/g, '$1')
+    .replace(/\*\*([^*]*)\*\*/g, '$1')
+    .replace(/\*([^*]*)\*/g, '$1');
 }
 
 export const KPI_EXPLANATIONS = kpiExplanations(kpiDoc);

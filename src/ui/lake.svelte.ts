@@ -1,5 +1,15 @@
 import { proxy, transfer, type Remote } from 'comlink';
-import { CancelledError, errorCode, RUN_DEFAULTS, type Api, type Lineage, type Progress, type RunOptions, type RunSummary, type TableSummary } from '../worker/protocol.ts';
+import {
+  CancelledError,
+  errorCode,
+  RUN_DEFAULTS,
+  type Api,
+  type Lineage,
+  type Progress,
+  type RunOptions,
+  type RunSummary,
+  type TableSummary,
+} from '../worker/protocol.ts';
 import type { Async } from './async.ts';
 import { runOptionsFromQuery } from './share.ts';
 
@@ -37,7 +47,13 @@ export interface RepairState {
 }
 
 export const lake = $state<{
-  revision: number; tables: Async<TableSummary[]>; lineage: Async<Lineage>; opened: TableSummary[]; run: RunState; repair: RepairState; form: RunOptions;
+  revision: number;
+  tables: Async<TableSummary[]>;
+  lineage: Async<Lineage>;
+  opened: TableSummary[];
+  run: RunState;
+  repair: RepairState;
+  form: RunOptions;
 }>({
   revision: 0,
   tables: { state: 'pending' },
@@ -101,7 +117,10 @@ export async function finishStoppedRun(api: Remote<Api>): Promise<void> {
   });
   try {
     const r = await api.repair(onProgress);
-    lake.repair = { phase: 'done', message: r.before.behind.length ? `Finished the run that stopped early: ${r.before.behind.join(', ')} brought up to date.` : '' };
+    lake.repair = {
+      phase: 'done',
+      message: r.before.behind.length ? `Finished the run that stopped early: ${r.before.behind.join(', ')} brought up to date.` : '',
+    };
   } catch (err) {
     lake.repair = { phase: 'failed', message: `Could not finish the run that stopped early: ${err instanceof Error ? err.message : String(err)}` };
   } finally {

@@ -145,7 +145,10 @@ export class TableCache {
       })(),
     };
     this.entries.set(key, entry);
-    entry.ready.then(() => (entry.loaded = true), () => {});
+    entry.ready.then(
+      () => (entry.loaded = true),
+      () => {},
+    );
     // A failed load is not kept: the next use tries again.
     entry.ready.catch(() => {
       if (this.entries.get(key) === entry) this.entries.delete(key);

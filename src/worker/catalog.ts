@@ -176,7 +176,7 @@ export class Catalog {
    * fewer data files than its commits added; not cached, as a VACUUM changes it without a commit.
    */
   private async unreadable(path: string, versions: readonly number[], history: readonly HistoryEntry[], listing: LogListing): Promise<number[]> {
-    const logDir = joinPath(path, LOG_DIR) + '/';
+    const logDir = `${joinPath(path, LOG_DIR)}/`;
     const present = new Set((await this.storage.list(path)).filter((f) => !f.path.startsWith(logDir)).map((f) => f.path));
     if (present.size >= history.reduce((n, h) => n + h.filesAdded, 0)) return [];
     const out: number[] = [];

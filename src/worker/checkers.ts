@@ -40,7 +40,8 @@ export function browserCheckers(): LineCheckers | undefined {
 
 /** Use `threads` checker workers from the next run on (0: none); undefined goes back to the default. */
 export function useCheckerThreads(threads: number | undefined): void {
-  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 0 && threads <= 8)) throw new Error(`checker threads must be a whole number from 0 to 8, got ${threads}`);
+  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 0 && threads <= 8))
+    throw new Error(`checker threads must be a whole number from 0 to 8, got ${threads}`);
   chosen = threads;
 }
 

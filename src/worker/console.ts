@@ -9,8 +9,17 @@ import type { Catalog } from './catalog.ts';
 import { count, describe, gridOf } from './grid.ts';
 import type { ConsoleBatch, ConsoleFile, ConsolePage, ConsoleResult, ConsoleSort, Download, TableSummary } from './protocol.ts';
 import {
-  CONSOLE_COLUMNS, CONSOLE_TABLES, ConsoleError, checkReadOnly, consoleMessage, listsTables, rewriteCatalog, rewriteTimeTravel, splitStatements,
-  type StatementKind, type Token,
+  CONSOLE_COLUMNS,
+  CONSOLE_TABLES,
+  ConsoleError,
+  checkReadOnly,
+  consoleMessage,
+  listsTables,
+  rewriteCatalog,
+  rewriteTimeTravel,
+  splitStatements,
+  type StatementKind,
+  type Token,
 } from './sql-text.ts';
 
 /** Rows of a result sent with it; more come a page at a time (SqlConsole.page). */
@@ -73,7 +82,10 @@ export class SqlConsole {
     let checked = checkReadOnly(statement);
     const listing = listsTables(checked.body);
     if (listing) {
-      checked = { kind: 'query', body: `SELECT table_name AS name, delta_path AS path, layer, delta_version AS version, delta_rows AS "rows" FROM ${CONSOLE_TABLES}` };
+      checked = {
+        kind: 'query',
+        body: `SELECT table_name AS name, delta_path AS path, layer, delta_version AS version, delta_rows AS "rows" FROM ${CONSOLE_TABLES}`,
+      };
     }
     const byView = new Map(tables.map((t) => [t.view, t.path]));
     const catalogRewrite = rewriteCatalog(checked.body);
@@ -95,8 +107,14 @@ export class SqlConsole {
       const snap = snapshots[0]!;
       const names = new Set([ref.view, versionTable(ref.view, snap.version)]);
       const isTable = (t: Token) =>
-        ref.version === undefined ? t.kind === 'word' && t.text.toLowerCase() === ref.view : t.kind === 'quoted' && names.has(t.text.slice(1, -1).toLowerCase());
-      const found = consoleConditions(text, isTable, snap.schema.fields.map((f) => f.name));
+        ref.version === undefined
+          ? t.kind === 'word' && t.text.toLowerCase() === ref.view
+          : t.kind === 'quoted' && names.has(t.text.slice(1, -1).toLowerCase());
+      const found = consoleConditions(
+        text,
+        isTable,
+        snap.schema.fields.map((f) => f.name),
+      );
       if (found && found.conditions.length > 0) {
         const p = pruneFiles(snap, found.conditions);
         if (p.files.length < p.total) {
@@ -108,7 +126,8 @@ export class SqlConsole {
     }
     return this.cache.useMany(refs, (loaded) => {
       for (const [i, ref] of refs.entries()) {
-        if (ref.version === undefined && !ref.subset) this.engine.run(`CREATE OR REPLACE VIEW ${quoteIdent(ref.view)} AS SELECT * FROM ${quoteIdent(loaded[i]!.table)}`);
+        if (ref.version === undefined && !ref.subset)
+          this.engine.run(`CREATE OR REPLACE VIEW ${quoteIdent(ref.view)} AS SELECT * FROM ${quoteIdent(loaded[i]!.table)}`);
       }
       if (replaced) text = text.slice(0, replaced.start) + quoteIdent(loaded[0]!.table) + text.slice(replaced.end);
       const started = performance.now();
@@ -186,12 +205,15 @@ export class SqlConsole {
     const table = this.result(id);
     const order = this.orderBy(table, sort);
     if (format === 'parquet') {
-      return { fileName: `result-${id}.parquet`, bytes: encodeParquet(this.engine.queryIPC(`SELECT * FROM ${quoteIdent(table)}${order ? ` ORDER BY ${order}` : ''}`)) };
+      return {
+        fileName: `result-${id}.parquet`,
+        bytes: encodeParquet(this.engine.queryIPC(`SELECT * FROM ${quoteIdent(table)}${order ? ` ORDER BY ${order}` : ''}`)),
+      };
     }
     const grid = gridOf(this.engine, table, Math.max(1, count(this.engine, table)), 0, order);
     const cell = (v: string | null) => (v === null ? '' : /[",\r\n]/.test(v) || v === '' ? `"${v.replaceAll('"', '""')}"` : v);
     const lines = [grid.columns.map((c) => cell(c.name)).join(','), ...grid.rows.map((r) => r.map(cell).join(','))];
-    return { fileName: `result-${id}.csv`, bytes: new TextEncoder().encode(lines.join('\r\n') + '\r\n') };
+    return { fileName: `result-${id}.csv`, bytes: new TextEncoder().encode(`${lines.join('\r\n')}\r\n`) };
   }
 
   private result(id: number): string {
@@ -236,10 +258,14 @@ export class SqlConsole {
     const columnRows: string[] = [];
     for (const t of tables) {
       const details = await this.catalog.details(t.path);
-      details.schema.forEach((c, i) => columnRows.push(`('lake', 'main', ${lit(t.view)}, ${lit(c.name)}, ${i + 1}, ${lit(c.type)}, ${lit(c.nullable ? 'YES' : 'NO')})`));
+      details.schema.forEach((c, i) => {
+        columnRows.push(`('lake', 'main', ${lit(t.view)}, ${lit(c.name)}, ${i + 1}, ${lit(c.type)}, ${lit(c.nullable ? 'YES' : 'NO')})`);
+      });
     }
     for (const f of this.files.values()) {
-      f.columns.forEach((c, i) => columnRows.push(`('temp', 'main', ${lit(f.view)}, ${lit(c.name)}, ${i + 1}, ${lit(c.type)}, 'YES')`));
+      f.columns.forEach((c, i) => {
+        columnRows.push(`('temp', 'main', ${lit(f.view)}, ${lit(c.name)}, ${i + 1}, ${lit(c.type)}, 'YES')`);
+      });
     }
     if (columnRows.length > 0) this.engine.run(`INSERT INTO ${CONSOLE_COLUMNS} VALUES ${columnRows.join(', ')}`);
   }
@@ -278,4 +304,3 @@ export class SqlConsole {
 function resultTable(id: number): string {
   return `console_result_${id}`;
 }
-

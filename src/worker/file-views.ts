@@ -19,8 +19,16 @@ export interface FileTable {
 
 /** The console name of a file: `file_` and its name in lowercase letters, digits and `_` (sales-2024.csv → file_sales_2024). */
 export function fileViewName(fileName: string): string {
-  const base = fileName.split(/[\\/]/).pop()!.replace(/\.(csv|tsv|parquet|json|jsonl|ndjson)$/i, '');
-  return `file_${base.toLowerCase().replace(/[^a-z0-9_]+/g, '_').replace(/^_+|_+$/g, '') || 'data'}`;
+  const base = fileName
+    .split(/[\\/]/)
+    .pop()!
+    .replace(/\.(csv|tsv|parquet|json|jsonl|ndjson)$/i, '');
+  return `file_${
+    base
+      .toLowerCase()
+      .replace(/[^a-z0-9_]+/g, '_')
+      .replace(/^_+|_+$/g, '') || 'data'
+  }`;
 }
 
 /** RFC 4180 CSV (quotes, doubled quotes, CRLF or LF); the first record names the columns. */
@@ -30,12 +38,17 @@ export function csvTable(text: string, fileName: string): FileTable {
   let field = '';
   let quoted = false;
   let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
-  const endField = () => (record.push(field), (field = ''));
+  const endField = () => {
+    record.push(field);
+    field = '';
+  };
   for (; i < text.length; i++) {
     const c = text[i]!;
     if (quoted) {
-      if (c === '"' && text[i + 1] === '"') (field += '"'), i++;
-      else if (c === '"') quoted = false;
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') quoted = false;
       else field += c;
     } else if (c === '"' && field === '') quoted = true;
     else if (c === ',') endField();
@@ -47,12 +60,19 @@ export function csvTable(text: string, fileName: string): FileTable {
     } else field += c;
   }
   if (quoted) throw new FileViewError(`${fileName}: a quoted field is never closed`);
-  if (field !== '' || record.length > 0) (endField(), records.push(record));
+  if (field !== '' || record.length > 0) {
+    endField();
+    records.push(record);
+  }
   const [header, ...body] = records.filter((r) => !(r.length === 1 && r[0] === ''));
   if (!header) throw new FileViewError(`${fileName} is empty: a CSV file needs a header line naming its columns`);
   const bad = body.findIndex((r) => r.length !== header.length);
   if (bad >= 0) throw new FileViewError(`${fileName}: line ${bad + 2} has ${body[bad]!.length} fields, the header has ${header.length}`);
-  return typed(uniqueNames(header), body.map((r) => r.map((v) => (v === '' ? null : v))), true);
+  return typed(
+    uniqueNames(header),
+    body.map((r) => r.map((v) => (v === '' ? null : v))),
+    true,
+  );
 }
 
 /** A JSON array of objects, one object, or JSON lines (one object a line). */
@@ -71,7 +91,11 @@ export function jsonTable(text: string, fileName: string): FileTable {
     for (const k of Object.keys(o)) if (!names.includes(k)) names.push(k);
   }
   const cell = (v: unknown): Cell => (v === undefined || v === null ? null : typeof v === 'object' ? JSON.stringify(v) : (v as Cell));
-  return typed(uniqueNames(names), objects.map((o) => names.map((k) => cell((o as Record<string, unknown>)[k]))), false);
+  return typed(
+    uniqueNames(names),
+    objects.map((o) => names.map((k) => cell((o as Record<string, unknown>)[k]))),
+    false,
+  );
 }
 
 function parse(text: string, fileName: string, line: number): unknown {

@@ -18,7 +18,13 @@ function merged(tokens: Token[]): Token[] {
   const out: Token[] = [];
   for (const t of tokens.filter(significant)) {
     const prev = out[out.length - 1];
-    if (prev && t.kind === 'symbol' && prev.kind === 'symbol' && prev.start + prev.text.length === t.start && ['<=', '>=', '<>', '!=', '=='].includes(prev.text + t.text)) {
+    if (
+      prev &&
+      t.kind === 'symbol' &&
+      prev.kind === 'symbol' &&
+      prev.start + prev.text.length === t.start &&
+      ['<=', '>=', '<>', '!=', '=='].includes(prev.text + t.text)
+    ) {
       out[out.length - 1] = { ...prev, text: prev.text + t.text };
     } else out.push(t);
   }
@@ -37,7 +43,8 @@ function condition(ts: Token[], column: (ts: Token[]) => string | undefined): Co
     if (!t) return undefined;
     if (t.kind === 'string') return { value: t.text.slice(1, -1).replaceAll("''", "'"), next: from + 1 };
     if (t.kind === 'number' && /^\d+$/.test(t.text)) return { value: Number(t.text), next: from + 1 };
-    if (t.kind === 'symbol' && t.text === '-' && ts[from + 1]?.kind === 'number' && /^\d+$/.test(ts[from + 1]!.text)) return { value: -Number(ts[from + 1]!.text), next: from + 2 };
+    if (t.kind === 'symbol' && t.text === '-' && ts[from + 1]?.kind === 'number' && /^\d+$/.test(ts[from + 1]!.text))
+      return { value: -Number(ts[from + 1]!.text), next: from + 2 };
     if (word(t, 'true') || word(t, 'false')) return { value: t.text.toLowerCase() === 'true', next: from + 1 };
     if (word(t, 'date') && ts[from + 1]?.kind === 'string') return { value: ts[from + 1]!.text.slice(1, -1), next: from + 2 };
     return undefined;
@@ -192,7 +199,8 @@ export function consoleConditions(
     i++;
   }
   const table = { start: named[0]!.start, end: named[0]!.start + named[0]!.text.length };
-  if (!word(ts[i], 'where')) return ts[i] === undefined || (ts[i]!.kind === 'word' && CLAUSE_END.has(ts[i]!.text.toLowerCase())) ? { conditions: [], ...table } : undefined;
+  if (!word(ts[i], 'where'))
+    return ts[i] === undefined || (ts[i]!.kind === 'word' && CLAUSE_END.has(ts[i]!.text.toLowerCase())) ? { conditions: [], ...table } : undefined;
   let j = i + 1;
   while (j < ts.length && !(depthAt[j] === 0 && ts[j]!.kind === 'word' && CLAUSE_END.has(ts[j]!.text.toLowerCase()))) j++;
   const parts = conjuncts(ts.slice(i + 1, j));

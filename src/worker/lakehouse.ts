@@ -29,10 +29,27 @@ import { goldHeader, goldPath, openLakeReader, type LakeReader } from './reader.
 import { parseRowFilter } from './filter.ts';
 import { FolderStorage, openedPath, type TableSource } from './opened.ts';
 import type {
-  ArchiveDownload, CommitView, ConsoleBatch, ConsoleFile, ConsolePage, ConsoleResult, ConsoleSort, Download, ExportResult, GoldData, ImportResult, LakeVacuumOptions, OpenedReads, QualityReport, RowsPage,
-  RunOptions, TableDetails, TableSummary, TableVacuumOptions, VersionProfile,
+  ArchiveDownload,
+  CommitView,
+  ConsoleBatch,
+  ConsoleFile,
+  ConsolePage,
+  ConsoleResult,
+  ConsoleSort,
+  Download,
+  ExportResult,
+  GoldData,
+  ImportResult,
+  LakeVacuumOptions,
+  OpenedReads,
+  QualityReport,
+  RowsPage,
+  RunOptions,
+  TableDetails,
+  TableSummary,
+  TableVacuumOptions,
+  VersionProfile,
 } from './protocol.ts';
-
 
 export interface LakehouseDeps {
   storage: Storage;
@@ -86,12 +103,22 @@ export async function openLakehouse(deps: LakehouseDeps) {
   const readGold = async (name: string, version: number | undefined): Promise<GoldData> =>
     (await reader.goldTable(name, version)) ?? throughEngine(goldPath(name), version);
 
-  const runs = new Runs(pipelineEngine, storage, deps.goldSql, deps.silverSql, deps.expectationsText, deps.exclusive ?? ((fn) => fn()), () => {
-    cache.invalidate();
-    reader.forget();
-    // The dashboard is what a user opens after a run: have it ready.
-    for (const kpi of GOLD_TABLES) readGold(kpi, undefined).catch(() => {});
-  }, deps.checkers, deps.stopAfterCommit);
+  const runs = new Runs(
+    pipelineEngine,
+    storage,
+    deps.goldSql,
+    deps.silverSql,
+    deps.expectationsText,
+    deps.exclusive ?? ((fn) => fn()),
+    () => {
+      cache.invalidate();
+      reader.forget();
+      // The dashboard is what a user opens after a run: have it ready.
+      for (const kpi of GOLD_TABLES) readGold(kpi, undefined).catch(() => {});
+    },
+    deps.checkers,
+    deps.stopAfterCommit,
+  );
 
   /**
    * Rows matching a filter (`year = '2021' AND id >= 10`): only the data files whose partition
@@ -99,7 +126,10 @@ export async function openLakehouse(deps: LakehouseDeps) {
    */
   const filteredRows = async (path: string, version: number | undefined, limit: number, offset: number, filter: string): Promise<RowsPage> => {
     const snap = await catalog.snapshot(path, version);
-    const parsed = parseRowFilter(filter, snap.schema.fields.map((f) => f.name));
+    const parsed = parseRowFilter(
+      filter,
+      snap.schema.fields.map((f) => f.name),
+    );
     const p = pruneFiles(snap, parsed.conditions);
     const subset = p.files.length < p.total ? { paths: new Set(p.files.map((a) => a.path)) } : undefined;
     return cache.use(
@@ -108,7 +138,14 @@ export async function openLakehouse(deps: LakehouseDeps) {
       (t) => {
         lakeEngine.run(`CREATE OR REPLACE TEMP VIEW ${FILTERED} AS SELECT * FROM ${quoteIdent(t.table)} WHERE ${parsed.sql}`);
         try {
-          const files = { sql: parsed.sql, read: t.files, total: p.total, skippedByPartition: p.skippedByPartition, skippedByStats: p.skippedByStats, text: describePruning(p) };
+          const files = {
+            sql: parsed.sql,
+            read: t.files,
+            total: p.total,
+            skippedByPartition: p.skippedByPartition,
+            skippedByStats: p.skippedByStats,
+            text: describePruning(p),
+          };
           return { path, version: t.version, total: count(lakeEngine, FILTERED), offset, ...gridOf(lakeEngine, FILTERED, limit, offset), filter: files };
         } finally {
           lakeEngine.run(`DROP VIEW IF EXISTS ${FILTERED}`);
@@ -225,7 +262,11 @@ export async function openLakehouse(deps: LakehouseDeps) {
         if (page) return page;
       }
       return cache.use(path, snap.version, (t) => ({
-        path, version: t.version, total: count(lakeEngine, t.table), offset, ...gridOf(lakeEngine, t.table, limit, offset),
+        path,
+        version: t.version,
+        total: count(lakeEngine, t.table),
+        offset,
+        ...gridOf(lakeEngine, t.table, limit, offset),
       }));
     },
 
@@ -296,8 +337,7 @@ export async function openLakehouse(deps: LakehouseDeps) {
      * VACUUM one table: data files no version within `retentionHours` needs are deleted, so older
      * versions stop being readable. Shorter than the table's retention (7 days) needs `force`.
      */
-    vacuumTable: async (path: string, options: TableVacuumOptions = {}): Promise<VacuumResult> =>
-      maintain(() => vacuumTable(storage, ownTable(path), options)),
+    vacuumTable: async (path: string, options: TableVacuumOptions = {}): Promise<VacuumResult> => maintain(() => vacuumTable(storage, ownTable(path), options)),
   };
 }
 

@@ -19,7 +19,17 @@ import { joinPath, type Storage } from '../storage/types.ts';
 import { openLakehouse, type Lakehouse } from './lakehouse.ts';
 import type { Exclusive } from './runs.ts';
 import type {
-  CommitView, FileMap, LearnBatch, LogView, OptimizeStep, RaceResult, RerunResult, TableDetails, TableSummary, VacuumStep, VersionRows,
+  CommitView,
+  FileMap,
+  LearnBatch,
+  LogView,
+  OptimizeStep,
+  RaceResult,
+  RerunResult,
+  TableDetails,
+  TableSummary,
+  VacuumStep,
+  VersionRows,
 } from './protocol.ts';
 
 export interface SandboxDeps {
@@ -64,7 +74,12 @@ export async function openSandbox(deps: SandboxDeps) {
     return writers;
   };
   const context = (engine: Engine, over: Storage = storage, onProgress?: (p: Progress) => void): PipelineContext => ({
-    engine, storage: over, expectations, goldSql: deps.goldSql, silverSql: deps.silverSql, ...(onProgress ? { onProgress } : {}),
+    engine,
+    storage: over,
+    expectations,
+    goldSql: deps.goldSql,
+    silverSql: deps.silverSql,
+    ...(onProgress ? { onProgress } : {}),
   });
 
   const latest = async (path: string): Promise<number> => (await tryListLog(storage, path))?.latest ?? -1;
@@ -139,7 +154,9 @@ export async function openSandbox(deps: SandboxDeps) {
     if (!listing) throw new Error(`table ${path} of the sandbox does not exist yet: run a batch first`);
     const dir = joinPath(path, LOG_DIR);
     const files = (await storage.list(dir)).map((f) => ({ name: f.path.slice(dir.length + 1), size: f.size }));
-    const last = files.some((f) => f.name === '_last_checkpoint') ? new TextDecoder().decode(await storage.read(joinPath(dir, '_last_checkpoint'))).trim() : null;
+    const last = files.some((f) => f.name === '_last_checkpoint')
+      ? new TextDecoder().decode(await storage.read(joinPath(dir, '_last_checkpoint'))).trim()
+      : null;
     const checkpoint = Math.max(-1, ...[...listing.checkpoints.keys()].filter((v) => v <= listing.latest));
     const replay = [...listing.commits.keys()].filter((v) => v > checkpoint).sort((a, b) => a - b);
     return { path, latest: listing.latest, files, lastCheckpoint: last, readerStart: checkpoint < 0 ? null : checkpoint, readerCommits: replay };
@@ -285,7 +302,10 @@ export async function openSandbox(deps: SandboxDeps) {
             const info = (await readCommit(storage, TABLES.bronze, won.version)).find((x) => 'commitInfo' in x) as { commitInfo: CommitInfo } | undefined;
             const c = info?.commitInfo;
             return {
-              writer, batchId: String(c?.operationParameters?.batchId ?? ''), version: won.version, readVersion: c?.readVersion ?? -1,
+              writer,
+              batchId: String(c?.operationParameters?.batchId ?? ''),
+              version: won.version,
+              readVersion: c?.readVersion ?? -1,
               rows: Number(c?.operationMetrics?.numOutputRows ?? 0),
             };
           }),
@@ -323,7 +343,9 @@ export async function openSandbox(deps: SandboxDeps) {
         const again = await openWriter(storage, TABLES.silver, { mode: 'append', txn: { appId: txn.appId, version: txn.version }, name: 'silver_events' });
         let replay: RerunResult['replay'];
         try {
-          await again.write(tableFromIPC(engine.queryIPC(`SELECT * FROM silver_events WHERE batch_id = (SELECT max_by(batch_id, ingested_at) FROM silver_events)`)));
+          await again.write(
+            tableFromIPC(engine.queryIPC(`SELECT * FROM silver_events WHERE batch_id = (SELECT max_by(batch_id, ingested_at) FROM silver_events)`)),
+          );
           const r = await again.commit();
           replay = { refused: false, message: `committed as version ${r.version}` };
         } catch (err) {

@@ -9,7 +9,10 @@ import type { Storage } from '../storage/types.ts';
 export class LineageReader {
   private last: { key: string; lineage: Promise<Lineage> } | undefined;
 
-  constructor(private readonly storage: Storage, private readonly versions: () => Promise<string>) {}
+  constructor(
+    private readonly storage: Storage,
+    private readonly versions: () => Promise<string>,
+  ) {}
 
   async read(): Promise<Lineage> {
     const key = await this.versions();

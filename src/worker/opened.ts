@@ -77,7 +77,8 @@ function chooseRoot(what: string, name: string, paths: readonly string[], root: 
   const roots = tableRoots(paths);
   if (roots.length === 0) throw new Error(`${what} holds no Delta table: no folder in it has a _delta_log`);
   if (root !== undefined) {
-    if (!roots.includes(root)) throw new Error(`${what} has no Delta table in its folder ${root || '(its root)'}; its tables are ${roots.map((r) => r || '(its root)').join(', ')}`);
+    if (!roots.includes(root))
+      throw new Error(`${what} has no Delta table in its folder ${root || '(its root)'}; its tables are ${roots.map((r) => r || '(its root)').join(', ')}`);
     return { root, name: roots.length === 1 ? name : `${name.replace(/\.zip$/i, '')}_${root}` };
   }
   if (roots.length > 1) throw new SeveralTablesError(what, roots);
@@ -93,7 +94,12 @@ export async function tablesIn(name: string, from: ZipInput | readonly FolderFil
 /** A .zip as a table: its central directory read and checked (names, sizes), no entry expanded yet. */
 export async function zipSource(name: string, archive: ZipInput, root?: string): Promise<TableSource> {
   const zip = await ZipArchive.open(name, archive);
-  const chosen = chooseRoot(name, name, zip.entries.map((e) => e.name), root);
+  const chosen = chooseRoot(
+    name,
+    name,
+    zip.entries.map((e) => e.name),
+    root,
+  );
   return { name: chosen.name, kind: 'zip', storage: new ZipStorage(zip), root: chosen.root };
 }
 

@@ -106,7 +106,10 @@ export async function importLakehouse(storage: Storage, name: string, input: Zip
     const own = entries.filter((e) => e.name.startsWith(prefix) && !roots.some((r) => r !== root && r.length > root.length && e.name.startsWith(`${r}/`)));
     for (const e of own) files.push({ path: `${path}/${e.name.slice(prefix.length)}`, item: e });
   }
-  const staged = new ZipStorage(archive, files.map((f) => [f.path, f.item]));
+  const staged = new ZipStorage(
+    archive,
+    files.map((f) => [f.path, f.item]),
+  );
   const tables: ImportedTable[] = [];
   for (const { root, path } of mapped) {
     let version: number;

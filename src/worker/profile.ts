@@ -18,7 +18,8 @@ export function profileTable(engine: Engine, relation: string): TableProfile {
     const q = quoteIdent(columns[i]!.name);
     return /[[\](]|^(STRUCT|MAP|UNION)/.test(columns[i]!.type) ? `${q}::VARCHAR` : q;
   };
-  const scalar = (i: number): string => (kinds[i] === 'temporal' ? `epoch_ms(${quoteIdent(columns[i]!.name)}::TIMESTAMP)::DOUBLE` : `${quoteIdent(columns[i]!.name)}::DOUBLE`);
+  const scalar = (i: number): string =>
+    kinds[i] === 'temporal' ? `epoch_ms(${quoteIdent(columns[i]!.name)}::TIMESTAMP)::DOUBLE` : `${quoteIdent(columns[i]!.name)}::DOUBLE`;
   const aggregates = columns.flatMap((_, i) => [
     `count(${value(i)}) AS n${i}`,
     `count(DISTINCT ${value(i)}) AS d${i}`,
@@ -26,15 +27,20 @@ export function profileTable(engine: Engine, relation: string): TableProfile {
     `max(${value(i)})::VARCHAR AS hi${i}`,
     ...(kinds[i] === 'categorical' ? [] : [`min(${scalar(i)}) AS a${i}`, `max(${scalar(i)}) AS b${i}`]),
   ]);
-  const stats = engine.rows<Record<string, unknown>>(`SELECT count(*) AS total${aggregates.length ? ', ' + aggregates.join(', ') : ''} FROM ${from}`)[0]!;
+  const stats = engine.rows<Record<string, unknown>>(`SELECT count(*) AS total${aggregates.length ? `, ${aggregates.join(', ')}` : ''} FROM ${from}`)[0]!;
   const rows = Number(stats.total);
 
   const out = columns.map((c, i): ColumnProfile => {
     const nonNull = Number(stats[`n${i}`]);
     const distinct = Number(stats[`d${i}`]);
     const base = {
-      name: c.name, type: c.type, kind: kinds[i]!, nulls: rows - nonNull, distinct,
-      min: (stats[`lo${i}`] as string | null) ?? null, max: (stats[`hi${i}`] as string | null) ?? null,
+      name: c.name,
+      type: c.type,
+      kind: kinds[i]!,
+      nulls: rows - nonNull,
+      distinct,
+      min: (stats[`lo${i}`] as string | null) ?? null,
+      max: (stats[`hi${i}`] as string | null) ?? null,
     };
     if (nonNull === 0) return { ...base, histogram: [] };
     if (kinds[i] === 'categorical') {

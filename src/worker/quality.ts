@@ -69,8 +69,13 @@ export async function qualityReport(
       if (!batch) {
         const b = bronze.get(row.batch_id);
         batch = {
-          batchId: row.batch_id, source: b?.source ?? null, bronzeVersion: b?.version ?? null, ingestedAt: b?.ingestedAt ?? null,
-          records: b?.records ?? null, expectations: [], stoppedBy: null,
+          batchId: row.batch_id,
+          source: b?.source ?? null,
+          bronzeVersion: b?.version ?? null,
+          ingestedAt: b?.ingestedAt ?? null,
+          records: b?.records ?? null,
+          expectations: [],
+          stoppedBy: null,
         };
         batches.set(row.batch_id, batch);
       }

@@ -49,7 +49,8 @@ export type LakeReader = ReturnType<typeof openLakeReader>;
 
 export function goldPath(name: string): string {
   const kpi = name.replace(/^gold[/_]/, '');
-  if (!(GOLD_TABLES as readonly string[]).includes(kpi)) throw new Error(`there is no gold table ${JSON.stringify(name)}; the gold tables are ${GOLD_TABLES.join(', ')}`);
+  if (!(GOLD_TABLES as readonly string[]).includes(kpi))
+    throw new Error(`there is no gold table ${JSON.stringify(name)}; the gold tables are ${GOLD_TABLES.join(', ')}`);
   return goldTable(kpi);
 }
 
@@ -59,4 +60,3 @@ export const goldHeader = (path: string, snapshot: Snapshot): Omit<GoldData, 'ro
   version: snapshot.version,
   columns: snapshot.schema.fields.map((f) => ({ name: f.name, type: typeof f.type === 'string' ? f.type : f.type.type })),
 });
-

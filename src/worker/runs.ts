@@ -135,21 +135,25 @@ export class Runs {
     const stop = this.stopAfter();
     return {
       engine: this.engine,
-      storage: stop ? stopAfterCommit(this.storage, stop, (path, n) => {
-        throw new StoppedAfterCommitError(path, n);
-      }) : this.storage,
+      storage: stop
+        ? stopAfterCommit(this.storage, stop, (path, n) => {
+            throw new StoppedAfterCommitError(path, n);
+          })
+        : this.storage,
       expectations: this.expectations,
       goldSql: this.goldSql,
       silverSql: this.silverSql,
       ...(signal ? { signal } : {}),
       ...withCheckers(this.checkers()),
-      onProgress: onProgress && ((p) => {
-        try {
-          onProgress(p);
-        } catch {
-          // A page that went away does not stop the run.
-        }
-      }),
+      onProgress:
+        onProgress &&
+        ((p) => {
+          try {
+            onProgress(p);
+          } catch {
+            // A page that went away does not stop the run.
+          }
+        }),
     };
   }
 }

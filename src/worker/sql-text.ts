@@ -51,7 +51,12 @@ export function tokenize(sql: string): Token[] {
       let j = i + 1;
       for (;;) {
         const k = sql.indexOf(c, j);
-        if (k < 0) throw new ConsoleError(c === "'" ? `the SQL has a string that is never closed (starting ${clip(rest)})` : `the SQL has a quoted name that is never closed (starting ${clip(rest)})`);
+        if (k < 0)
+          throw new ConsoleError(
+            c === "'"
+              ? `the SQL has a string that is never closed (starting ${clip(rest)})`
+              : `the SQL has a quoted name that is never closed (starting ${clip(rest)})`,
+          );
         if (sql[k + 1] === c) j = k + 2;
         else {
           push(c === "'" ? 'string' : 'quoted', k + 1);
@@ -80,15 +85,39 @@ const INSPECT_STARTS = new Set(['describe', 'desc', 'show', 'summarize']);
 const WRITES = new Set(['insert', 'update', 'delete', 'merge', 'create', 'drop', 'alter', 'copy', 'truncate']);
 /** What each statement the console refuses does, in the words of its refusal. */
 const REFUSED: Record<string, string> = {
-  insert: 'adds rows', update: 'changes rows', delete: 'deletes rows', merge: 'changes rows', truncate: 'deletes rows',
-  create: 'creates a table, view or other object', drop: 'drops a table or other object', alter: 'changes a table', comment: 'changes a comment',
-  copy: 'reads or writes files', export: 'writes a database to files', import: 'reads a database from files',
-  attach: 'attaches a database', detach: 'detaches a database', use: 'switches the database',
-  install: 'installs an extension', load: 'loads an extension', set: 'changes a setting', reset: 'changes a setting',
-  call: 'calls a table function', checkpoint: 'writes the database to storage', vacuum: 'rewrites storage', analyze: 'gathers statistics',
-  begin: 'starts a transaction', start: 'starts a transaction', commit: 'ends a transaction', end: 'ends a transaction',
-  rollback: 'ends a transaction', abort: 'ends a transaction', prepare: 'prepares a statement', execute: 'runs a prepared statement',
-  deallocate: 'drops a prepared statement', pragma: 'changes a setting',
+  insert: 'adds rows',
+  update: 'changes rows',
+  delete: 'deletes rows',
+  merge: 'changes rows',
+  truncate: 'deletes rows',
+  create: 'creates a table, view or other object',
+  drop: 'drops a table or other object',
+  alter: 'changes a table',
+  comment: 'changes a comment',
+  copy: 'reads or writes files',
+  export: 'writes a database to files',
+  import: 'reads a database from files',
+  attach: 'attaches a database',
+  detach: 'detaches a database',
+  use: 'switches the database',
+  install: 'installs an extension',
+  load: 'loads an extension',
+  set: 'changes a setting',
+  reset: 'changes a setting',
+  call: 'calls a table function',
+  checkpoint: 'writes the database to storage',
+  vacuum: 'rewrites storage',
+  analyze: 'gathers statistics',
+  begin: 'starts a transaction',
+  start: 'starts a transaction',
+  commit: 'ends a transaction',
+  end: 'ends a transaction',
+  rollback: 'ends a transaction',
+  abort: 'ends a transaction',
+  prepare: 'prepares a statement',
+  execute: 'runs a prepared statement',
+  deallocate: 'drops a prepared statement',
+  pragma: 'changes a setting',
 };
 /** Every word a DuckDB statement starts with: a first word outside it is a typo, not a write. */
 const STATEMENT_WORDS = [...QUERY_STARTS, ...INSPECT_STARTS, 'explain', ...Object.keys(REFUSED)];
@@ -114,7 +143,8 @@ export function checkReadOnly(sql: string, tokens = tokenize(sql)): Checked {
   const semicolons = sig.filter((t) => t.kind === 'symbol' && t.text === ';');
   if (semicolons.length > 0) {
     const last = sig[sig.length - 1]!;
-    if (semicolons.length > 1 || semicolons[0] !== last) throw new ConsoleError('run one statement at a time: the console takes a single statement (a final ";" is fine)');
+    if (semicolons.length > 1 || semicolons[0] !== last)
+      throw new ConsoleError('run one statement at a time: the console takes a single statement (a final ";" is fine)');
     end = last.start;
   }
   const body = sql.slice(0, end).trimEnd();
@@ -156,7 +186,9 @@ function kindOf(sig: Token[], at: number): StatementKind {
   if (i === at && word === 'pragma') {
     const name = sig[i + 1];
     if (name?.kind === 'word' && PRAGMAS.has(name.text.toLowerCase())) {
-      const bad = sig.slice(i + 2).find((t) => !(t.kind === 'string' || t.kind === 'quoted' || t.kind === 'word' || (t.kind === 'symbol' && '().'.includes(t.text))));
+      const bad = sig
+        .slice(i + 2)
+        .find((t) => !(t.kind === 'string' || t.kind === 'quoted' || t.kind === 'word' || (t.kind === 'symbol' && '().'.includes(t.text))));
       if (bad === undefined) return 'pragma';
     }
     throw new ConsoleError(`only PRAGMA ${[...PRAGMAS].join(', ')} run here`);
@@ -282,7 +314,8 @@ export function rewriteTimeTravel(sql: string, known: ReadonlySet<string>, token
     const w = (j: number | undefined, text: string) => j !== undefined && tokens[j]!.kind === 'word' && tokens[j]!.text.toLowerCase() === text;
     if (w(j1, 'version') && w(j2, 'as') && w(j3, 'of')) {
       const n = j4 === undefined ? undefined : tokens[j4]!;
-      if (n?.kind !== 'number' || !/^\d+$/.test(n.text)) throw new ConsoleError(`${t.text} VERSION AS OF needs a version number, e.g. ${t.text} VERSION AS OF 0`);
+      if (n?.kind !== 'number' || !/^\d+$/.test(n.text))
+        throw new ConsoleError(`${t.text} VERSION AS OF needs a version number, e.g. ${t.text} VERSION AS OF 0`);
       const version = Number(n.text);
       note(name, version);
       replace(t.start, n.start + n.text.length, quoted(name, version));

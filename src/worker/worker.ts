@@ -15,8 +15,21 @@ import { openLakeReader, type LakeReader } from './reader.ts';
 import { chooseStorage, type ChosenStorage } from './storage-choice.ts';
 import { filesOfDirectory, folderSource, tablesIn, zipSource } from './opened.ts';
 import {
-  carryErrors, type Api, type ConsoleSort, type Download, type FileInfo, type FolderFile, type LakeVacuumOptions, type Progress, type RunOptions, type StorageInfo, type TableVacuumOptions, type Versions,
-  type OpenedLakehouse, type WorkerMetrics, type ZipInput,
+  carryErrors,
+  type Api,
+  type ConsoleSort,
+  type Download,
+  type FileInfo,
+  type FolderFile,
+  type LakeVacuumOptions,
+  type Progress,
+  type RunOptions,
+  type StorageInfo,
+  type TableVacuumOptions,
+  type Versions,
+  type OpenedLakehouse,
+  type WorkerMetrics,
+  type ZipInput,
 } from './protocol.ts';
 import { workerMetrics } from './metrics.ts';
 import { browserCheckers, useCheckerThreads } from './checkers.ts';
@@ -125,19 +138,33 @@ function start(): Promise<Runtime> {
 const lake = async (): Promise<Lakehouse> => (await start()).lakehouse;
 
 /** One thing at a time across every tab of this origin, under the Web Lock `name`; `onWait` told when it has to wait. */
-const webLock = (name: string) => async <T>(fn: () => Promise<T>, onWait?: () => void): Promise<T> => {
-  const now = await ifAvailable(name, fn);
-  if (now) return now.value;
-  onWait?.();
-  return withLock(name, fn);
-};
+const webLock =
+  (name: string) =>
+  async <T>(fn: () => Promise<T>, onWait?: () => void): Promise<T> => {
+    const now = await ifAvailable(name, fn);
+    if (now) return now.value;
+    onWait?.();
+    return withLock(name, fn);
+  };
 
 let sandbox: Promise<Sandbox> | undefined;
 /** The Learn tab's lakehouse, opened on first use, once the engine runs. */
 function learn(): Promise<Sandbox> {
   sandbox ??= (async () => {
-    const [{ openSandbox }, { openBrowserEngine }, storage] = await Promise.all([import('./learn.ts'), import('../engine/browser.ts'), chooseStorage(LEARN_ROOT), start()]);
-    return openSandbox({ storage: storage.storage, silverSql: SILVER_SQL, openEngine: openBrowserEngine, goldSql: GOLD_SQL, expectationsText, exclusive: webLock(LEARN_LOCK) });
+    const [{ openSandbox }, { openBrowserEngine }, storage] = await Promise.all([
+      import('./learn.ts'),
+      import('../engine/browser.ts'),
+      chooseStorage(LEARN_ROOT),
+      start(),
+    ]);
+    return openSandbox({
+      storage: storage.storage,
+      silverSql: SILVER_SQL,
+      openEngine: openBrowserEngine,
+      goldSql: GOLD_SQL,
+      expectationsText,
+      exclusive: webLock(LEARN_LOCK),
+    });
   })();
   sandbox.catch(() => (sandbox = undefined));
   return sandbox;
@@ -196,9 +223,7 @@ const api: Api = {
 
   cancel: withContext('cancelling the run', async () => (await lake()).cancel()),
 
-  vacuum: withContext('vacuuming the lakehouse', async (options?: LakeVacuumOptions) =>
-    (await lake()).vacuum(options),
-  ),
+  vacuum: withContext('vacuuming the lakehouse', async (options?: LakeVacuumOptions) => (await lake()).vacuum(options)),
 
   listTemporaryFiles: withContext('listing temporary files', async (dir: string = ''): Promise<FileInfo[]> => {
     return (await (await openStore()).storage.listTemporary?.(dir)) ?? [];
@@ -234,8 +259,9 @@ const api: Api = {
     sent(await (await lake()).consoleDownload(id, format, sort)),
   ),
 
-  goldTable: withContext('reading a gold table', async (name: string, version?: number) =>
-    (await (await openStore()).reader.goldTable(name, version)) ?? (await lake()).goldTable(name, version),
+  goldTable: withContext(
+    'reading a gold table',
+    async (name: string, version?: number) => (await (await openStore()).reader.goldTable(name, version)) ?? (await lake()).goldTable(name, version),
   ),
 
   quality: withContext('reading data quality', async () => (await lake()).quality()),
@@ -252,9 +278,7 @@ const api: Api = {
 
   optimize: withContext('optimizing the table', async (path: string) => (await lake()).optimize(path)),
 
-  vacuumTable: withContext('vacuuming the table', async (path: string, options?: TableVacuumOptions) =>
-    (await lake()).vacuumTable(path, options),
-  ),
+  vacuumTable: withContext('vacuuming the table', async (path: string, options?: TableVacuumOptions) => (await lake()).vacuumTable(path, options)),
 
   tablesIn: withContext('looking for Delta tables', async (name: string, from: ZipInput | FileSystemDirectoryHandle | FolderFile[]) =>
     tablesIn(name, Array.isArray(from) || !isDirectory(from) ? from : await filesOfDirectory(from)),
@@ -270,8 +294,9 @@ const api: Api = {
 
   checkerThreads: withContext('setting checker threads', async (threads: number | undefined) => useCheckerThreads(threads)),
 
-  metrics: withContext('reading memory figures', async (): Promise<WorkerMetrics> =>
-    workerMetrics(runtime ? (await import('../engine/browser.ts')).duckdbWasmBytes() : null),
+  metrics: withContext(
+    'reading memory figures',
+    async (): Promise<WorkerMetrics> => workerMetrics(runtime ? (await import('../engine/browser.ts')).duckdbWasmBytes() : null),
   ),
 
   storageInfo: withContext('asking about storage', async (): Promise<StorageInfo> => {

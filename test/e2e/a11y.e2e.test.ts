@@ -18,7 +18,7 @@ interface Violation {
 }
 
 /** axe's violations on the page as it is, each as "rule: selector, …". */
-export async function audit(page: Page, source: string): Promise<string[]> {
+async function audit(page: Page, source: string): Promise<string[]> {
   // Evaluated through the DevTools protocol, so the page's Content Security Policy does not stop it.
   if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(source);
   const violations = await page.evaluate(async () => {
@@ -48,7 +48,10 @@ describe('accessibility, measured', () => {
     await server?.close();
   });
 
-  for (const [width, height] of [[1280, 900], [390, 844]] as const) {
+  for (const [width, height] of [
+    [1280, 900],
+    [390, 844],
+  ] as const) {
     test(`every tab at ${width} px: no violation`, async () => {
       await page.setViewportSize({ width, height });
       const found: string[] = [];

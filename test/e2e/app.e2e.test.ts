@@ -19,7 +19,9 @@ describe('the app', () => {
     await page.goto(server.url);
     expect(await page.title()).toBe('CreatorOps Lakehouse');
     expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe('CreatorOps Lakehouse');
-    expect(await waitForEngine(page)).toMatch(/^Engine ready — DuckDB v1\.4\.3 duckdb-wasm 1\.32\.0 · tables in OPFS lakehouse\/ · started \d+\.\d s after the page opened$/);
+    expect(await waitForEngine(page)).toMatch(
+      /^Engine ready — DuckDB v1\.4\.3 duckdb-wasm 1\.32\.0 · tables in OPFS lakehouse\/ · started \d+\.\d s after the page opened$/,
+    );
 
     const wasm = session.requests.filter((u) => u.endsWith('.wasm')).map((u) => u.replace(/^.*\/assets\/|-[\w-]{8}\.wasm$/g, ''));
     // Seen from the worker: proves worker requests are recorded too. Only the eh build is fetched
@@ -57,9 +59,18 @@ describe('the app', () => {
         const rows = await page.evaluate((name) => window.lakehouse.goldTable(name), t.table);
         gold[t.table] = rows.rows.map((r) => JSON.stringify(r)).sort();
       }
-      const silver = await page.evaluate(() => window.lakehouse.query('SELECT count(*) AS n, count(DISTINCT event_id) AS ids, min(event_id) AS first, max(event_id) AS last, sum(coalesce(words, 0)) AS words, max(occurred_at) AS latest FROM silver_events'));
+      const silver = await page.evaluate(() =>
+        window.lakehouse.query(
+          'SELECT count(*) AS n, count(DISTINCT event_id) AS ids, min(event_id) AS first, max(event_id) AS last, sum(coalesce(words, 0)) AS words, max(occurred_at) AS latest FROM silver_events',
+        ),
+      );
       const rejects = await page.evaluate(() => window.lakehouse.query('SELECT stage, count(*) AS n FROM silver_rejects GROUP BY stage ORDER BY stage'));
-      return { gold, silver: JSON.stringify(silver.rows), rejects: JSON.stringify(rejects.rows), workers: page.workers().filter((w) => w.url().includes('check-worker')).length };
+      return {
+        gold,
+        silver: JSON.stringify(silver.rows),
+        rejects: JSON.stringify(rejects.rows),
+        workers: page.workers().filter((w) => w.url().includes('check-worker')).length,
+      };
     };
     const threaded = await runWith(2);
     const inline = await runWith(0);

@@ -102,7 +102,9 @@ describe('the SQL console', () => {
     const parquetFile = join(dir, 'result.parquet');
     await (await parquetDownload).saveAs(parquetFile);
     engine.insertIPC('downloaded', decodeParquet(new Uint8Array(await readFile(parquetFile))));
-    expect(engine.rows<{ n: bigint; first: bigint }>('SELECT count(*) AS n, first(line_no) AS first FROM downloaded')).toEqual([{ n: BigInt(EVENTS), first: BigInt(EVENTS) }]);
+    expect(engine.rows<{ n: bigint; first: bigint }>('SELECT count(*) AS n, first(line_no) AS first FROM downloaded')).toEqual([
+      { n: BigInt(EVENTS), first: BigInt(EVENTS) },
+    ]);
 
     await page.getByRole('button', { name: 'Copy rows' }).click();
     await page.getByTestId('result-note').filter({ hasText: 'Copied' }).waitFor();

@@ -25,7 +25,10 @@ describe('a run killed in the browser', () => {
   beforeAll(async () => {
     initParquet();
     [server, engine, profile, work] = await Promise.all([
-      serveStatic(DIST), openNodeEngine(), mkdtemp(join(tmpdir(), 'crash-e2e-profile-')), mkdtemp(join(tmpdir(), 'crash-e2e-copy-')),
+      serveStatic(DIST),
+      openNodeEngine(),
+      mkdtemp(join(tmpdir(), 'crash-e2e-profile-')),
+      mkdtemp(join(tmpdir(), 'crash-e2e-copy-')),
     ]);
     lab = await BrowserLab.open(profile, server.url);
   });
@@ -61,10 +64,20 @@ describe('a run killed in the browser', () => {
     let bronze = before.bronzeVersion;
     for (const [i, t] of trials.entries()) {
       const r = await browserCrashTrial(lab, {
-        engine, trial: i + 1, mode: t.mode, killAtMs: Math.round(t.at * runMs), events: 1500, recoveryEvents: 300, seed: 10 + i, before, work,
+        engine,
+        trial: i + 1,
+        mode: t.mode,
+        killAtMs: Math.round(t.at * runMs),
+        events: 1500,
+        recoveryEvents: 300,
+        seed: 10 + i,
+        before,
+        work,
       });
-      console.log(`browser crash trial ${r.trial}: ${r.mode} killed at ${r.killAtMs} ms in ${r.phase}; after the kill b${r.afterKill.bronzeVersion}/s${r.afterKill.processed}, ` +
-        `${r.afterKill.untrackedFiles} orphans, ${r.tempAfterKill} temporary files, ${r.staleGold} stale gold tables (${r.staleMarked} marked); VACUUM reclaimed ${r.orphanFiles} files (${r.orphanBytes} B, ${r.tempFilesReclaimed} temporary)`);
+      console.log(
+        `browser crash trial ${r.trial}: ${r.mode} killed at ${r.killAtMs} ms in ${r.phase}; after the kill b${r.afterKill.bronzeVersion}/s${r.afterKill.processed}, ` +
+          `${r.afterKill.untrackedFiles} orphans, ${r.tempAfterKill} temporary files, ${r.staleGold} stale gold tables (${r.staleMarked} marked); VACUUM reclaimed ${r.orphanFiles} files (${r.orphanBytes} B, ${r.tempFilesReclaimed} temporary)`,
+      );
       expect(r.problems).toEqual([]);
       expect(r.recovered).toBe(true);
       // The kill left bronze at the version before the run or with the killed run's batch; the next run added one more.

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -55,7 +55,9 @@ describe('the first five minutes', () => {
     const repeated = page.getByTestId('run-repeated');
     await repeated.waitFor();
     expect(await page.locator('[data-rows="silver"]').innerText()).toBe('0');
-    expect(await repeated.innerText()).toMatch(/Nothing new reached silver: all [\d,]+ valid events of this batch were already there.*Seed 7 with these options was run before/s);
+    expect(await repeated.innerText()).toMatch(
+      /Nothing new reached silver: all [\d,]+ valid events of this batch were already there.*Seed 7 with these options was run before/s,
+    );
     await page.getByRole('button', { name: 'Run seed 8 instead' }).click();
     await expect.poll(async () => page.locator('[data-rows="silver"]').innerText(), { timeout: 90_000 }).not.toBe('0');
     await page.getByRole('heading', { name: 'Run complete' }).waitFor();
@@ -67,8 +69,11 @@ describe('the first five minutes', () => {
     await page.getByRole('tab', { name: 'Explorer', exact: true }).click();
     // A zip of a Delta table that is not one of this lakehouse's: refused, and no question asked.
     const foreign = join(dir, 'people.zip');
-    const commit = '{"protocol":{"minReaderVersion":1,"minWriterVersion":2}}\n{"metaData":{"id":"x","format":{"provider":"parquet","options":{}},"schemaString":"{\\"type\\":\\"struct\\",\\"fields\\":[]}","partitionColumns":[],"configuration":{}}}\n';
-    await import('node:fs/promises').then((fs) => fs.writeFile(foreign, zip([{ name: 'people/_delta_log/00000000000000000000.json', data: new TextEncoder().encode(commit) }])));
+    const commit =
+      '{"protocol":{"minReaderVersion":1,"minWriterVersion":2}}\n{"metaData":{"id":"x","format":{"provider":"parquet","options":{}},"schemaString":"{\\"type\\":\\"struct\\",\\"fields\\":[]}","partitionColumns":[],"configuration":{}}}\n';
+    await import('node:fs/promises').then((fs) =>
+      fs.writeFile(foreign, zip([{ name: 'people/_delta_log/00000000000000000000.json', data: new TextEncoder().encode(commit) }])),
+    );
     await page.getByLabel('Import a lakehouse (.zip)').setInputFiles(foreign);
     const alert = page.locator('#panel p.error[role="alert"]');
     await alert.waitFor();
@@ -83,7 +88,9 @@ describe('the first five minutes', () => {
     await page.getByLabel('Import a lakehouse (.zip)').setInputFiles(exported);
     await page.getByText('Import cancelled: the lakehouse is unchanged.').waitFor();
     expect(dialogs).toHaveLength(1);
-    expect(dialogs[0]).toMatch(/^Replace the lakehouse in this browser with the 10 tables of creatorops-lakehouse\.zip \(bronze\/events \(v2\), silver\/events \(v2\)/);
+    expect(dialogs[0]).toMatch(
+      /^Replace the lakehouse in this browser with the 10 tables of creatorops-lakehouse\.zip \(bronze\/events \(v2\), silver\/events \(v2\)/,
+    );
 
     // Opened as one table: it names the tables it holds and opens the one chosen.
     await page.getByLabel('Open a .zip of a Delta table').setInputFiles(exported);
@@ -110,8 +117,15 @@ describe('the first five minutes', () => {
     const marked = page.getByTestId('unreadable-versions');
     await marked.waitFor();
     expect(await marked.innerText()).toMatch(/^Versions 1, 0 cannot be read any more: VACUUM deleted data files they need/);
-    const options = await page.getByLabel('Version').locator('option').evaluateAll((os) => os.map((o) => [o.textContent, (o as HTMLOptionElement).disabled]));
-    expect(options).toEqual([['2 (latest)', false], ['1 (unreadable: vacuumed)', true], ['0 (unreadable: vacuumed)', true]]);
+    const options = await page
+      .getByLabel('Version')
+      .locator('option')
+      .evaluateAll((os) => os.map((o) => [o.textContent, (o as HTMLOptionElement).disabled]));
+    expect(options).toEqual([
+      ['2 (latest)', false],
+      ['1 (unreadable: vacuumed)', true],
+      ['0 (unreadable: vacuumed)', true],
+    ]);
     expect(await page.getByRole('button', { name: 'Show rows at version 1' }).isDisabled()).toBe(true);
   });
 

@@ -34,9 +34,11 @@ async function fixtureEntries(name: string, prefix: string): Promise<ZipEntry[]>
 
 /** `entries` with one line appended to the commit `file` (the table's own log, named relative to the archive). */
 const withLine = (entries: ZipEntry[], file: string, line: unknown): ZipEntry[] =>
-  entries.map((e) => (e.name === file ? { ...e, data: text(new TextDecoder().decode(e.data).trimEnd() + '\n' + JSON.stringify(line) + '\n') } : e));
+  entries.map((e) => (e.name === file ? { ...e, data: text(`${new TextDecoder().decode(e.data).trimEnd()}\n${JSON.stringify(line)}\n`) } : e));
 
-const add = (path: string, more: Record<string, unknown> = {}) => ({ add: { path, partitionValues: {}, size: 10, modificationTime: 0, dataChange: true, ...more } });
+const add = (path: string, more: Record<string, unknown> = {}) => ({
+  add: { path, partitionValues: {}, size: 10, modificationTime: 0, dataChange: true, ...more },
+});
 
 /** Every file of this origin's OPFS with its size; the worker's open handles do not stop a read of the size. */
 const opfsFiles = (page: Page) =>
@@ -80,18 +82,38 @@ describe('hostile tables and archives in the page', () => {
     const table = await fixtureEntries('basic-with-inserts-updates', 't/');
     const log1 = 't/_delta_log/00000000000000000001.json';
     const open: [string, Uint8Array, string][] = [
-      ['escape.zip', zip(withLine(table, log1, add('../../outside.parquet'))),
-        `delta: escape.zip/t cannot be read: version 1 of its log names the data file "../../outside.parquet", which is refused because its ".." leads out of the table's folder`],
-      ['encoded.zip', zip(withLine(table, log1, add('%2E%2E/%2E%2E/outside.parquet'))),
-        `delta: encoded.zip/t cannot be read: version 1 of its log names the data file "%2E%2E/%2E%2E/outside.parquet", which is refused because its ".." leads out of the table's folder`],
-      ['absolute.zip', zip(withLine(table, log1, add('file:///etc/passwd'))),
-        `delta: absolute.zip/t cannot be read: version 1 of its log names the data file "file:///etc/passwd", which is refused because it is an absolute path, and only files inside the table's folder are read`],
-      ['malformed.zip', zip(withLine(table, log1, add('x.parquet', { size: 'big' }))),
-        'delta: version 1 of malformed.zip/t cannot be read: its commit _delta_log/00000000000000000001.json line 4: the size of its add action is the text "big", not a whole number ≥ 0'],
-      ['variant.zip', zip(withLine(table, log1, { protocol: { minReaderVersion: 3, minWriterVersion: 7, readerFeatures: ['variantType'], writerFeatures: ['variantType'] } })),
-        'delta: variant.zip/t needs the reader feature "variantType", which this reader does not support: its variant columns hold binary-encoded values this reader cannot decode'],
-      ['link.zip', rawBytes([{ name: 't/_delta_log/00000000000000000000.json', stored: text('/etc/passwd'), mode: 0o120777 }]),
-        'link.zip: entry "t/_delta_log/00000000000000000000.json" is a symbolic link'],
+      [
+        'escape.zip',
+        zip(withLine(table, log1, add('../../outside.parquet'))),
+        `delta: escape.zip/t cannot be read: version 1 of its log names the data file "../../outside.parquet", which is refused because its ".." leads out of the table's folder`,
+      ],
+      [
+        'encoded.zip',
+        zip(withLine(table, log1, add('%2E%2E/%2E%2E/outside.parquet'))),
+        `delta: encoded.zip/t cannot be read: version 1 of its log names the data file "%2E%2E/%2E%2E/outside.parquet", which is refused because its ".." leads out of the table's folder`,
+      ],
+      [
+        'absolute.zip',
+        zip(withLine(table, log1, add('file:///etc/passwd'))),
+        `delta: absolute.zip/t cannot be read: version 1 of its log names the data file "file:///etc/passwd", which is refused because it is an absolute path, and only files inside the table's folder are read`,
+      ],
+      [
+        'malformed.zip',
+        zip(withLine(table, log1, add('x.parquet', { size: 'big' }))),
+        'delta: version 1 of malformed.zip/t cannot be read: its commit _delta_log/00000000000000000001.json line 4: the size of its add action is the text "big", not a whole number ≥ 0',
+      ],
+      [
+        'variant.zip',
+        zip(
+          withLine(table, log1, { protocol: { minReaderVersion: 3, minWriterVersion: 7, readerFeatures: ['variantType'], writerFeatures: ['variantType'] } }),
+        ),
+        'delta: variant.zip/t needs the reader feature "variantType", which this reader does not support: its variant columns hold binary-encoded values this reader cannot decode',
+      ],
+      [
+        'link.zip',
+        rawBytes([{ name: 't/_delta_log/00000000000000000000.json', stored: text('/etc/passwd'), mode: 0o120777 }]),
+        'link.zip: entry "t/_delta_log/00000000000000000000.json" is a symbolic link',
+      ],
     ];
     const messages: string[] = [];
     for (const [name, bytes] of open) {
@@ -108,20 +130,27 @@ describe('hostile tables and archives in the page', () => {
     // An import whose silver/events log leaves its folder: refused though the replacement was confirmed.
     const archive = join(dir, 'hostile-lakehouse.zip');
     const hostile = (await fixtureEntries('basic-with-inserts-updates', 'creatorops-lakehouse/silver/events/')).map((e) =>
-      e.name.endsWith('00000000000000000001.json') ? { ...e, data: text(new TextDecoder().decode(e.data).trimEnd() + '\n' + JSON.stringify(add('../../bronze/events/x.parquet')) + '\n') } : e,
+      e.name.endsWith('00000000000000000001.json')
+        ? { ...e, data: text(`${new TextDecoder().decode(e.data).trimEnd()}\n${JSON.stringify(add('../../bronze/events/x.parquet'))}\n`) }
+        : e,
     );
     await writeFile(archive, zip(hostile));
     page.once('dialog', (d) => void d.accept());
     await page.getByLabel('Import a lakehouse (.zip)').setInputFiles(archive);
     const refusal = page.getByRole('alert').filter({ hasText: 'hostile-lakehouse.zip' });
     await refusal.waitFor({ timeout: 60_000 });
-    expect(await refusal.innerText()).toContain(`names the data file "../../bronze/events/x.parquet", which is refused because its ".." leads out of the table's folder`);
+    expect(await refusal.innerText()).toContain(
+      `names the data file "../../bronze/events/x.parquet", which is refused because its ".." leads out of the table's folder`,
+    );
 
     // Nothing in OPFS changed, and the lakehouse's tables still read.
     expect(await opfsFiles(page)).toEqual(before);
     expect(await page.evaluate(() => window.lakehouse.tables())).toEqual(tablesBefore);
     expect(await page.evaluate(() => window.lakehouse.rows('silver/events', undefined, 5, 0))).toEqual(silverBefore);
-    await page.getByRole('button', { name: /silver\/events/ }).first().click();
+    await page
+      .getByRole('button', { name: /silver\/events/ })
+      .first()
+      .click();
     await page.getByRole('region', { name: /^silver\/events at version \d+$/ }).waitFor({ timeout: 30_000 });
     expect(session.offOrigin(server.origin)).toEqual([]);
     expect(session.errors.filter((e) => !e.includes('Failed to load resource'))).toEqual([]);

@@ -91,7 +91,9 @@ describe('the lakehouse app in a browser', () => {
     expect(await summary.locator('[data-rows="silver"]').innerText()).toBe(cliFirst.silver[0]!.silverRows.toLocaleString('en-US'));
     expect(await summary.locator('[data-rows="rejects"]').innerText()).toBe(cliFirst.silver[0]!.rejectedRows.toLocaleString('en-US'));
     const s = cliFirst.silver[0]!.rejectsByStage;
-    expect(await summary.innerText()).toContain(`Rejects by stage: parse ${s.parse} · schema ${s.schema} · expectation ${s.expectation} · duplicate ${s.duplicate}`);
+    expect(await summary.innerText()).toContain(
+      `Rejects by stage: parse ${s.parse} · schema ${s.schema} · expectation ${s.expectation} · duplicate ${s.duplicate}`,
+    );
     expect(await page.locator('[data-stage="bronze"]').innerText()).toContain('3,000 / 3,000 rows');
     expect(await page.locator('[data-stage="gold"]').innerText()).toContain('6 / 6 tables');
   });
@@ -106,9 +108,9 @@ describe('the lakehouse app in a browser', () => {
     }
     // The table beside the chart shows the same numbers.
     const bands = (await cliRows('gold/engagement_bands')).map((l) => JSON.parse(l) as { band: string; sessions: number });
-    const cells = await page.locator('[data-kpi="engagement_bands"] tbody tr').evaluateAll((rows) =>
-      rows.map((r) => [...r.querySelectorAll('td')].slice(0, 2).map((td) => td.textContent!.trim())),
-    );
+    const cells = await page
+      .locator('[data-kpi="engagement_bands"] tbody tr')
+      .evaluateAll((rows) => rows.map((r) => [...r.querySelectorAll('td')].slice(0, 2).map((td) => td.textContent!.trim())));
     expect(cells.sort()).toEqual(bands.map((b) => [b.band, b.sessions.toLocaleString('en-US')]).sort());
     const bottleneck = await page.locator('[data-kpi="stage_bottlenecks"] svg g.hl text.name').textContent();
     const stages = (await cliRows('gold/stage_bottlenecks')).map((l) => JSON.parse(l) as { stage: string; is_bottleneck: boolean });
@@ -178,20 +180,23 @@ describe('the lakehouse app in a browser', () => {
     await alert.waitFor();
     const text = await alert.innerText();
     expect(text).toContain('DELETE FROM silver_events');
-    expect(text).toContain('the console is read-only: it runs SELECT, WITH, FROM, VALUES, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN and PRAGMA table_info, not DELETE, which deletes rows.');
+    expect(text).toContain(
+      'the console is read-only: it runs SELECT, WITH, FROM, VALUES, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN and PRAGMA table_info, not DELETE, which deletes rows.',
+    );
     const silver = (await page.evaluate(() => window.lakehouse.tables())).find((t) => t.path === 'silver/events')!;
     expect(silver.version).toBe(1);
   });
 
   test('an uploaded file with bad lines shows them in Quality, with stage and raw text', async () => {
-    const good = '{"event_id":"up-1","event_type":"reader_dropoff","occurred_at":"2025-01-05T10:00:00Z","creator_id":"c1","work_id":"w1","schema_version":1,"reader_id":"r1","progress_pct":40}';
+    const good =
+      '{"event_id":"up-1","event_type":"reader_dropoff","occurred_at":"2025-01-05T10:00:00Z","creator_id":"c1","work_id":"w1","schema_version":1,"reader_id":"r1","progress_pct":40}';
     const broken = '{"event_id":"up-2","event_type":';
     const outOfRange = good.replace('up-1', 'up-3').replace('"progress_pct":40', '"progress_pct":140');
     await tab('Run');
     await page.getByLabel('Ingest a .jsonl file').setInputFiles({
       name: 'my events.jsonl',
       mimeType: 'application/x-ndjson',
-      buffer: Buffer.from([good, broken, outOfRange, good].join('\n') + '\n'),
+      buffer: Buffer.from(`${[good, broken, outOfRange, good].join('\n')}\n`),
     });
     await page.getByRole('heading', { name: 'Run complete' }).waitFor({ timeout: 60_000 });
     expect(await page.locator('[data-rows="bronze"]').innerText()).toBe('4');
@@ -200,7 +205,9 @@ describe('the lakehouse app in a browser', () => {
     const samples = page.locator('li.sample');
     await samples.first().waitFor();
     const top = await samples.evaluateAll((items) =>
-      items.slice(0, 3).map((li) => [li.getAttribute('data-stage'), li.querySelector('pre.raw')!.textContent, li.querySelector('.errors')!.textContent!.trim()]),
+      items
+        .slice(0, 3)
+        .map((li) => [li.getAttribute('data-stage'), li.querySelector('pre.raw')!.textContent, li.querySelector('.errors')!.textContent!.trim()]),
     );
     expect(top).toEqual([
       ['parse', broken, expect.stringMatching(/^line 2: invalid JSON/)],
@@ -232,7 +239,10 @@ describe('the lakehouse app in a browser', () => {
 
   test('looks right at desktop and phone widths (screenshots in .tmp/screenshots)', async () => {
     await mkdir(SHOTS, { recursive: true });
-    for (const [width, height, name] of [[1280, 800, 'desktop'], [390, 844, 'phone']] as const) {
+    for (const [width, height, name] of [
+      [1280, 800, 'desktop'],
+      [390, 844, 'phone'],
+    ] as const) {
       await page.setViewportSize({ width, height });
       for (const t of ['Run', 'Dashboard', 'Explorer', 'Quality', 'SQL']) {
         await tab(t);

@@ -13,7 +13,8 @@ async function problems(page: Page): Promise<string[]> {
     const out: string[] = [];
     const doc = document.documentElement;
     if (doc.scrollWidth > doc.clientWidth) out.push(`the page scrolls sideways: ${doc.scrollWidth} > ${doc.clientWidth}`);
-    const name = (el: Element) => `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''}${el.getAttribute('aria-label') ? `[${el.getAttribute('aria-label')}]` : ''} "${(el.textContent ?? '').trim().slice(0, 30)}"`;
+    const name = (el: Element) =>
+      `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''}${el.getAttribute('aria-label') ? `[${el.getAttribute('aria-label')}]` : ''} "${(el.textContent ?? '').trim().slice(0, 30)}"`;
     const scroller = (el: Element): Element | null => {
       for (let p = el.parentElement; p; p = p.parentElement) {
         const s = getComputedStyle(p);
@@ -26,7 +27,8 @@ async function problems(page: Page): Promise<string[]> {
       const r = el.getBoundingClientRect();
       if (!panel || r.width === 0 || scroller(el)) continue;
       const p = panel.getBoundingClientRect();
-      if (r.right > p.right + 1 || r.left < p.left - 1) out.push(`${name(el)} leaves its panel (${Math.round(r.left)}–${Math.round(r.right)} of ${Math.round(p.left)}–${Math.round(p.right)})`);
+      if (r.right > p.right + 1 || r.left < p.left - 1)
+        out.push(`${name(el)} leaves its panel (${Math.round(r.left)}–${Math.round(r.right)} of ${Math.round(p.left)}–${Math.round(p.right)})`);
     }
     for (const table of document.querySelectorAll('#panel table')) {
       const box = table.parentElement!;
@@ -57,7 +59,10 @@ describe('layouts at phone and desktop width', () => {
     await server?.close();
   });
 
-  for (const [width, height] of [[390, 844], [1280, 900]] as const) {
+  for (const [width, height] of [
+    [390, 844],
+    [1280, 900],
+  ] as const) {
     test(`every tab at ${width} px`, async () => {
       await page.setViewportSize({ width, height });
       const found: string[] = [];

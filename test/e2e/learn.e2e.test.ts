@@ -51,7 +51,10 @@ describe('the Learn tab, lesson by lesson', () => {
 
   /** The lesson at both widths, for the eye: nothing may scroll sideways. */
   async function shots(name: string): Promise<void> {
-    for (const [width, height, label] of [[390, 844, 'phone'], [1280, 900, 'desktop']] as const) {
+    for (const [width, height, label] of [
+      [390, 844, 'phone'],
+      [1280, 900, 'desktop'],
+    ] as const) {
       await page.setViewportSize({ width, height });
       const [scrollWidth, clientWidth] = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
       expect(scrollWidth, `${name} at ${width}px scrolls sideways`).toBeLessThanOrEqual(clientWidth);
@@ -117,7 +120,13 @@ describe('the Learn tab, lesson by lesson', () => {
     expect(await latest.locator('.action.hl .kind').allInnerTexts()).toEqual(['commitInfo', 'add', 'txn']);
     expect(await latest.locator('[data-kind="txn"] .json').innerText()).toContain('"appId":"creatorops-silver","version":1');
     const first = s.locator('figure[data-version="0"]');
-    expect(await first.locator('.action').evaluateAll((els) => els.map((e) => e.getAttribute('data-kind')))).toEqual(['commitInfo', 'protocol', 'metaData', 'add', 'txn']);
+    expect(await first.locator('.action').evaluateAll((els) => els.map((e) => e.getAttribute('data-kind')))).toEqual([
+      'commitInfo',
+      'protocol',
+      'metaData',
+      'add',
+      'txn',
+    ]);
     expect(await first.locator('.action.hl .kind').allInnerTexts()).toEqual(['protocol', 'metaData']);
     const g = await step('gold');
     const gold = g.locator('figure[data-table="gold/engagement_bands"]');
@@ -141,7 +150,9 @@ describe('the Learn tab, lesson by lesson', () => {
     expect(await s.getByTestId('tt-latest').innerText()).toBe('2');
     expect(await s.locator('svg.timeline g[data-version]').evaluateAll((els) => els.map((e) => e.getAttribute('data-version')))).toEqual(['0', '1', '2']);
     const c = await step('compare');
-    const [before, after] = await page.evaluate(() => Promise.all([window.lakehouse.learnRowsAt('silver/events', 1), window.lakehouse.learnRowsAt('silver/events', 2)]));
+    const [before, after] = await page.evaluate(() =>
+      Promise.all([window.lakehouse.learnRowsAt('silver/events', 1), window.lakehouse.learnRowsAt('silver/events', 2)]),
+    );
     expect(after!.byBatch.slice(0, -1)).toEqual(before!.byBatch);
     const added = after!.byBatch.at(-1)!;
     expect(await c.locator('tr.new').getAttribute('data-batch')).toBe(added.batchId);
@@ -182,7 +193,10 @@ describe('the Learn tab, lesson by lesson', () => {
     expect(await s.getByTestId('contract-outcome').innerText()).toMatch(/^Rejected at stage expectation/);
     expect((await s.locator('tbody tr td').allInnerTexts()).slice(0, 2)).toEqual(['expectation', '[occurred_at_not_in_future]']);
     expect([await rejects(), await silver()]).toEqual([r0 + 2, s0 + 1]);
-    await check('The whole batch stops; nothing of it reaches silver.', 'The row goes to silver/rejects with the rule’s name; the rest of the batch goes on to silver.');
+    await check(
+      'The whole batch stops; nothing of it reaches silver.',
+      'The row goes to silver/rejects with the rule’s name; the rest of the batch goes on to silver.',
+    );
     await shots('contracts');
   });
 
@@ -200,8 +214,11 @@ describe('the Learn tab, lesson by lesson', () => {
     const commit = o.locator(`figure[data-version="${bronze.version + 1}"]`);
     const kinds = await commit.locator('.action').evaluateAll((els) => els.map((e) => e.getAttribute('data-kind')));
     expect(kinds).toEqual(['commitInfo', ...Array(live).fill('remove'), 'add']);
-    for (const json of await commit.locator('[data-kind="remove"] .json, [data-kind="add"] .json').allInnerTexts()) expect(json).toContain('"dataChange":false');
-    expect(await o.getByTestId('optimize-summary').innerText()).toMatch(new RegExp(`^${live} files \\(.+\\) became 1 \\(.+\\), holding the same ${bronze.rows} rows\\.$`));
+    for (const json of await commit.locator('[data-kind="remove"] .json, [data-kind="add"] .json').allInnerTexts())
+      expect(json).toContain('"dataChange":false');
+    expect(await o.getByTestId('optimize-summary').innerText()).toMatch(
+      new RegExp(`^${live} files \\(.+\\) became 1 \\(.+\\), holding the same ${bronze.rows} rows\\.$`),
+    );
     expect(await o.locator('[data-total]').allInnerTexts()).toEqual([String(bronze.rows), String(bronze.rows)]);
     expect(await o.locator(`svg g[data-version="${bronze.version + 1}"]`).getAttribute('data-files')).toBe('1');
 
@@ -211,7 +228,10 @@ describe('the Learn tab, lesson by lesson', () => {
     expect(await v.locator(`svg g[data-version="${bronze.version + 1}"]`).getAttribute('data-readable')).toBe('yes');
     expect(await v.getByTestId('old-read').innerText()).toMatch(/^Reading version 0 now fails: .*bronze\/events/);
     expect(await v.getByTestId('latest-read').innerText()).toBe(`The latest version, ${bronze.version + 1}, reads as before: ${bronze.rows} rows.`);
-    await check('OPTIMIZE changed the rows, so the old version would be wrong.', 'Its data files were deleted by VACUUM; the log still lists them, but they are gone.');
+    await check(
+      'OPTIMIZE changed the rows, so the old version would be wrong.',
+      'Its data files were deleted by VACUUM; the log still lists them, but they are gone.',
+    );
     await shots('optimize-vacuum');
   });
 
@@ -221,15 +241,20 @@ describe('the Learn tab, lesson by lesson', () => {
     const l = await step('log');
     const before = await page.evaluate(() => window.lakehouse.learnLog('bronze/events'));
     expect(before.readerStart).toBeNull();
-    expect(await l.getByTestId('reader-plan').innerText()).toBe(`To read version ${before.latest}, a reader replays all ${before.latest + 1} JSON commits from version 0.`);
+    expect(await l.getByTestId('reader-plan').innerText()).toBe(
+      `To read version ${before.latest}, a reader replays all ${before.latest + 1} JSON commits from version 0.`,
+    );
     expect(await l.locator('li.read').count()).toBe(before.latest + 1);
 
     const f = await step('fill');
     const after = await page.evaluate(() => window.lakehouse.learnLog('bronze/events'));
     expect([after.latest, after.readerStart, after.readerCommits]).toEqual([10, 10, []]);
-    expect(await f.getByTestId('reader-plan').innerText()).toBe('To read version 10, a reader opens the checkpoint of version 10 and needs no JSON commit — instead of 11 JSON commits.');
+    expect(await f.getByTestId('reader-plan').innerText()).toBe(
+      'To read version 10, a reader opens the checkpoint of version 10 and needs no JSON commit — instead of 11 JSON commits.',
+    );
     expect(await f.locator('li.read').evaluateAll((els) => els.map((e) => e.getAttribute('data-file')))).toEqual([
-      '_last_checkpoint', '00000000000000000010.checkpoint.parquet',
+      '_last_checkpoint',
+      '00000000000000000010.checkpoint.parquet',
     ]);
     expect(JSON.parse(await f.getByTestId('last-checkpoint').innerText())).toMatchObject({ version: 10 });
     // the timeline rings the checkpointed version; every JSON commit is still in the log
@@ -243,14 +268,17 @@ describe('the Learn tab, lesson by lesson', () => {
     await backToList();
     await open('concurrency');
     const s = await step('race');
-    const lanes = await s.locator('svg.lanes g[data-attempt]').evaluateAll((els) =>
-      els.map((e) => [e.getAttribute('data-writer'), e.getAttribute('data-version'), e.getAttribute('data-won')]),
-    );
+    const lanes = await s
+      .locator('svg.lanes g[data-attempt]')
+      .evaluateAll((els) => els.map((e) => [e.getAttribute('data-writer'), e.getAttribute('data-version'), e.getAttribute('data-won')]));
     // both tried version 11; one got it, the other found it taken and got 12
     expect(lanes).toHaveLength(3);
     const loser = lanes.find((l) => l[2] === 'no')!;
     expect(loser[1]).toBe('11');
-    expect(lanes.filter((l) => l[0] === loser[0]).map((l) => [l[1], l[2]])).toEqual([['11', 'no'], ['12', 'yes']]);
+    expect(lanes.filter((l) => l[0] === loser[0]).map((l) => [l[1], l[2]])).toEqual([
+      ['11', 'no'],
+      ['12', 'yes'],
+    ]);
     expect(lanes.filter((l) => l[0] !== loser[0]).map((l) => [l[1], l[2]])).toEqual([['11', 'yes']]);
     const cells = async (w: string | null | undefined): Promise<string[]> => s.locator(`tr[data-writer="${w}"] td`).allInnerTexts();
     const [winnerRow, loserRow] = [await cells(loser[0] === 'A' ? 'B' : 'A'), await cells(loser[0])];
@@ -260,7 +288,10 @@ describe('the Learn tab, lesson by lesson', () => {
     // every line of both batches is in bronze once
     const bronze = await page.evaluate(() => window.lakehouse.learnRowsAt('bronze/events', 12));
     for (const row of [winnerRow, loserRow]) expect(bronze.byBatch.filter((b) => b.batchId === row[0])).toEqual([{ batchId: row[0], rows: 20 }]);
-    await check('Overwrites it: the last writer wins.', 'Reads that commit, checks it for a conflict with its own, and if there is none tries the next version.');
+    await check(
+      'Overwrites it: the last writer wins.',
+      'Reads that commit, checks it for a conflict with its own, and if there is none tries the next version.',
+    );
     await shots('concurrency');
   });
 
@@ -278,14 +309,19 @@ describe('the Learn tab, lesson by lesson', () => {
     expect(await r.getByTestId('rerun-pending').innerText()).toBe(
       `Silver’s txn says creatorops-silver took in bronze up to version 12; bronze is at version 12. Batches pending: 0. Silver stayed at version ${silver.version}: no commit.`,
     );
-    expect(await r.getByTestId('rerun-replay').innerText()).toMatch(/^The replay was refused: .*application creatorops-silver already committed its transaction 12/);
+    expect(await r.getByTestId('rerun-replay').innerText()).toMatch(
+      /^The replay was refused: .*application creatorops-silver already committed its transaction 12/,
+    );
     expect(await r.getByTestId('rerun-rows').innerText()).toBe(
       `Rows of silver before: ${silver.rows} at version ${silver.version}; after: ${silver.rows} at version ${silver.version}.`,
     );
     // nothing was written: the same version, the same data files, and no file left behind
     const after = await page.evaluate(() => window.lakehouse.learnTable('silver/events'));
     expect([after.version, after.dataFiles.map((f) => f.path).sort()]).toEqual([silver.version, silver.dataFiles.map((f) => f.path).sort()]);
-    await check('Silver deletes its last commit before running again.', 'Each silver commit records, in a txn action, the bronze version it took in; a new run starts after it.');
+    await check(
+      'Silver deletes its last commit before running again.',
+      'Each silver commit records, in a txn action, the bronze version it took in; a new run starts after it.',
+    );
     await shots('idempotence');
   });
 
@@ -299,7 +335,8 @@ describe('the Learn tab, lesson by lesson', () => {
     // the lesson's heading has the focus; Tab reaches the first step's button, Enter presses it
     await expect.poll(() => page.evaluate(() => document.activeElement?.textContent)).toBe('Time travel');
     const before = (await page.evaluate(() => window.lakehouse.learnTable('silver/events'))).version;
-    for (let i = 0; i < 10 && (await page.evaluate(() => document.activeElement?.textContent)) !== 'Run a batch into silver'; i++) await page.keyboard.press('Tab');
+    for (let i = 0; i < 10 && (await page.evaluate(() => document.activeElement?.textContent)) !== 'Run a batch into silver'; i++)
+      await page.keyboard.press('Tab');
     await page.keyboard.press('Enter');
     await page.locator('[data-step="version"][data-state="done"]').waitFor({ timeout: 90_000 });
     expect(await page.getByTestId('tt-latest').innerText()).toBe(String(before + 1));

@@ -49,13 +49,17 @@ describe('gold lineage in the page', () => {
     await page.goto(`${server.url}#dashboard`);
     await waitForEngine(page);
     await page.getByTestId('repaired').waitFor({ timeout: 90_000 });
-    expect(await page.getByTestId('repaired').innerText()).toBe(`Finished the run that stopped early: ${GOLD_TABLES.map(goldTable).join(', ')} brought up to date.`);
+    expect(await page.getByTestId('repaired').innerText()).toBe(
+      `Finished the run that stopped early: ${GOLD_TABLES.map(goldTable).join(', ')} brought up to date.`,
+    );
     await expect.poll(() => page.getByTestId('stale').count(), { timeout: 30_000 }).toBe(0);
     expect(await page.getByTestId('staleness').count()).toBe(0);
     const lineage = await page.evaluate(() => window.lakehouse.lineage());
     expect(lineage.behind).toEqual([]);
     expect(lineage.tables.filter((t) => t.layer === 'gold').map((t) => [t.version, t.input?.version])).toEqual(GOLD_TABLES.map(() => [1, 1]));
-    await expect.poll(() => page.locator('[data-kpi="engagement_bands"] caption').innerText(), { timeout: 30_000 }).toMatch(/^gold\/engagement_bands · version 1 · 4 rows/);
+    await expect
+      .poll(() => page.locator('[data-kpi="engagement_bands"] caption').innerText(), { timeout: 30_000 })
+      .toMatch(/^gold\/engagement_bands · version 1 · 4 rows/);
     expect(session.errors).toEqual([]);
   });
 });

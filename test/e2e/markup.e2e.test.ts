@@ -15,8 +15,15 @@ const IMG = '<img src=x onerror="window.__pwned=1">';
 const SCRIPT = '<script>window.__pwned=2</script>';
 /** Accepted: markup in a string field and in an attribute. */
 const ACCEPTED = JSON.stringify({
-  event_id: 'xss-1', event_type: 'reader_dropoff', occurred_at: '2025-01-05T10:00:00Z', creator_id: 'c1', work_id: IMG,
-  schema_version: 1, reader_id: SCRIPT, progress_pct: 40, attributes: { note: `${IMG}${SCRIPT}` },
+  event_id: 'xss-1',
+  event_type: 'reader_dropoff',
+  occurred_at: '2025-01-05T10:00:00Z',
+  creator_id: 'c1',
+  work_id: IMG,
+  schema_version: 1,
+  reader_id: SCRIPT,
+  progress_pct: 40,
+  attributes: { note: `${IMG}${SCRIPT}` },
 });
 /** Rejected at parse: a line that is nothing but markup. */
 const MARKUP_LINE = '<img src=x onerror="window.__pwned=3"><script>window.__pwned=4</script><b>bold</b>';
@@ -61,7 +68,10 @@ describe('user data in the page', () => {
       const img = document.createElement('img');
       img.src = 'http://example.invalid/x.png';
       document.body.append(img);
-      const fetched = await fetch('http://example.invalid/data').then(() => 'fetched', (e: Error) => e.name);
+      const fetched = await fetch('http://example.invalid/data').then(
+        () => 'fetched',
+        (e: Error) => e.name,
+      );
       await new Promise((r) => setTimeout(r, 500));
       script.remove();
       img.remove();
@@ -79,7 +89,7 @@ describe('user data in the page', () => {
     await page.getByLabel('Ingest a .jsonl file').setInputFiles({
       name: '<img src=x onerror="window.__pwned=6">.jsonl',
       mimeType: 'application/x-ndjson',
-      buffer: Buffer.from([ACCEPTED, MARKUP_LINE, SCHEMA_REJECT].join('\n') + '\n'),
+      buffer: Buffer.from(`${[ACCEPTED, MARKUP_LINE, SCHEMA_REJECT].join('\n')}\n`),
     });
     await page.getByRole('heading', { name: 'Run complete' }).waitFor({ timeout: 120_000 });
     expect(await page.locator('[data-rows="bronze"]').innerText()).toBe('3');
@@ -91,7 +101,9 @@ describe('user data in the page', () => {
     await tab('Quality');
     const samples = page.locator('li.sample');
     await samples.first().waitFor();
-    const raw = await samples.evaluateAll((items) => items.map((li) => [li.getAttribute('data-stage'), li.querySelector('pre.raw')!.textContent, li.querySelector('pre.raw')!.children.length]));
+    const raw = await samples.evaluateAll((items) =>
+      items.map((li) => [li.getAttribute('data-stage'), li.querySelector('pre.raw')!.textContent, li.querySelector('pre.raw')!.children.length]),
+    );
     expect(raw).toEqual([
       ['parse', MARKUP_LINE, 0],
       ['schema', SCHEMA_REJECT, 0],
@@ -115,11 +127,22 @@ describe('user data in the page', () => {
     await page.getByLabel('SQL statement').fill('SELECT work_id, reader_id FROM silver_events UNION ALL SELECT raw, stage FROM silver_rejects ORDER BY 2');
     await page.getByRole('button', { name: 'Run query' }).click();
     await page.getByTestId('sql-status').waitFor();
-    const grid = await page.locator('#panel tbody tr').evaluateAll((rows) => rows.map((tr) => [...tr.querySelectorAll('td')].map((td) => [td.textContent, td.children.length])));
+    const grid = await page
+      .locator('#panel tbody tr')
+      .evaluateAll((rows) => rows.map((tr) => [...tr.querySelectorAll('td')].map((td) => [td.textContent, td.children.length])));
     expect(grid).toEqual([
-      [[IMG, 0], [SCRIPT, 0]],
-      [[MARKUP_LINE, 0], ['parse', 0]],
-      [[SCHEMA_REJECT, 0], ['schema', 0]],
+      [
+        [IMG, 0],
+        [SCRIPT, 0],
+      ],
+      [
+        [MARKUP_LINE, 0],
+        ['parse', 0],
+      ],
+      [
+        [SCHEMA_REJECT, 0],
+        ['schema', 0],
+      ],
     ]);
     await nothingRan();
     expect(session.errors.filter((e) => !/Content Security Policy|Content-Security-Policy/.test(e))).toEqual([]);

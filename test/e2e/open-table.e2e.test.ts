@@ -10,8 +10,6 @@ import { quoteIdent } from '../../src/engine/duckdb.ts';
 import type { Engine } from '../../src/engine/types.ts';
 import { decodeParquet } from '../../src/parquet/codec.ts';
 import { NodeStorage } from '../../src/storage/node.ts';
-import { unzip } from '../../src/unzip.ts';
-import { zip } from '../../src/zip.ts';
 import { testEngine } from '../helpers/engine.ts';
 import { deflated, rawBytes } from '../helpers/raw-zip.ts';
 import { DIST, grid, ROOT, launchBrowser, serveStatic, waitForEngine, type BrowserSession, type StaticServer } from './harness.ts';
@@ -164,7 +162,10 @@ describe('open Delta tables written by Spark and delta-rs', () => {
     for (const c of others) {
       for (const v of c.versions.filter((x) => x.readable !== false)) {
         // The console's grid draws only the rows in view past 200: larger versions compare a fingerprint of every row.
-        const r = await sql(page, v.rows > 200 ? await fingerprintSql(c, v.version, `${viewOf(c.name)}@v${v.version}`) : `SELECT * FROM ${viewOf(c.name)}@v${v.version}`);
+        const r = await sql(
+          page,
+          v.rows > 200 ? await fingerprintSql(c, v.version, `${viewOf(c.name)}@v${v.version}`) : `SELECT * FROM ${viewOf(c.name)}@v${v.version}`,
+        );
         expect(r.error, `${c.name} v${v.version}`).toBeUndefined();
         if (v.rows > 200) expect(r.rows, `${c.name} v${v.version}`).toEqual(await expectedFingerprint(c, v.version));
         else expect(sortRows(r.rows), `${c.name} v${v.version}`).toEqual(await expectedRows(c, v.version));
@@ -243,7 +244,9 @@ describe('open Delta tables written by Spark and delta-rs', () => {
         (await (await navigator.storage.getDirectory()).getDirectoryHandle('picked')).getDirectoryHandle('snapshot-data1');
     });
     await page.evaluate(async (files) => {
-      const root = await (await (await navigator.storage.getDirectory()).getDirectoryHandle('picked', { create: true })).getDirectoryHandle('snapshot-data1', { create: true });
+      const root = await (await (await navigator.storage.getDirectory()).getDirectoryHandle('picked', { create: true })).getDirectoryHandle('snapshot-data1', {
+        create: true,
+      });
       for (const f of files) {
         const parts = f.path.split('/');
         let dir = root;
@@ -268,7 +271,7 @@ describe('open Delta tables written by Spark and delta-rs', () => {
     expect(sortRows(await grid(rowsRegion(path, 0)))).toEqual(await expectedRows(c, 0));
     await tab('SQL');
     expect((await sql(page, 'SELECT count(*), sum(col1) FROM opened_snapshot_data1 VERSION AS OF 0')).rows).toEqual([
-      [String((await expectedRows(c, 0)).length), (await sumCol1(c, 0))],
+      [String((await expectedRows(c, 0)).length), await sumCol1(c, 0)],
     ]);
   });
 });

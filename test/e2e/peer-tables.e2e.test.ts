@@ -66,7 +66,7 @@ describe('tables written by Spark and delta-rs, opened from a .zip', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  test('the fixtures are the two peers\' tables', () => {
+  test("the fixtures are the two peers' tables", () => {
     expect(cases.map((c) => [c.name, c.writer])).toEqual([
       ['spark-partitions', 'Spark 4.2.0 / delta-spark 4.4.0'],
       ['delta-rs-checkpoint-classic', 'delta-rs (deltalake 1.6.6)'],
@@ -96,7 +96,9 @@ describe('tables written by Spark and delta-rs, opened from a .zip', () => {
       for (const v of checked) {
         await page.getByLabel('Version', { exact: true }).selectOption(String(v.version));
         await region(v.version).waitFor({ timeout: 60_000 });
-        await expect.poll(() => page.getByTestId('row-count').innerText(), { timeout: 30_000 }).toBe(`${v.rows} rows at version ${v.version}; showing 1–${v.rows}.`);
+        await expect
+          .poll(() => page.getByTestId('row-count').innerText(), { timeout: 30_000 })
+          .toBe(`${v.rows} rows at version ${v.version}; showing 1–${v.rows}.`);
         expect(sortRows(await grid(region(v.version))), `${c.name} v${v.version}`).toEqual(await sparkRows(c, v.version));
       }
     });

@@ -86,14 +86,19 @@ describe('export and import the lakehouse; optimize and vacuum from the explorer
     expect(download.suggestedFilename()).toBe('creatorops-lakehouse.zip');
     exported = join(work, 'creatorops-lakehouse.zip');
     await download.saveAs(exported);
-    await page.getByTestId('archive-result').filter({ hasText: /^Exported 10 tables \(/ }).waitFor();
+    await page
+      .getByTestId('archive-result')
+      .filter({ hasText: /^Exported 10 tables \(/ })
+      .waitFor();
 
     const out = join(work, 'unzipped');
     execFileSync('unzip', ['-q', exported, '-d', out]);
     expect(await readdir(out)).toEqual(['creatorops-lakehouse']);
     const storage = new NodeStorage(join(out, 'creatorops-lakehouse'));
     const inPage = await tables(page);
-    expect(inPage.map((t) => t.path).sort()).toEqual(['bronze/events', 'silver/events', 'silver/quality', 'silver/rejects', ...GOLD_TABLES.map((k) => `gold/${k}`)].sort());
+    expect(inPage.map((t) => t.path).sort()).toEqual(
+      ['bronze/events', 'silver/events', 'silver/quality', 'silver/rejects', ...GOLD_TABLES.map((k) => `gold/${k}`)].sort(),
+    );
     for (const t of inPage) {
       expect(t.version, t.path).toBe(RUNS.length - 1);
       const commits = (await storage.list(`${t.path}/_delta_log`)).filter((f) => f.path.endsWith('.json')).length;
@@ -118,7 +123,10 @@ describe('export and import the lakehouse; optimize and vacuum from the explorer
       expect(await tables(page)).toEqual([]);
 
       await page.getByLabel('Import a lakehouse (.zip)').setInputFiles(exported);
-      await page.getByTestId('archive-result').filter({ hasText: /^Imported 10 tables with their whole history/ }).waitFor({ timeout: 60_000 });
+      await page
+        .getByTestId('archive-result')
+        .filter({ hasText: /^Imported 10 tables with their whole history/ })
+        .waitFor({ timeout: 60_000 });
       expect(await versions(page)).toEqual(await versions(a.page));
       expect(await gold(page)).toEqual(await gold(a.page));
       // Time travel to the first version, in B as in A.
@@ -129,7 +137,10 @@ describe('export and import the lakehouse; optimize and vacuum from the explorer
       expect(await count(page, v0)).toBe(await count(a.page, v0));
       expect(Number(await count(page, v0))).toBeLessThan(Number(await count(page, 'SELECT count(*) FROM silver_events')));
       // The explorer lists the imported tables.
-      await page.getByRole('button', { name: /silver\/events/ }).first().waitFor();
+      await page
+        .getByRole('button', { name: /silver\/events/ })
+        .first()
+        .waitFor();
 
       // A lakehouse with tables is not replaced unless the user says so.
       let question = '';

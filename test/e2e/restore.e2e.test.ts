@@ -48,7 +48,10 @@ describe('a reload before the engine has started', () => {
     expect((await status.innerText()).trim()).toBe('Starting engine…');
     for (const kpi of GOLD_TABLES) {
       const shown = await page.evaluate((k) => window.lakehouse.goldTable(k), kpi);
-      expect(shown.rows.map((r) => JSON.stringify(r)), kpi).toEqual(before[kpi]);
+      expect(
+        shown.rows.map((r) => JSON.stringify(r)),
+        kpi,
+      ).toEqual(before[kpi]);
       expect(shown.rows.length, kpi).toBeGreaterThan(0);
     }
     expect(await page.evaluate(() => window.lakehouse.metrics())).toMatchObject({ duckdbWasmBytes: null });

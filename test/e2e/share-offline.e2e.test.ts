@@ -23,8 +23,7 @@ describe('share a run, offline, static hosting', () => {
     return session;
   }
 
-  const form = (page: Page) =>
-    Promise.all(['Seed', 'Events', 'Days', 'Invalid rate'].map((l) => page.getByLabel(l, { exact: true }).inputValue()));
+  const form = (page: Page) => Promise.all(['Seed', 'Events', 'Days', 'Invalid rate'].map((l) => page.getByLabel(l, { exact: true }).inputValue()));
 
   async function runAndReadGold(page: Page): Promise<Record<string, string[]>> {
     await page.getByRole('button', { name: 'Run pipeline' }).click();
@@ -101,7 +100,10 @@ describe('share a run, offline, static hosting', () => {
       return (await cache.keys()).map((r) => r.url);
     });
     for (const file of ['duckdb-eh', 'parquet_wasm_bg', 'worker', 'index'])
-      expect(cached.some((u) => u.startsWith(`${server.url}assets/${file}-`)), file).toBe(true);
+      expect(
+        cached.some((u) => u.startsWith(`${server.url}assets/${file}-`)),
+        file,
+      ).toBe(true);
     expect(cached).toContain(server.url);
     expect(cached).toContain(`${server.url}manifest.webmanifest`);
     expect(server.served.length).toBeGreaterThan(0);
@@ -129,7 +131,14 @@ describe('share a run, offline, static hosting', () => {
     expect(session.offOrigin(server.origin)).toEqual([]);
     expect(session.errors).toEqual([]);
     // The host is really gone: a fetch that the cache cannot answer fails (and logs its error).
-    expect(await page.evaluate(async () => fetch(`./not-cached-${Date.now()}.txt`).then((r) => `status ${r.status}`, () => 'failed'))).toBe('failed');
+    expect(
+      await page.evaluate(async () =>
+        fetch(`./not-cached-${Date.now()}.txt`).then(
+          (r) => `status ${r.status}`,
+          () => 'failed',
+        ),
+      ),
+    ).toBe('failed');
   }
 
   test('after one visit, the app reloads and runs a full pipeline with the network off', { timeout: 110_000 }, async () => {
@@ -148,7 +157,10 @@ describe('share a run, offline, static hosting', () => {
     expect(manifest.href).toBe(`${server.url}manifest.webmanifest`);
     expect(manifest.body.start_url).toBe('./');
     expect(manifest.body.scope).toBe('./');
-    const icon = await session.page.evaluate(async (u) => (await fetch(u)).headers.get('content-type'), new URL(manifest.body.icons[0]!.src, manifest.href).href);
+    const icon = await session.page.evaluate(
+      async (u) => (await fetch(u)).headers.get('content-type'),
+      new URL(manifest.body.icons[0]!.src, manifest.href).href,
+    );
     expect(icon).toBe('image/svg+xml');
     expect(server.served.filter((p) => !p.startsWith('/creatorops/'))).toEqual([]);
     await offlineRun(server, session);

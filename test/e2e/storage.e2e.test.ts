@@ -63,7 +63,12 @@ describe('OPFS storage in the worker', () => {
 
   test('errors arrive with what the worker was doing', async () => {
     const { page, errors } = await open();
-    const message = await page.evaluate(() => window.lakehouse.readFile('no/such file.json').then(() => 'no error', (e: Error) => e.message));
+    const message = await page.evaluate(() =>
+      window.lakehouse.readFile('no/such file.json').then(
+        () => 'no error',
+        (e: Error) => e.message,
+      ),
+    );
     expect(message).toBe('reading a file: no file no/such file.json in OPFS lakehouse/');
     // Handled by the caller: not an uncaught error.
     expect(errors).toEqual([]);

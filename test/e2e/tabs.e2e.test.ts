@@ -68,20 +68,30 @@ describe('several tabs running the pipeline at once', () => {
 
     const holder = await session.context.newPage();
     await holder.goto(server.url);
-    await holder.evaluate((name) => new Promise<void>((held) => {
-      void navigator.locks.request(name, () => new Promise<void>((release) => {
-        (window as unknown as { releaseRunLock: () => void }).releaseRunLock = release;
-        held();
-      }));
-    }), RUN_LOCK);
+    await holder.evaluate(
+      (name) =>
+        new Promise<void>((held) => {
+          void navigator.locks.request(
+            name,
+            () =>
+              new Promise<void>((release) => {
+                (window as unknown as { releaseRunLock: () => void }).releaseRunLock = release;
+                held();
+              }),
+          );
+        }),
+      RUN_LOCK,
+    );
     await Promise.all(tabs.map((page) => page.getByRole('button', { name: 'Run pipeline' }).click()));
     for (const page of tabs) await page.getByTestId('run-waiting').waitFor({ timeout: 60_000 });
     const t0 = Date.now();
     await holder.evaluate(() => (window as unknown as { releaseRunLock: () => void }).releaseRunLock());
-    const ended = await Promise.all(tabs.map(async (page) => {
-      await page.getByRole('heading', { name: 'Run complete' }).waitFor({ timeout: 300_000 });
-      return Date.now() - t0;
-    }));
+    const ended = await Promise.all(
+      tabs.map(async (page) => {
+        await page.getByRole('heading', { name: 'Run complete' }).waitFor({ timeout: 300_000 });
+        return Date.now() - t0;
+      }),
+    );
     console.log(`three tabs at once: runs complete after ${ended.map((ms) => `${(ms / 1000).toFixed(1)} s`).join(', ')}`);
 
     const seen = await Promise.all(tabs.map((page) => page.evaluate(() => (window as unknown as { waitingSeen: string[] }).waitingSeen)));
@@ -91,18 +101,24 @@ describe('several tabs running the pipeline at once', () => {
     for (const page of tabs) expect(await page.getByTestId('run-waiting').count()).toBe(0);
 
     // What each tab reports: its batch, the bronze version it committed, the version of each gold table.
-    const reports = await Promise.all(tabs.map(async (page) => {
-      const result = page.locator('.result.ok');
-      const cells = async (name: string) => (await result.locator('tr', { has: page.locator('td', { hasText: new RegExp(`^${name}$`) }) }).locator('td').allInnerTexts());
-      const gold: Record<string, number> = {};
-      for (const kpi of GOLD_TABLES) gold[kpi] = Number((await cells(`gold/${kpi}`))[1]!.slice(1));
-      return {
-        batch: await result.locator('p code').first().innerText(),
-        bronzeVersion: Number((await cells('bronze/events'))[1]!.slice(1)),
-        bronzeRows: Number((await result.locator('[data-rows="bronze"]').innerText()).replace(/,/g, '')),
-        gold,
-      };
-    }));
+    const reports = await Promise.all(
+      tabs.map(async (page) => {
+        const result = page.locator('.result.ok');
+        const cells = async (name: string) =>
+          await result
+            .locator('tr', { has: page.locator('td', { hasText: new RegExp(`^${name}$`) }) })
+            .locator('td')
+            .allInnerTexts();
+        const gold: Record<string, number> = {};
+        for (const kpi of GOLD_TABLES) gold[kpi] = Number((await cells(`gold/${kpi}`))[1]!.slice(1));
+        return {
+          batch: await result.locator('p code').first().innerText(),
+          bronzeVersion: Number((await cells('bronze/events'))[1]!.slice(1)),
+          bronzeRows: Number((await result.locator('[data-rows="bronze"]').innerText()).replace(/,/g, '')),
+          gold,
+        };
+      }),
+    );
     expect(reports.map((r) => r.bronzeRows)).toEqual(RUNS.map((r) => r.events));
     // Bronze versions 0, 1, 2: one each, none shared (a shared one would be an overwrite).
     expect(reports.map((r) => r.bronzeVersion).sort()).toEqual([0, 1, 2]);
@@ -113,7 +129,11 @@ describe('several tabs running the pipeline at once', () => {
     const storage = new NodeStorage(work);
     for (const r of reports) {
       const commit = await readFile(join(work, 'bronze/events/_delta_log', `${String(r.bronzeVersion).padStart(20, '0')}.json`), 'utf8');
-      const info = commit.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { commitInfo?: { operationParameters: { batchId: string } } }).find((a) => a.commitInfo);
+      const info = commit
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { commitInfo?: { operationParameters: { batchId: string } } })
+        .find((a) => a.commitInfo);
       expect(info?.commitInfo?.operationParameters.batchId).toBe(r.batch);
     }
     const check = await checkLakehouse(storage, engine, { complete: true });

@@ -45,17 +45,21 @@ function mutateLine(line: string, m: LineMutation): string {
 }
 
 describe('fuzzing event lines', () => {
-  it('every mutated line lands in silver or rejects, and the run completes', async () => {
-    await fc.assert(
-      fc.asyncProperty(fc.array(fc.tuple(fc.nat(), lineMutation), { minLength: 1, maxLength: 30 }), async (mutations) => {
-        const lines = base.slice(0, 60);
-        for (const [at, m] of mutations) lines[at % lines.length] = mutateLine(lines[at % lines.length]!, m as LineMutation);
-        const summary = await runBatch(pipelineContext(engine, new MemoryStorage()), [lines], 'fuzz');
-        expect(summary.bronze.rows).toBe(lines.length);
-        const [batch] = summary.silver;
-        expect(batch!.silverRows + batch!.rejectedRows).toBe(lines.length);
-      }),
-      params,
-    );
-  }, 60_000 + RUNS * 1_000);
+  it(
+    'every mutated line lands in silver or rejects, and the run completes',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.array(fc.tuple(fc.nat(), lineMutation), { minLength: 1, maxLength: 30 }), async (mutations) => {
+          const lines = base.slice(0, 60);
+          for (const [at, m] of mutations) lines[at % lines.length] = mutateLine(lines[at % lines.length]!, m as LineMutation);
+          const summary = await runBatch(pipelineContext(engine, new MemoryStorage()), [lines], 'fuzz');
+          expect(summary.bronze.rows).toBe(lines.length);
+          const [batch] = summary.silver;
+          expect(batch!.silverRows + batch!.rejectedRows).toBe(lines.length);
+        }),
+        params,
+      );
+    },
+    60_000 + RUNS * 1_000,
+  );
 });

@@ -98,7 +98,10 @@ export type Outcome = { read: number } | { refused: string };
 export const tally = { cases: 0, reads: 0, refusals: new Map<string, number>() };
 
 export function describeTally(): string {
-  const refused = [...tally.refusals].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ');
+  const refused = [...tally.refusals]
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, n]) => `${k} ${n}`)
+    .join(', ');
   return `${tally.cases} mutated tables; ${tally.reads} reads succeeded; refusals: ${refused || 'none'}; 0 crashes, 0 reads outside the table`;
 }
 
@@ -135,7 +138,11 @@ export async function readEverything(storage: WatchedStorage, engine: Engine): P
       const s = await loadSnapshot(storage, TABLE, v);
       // File skipping reads every file's stats and partition values.
       for (const f of s.schema.fields) {
-        pruneFiles(s, [{ column: f.name, op: '=', value: 1 }, { column: f.name, op: '>=', value: 'a' }, { column: f.name, op: 'is null' }]);
+        pruneFiles(s, [
+          { column: f.name, op: '=', value: 1 },
+          { column: f.name, op: '>=', value: 'a' },
+          { column: f.name, op: 'is null' },
+        ]);
       }
       const n = await scanIntoEngine(engine, storage, s, 'fuzz_rows');
       const rows = await readRows(storage, s);
@@ -148,8 +155,22 @@ export async function readEverything(storage: WatchedStorage, engine: Engine): P
 }
 
 const HOSTILE_STRINGS = [
-  '../x.parquet', 'a/../../x.parquet', '%2E%2E/x.parquet', '/etc/passwd', 'file:///etc/passwd', 'C:\\x.parquet',
-  's3://bucket/x.parquet', '%ZZ', 'a\u0000b', '', ' ', '__HIVE_DEFAULT_PARTITION__', '1e400', '-1', '💥', 'x'.repeat(300),
+  '../x.parquet',
+  'a/../../x.parquet',
+  '%2E%2E/x.parquet',
+  '/etc/passwd',
+  'file:///etc/passwd',
+  'C:\\x.parquet',
+  's3://bucket/x.parquet',
+  '%ZZ',
+  'a\u0000b',
+  '',
+  ' ',
+  '__HIVE_DEFAULT_PARTITION__',
+  '1e400',
+  '-1',
+  '💥',
+  'x'.repeat(300),
 ];
 
 /** A JSON value to put where the log had another: anything, with hostile strings and numbers favoured. */
@@ -163,8 +184,17 @@ export const hostileValue: fc.Arbitrary<unknown> = fc.oneof(
 export function mutateJson(value: unknown, pick: number, replacement: unknown, remove: boolean): unknown {
   const places: { parent: Record<string, unknown> | unknown[]; key: string | number }[] = [];
   const walk = (v: unknown): void => {
-    if (Array.isArray(v)) v.forEach((c, i) => (places.push({ parent: v, key: i }), walk(c)));
-    else if (v && typeof v === 'object') for (const [k, c] of Object.entries(v)) (places.push({ parent: v as Record<string, unknown>, key: k }), walk(c));
+    if (Array.isArray(v)) {
+      v.forEach((c, i) => {
+        places.push({ parent: v, key: i });
+        walk(c);
+      });
+    } else if (v && typeof v === 'object') {
+      for (const [k, c] of Object.entries(v)) {
+        places.push({ parent: v as Record<string, unknown>, key: k });
+        walk(c);
+      }
+    }
   };
   const copy = structuredClone(value);
   walk(copy);
@@ -198,12 +228,16 @@ export function mutateCommit(text: string, m: CommitMutation): string {
     body[inner] = JSON.stringify(mutateJson(JSON.parse(body[inner] as string), m.place, m.value, m.remove));
     lines[i] = JSON.stringify(action);
   } else lines[i] = JSON.stringify(mutateJson(action, m.place, m.value, m.remove));
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 /** Bytes changed at random places, cut short, or with bytes inserted. */
 export const byteMutation = fc.oneof(
-  fc.record({ kind: fc.constant('flip' as const), at: fc.array(fc.nat(), { minLength: 1, maxLength: 8 }), to: fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 8, maxLength: 8 }) }),
+  fc.record({
+    kind: fc.constant('flip' as const),
+    at: fc.array(fc.nat(), { minLength: 1, maxLength: 8 }),
+    to: fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 8, maxLength: 8 }),
+  }),
   fc.record({ kind: fc.constant('cut' as const), at: fc.nat() }),
   fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), bytes: fc.uint8Array({ minLength: 1, maxLength: 16 }) }),
 );
@@ -223,14 +257,23 @@ export function mutateBytes(data: Uint8Array, m: ByteMutation): Uint8Array {
     return out;
   }
   const out = data.slice();
-  mm.at.forEach((p, i) => (out[p % out.byteLength] = mm.to[i]!));
+  mm.at.forEach((p, i) => {
+    out[p % out.byteLength] = mm.to[i]!;
+  });
   return out;
 }
 
 /** Fixtures with what each has to mutate: commits, checkpoints, data files. */
 export const FUZZ_TABLES = [
-  'basic-with-inserts-overwrite-restore', 'basic-with-inserts-updates', 'data-reader-primitives', 'data-reader-timestamp_ntz',
-  'delta-0.8.0-partitioned', 'simple_table', 'snapshot-data1', 'table-with-dv-small', 'dv-spark-unpartitioned',
+  'basic-with-inserts-overwrite-restore',
+  'basic-with-inserts-updates',
+  'data-reader-primitives',
+  'data-reader-timestamp_ntz',
+  'delta-0.8.0-partitioned',
+  'simple_table',
+  'snapshot-data1',
+  'table-with-dv-small',
+  'dv-spark-unpartitioned',
 ];
 
 export const filesOf = (files: Map<string, Uint8Array>, test: (path: string) => boolean): string[] => [...files.keys()].filter(test).sort();

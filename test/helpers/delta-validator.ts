@@ -12,9 +12,15 @@ export async function validateDeltaTable(storage: Storage, table: string, engine
   const problems: string[] = [];
   const logDir = table ? `${table}/_delta_log` : '_delta_log';
   const listing = await storage.list(logDir);
-  const commits = listing.map((f) => /\/(\d{20})\.json$/.exec(f.path)).filter((m) => m).map((m) => Number(m![1])).sort((a, b) => a - b);
+  const commits = listing
+    .map((f) => /\/(\d{20})\.json$/.exec(f.path))
+    .filter((m) => m)
+    .map((m) => Number(m![1]))
+    .sort((a, b) => a - b);
   if (commits[0] !== 0) problems.push('the log does not start at version 0');
-  commits.forEach((v, i) => v !== i && problems.push(`versions are not contiguous at ${i}`));
+  commits.forEach((v, i) => {
+    if (v !== i) problems.push(`versions are not contiguous at ${i}`);
+  });
   const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
   const live = new Map<string, Record<string, unknown>>();
   let partitionColumns: string[] = [];
@@ -26,13 +32,20 @@ export async function validateDeltaTable(storage: Storage, table: string, engine
     const actions = lines.map((l) => JSON.parse(l) as Record<string, Record<string, unknown>>);
     if (v === 0 && (!actions.some((a) => a.protocol) || !actions.some((a) => a.metaData))) problems.push('v0 lacks protocol or metaData');
     for (const a of actions) {
-      if (a.protocol && (a.protocol.minReaderVersion !== 1 || a.protocol.minWriterVersion !== 2)) problems.push(`v${v}: unexpected protocol ${JSON.stringify(a.protocol)}`);
+      if (a.protocol && (a.protocol.minReaderVersion !== 1 || a.protocol.minWriterVersion !== 2))
+        problems.push(`v${v}: unexpected protocol ${JSON.stringify(a.protocol)}`);
       if (a.metaData) {
         const m = a.metaData;
         if (typeof m.id !== 'string' || !uuid.test(m.id)) problems.push(`v${v}: metaData.id is not a UUID`);
         if (JSON.stringify(m.format) !== '{"provider":"parquet","options":{}}') problems.push(`v${v}: metaData.format is wrong`);
-        const schema = JSON.parse(m.schemaString as string) as { type: string; fields: { name: string; type: unknown; nullable: unknown; metadata: unknown }[] };
-        if (schema.type !== 'struct' || schema.fields.some((f) => typeof f.name !== 'string' || typeof f.nullable !== 'boolean' || typeof f.metadata !== 'object')) {
+        const schema = JSON.parse(m.schemaString as string) as {
+          type: string;
+          fields: { name: string; type: unknown; nullable: unknown; metadata: unknown }[];
+        };
+        if (
+          schema.type !== 'struct' ||
+          schema.fields.some((f) => typeof f.name !== 'string' || typeof f.nullable !== 'boolean' || typeof f.metadata !== 'object')
+        ) {
           problems.push(`v${v}: schemaString is malformed`);
         }
         if (!Array.isArray(m.partitionColumns) || typeof m.configuration !== 'object') problems.push(`v${v}: metaData lacks partitionColumns/configuration`);
@@ -40,7 +53,13 @@ export async function validateDeltaTable(storage: Storage, table: string, engine
       }
       if (a.add) {
         const add = a.add;
-        for (const [k, t] of [['path', 'string'], ['size', 'number'], ['modificationTime', 'number'], ['dataChange', 'boolean'], ['stats', 'string']] as const) {
+        for (const [k, t] of [
+          ['path', 'string'],
+          ['size', 'number'],
+          ['modificationTime', 'number'],
+          ['dataChange', 'boolean'],
+          ['stats', 'string'],
+        ] as const) {
           if (typeof add[k] !== t) problems.push(`v${v}: add.${k} is not a ${t}`);
         }
         if (typeof add.partitionValues !== 'object' || add.partitionValues === null) problems.push(`v${v}: add.partitionValues missing`);
@@ -56,7 +75,7 @@ export async function validateDeltaTable(storage: Storage, table: string, engine
     }
   }
   for (const [path, add] of live) {
-    const file = `${table ? table + '/' : ''}${decodeURIComponent(path)}`;
+    const file = `${table ? `${table}/` : ''}${decodeURIComponent(path)}`;
     const info = await storage.stat(file);
     if (!info) {
       problems.push(`live file ${path} does not exist`);
@@ -96,11 +115,15 @@ function checkStats(engine: Engine, path: string, bytes: Uint8Array, stats: Stat
     const q = quoteIdent(c.column_name);
     const actualNulls = Number(engine.rows<{ n: bigint }>(`SELECT count(*) - count(${q}) AS n FROM __validate`)[0]!.n);
     if (c.column_name in stats.nullCount && stats.nullCount[c.column_name] !== actualNulls) problems.push(`${path}: nullCount of ${c.column_name} is wrong`);
-    for (const [kind, fn] of [['minValues', 'min'], ['maxValues', 'max']] as const) {
+    for (const [kind, fn] of [
+      ['minValues', 'min'],
+      ['maxValues', 'max'],
+    ] as const) {
       if (!(c.column_name in stats[kind])) continue;
       const stat = stats[kind][c.column_name];
       let expr = `${fn}(${q})`;
-      if (c.column_type.startsWith('TIMESTAMP')) expr = `strftime(${fn}(${q})::TIMESTAMP, '%Y-%m-%dT%H:%M:%S.%f') || ${c.column_type.includes('TIME ZONE') ? "'Z'" : "''"}`;
+      if (c.column_type.startsWith('TIMESTAMP'))
+        expr = `strftime(${fn}(${q})::TIMESTAMP, '%Y-%m-%dT%H:%M:%S.%f') || ${c.column_type.includes('TIME ZONE') ? "'Z'" : "''"}`;
       else if (c.column_type === 'DATE') expr = `${fn}(${q})::VARCHAR`;
       else if (c.column_type === 'VARCHAR') expr = `left(${fn}(${q}), 32)`;
       const actual = engine.rows<{ v: unknown }>(`SELECT ${expr} AS v FROM __validate`)[0]!.v;

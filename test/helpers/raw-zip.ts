@@ -94,7 +94,9 @@ export function rawZip(entries: RawEntry[], options: RawOptions = {}): { pieces:
     if (extra) {
       r.setUint16(46 + name.byteLength, 0x0001, true);
       r.setUint16(48 + name.byteLength, extra - 4, true);
-      big.forEach((v, k) => r.setBigUint64(50 + name.byteLength + 8 * k, BigInt(v), true));
+      big.forEach((v, k) => {
+        r.setBigUint64(50 + name.byteLength + 8 * k, BigInt(v), true);
+      });
     }
     pieces.push([at, new Uint8Array(r.buffer)]);
     at += r.byteLength;

@@ -23,12 +23,19 @@ describe('storage contract on object stores', () => {
 
 describe('Azure with a SAS token instead of the account key', () => {
   test('an account SAS (what the page is given) keeps the contract; a wrong signature is an error naming the store', async () => {
-    const conn = new Map(env.AZURE_STORAGE_CONNECTION_STRING!.split(';').filter(Boolean).map((p) => p.split(/=(.*)/s, 2) as [string, string]));
+    const conn = new Map(
+      env
+        .AZURE_STORAGE_CONNECTION_STRING!.split(';')
+        .filter(Boolean)
+        .map((p) => p.split(/=(.*)/s, 2) as [string, string]),
+    );
     const account = conn.get('AccountName')!;
     const expiry = new Date(Date.now() + 3600_000).toISOString().replace(/\.\d+Z$/, 'Z');
     const fields = { sv: '2023-11-03', ss: 'b', srt: 'sco', sp: 'rwdlac', se: expiry, spr: 'https,http' };
     const toSign = [account, fields.sp, fields.ss, fields.srt, '', fields.se, '', fields.spr, fields.sv, '', ''].join('\n');
-    const sig = createHmac('sha256', Buffer.from(conn.get('AccountKey')!, 'base64')).update(toSign).digest('base64');
+    const sig = createHmac('sha256', Buffer.from(conn.get('AccountKey')!, 'base64'))
+      .update(toSign)
+      .digest('base64');
     const sas = new URLSearchParams({ ...fields, sig }).toString();
     const sasEnv = { AZURE_STORAGE_ACCOUNT_NAME: account, AZURE_STORAGE_SAS_TOKEN: sas, AZURE_STORAGE_BLOB_ENDPOINT: conn.get('BlobEndpoint')! };
     const storage = azureStorage('lakehouse', `sas-${crypto.randomUUID()}`, sasEnv);

@@ -19,7 +19,9 @@ describe.each([
   ['S3 (moto)', 's3://lakehouse', 1],
   ['Azure Blob (Azurite)', 'az://lakehouse', 1],
 ])('cli run on %s', (name, bucket, trials) => {
-  it(`killed with SIGKILL mid-upload (${trials}×, at a random moment of the run): every table opens at a committed version, the next run completes, VACUUM removes the orphans`, { timeout: 600_000 }, async () => {
+  it(`killed with SIGKILL mid-upload (${trials}×, at a random moment of the run): every table opens at a committed version, the next run completes, VACUUM removes the orphans`, {
+    timeout: 600_000,
+  }, async () => {
     const dir = `${bucket}/crash-${crypto.randomUUID()}`;
     const first = await cliRun(['--events', String(EVENTS), '--seed', '1', '--days', '30', '--out', dir]);
     expect(first.code, first.stderr).toBe(0);
@@ -27,12 +29,33 @@ describe.each([
     for (let i = 0; i < trials; i++) {
       const work = first.ms - first.stageAt.bronze!;
       const killAtMs = Math.round(((i + Math.random()) / trials) * work);
-      results.push(await crashTrial({ dir, engine, trial: i + 1, killAtMs, killFrom: 'first-output', events: EVENTS, recoveryEvents: 300, seed: 10 + i, recoverInProcess: true }));
+      results.push(
+        await crashTrial({
+          dir,
+          engine,
+          trial: i + 1,
+          killAtMs,
+          killFrom: 'first-output',
+          events: EVENTS,
+          recoveryEvents: 300,
+          seed: 10 + i,
+          recoverInProcess: true,
+        }),
+      );
     }
-    console.log(`${name}\n` + formatTable(results.map((r) => ({
-      trial: r.trial, kill_ms_after_startup: r.killAtMs, phase: r.phase, batches_checked: r.afterKill.batchesChecked,
-      orphan_files_reclaimed: r.orphanFiles, problems: r.problems.join('; ') || 'none',
-    }))));
+    console.log(
+      `${name}\n` +
+        formatTable(
+          results.map((r) => ({
+            trial: r.trial,
+            kill_ms_after_startup: r.killAtMs,
+            phase: r.phase,
+            batches_checked: r.afterKill.batchesChecked,
+            orphan_files_reclaimed: r.orphanFiles,
+            problems: r.problems.join('; ') || 'none',
+          })),
+        ),
+    );
     expect(results.flatMap((r) => r.problems)).toEqual([]);
   });
 });

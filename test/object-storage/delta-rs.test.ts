@@ -14,7 +14,11 @@ import { testEngine } from '../helpers/engine.ts';
 const env = inject('storageEnv');
 const ROOT = join(import.meta.dirname, '../..');
 const deltaRs = async (...args: string[]) =>
-  (await promisify(execFile)(join(ROOT, 'scripts/storage/.venv/bin/python'), [join(ROOT, 'scripts/storage/delta_rs.py'), ...args], { env: { ...process.env, ...env } })).stdout;
+  (
+    await promisify(execFile)(join(ROOT, 'scripts/storage/.venv/bin/python'), [join(ROOT, 'scripts/storage/delta_rs.py'), ...args], {
+      env: { ...process.env, ...env },
+    })
+  ).stdout;
 
 let engine: Engine;
 beforeAll(async () => {
@@ -29,15 +33,21 @@ const ROWS = (ids: number[]) => `
 
 const expected = (ids: number[]) =>
   ids.map((i) => ({
-    id: i, name: `name ${i}`, score: i * 1.5, day: `2024-01-0${1 + (i % 3)}`,
-    at: `2024-01-01T12:0${i}:00+00:00`, kind: i % 2 === 0 ? 'even' : 'odd',
+    id: i,
+    name: `name ${i}`,
+    score: i * 1.5,
+    day: `2024-01-0${1 + (i % 3)}`,
+    at: `2024-01-01T12:0${i}:00+00:00`,
+    kind: i % 2 === 0 ? 'even' : 'odd',
   }));
 
 /** Our reader's rows, in the form delta_rs.py prints them. */
 async function ours(storage: Storage, table: string): Promise<{ version: number; rows: unknown[] }> {
   const snapshot = await loadSnapshot(storage, table);
   await scanIntoEngine(engine, storage, snapshot, 'peer');
-  const rows = engine.rows(`SELECT id, name, score, day::VARCHAR AS day, strftime("at"::TIMESTAMP, '%Y-%m-%dT%H:%M:%S') || '+00:00' AS "at", kind FROM peer ORDER BY id`);
+  const rows = engine.rows(
+    `SELECT id, name, score, day::VARCHAR AS day, strftime("at"::TIMESTAMP, '%Y-%m-%dT%H:%M:%S') || '+00:00' AS "at", kind FROM peer ORDER BY id`,
+  );
   return { version: snapshot.version, rows: rows.map((r) => ({ ...r, id: Number(r.id) })) };
 }
 

@@ -48,7 +48,12 @@ async function history(table: string): Promise<string> {
 
 function sink(): { stream: Writable; text: () => string } {
   let text = '';
-  const stream = new Writable({ write: (chunk, _enc, done) => ((text += String(chunk)), done()) });
+  const stream = new Writable({
+    write: (chunk, _enc, done) => {
+      text += String(chunk);
+      done();
+    },
+  });
   return { stream, text: () => text };
 }
 
@@ -57,8 +62,14 @@ async function contents(storage: Storage): Promise<Record<string, string[]>> {
   const out: Record<string, string[]> = {};
   for (const table of [TABLES.silver, TABLES.rejects, ...GOLD_TABLES.map((k) => `gold/${k}`)]) {
     await scanIntoEngine(engine, storage, await loadSnapshot(storage, table), 't');
-    const columns = engine.rows<{ column_name: string }>(`SELECT column_name FROM (DESCRIBE t)`).map((c) => c.column_name).filter((c) => !['batch_id', 'processed_at', 'ingested_at', 'rejected_at'].includes(c));
-    out[table] = engine.rows(`SELECT ${columns.map((c) => `"${c}"`).join(', ')} FROM t`).map((r) => JSON.stringify(r, (_, v) => (typeof v === 'bigint' ? String(v) : v))).sort();
+    const columns = engine
+      .rows<{ column_name: string }>(`SELECT column_name FROM (DESCRIBE t)`)
+      .map((c) => c.column_name)
+      .filter((c) => !['batch_id', 'processed_at', 'ingested_at', 'rejected_at'].includes(c));
+    out[table] = engine
+      .rows(`SELECT ${columns.map((c) => `"${c}"`).join(', ')} FROM t`)
+      .map((r) => JSON.stringify(r, (_, v) => (typeof v === 'bigint' ? String(v) : v)))
+      .sort();
   }
   return out;
 }
@@ -88,7 +99,12 @@ describe.each([
     expect(read.stdout.split('\n').sort()).toEqual(localRead.text().split('\n').sort());
     expect(read.stdout.trim().split('\n')).toHaveLength(4);
     const log = await history(`${url}/silver/events`);
-    expect(log.trim().split('\n').map((l) => JSON.parse(l).operation)).toEqual(['WRITE']);
+    expect(
+      log
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).operation),
+    ).toEqual(['WRITE']);
 
     // a second batch, then OPTIMIZE and VACUUM: rows unchanged
     await runCommand(['--events', '2000', '--seed', '8', '--days', '30', '--out', url], engine, sink().stream);

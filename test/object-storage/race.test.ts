@@ -16,13 +16,23 @@ const env = inject('storageEnv');
 const ROOT = join(import.meta.dirname, '../..');
 const ROUNDS = 12;
 
-interface Racer { writer: string; versions: number[]; lostRaces: number; requests: number; seconds: number }
+interface Racer {
+  writer: string;
+  versions: number[];
+  lostRaces: number;
+  requests: number;
+  seconds: number;
+}
 
 const racer = async (where: string, writer: string): Promise<Racer> => {
-  const { stdout } = await promisify(execFile)(process.execPath, [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), join(import.meta.dirname, 'racer.ts'), where, 'race', writer, String(ROUNDS)], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-  });
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), join(import.meta.dirname, 'racer.ts'), where, 'race', writer, String(ROUNDS)],
+    {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+    },
+  );
   return JSON.parse(stdout) as Racer;
 };
 
@@ -50,8 +60,10 @@ describe.each([
     expect(await validateDeltaTable(storage, 'race', engine)).toEqual([]);
     const commits = 2 * ROUNDS;
     const seconds = Math.max(a.seconds, b.seconds);
-    console.log(`${name}: two racing writers, ${commits} commits in ${seconds.toFixed(1)} s = ${(commits / seconds).toFixed(1)} commits/s; ` +
-      `${a.lostRaces + b.lostRaces} lost races retried; ${((a.requests + b.requests) / commits).toFixed(1)} requests per commit`);
+    console.log(
+      `${name}: two racing writers, ${commits} commits in ${seconds.toFixed(1)} s = ${(commits / seconds).toFixed(1)} commits/s; ` +
+        `${a.lostRaces + b.lostRaces} lost races retried; ${((a.requests + b.requests) / commits).toFixed(1)} requests per commit`,
+    );
   });
 });
 
@@ -93,10 +105,14 @@ describe('a store that ignores If-None-Match', () => {
 
   it('the CLI refuses to run a pipeline there, leaving no commit', async () => {
     const where = `s3://lakehouse/unsafe-${crypto.randomUUID()}`;
-    const err = (await promisify(execFile)(process.execPath, [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), join(ROOT, 'src/cli/main.ts'), 'run', '--events', '100', '--out', where], {
-      cwd: ROOT,
-      env: { ...process.env, ...env, AWS_ENDPOINT_URL: `http://127.0.0.1:${port}` },
-    }).catch((e: unknown) => e)) as { code: number; stderr: string };
+    const err = (await promisify(execFile)(
+      process.execPath,
+      [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), join(ROOT, 'src/cli/main.ts'), 'run', '--events', '100', '--out', where],
+      {
+        cwd: ROOT,
+        env: { ...process.env, ...env, AWS_ENDPOINT_URL: `http://127.0.0.1:${port}` },
+      },
+    ).catch((e: unknown) => e)) as { code: number; stderr: string };
     expect(err.code).toBe(1);
     expect(err.stderr).toMatch(/^error: .*replaced an object although the put said If-None-Match: \*, so two writers could overwrite each other's commits/m);
     expect((await openLocation(where).list('')).filter((f) => f.path.includes('_delta_log/'))).toEqual([]);

@@ -12,7 +12,10 @@ initParquet();
 const storage = openLocation(where);
 let attempts = 0;
 const putIfAbsent = storage.putIfAbsent.bind(storage);
-storage.putIfAbsent = (path, data) => (path.includes('/_delta_log/') && attempts++, putIfAbsent(path, data));
+storage.putIfAbsent = (path, data) => {
+  if (path.includes('/_delta_log/')) attempts++;
+  return putIfAbsent(path, data);
+};
 const versions: number[] = [];
 const started = performance.now();
 for (let round = 1; round <= Number(rounds); round++) {
@@ -21,4 +24,4 @@ for (let round = 1; round <= Number(rounds); round++) {
 }
 const seconds = (performance.now() - started) / 1000;
 const requests = storage instanceof ObjectStorage ? storage.client.requests : 0;
-process.stdout.write(JSON.stringify({ writer, versions, lostRaces: attempts - versions.length, requests, seconds }) + '\n');
+process.stdout.write(`${JSON.stringify({ writer, versions, lostRaces: attempts - versions.length, requests, seconds })}\n`);

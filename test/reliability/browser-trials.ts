@@ -29,19 +29,22 @@ export async function copyOutOfOpfs(page: Page, dir: string): Promise<{ files: n
   let bytes = 0;
   for (let i = 0; i < files.length; i += 50) {
     const chunk = files.slice(i, i + 50);
-    const contents = await page.evaluate(async (paths) => {
-      const out: string[] = [];
-      for (const p of paths) {
-        const data = await window.lakehouse.readFile(p);
-        const url = await new Promise<string>((done) => {
-          const reader = new FileReader();
-          reader.onload = () => done(reader.result as string);
-          reader.readAsDataURL(new Blob([data as Uint8Array<ArrayBuffer>]));
-        });
-        out.push(url.slice(url.indexOf(',') + 1));
-      }
-      return out;
-    }, chunk.map((f) => f.path));
+    const contents = await page.evaluate(
+      async (paths) => {
+        const out: string[] = [];
+        for (const p of paths) {
+          const data = await window.lakehouse.readFile(p);
+          const url = await new Promise<string>((done) => {
+            const reader = new FileReader();
+            reader.onload = () => done(reader.result as string);
+            reader.readAsDataURL(new Blob([data as Uint8Array<ArrayBuffer>]));
+          });
+          out.push(url.slice(url.indexOf(',') + 1));
+        }
+        return out;
+      },
+      chunk.map((f) => f.path),
+    );
     for (const [j, f] of chunk.entries()) {
       const target = join(dir, ...f.path.split('/'));
       const data = Buffer.from(contents[j]!, 'base64');
@@ -94,7 +97,10 @@ export class BrowserLab {
     await this.page.evaluate((o) => {
       const w = window as unknown as { trialRun?: string };
       w.trialRun = 'running';
-      void window.lakehouse.run(o).then(() => (w.trialRun = 'done'), (e: Error) => (w.trialRun = `failed: ${e.message}`));
+      void window.lakehouse.run(o).then(
+        () => (w.trialRun = 'done'),
+        (e: Error) => (w.trialRun = `failed: ${e.message}`),
+      );
     }, options);
   }
 
@@ -104,7 +110,14 @@ export class BrowserLab {
 
   /** A whole run, awaited; the error message when it failed. */
   async run(options: RunOptions): Promise<string | undefined> {
-    return this.page.evaluate((o) => window.lakehouse.run(o).then(() => undefined, (e: Error) => e.message), options);
+    return this.page.evaluate(
+      (o) =>
+        window.lakehouse.run(o).then(
+          () => undefined,
+          (e: Error) => e.message,
+        ),
+      options,
+    );
   }
 
   /**
@@ -186,13 +199,22 @@ const goldVersions = (c: LakehouseCheck) => GOLD_TABLES.map((g) => c.versions[`g
  * removes what the kill left — orphaned data files and temporary files — and the lakehouse must
  * still check out, with no file left that no commit names.
  */
-export async function browserCrashTrial(lab: BrowserLab, o: {
-  engine: Engine; trial: number; mode: KillMode; killAtMs: number; events: number; recoveryEvents: number; seed: number;
-  /** the check after the previous trial (or a first run), to tell where the kill landed */
-  before: LakehouseCheck;
-  /** a scratch folder for the copies */
-  work: string;
-}): Promise<BrowserCrashTrial> {
+export async function browserCrashTrial(
+  lab: BrowserLab,
+  o: {
+    engine: Engine;
+    trial: number;
+    mode: KillMode;
+    killAtMs: number;
+    events: number;
+    recoveryEvents: number;
+    seed: number;
+    /** the check after the previous trial (or a first run), to tell where the kill landed */
+    before: LakehouseCheck;
+    /** a scratch folder for the copies */
+    work: string;
+  },
+): Promise<BrowserCrashTrial> {
   const problems: string[] = [];
   const started = Date.now();
   await lab.startRun(options(o.events, o.seed));
@@ -210,9 +232,13 @@ export async function browserCrashTrial(lab: BrowserLab, o: {
   if (GOLD_TABLES.every((g) => afterKill.versions[`gold/${g}`] !== undefined)) {
     const { gold } = await checkGold(new NodeStorage(o.work), o.engine);
     for (const g of gold) {
-      if (g.stale) (staleGold++, g.marked && staleMarked++);
+      if (g.stale) {
+        staleGold++;
+        if (g.marked) staleMarked++;
+      }
       if (g.stale && !g.marked) problems.push(`after the kill ${g.table} v${g.version} is stale but the lineage says it is up to date`);
-      if (!g.matchesRecorded) problems.push(`after the kill ${g.table} v${g.version} does not equal its SQL over silver/events v${g.recorded}, the version its log records`);
+      if (!g.matchesRecorded)
+        problems.push(`after the kill ${g.table} v${g.version} does not equal its SQL over silver/events v${g.recorded}, the version its log records`);
     }
   }
   const temp = await lab.temporaryFiles();
@@ -233,11 +259,20 @@ export async function browserCrashTrial(lab: BrowserLab, o: {
   problems.push(...afterRecovery.problems.map((p) => `after the next run: ${p}`));
 
   const vacuumed = await lab.page.evaluate(() => window.lakehouse.vacuum({ retentionHours: 0, force: true, temporaryMinAgeHours: 0 }));
-  let orphanFiles = 0, orphanBytes = 0, tempFilesReclaimed = 0, removedFiles = 0, removedBytes = 0;
+  let orphanFiles = 0,
+    orphanBytes = 0,
+    tempFilesReclaimed = 0,
+    removedFiles = 0,
+    removedBytes = 0;
   for (const r of vacuumed) {
     for (const f of r.files) {
-      if (f.reason === 'untracked') (orphanFiles++, (orphanBytes += f.size));
-      else (removedFiles++, (removedBytes += f.size));
+      if (f.reason === 'untracked') {
+        orphanFiles++;
+        orphanBytes += f.size;
+      } else {
+        removedFiles++;
+        removedBytes += f.size;
+      }
       if (/(^|\/)\..*\.tmp$|\.crswap$/.test(f.path)) tempFilesReclaimed++;
     }
   }
@@ -248,9 +283,25 @@ export async function browserCrashTrial(lab: BrowserLab, o: {
   if (tempAfterVacuum > 0) problems.push(`after VACUUM ${tempAfterVacuum} temporary files are left in OPFS`);
   if (afterRecovery.untrackedFiles > 0 && orphanFiles === 0) problems.push('VACUUM removed none of the orphans');
   return {
-    trial: o.trial, mode: o.mode, killAtMs: o.killAtMs, phase, finishedMs, afterKill, staleGold, staleMarked,
-    tempAfterKill: temp.length, tempBytesAfterKill: temp.reduce((s, f) => s + f.size, 0),
-    recovered: failed === undefined, afterRecovery, orphanFiles, orphanBytes, tempFilesReclaimed, removedFiles, removedBytes,
-    afterVacuum, tempAfterVacuum, problems,
+    trial: o.trial,
+    mode: o.mode,
+    killAtMs: o.killAtMs,
+    phase,
+    finishedMs,
+    afterKill,
+    staleGold,
+    staleMarked,
+    tempAfterKill: temp.length,
+    tempBytesAfterKill: temp.reduce((s, f) => s + f.size, 0),
+    recovered: failed === undefined,
+    afterRecovery,
+    orphanFiles,
+    orphanBytes,
+    tempFilesReclaimed,
+    removedFiles,
+    removedBytes,
+    afterVacuum,
+    tempAfterVacuum,
+    problems,
   };
 }

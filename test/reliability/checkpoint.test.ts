@@ -42,7 +42,8 @@ describe('checkpoints', () => {
     const storage = new MemoryStorage();
     const failing = Object.create(storage) as MemoryStorage;
     failing.write = async (path, data) => {
-      if (path.includes('.checkpoint.') || path.endsWith('_last_checkpoint')) throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+      if (path.includes('.checkpoint.') || path.endsWith('_last_checkpoint'))
+        throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
       return storage.write(path, data);
     };
     for (let i = 0; i <= 10; i++) await writeTable(failing, 't', row(i), { mode: 'append' });

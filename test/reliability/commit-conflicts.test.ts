@@ -14,21 +14,24 @@ initParquet();
 const rows = (...n: number[]) => new Table({ n: vectorFromArray(n, new Float64()) });
 
 describe('an overwrite racing another writer', () => {
-  it.each([['overwrite'], ['append']] as const)('two writers create one table; the second, an %s after an overwrite, conflicts or appends', async (secondMode) => {
-    const storage = new MemoryStorage();
-    const first = await openWriter(storage, 't', { mode: 'overwrite' });
-    const second = await openWriter(storage, 't', { mode: secondMode });
-    await first.write(rows(1, 2));
-    await second.write(rows(3));
-    expect((await first.commit()).version).toBe(0);
-    if (secondMode === 'overwrite') {
-      await expect(second.commit()).rejects.toThrow(new CommitConflictError('t', 0, 'data was added concurrently to a table this commit overwrites'));
-      expect((await loadSnapshot(storage, 't')).version).toBe(0);
-    } else {
-      // An append to a table created meanwhile with the same schema lands after it.
-      expect((await second.commit()).version).toBe(1);
-    }
-  });
+  it.each([['overwrite'], ['append']] as const)(
+    'two writers create one table; the second, an %s after an overwrite, conflicts or appends',
+    async (secondMode) => {
+      const storage = new MemoryStorage();
+      const first = await openWriter(storage, 't', { mode: 'overwrite' });
+      const second = await openWriter(storage, 't', { mode: secondMode });
+      await first.write(rows(1, 2));
+      await second.write(rows(3));
+      expect((await first.commit()).version).toBe(0);
+      if (secondMode === 'overwrite') {
+        await expect(second.commit()).rejects.toThrow(new CommitConflictError('t', 0, 'data was added concurrently to a table this commit overwrites'));
+        expect((await loadSnapshot(storage, 't')).version).toBe(0);
+      } else {
+        // An append to a table created meanwhile with the same schema lands after it.
+        expect((await second.commit()).version).toBe(1);
+      }
+    },
+  );
 
   it('an overwrite of an existing table conflicts with an append committed meanwhile', async () => {
     const storage = new MemoryStorage();

@@ -22,7 +22,9 @@ beforeAll(async () => {
 });
 
 describe('cli run killed with SIGKILL', () => {
-  it(`${TRIALS} kills spread over a run: tables stay at committed versions, SPEC §2 holds, the next run completes, VACUUM removes the orphans`, { timeout: 600_000 }, async () => {
+  it(`${TRIALS} kills spread over a run: tables stay at committed versions, SPEC §2 holds, the next run completes, VACUUM removes the orphans`, {
+    timeout: 600_000,
+  }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'crash-'));
     const first = await cliRun(['--events', String(EVENTS), '--seed', '1', '--days', '30', '--out', dir]);
     expect(first.code).toBe(0);
@@ -31,14 +33,32 @@ describe('cli run killed with SIGKILL', () => {
       // One kill in each slice of the working time (from the first progress line to the exit), so bronze, silver and gold all get some.
       const work = first.ms - first.stageAt.bronze!;
       const killAtMs = Math.round(((i + Math.random()) / TRIALS) * work);
-      results.push(await crashTrial({
-        dir, engine, trial: i + 1, killAtMs, killFrom: 'first-output', events: EVENTS, recoveryEvents: 300, seed: 10 + i, recoverInProcess: true,
-      }));
+      results.push(
+        await crashTrial({
+          dir,
+          engine,
+          trial: i + 1,
+          killAtMs,
+          killFrom: 'first-output',
+          events: EVENTS,
+          recoveryEvents: 300,
+          seed: 10 + i,
+          recoverInProcess: true,
+        }),
+      );
     }
-    console.log(formatTable(results.map((r) => ({
-      trial: r.trial, kill_ms_after_startup: r.killAtMs, phase: r.phase, batches_checked: r.afterKill.batchesChecked,
-      orphan_bytes_reclaimed: r.orphanBytes, problems: r.problems.join('; ') || 'none',
-    }))));
+    console.log(
+      formatTable(
+        results.map((r) => ({
+          trial: r.trial,
+          kill_ms_after_startup: r.killAtMs,
+          phase: r.phase,
+          batches_checked: r.afterKill.batchesChecked,
+          orphan_bytes_reclaimed: r.orphanBytes,
+          problems: r.problems.join('; ') || 'none',
+        })),
+      ),
+    );
     expect(results.flatMap((r) => r.problems)).toEqual([]);
     expect(results.filter((r) => r.phase !== 'startup' && r.phase !== 'finished').length).toBeGreaterThan(0);
   });

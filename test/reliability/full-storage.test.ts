@@ -40,7 +40,10 @@ beforeAll(async () => {
 });
 
 afterAll(() => {
-  if (figures.length) console.log(`full storage (lakehouse of one 400-event batch, ${baseUsed} B; the next batch writes ${writes.at(-1)!.usedAfter - baseUsed} B):\n${figures.join('\n')}`);
+  if (figures.length)
+    console.log(
+      `full storage (lakehouse of one 400-event batch, ${baseUsed} B; the next batch writes ${writes.at(-1)!.usedAfter - baseUsed} B):\n${figures.join('\n')}`,
+    );
 });
 
 /** A budget that runs out halfway through the `nth` write matching `pick`. */
@@ -68,16 +71,22 @@ describe('a disk that fills up during a run', () => {
     const quota = await QuotaStorage.over(inner, budget);
     expect(quota.used).toBe(baseUsed);
 
-    const err = await run(quota, 2).then(() => undefined, (e: unknown) => e);
+    const err = await run(quota, 2).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(StorageFullError);
     const stage = stageOf(path);
-    const next = stage === 'bronze'
-      ? 'the batch was not taken in, so free some space and send it again'
-      : 'the batch is safe in bronze and the next run completes it, so free some space and run again';
-    expect((err as Error).message).toMatch(new RegExp(
-      `^storage is full at ${dir} while writing ${stage} \\(ENOSPC: no space left on device, write '${stage}/\\S+'\\): ` +
-        `the run stopped with every table at its last committed version; ${next} \\(vacuum deletes the files that no version needs any more\\)$`,
-    ));
+    const next =
+      stage === 'bronze'
+        ? 'the batch was not taken in, so free some space and send it again'
+        : 'the batch is safe in bronze and the next run completes it, so free some space and run again';
+    expect((err as Error).message).toMatch(
+      new RegExp(
+        `^storage is full at ${dir} while writing ${stage} \\(ENOSPC: no space left on device, write '${stage}/\\S+'\\): ` +
+          `the run stopped with every table at its last committed version; ${next} \\(vacuum deletes the files that no version needs any more\\)$`,
+      ),
+    );
 
     const after = await checkLakehouse(inner, engine);
     expect(after.problems).toEqual([]);
@@ -102,8 +111,10 @@ describe('a disk that fills up during a run', () => {
     // A write cut short leaves the part that fitted (all but the commits, which are created whole).
     if (!path.includes('/_delta_log/')) expect(done.untrackedFiles).toBeGreaterThan(0);
     expect((await checkLakehouse(inner, engine, { complete: true })).untrackedFiles).toBe(0);
-    figures.push(`  ${_what.padEnd(36)} budget +${String(budget - baseUsed).padStart(7)} B  stopped in ${stage.padEnd(6)}  ` +
-      `left ${done.untrackedFiles} uncommitted file(s), ${done.untrackedBytes} B, reclaimed by VACUUM; next run took in bronze v${summary.silver.map((x) => x.bronzeVersion).join(', v')}`);
+    figures.push(
+      `  ${_what.padEnd(36)} budget +${String(budget - baseUsed).padStart(7)} B  stopped in ${stage.padEnd(6)}  ` +
+        `left ${done.untrackedFiles} uncommitted file(s), ${done.untrackedBytes} B, reclaimed by VACUUM; next run took in bronze v${summary.silver.map((x) => x.bronzeVersion).join(', v')}`,
+    );
   });
 
   it('in the browser the quota error is a DOMException; the message is the same', async () => {

@@ -47,8 +47,19 @@ const CHECKPOINT_NOTE = /^(no checkpoint at version \d+|_last_checkpoint names -
  */
 export async function checkLakehouse(storage: Storage, engine: Engine, options: { complete?: boolean } = {}): Promise<LakehouseCheck> {
   const c: LakehouseCheck = {
-    problems: [], warnings: [], versions: {}, bronzeVersion: -1, processed: -1, batchesChecked: 0, bronzeRows: 0,
-    untrackedFiles: 0, untrackedBytes: 0, removedFiles: 0, removedBytes: 0, logTempFiles: 0, logTempBytes: 0,
+    problems: [],
+    warnings: [],
+    versions: {},
+    bronzeVersion: -1,
+    processed: -1,
+    batchesChecked: 0,
+    bronzeRows: 0,
+    untrackedFiles: 0,
+    untrackedBytes: 0,
+    removedFiles: 0,
+    removedBytes: 0,
+    logTempFiles: 0,
+    logTempBytes: 0,
   };
   // NodeStorage.list leaves out `.tmp` files (they may be in flight); after a kill they are orphans.
   const temporary = storage instanceof NodeStorage ? nodeTemporaryFiles(storage.description) : undefined;
@@ -86,13 +97,20 @@ export async function checkLakehouse(storage: Storage, engine: Engine, options: 
       c.versions[t] = snap.version;
       const found = await validateDeltaTable(storage, t, engine).catch((err: Error) =>
         // the validator reads _last_checkpoint whenever a checkpoint is due
-        isNotFound(err) && err.message.includes('_last_checkpoint') ? ['_last_checkpoint names -1, expected a checkpoint'] : [`the validator failed: ${err.message}`],
+        isNotFound(err) && err.message.includes('_last_checkpoint')
+          ? ['_last_checkpoint names -1, expected a checkpoint']
+          : [`the validator failed: ${err.message}`],
       );
       for (const p of found) note(p).push(`${t}: ${p}`);
       const orphans = await vacuumTable(storage, t, { retentionHours: 0, force: true, dryRun: true, listTemporary: temporary, temporaryMinAgeHours: 0 });
       for (const f of orphans.files) {
-        if (f.reason === 'untracked') (c.untrackedFiles++, (c.untrackedBytes += f.size));
-        else (c.removedFiles++, (c.removedBytes += f.size));
+        if (f.reason === 'untracked') {
+          c.untrackedFiles++;
+          c.untrackedBytes += f.size;
+        } else {
+          c.removedFiles++;
+          c.removedBytes += f.size;
+        }
       }
     } catch (err) {
       c.problems.push(`${t} cannot be opened at its latest version: ${(err as Error).message}`);
@@ -124,7 +142,9 @@ async function checkBatches(storage: Storage, engine: Engine, c: LakehouseCheck,
   for (const t of [TABLES.silver, TABLES.rejects, TABLES.quality]) {
     const seen = await txnVersions(storage, t, c.versions[t]);
     // One commit per batch: a repeated or out-of-order txn version is a batch taken in twice.
-    seen.forEach((v, i) => i > 0 && v <= seen[i - 1]! && p.push(`${t}: txn version ${v} after ${seen[i - 1]} (a batch taken in twice)`));
+    seen.forEach((v, i) => {
+      if (i > 0 && v <= seen[i - 1]!) p.push(`${t}: txn version ${v} after ${seen[i - 1]} (a batch taken in twice)`);
+    });
     marks[t] = seen.at(-1) ?? -1;
     if (marks[t]! > bronzeLatest) p.push(`${t}: txn watermark ${marks[t]} is beyond bronze version ${bronzeLatest}`);
   }
@@ -158,7 +178,8 @@ async function checkBatches(storage: Storage, engine: Engine, c: LakehouseCheck,
   const batches = new Set<string>();
   for (let v = 0; v <= bronzeLatest; v++) {
     if (rewrites.has(v)) {
-      if (marks[TABLES.silver]! === v || marks[TABLES.rejects]! === v || marks[TABLES.quality]! === v) p.push(`silver took in bronze v${v}, which adds no data`);
+      if (marks[TABLES.silver]! === v || marks[TABLES.rejects]! === v || marks[TABLES.quality]! === v)
+        p.push(`silver took in bronze v${v}, which adds no data`);
       continue;
     }
     const info = commits.get(v)!.find(isCommitInfo)?.commitInfo;
@@ -185,7 +206,10 @@ async function checkBatches(storage: Storage, engine: Engine, c: LakehouseCheck,
     }
   }
   for (const id of b.keys()) if (!batches.has(id)) p.push(`bronze shows rows of batch ${id}, which no commit added`);
-  for (const [name, m] of [['silver/events', s], ['silver/rejects', r]] as const) {
+  for (const [name, m] of [
+    ['silver/events', s],
+    ['silver/rejects', r],
+  ] as const) {
     for (const id of m.keys()) if (!batches.has(id)) p.push(`${name} has rows of batch ${id}, which bronze does not have`);
   }
   const dups = engine.rows<{ n: bigint }>('SELECT count(*) AS n FROM (SELECT event_id FROM chk_s GROUP BY 1 HAVING count(*) > 1)')[0]!.n;
@@ -204,8 +228,10 @@ async function checkBatches(storage: Storage, engine: Engine, c: LakehouseCheck,
       engine.run(`CREATE OR REPLACE TABLE chk_e AS ${sql[name]}`);
       // Concurrent runs order silver's rows differently, and a double sum depends on the order
       // in its last bits: doubles are compared to 9 decimals.
-      const cols = engine.rows<{ column_name: string; column_type: string }>('SELECT column_name, column_type FROM (DESCRIBE chk_g)')
-        .map((c) => (/^(DOUBLE|FLOAT)$/.test(c.column_type) ? `round("${c.column_name}", 9)` : `"${c.column_name}"`)).join(', ');
+      const cols = engine
+        .rows<{ column_name: string; column_type: string }>('SELECT column_name, column_type FROM (DESCRIBE chk_g)')
+        .map((c) => (/^(DOUBLE|FLOAT)$/.test(c.column_type) ? `round("${c.column_name}", 9)` : `"${c.column_name}"`))
+        .join(', ');
       const diff = engine.rows<{ n: bigint }>(
         `SELECT (SELECT count(*) FROM (SELECT ${cols} FROM chk_g EXCEPT ALL SELECT ${cols} FROM chk_e)) + (SELECT count(*) FROM (SELECT ${cols} FROM chk_e EXCEPT ALL SELECT ${cols} FROM chk_g)) AS n`,
       )[0]!.n;

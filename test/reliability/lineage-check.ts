@@ -29,11 +29,15 @@ export interface GoldState {
 
 /** Rows of `a` not in `b` and of `b` not in `a` (doubles to 9 decimals: summation order moves the last bits). */
 function differingRows(engine: Engine, a: string, b: string): number {
-  const cols = engine.rows<{ column_name: string; column_type: string }>(`SELECT column_name, column_type FROM (DESCRIBE ${a})`)
-    .map((c) => (/^(DOUBLE|FLOAT)$/.test(c.column_type) ? `round("${c.column_name}", 9)` : `"${c.column_name}"`)).join(', ');
-  return Number(engine.rows<{ n: bigint }>(
-    `SELECT (SELECT count(*) FROM (SELECT ${cols} FROM ${a} EXCEPT ALL SELECT ${cols} FROM ${b})) + (SELECT count(*) FROM (SELECT ${cols} FROM ${b} EXCEPT ALL SELECT ${cols} FROM ${a})) AS n`,
-  )[0]!.n);
+  const cols = engine
+    .rows<{ column_name: string; column_type: string }>(`SELECT column_name, column_type FROM (DESCRIBE ${a})`)
+    .map((c) => (/^(DOUBLE|FLOAT)$/.test(c.column_type) ? `round("${c.column_name}", 9)` : `"${c.column_name}"`))
+    .join(', ');
+  return Number(
+    engine.rows<{ n: bigint }>(
+      `SELECT (SELECT count(*) FROM (SELECT ${cols} FROM ${a} EXCEPT ALL SELECT ${cols} FROM ${b})) + (SELECT count(*) FROM (SELECT ${cols} FROM ${b} EXCEPT ALL SELECT ${cols} FROM ${a})) AS n`,
+    )[0]!.n,
+  );
 }
 
 /** Every gold table's rows against its SQL over silver at its recorded version and at the latest; and what the lineage says. */
@@ -76,8 +80,13 @@ const ROOT = join(import.meta.dirname, '../..');
 
 /** `cli status --repair --json` on `dir`, as its own process: what it printed. */
 export async function cliRepair(dir: string): Promise<{ repaired: string[]; lineage: Lineage }> {
-  const { stdout } = await promisify(execFile)(process.execPath, [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), join(ROOT, 'src/cli/main.ts'), 'status', '--repair', '--json', '--out', dir], {
-    cwd: ROOT, maxBuffer: 64 << 20,
-  });
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), join(ROOT, 'src/cli/main.ts'), 'status', '--repair', '--json', '--out', dir],
+    {
+      cwd: ROOT,
+      maxBuffer: 64 << 20,
+    },
+  );
   return JSON.parse(stdout) as { repaired: string[]; lineage: Lineage };
 }

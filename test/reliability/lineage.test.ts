@@ -61,45 +61,48 @@ describe('a run stopped right after each of its commits', () => {
     expect((await readLineage(storage)).behind).toEqual([]);
   });
 
-  it.each(COMMITS.map((table, i) => [i + 1, table] as const))('after commit %i (%s): the lineage names what is behind; the repair makes it equal to an uninterrupted run', async (k, table) => {
-    const storage = new MemoryStorage();
-    await runBatch(pipelineContext(engine, storage), batch(1), 'generator');
-    const stopping = stopAfterCommit(storage, String(k), (path, n) => {
-      throw new StoppedAfterCommitError(path, n);
-    });
-    const stopped = runBatch(pipelineContext(engine, stopping), batch(2), 'generator');
-    await expect(stopped).rejects.toThrow(`the run was stopped after commit ${k} (${table}/_delta_log/00000000000000000001.json)`);
+  it.each(COMMITS.map((table, i) => [i + 1, table] as const))(
+    'after commit %i (%s): the lineage names what is behind; the repair makes it equal to an uninterrupted run',
+    async (k, table) => {
+      const storage = new MemoryStorage();
+      await runBatch(pipelineContext(engine, storage), batch(1), 'generator');
+      const stopping = stopAfterCommit(storage, String(k), (path, n) => {
+        throw new StoppedAfterCommitError(path, n);
+      });
+      const stopped = runBatch(pipelineContext(engine, stopping), batch(2), 'generator');
+      await expect(stopped).rejects.toThrow(`the run was stopped after commit ${k} (${table}/_delta_log/00000000000000000001.json)`);
 
-    const lineage = await readLineage(storage);
-    expect(lineage.behind).toEqual(expectedBehind(k));
-    expect(lineage.bronzeBatch).toBe(1);
-    expect(lineage.silverData).toBe(k >= 4 ? 1 : 0);
-    // Every gold table's recorded input names the silver version its rows were computed from.
-    for (const t of lineage.tables.filter((x) => x.layer === 'gold')) {
-      const written = COMMITS.indexOf(t.table) + 1 <= k;
-      expect(t.input, t.table).toEqual({ table: TABLES.silver, version: written ? 1 : 0 });
-      expect(t.upToDate, t.table).toBe(written || k < 4);
-    }
-    // The consistent view: every silver table at the last batch all three took in, every gold table at one silver version.
-    const batchAll = k >= 4 ? 1 : 0;
-    expect([TABLES.silver, TABLES.rejects, TABLES.quality].map((t) => lineage.consistent[t])).toEqual([batchAll, batchAll, batchAll]);
-    const goldAll = k === COMMITS.length ? 1 : 0;
-    expect(GOLD_TABLES.map((g) => lineage.consistent[goldTable(g)])).toEqual(GOLD_TABLES.map(() => goldAll));
+      const lineage = await readLineage(storage);
+      expect(lineage.behind).toEqual(expectedBehind(k));
+      expect(lineage.bronzeBatch).toBe(1);
+      expect(lineage.silverData).toBe(k >= 4 ? 1 : 0);
+      // Every gold table's recorded input names the silver version its rows were computed from.
+      for (const t of lineage.tables.filter((x) => x.layer === 'gold')) {
+        const written = COMMITS.indexOf(t.table) + 1 <= k;
+        expect(t.input, t.table).toEqual({ table: TABLES.silver, version: written ? 1 : 0 });
+        expect(t.upToDate, t.table).toBe(written || k < 4);
+      }
+      // The consistent view: every silver table at the last batch all three took in, every gold table at one silver version.
+      const batchAll = k >= 4 ? 1 : 0;
+      expect([TABLES.silver, TABLES.rejects, TABLES.quality].map((t) => lineage.consistent[t])).toEqual([batchAll, batchAll, batchAll]);
+      const goldAll = k === COMMITS.length ? 1 : 0;
+      expect(GOLD_TABLES.map((g) => lineage.consistent[goldTable(g)])).toEqual(GOLD_TABLES.map(() => goldAll));
 
-    const ctx = pipelineContext(engine, storage);
-    const repaired = await repairLakehouse(ctx);
-    expect(repaired.before.behind).toEqual(expectedBehind(k));
-    expect(repaired.after.behind).toEqual([]);
-    expect(repaired.silver.map((b) => b.bronzeVersion)).toEqual(k <= 3 ? [1] : []);
-    // Nothing that was current is recomputed: gold written by the stopped run is left as it is.
-    expect(repaired.gold.filter((g) => !g.current).map((g) => g.table)).toEqual(k <= 3 ? GOLD_TABLES.map(goldTable) : expectedBehind(k));
-    expect(await goldRows(storage)).toEqual(reference);
-    for (const g of GOLD_TABLES) expect((await loadSnapshot(storage, goldTable(g))).version, g).toBe(1);
+      const ctx = pipelineContext(engine, storage);
+      const repaired = await repairLakehouse(ctx);
+      expect(repaired.before.behind).toEqual(expectedBehind(k));
+      expect(repaired.after.behind).toEqual([]);
+      expect(repaired.silver.map((b) => b.bronzeVersion)).toEqual(k <= 3 ? [1] : []);
+      // Nothing that was current is recomputed: gold written by the stopped run is left as it is.
+      expect(repaired.gold.filter((g) => !g.current).map((g) => g.table)).toEqual(k <= 3 ? GOLD_TABLES.map(goldTable) : expectedBehind(k));
+      expect(await goldRows(storage)).toEqual(reference);
+      for (const g of GOLD_TABLES) expect((await loadSnapshot(storage, goldTable(g))).version, g).toBe(1);
 
-    // Idempotent: a second repair finds nothing to do and writes nothing.
-    const again = await repairLakehouse(ctx);
-    expect([again.before.behind, again.silver, again.gold]).toEqual([[], [], []]);
-  });
+      // Idempotent: a second repair finds nothing to do and writes nothing.
+      const again = await repairLakehouse(ctx);
+      expect([again.before.behind, again.silver, again.gold]).toEqual([[], [], []]);
+    },
+  );
 
   it('the repair works on an engine that has read nothing yet (as `cli status --repair` starts)', async () => {
     const storage = new MemoryStorage();

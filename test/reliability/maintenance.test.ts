@@ -34,7 +34,10 @@ const SILVER_TABLES = [TABLES.silver, TABLES.rejects, TABLES.quality];
 /** Every row of `table` at `version`, as sorted JSON text: a multiset to compare. */
 async function rowsAt(storage: Storage, table: string, version: number): Promise<string[]> {
   await scanIntoEngine(engine, storage, await loadSnapshot(storage, table, version), 'm_rows');
-  return engine.rows('SELECT * FROM m_rows').map((r) => JSON.stringify(r, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))).sort();
+  return engine
+    .rows('SELECT * FROM m_rows')
+    .map((r) => JSON.stringify(r, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v)))
+    .sort();
 }
 
 async function lakehouse(batches: number): Promise<{ dir: string; storage: NodeStorage }> {
@@ -48,7 +51,13 @@ async function lakehouse(batches: number): Promise<{ dir: string; storage: NodeS
 
 function sink(): { stream: Writable; text: () => string } {
   let text = '';
-  return { stream: new Writable({ write: (c, _e, done) => ((text += String(c)), done()) }), text: () => text };
+  const stream = new Writable({
+    write: (c, _e, done) => {
+      text += String(c);
+      done();
+    },
+  });
+  return { stream, text: () => text };
 }
 
 describe('OPTIMIZE', () => {
@@ -184,19 +193,30 @@ describe('VACUUM', () => {
     // Eight days on, the same retention lets the compacted files go.
     const dry = await vacuumTable(storage, t, { now: Date.now() + 8 * DAY, dryRun: true, listTemporary });
     // Eight days on, the file that was in flight then is old enough to go too.
-    expect(dry.files.map((f) => [f.reason, f.path.endsWith('.tmp')])).toEqual([['removed', false], ['removed', false], ['untracked', true]]);
+    expect(dry.files.map((f) => [f.reason, f.path.endsWith('.tmp')])).toEqual([
+      ['removed', false],
+      ['removed', false],
+      ['untracked', true],
+    ]);
     expect((await storage.list(t)).length).toBeGreaterThan(dry.files.length);
     expect(dry.bytes).toBe(dry.files.reduce((s, f) => s + f.size, 0));
     for (let v = 0; v <= 2; v++) await rowsAt(storage, t, v); // dry run deleted nothing
 
     const forced = await vacuumTable(storage, t, { retentionHours: 0, force: true, listTemporary });
     // Now, not eight days on: the young .tmp may be a write in flight (younger than TEMPORARY_MIN_AGE_HOURS), so it stays even at 0 h.
-    expect(forced.files.map((f) => f.path).sort()).toEqual(dry.files.map((f) => f.path).filter((p) => !p.endsWith('.tmp')).sort());
+    expect(forced.files.map((f) => f.path).sort()).toEqual(
+      dry.files
+        .map((f) => f.path)
+        .filter((p) => !p.endsWith('.tmp'))
+        .sort(),
+    );
     expect((await listTemporary(t)).map((f) => f.path)).toEqual([`${t}/part-00001-young.parquet.1234.tmp`]);
     expect(await validateDeltaTable(storage, t, engine)).toEqual([]);
     expect(await rowsAt(storage, t, 2)).toEqual(v2);
     await expect(rowsAt(storage, t, 0)).rejects.toThrow(
-      new RegExp(`^delta: version 0 of ${dir}/${t} cannot be read: its data file part-\\S+ is gone \\(VACUUM deletes the files that only versions older than its retention period need\\), so read a newer version$`),
+      new RegExp(
+        `^delta: version 0 of ${dir}/${t} cannot be read: its data file part-\\S+ is gone \\(VACUUM deletes the files that only versions older than its retention period need\\), so read a newer version$`,
+      ),
     );
     expect((await storage.list(`${t}/_delta_log`)).length).toBe(3); // the log is untouched
   });
@@ -224,8 +244,12 @@ describe('cli optimize and vacuum', () => {
     const opt = sink();
     await optimizeCommand([dir], opt.stream);
     // Silver skips bronze commits that add no data, so bronze is compacted like any table.
-    expect(opt.text()).toMatch(/^bronze\/events {2}version 2 OPTIMIZE: 2 files \([\d.]+ KB\) -> 1 file \([\d.]+ KB\), 1,600 rows, dataChange false; versions before 2 stay readable until VACUUM$/m);
-    expect(opt.text()).toMatch(/^silver\/events {2}version 2 OPTIMIZE: 2 files \([\d.]+ KB\) -> 1 file \([\d.]+ KB\), [\d,]+ rows, dataChange false; versions before 2 stay readable until VACUUM$/m);
+    expect(opt.text()).toMatch(
+      /^bronze\/events {2}version 2 OPTIMIZE: 2 files \([\d.]+ KB\) -> 1 file \([\d.]+ KB\), 1,600 rows, dataChange false; versions before 2 stay readable until VACUUM$/m,
+    );
+    expect(opt.text()).toMatch(
+      /^silver\/events {2}version 2 OPTIMIZE: 2 files \([\d.]+ KB\) -> 1 file \([\d.]+ KB\), [\d,]+ rows, dataChange false; versions before 2 stay readable until VACUUM$/m,
+    );
     expect(opt.text()).toMatch(/^gold\/engagement_bands {2}nothing to compact at version 1/m);
     const bronze = sink();
     await optimizeCommand([join(dir, 'bronze/events')], bronze.stream);

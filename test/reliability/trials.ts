@@ -93,7 +93,14 @@ export interface CrashTrial {
 }
 
 async function goldVersions(storage: Storage): Promise<number[]> {
-  return Promise.all(GOLD_TABLES.map((g) => listLog(storage, `gold/${g}`).then((l) => l.latest, () => -1)));
+  return Promise.all(
+    GOLD_TABLES.map((g) =>
+      listLog(storage, `gold/${g}`).then(
+        (l) => l.latest,
+        () => -1,
+      ),
+    ),
+  );
 }
 
 /**
@@ -103,18 +110,28 @@ async function goldVersions(storage: Storage): Promise<number[]> {
  * removes what the kill left behind, and the lakehouse must still check out.
  */
 export async function crashTrial(o: {
-  dir: string; engine: Engine; trial: number; events: number; recoveryEvents: number; seed: number;
+  dir: string;
+  engine: Engine;
+  trial: number;
+  events: number;
+  recoveryEvents: number;
+  seed: number;
   /** when to kill: ms after the process started, or after its first progress line */
-  killAtMs: number; killFrom: 'start' | 'first-output';
+  killAtMs: number;
+  killFrom: 'start' | 'first-output';
   /** run the recovery `cli run` in this process (runCommand, the same code without a process start): faster, for CI */
   recoverInProcess?: boolean;
 }): Promise<CrashTrial> {
   const storage = openLocation(o.dir);
   const before = await checkLakehouse(storage, o.engine);
   const goldBefore = await goldVersions(storage);
-  const killed = await cliRun(['--events', String(o.events), '--seed', String(o.seed), '--days', '30', '--out', o.dir], { afterMs: o.killAtMs, from: o.killFrom });
+  const killed = await cliRun(['--events', String(o.events), '--seed', String(o.seed), '--days', '30', '--out', o.dir], {
+    afterMs: o.killAtMs,
+    from: o.killFrom,
+  });
   const problems: string[] = [];
-  if (killed.signal !== 'SIGKILL' && killed.code !== 0) problems.push(`the run to be killed failed on its own (exit ${killed.code}): ${killed.stderr.trim().split('\n').at(-1)}`);
+  if (killed.signal !== 'SIGKILL' && killed.code !== 0)
+    problems.push(`the run to be killed failed on its own (exit ${killed.code}): ${killed.stderr.trim().split('\n').at(-1)}`);
 
   const afterKill = await checkLakehouse(storage, o.engine);
   problems.push(...afterKill.problems.map((p) => `after the kill: ${p}`));
@@ -140,11 +157,19 @@ export async function crashTrial(o: {
   const afterRecovery = await checkLakehouse(storage, o.engine, { complete: true });
   problems.push(...afterRecovery.problems.map((p) => `after the next run: ${p}`));
 
-  let orphanFiles = 0, orphanBytes = 0, removedFiles = 0, removedBytes = 0;
+  let orphanFiles = 0,
+    orphanBytes = 0,
+    removedFiles = 0,
+    removedBytes = 0;
   for (const table of Object.keys(afterRecovery.versions)) {
     for (const f of (await vacuumTable(storage, table, { retentionHours: 0, force: true, temporaryMinAgeHours: 0 })).files) {
-      if (f.reason === 'untracked') (orphanFiles++, (orphanBytes += f.size));
-      else (removedFiles++, (removedBytes += f.size));
+      if (f.reason === 'untracked') {
+        orphanFiles++;
+        orphanBytes += f.size;
+      } else {
+        removedFiles++;
+        removedBytes += f.size;
+      }
     }
   }
   const afterVacuum = await checkLakehouse(storage, o.engine, { complete: true });
@@ -152,7 +177,22 @@ export async function crashTrial(o: {
   if (afterVacuum.untrackedFiles > 0) problems.push(`after VACUUM ${afterVacuum.untrackedFiles} files that no commit names are left`);
   if (afterKill.untrackedFiles > 0 && orphanFiles === 0 && afterRecovery.untrackedFiles > 0) problems.push('VACUUM removed none of the orphans');
   const finishedWorkMs = phase === 'finished' && killed.stageAt.bronze !== undefined ? killed.ms - killed.stageAt.bronze : undefined;
-  return { trial: o.trial, killAtMs: o.killAtMs, killedAfterMs: killed.ms, finishedWorkMs, phase, afterKill, recovered, afterRecovery, orphanFiles, orphanBytes, removedFiles, removedBytes, afterVacuum, problems };
+  return {
+    trial: o.trial,
+    killAtMs: o.killAtMs,
+    killedAfterMs: killed.ms,
+    finishedWorkMs,
+    phase,
+    afterKill,
+    recovered,
+    afterRecovery,
+    orphanFiles,
+    orphanBytes,
+    removedFiles,
+    removedBytes,
+    afterVacuum,
+    problems,
+  };
 }
 
 export interface ConcurrentTrial {
@@ -179,7 +219,9 @@ export async function concurrentTrial(o: { dir: string; engine: Engine; trial: n
   const bronzeBefore = (await checkLakehouse(storage, o.engine)).bronzeVersion;
   const runs = await Promise.all(o.seeds.map((s) => cliRun(['--events', String(o.events), '--seed', String(s), '--days', '30', '--out', o.dir])));
   const problems: string[] = [];
-  runs.forEach((r, i) => r.code !== 0 && problems.push(`run ${i + 1} exited ${r.code}: ${r.stderr.trim().split('\n').at(-1)}`));
+  runs.forEach((r, i) => {
+    if (r.code !== 0) problems.push(`run ${i + 1} exited ${r.code}: ${r.stderr.trim().split('\n').at(-1)}`);
+  });
   let lost = 0;
   let overwritten = 0;
   const claimed = new Map<string, number>();
@@ -190,16 +232,27 @@ export async function concurrentTrial(o: { dir: string; engine: Engine; trial: n
     if (batch && bronze !== undefined) {
       const actions: Action[] = await readCommit(storage, TABLES.bronze, Number(bronze)).catch(() => []);
       const info = actions.find(isCommitInfo)?.commitInfo;
-      if (info?.operationParameters?.batchId !== batch) (lost++, problems.push(`bronze version ${bronze} does not hold batch ${batch}`));
+      if (info?.operationParameters?.batchId !== batch) {
+        lost++;
+        problems.push(`bronze version ${bronze} does not hold batch ${batch}`);
+      }
     }
     for (const m of r.stdout.matchAll(/^ {2}(gold\/\S+|bronze\/events)\s+version (\d+)/gm)) {
       const key = `${m[1]}@${m[2]}`;
       claimed.set(key, (claimed.get(key) ?? 0) + 1);
-      if (!(await listLog(storage, m[1]!)).commits.has(Number(m[2]))) (lost++, problems.push(`${key} is not in the log`));
+      if (!(await listLog(storage, m[1]!)).commits.has(Number(m[2]))) {
+        lost++;
+        problems.push(`${key} is not in the log`);
+      }
     }
     for (const m of r.stdout.matchAll(/^ {2}silver \(bronze v(\d+),/gm)) processed.push(Number(m[1]));
   }
-  for (const [key, n] of claimed) if (n > 1) (overwritten++, problems.push(`${key} was reported by both runs`));
+  for (const [key, n] of claimed) {
+    if (n > 1) {
+      overwritten++;
+      problems.push(`${key} was reported by both runs`);
+    }
+  }
   const expected = [...Array(runs.filter((r) => r.code === 0).length).keys()].map((i) => bronzeBefore + 1 + i);
   if (JSON.stringify(processed.sort((a, b) => a - b)) !== JSON.stringify(expected)) {
     problems.push(`silver took in bronze versions ${JSON.stringify(processed)}; expected each of ${JSON.stringify(expected)} once`);

@@ -5,8 +5,15 @@ import type { LakehouseWorker } from '../../src/worker/protocol.ts';
 
 const versions = { duckdb: 'v1.4.3', duckdbWasm: '1.32.0', storage: 'OPFS lakehouse/' };
 
-function fakeWorker(api: { ping(): Promise<unknown>; init(): Promise<unknown>; open?(): Promise<unknown> }, failed = new Promise<never>(() => {})): LakehouseWorker {
-  return { api: { open: async () => ({ storage: 'OPFS lakehouse/', persistent: true, limitations: [] }), ...api }, failed, terminate: () => {} } as unknown as LakehouseWorker;
+function fakeWorker(
+  api: { ping(): Promise<unknown>; init(): Promise<unknown>; open?(): Promise<unknown> },
+  failed = new Promise<never>(() => {}),
+): LakehouseWorker {
+  return {
+    api: { open: async () => ({ storage: 'OPFS lakehouse/', persistent: true, limitations: [] }), ...api },
+    failed,
+    terminate: () => {},
+  } as unknown as LakehouseWorker;
 }
 
 async function run(worker: LakehouseWorker): Promise<EngineStatus[]> {
@@ -60,7 +67,10 @@ describe('startEngine', () => {
     const worker = fakeWorker({
       ping: async () => calls.push('ping'),
       open: async () => calls.push('open'),
-      init: async () => (calls.push('init'), versions),
+      init: async () => {
+        calls.push('init');
+        return versions;
+      },
     });
     const seen: EngineStatus[] = [];
     startEngine(worker, (s) => seen.push(s), after);

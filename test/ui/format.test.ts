@@ -22,7 +22,7 @@ describe('number formatting', () => {
 
   test('the kept formatters give what toLocaleString with the same options gives', () => {
     for (let i = 0; i < 2000; i++) {
-      const v = (Math.sin(i) * 10 ** ((i % 9) - 3)) + (i % 7) / 3;
+      const v = Math.sin(i) * 10 ** ((i % 9) - 3) + (i % 7) / 3;
       const expected = Number.isInteger(v)
         ? v.toLocaleString('en-US')
         : v.toLocaleString('en-US', Math.abs(v) >= 100 ? { maximumFractionDigits: 0 } : { maximumSignificantDigits: 3 });

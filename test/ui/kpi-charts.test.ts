@@ -11,7 +11,13 @@ describe('KPI chart marks', () => {
   });
 
   test('the dropoff chart shows the works with the most readers, ties by work id', () => {
-    const rows = Array.from({ length: 40 }, (_, i) => ({ work_id: `work-${String(i).padStart(3, '0')}`, readers: i % 20, dropped_readers: 1, dropoff_rate: 0.5, median_dropoff_progress_pct: 40 }));
+    const rows = Array.from({ length: 40 }, (_, i) => ({
+      work_id: `work-${String(i).padStart(3, '0')}`,
+      readers: i % 20,
+      dropped_readers: 1,
+      dropoff_rate: 0.5,
+      median_dropoff_progress_pct: 40,
+    }));
     const bars = kpiBars('dropoff_rate', rows);
     expect(bars).toHaveLength(TOP);
     expect(bars.slice(0, 4).map((b) => b.label)).toEqual(['work-019', 'work-039', 'work-018', 'work-038']);
@@ -20,7 +26,16 @@ describe('KPI chart marks', () => {
 
   test('a dot makes its tooltip when asked', () => {
     const [dot] = kpiDots('post_release_engagement', [
-      { work_id: 'work-1', released_at: '2025-01-03T11:24:22Z', readers_7d: 66, readers_total: 1500, sessions_7d: 80, avg_engagement_seconds_7d: 12.345, dropoffs_7d: 3, days_to_first_reader: 1 },
+      {
+        work_id: 'work-1',
+        released_at: '2025-01-03T11:24:22Z',
+        readers_7d: 66,
+        readers_total: 1500,
+        sessions_7d: 80,
+        avg_engagement_seconds_7d: 12.345,
+        dropoffs_7d: 3,
+        days_to_first_reader: 1,
+      },
     ]);
     expect(dot).toMatchObject({ key: 'work-1', x: 66, y: 1500 });
     expect(dot!.tip()).toBe(
@@ -32,7 +47,10 @@ describe('KPI chart marks', () => {
   test('marks are made once per table read', () => {
     const rows = [{ band: 'read', sessions: 3, share: 1, avg_progress_pct: 50 }];
     let made = 0;
-    const make = () => (made++, kpiBars('engagement_bands', rows));
+    const make = () => {
+      made++;
+      return kpiBars('engagement_bands', rows);
+    };
     const first = once(rows, 'bars', make);
     expect(once(rows, 'bars', make)).toBe(first);
     expect(made).toBe(1);

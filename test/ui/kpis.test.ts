@@ -5,7 +5,8 @@ import { kpiExplanations } from '../../src/ui/kpis.ts';
 
 describe('KPI explanations from docs/kpis.md', () => {
   test('the first line under each heading, as plain text', () => {
-    const md = '# Gold\n\nIntro.\n\n## engagement_bands\n\nHow long `sessions` **last**.\n\n- more\n\n## `dropoff_rate`\n\nWho gives up.\n\n## unknown\n\nSkipped.\n';
+    const md =
+      '# Gold\n\nIntro.\n\n## engagement_bands\n\nHow long `sessions` **last**.\n\n- more\n\n## `dropoff_rate`\n\nWho gives up.\n\n## unknown\n\nSkipped.\n';
     expect(kpiExplanations(md)).toEqual({ engagement_bands: 'How long sessions last.', dropoff_rate: 'Who gives up.' });
   });
 

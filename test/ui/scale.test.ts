@@ -34,6 +34,12 @@ describe('chart scales', () => {
   });
 
   test('short numbers', () => {
-    expect([shortNumber(950), shortNumber(12_500), shortNumber(1_500_000), shortNumber(0.25), shortNumber(5000)]).toEqual(['950', '12.5k', '1.5M', '0.25', '5,000']);
+    expect([shortNumber(950), shortNumber(12_500), shortNumber(1_500_000), shortNumber(0.25), shortNumber(5000)]).toEqual([
+      '950',
+      '12.5k',
+      '1.5M',
+      '0.25',
+      '5,000',
+    ]);
   });
 });

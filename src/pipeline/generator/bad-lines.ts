@@ -4,15 +4,7 @@ import type { Config } from './options.ts';
 
 type RawEvent = Record<string, unknown>;
 
-export const BAD_KINDS = [
-  'malformed_json',
-  'missing_field',
-  'mistyped_field',
-  'unknown_event_type',
-  'out_of_range',
-  'future_timestamp',
-  'duplicate',
-] as const;
+export const BAD_KINDS = ['malformed_json', 'missing_field', 'mistyped_field', 'unknown_event_type', 'out_of_range', 'future_timestamp', 'duplicate'] as const;
 export type BadKind = (typeof BAD_KINDS)[number];
 
 /** Where the pipeline should reject each kind of bad line. */
@@ -77,7 +69,7 @@ export class BadLines {
     const text = nextLine();
     if (this.lastKind === 'malformed_json') return text.slice(0, rng.int(1, text.length - 1));
     const event = JSON.parse(text) as RawEvent;
-    const type = event['event_type'] as EventType;
+    const type = event.event_type as EventType;
     switch (this.lastKind) {
       case 'missing_field':
         delete event[rng.pick([...REQUIRED[type]])];
@@ -89,15 +81,15 @@ export class BadLines {
         break;
       }
       case 'unknown_event_type':
-        event['event_type'] = rng.pick(UNKNOWN_TYPES);
+        event.event_type = rng.pick(UNKNOWN_TYPES);
         break;
       case 'out_of_range':
         outOfRange(event, type, rng);
         break;
       case 'future_timestamp': {
         // 2099 is no leap year: keep Feb 29 a real date so only the expectation can catch it.
-        const at = `2099${String(event['occurred_at']).slice(4)}`;
-        event['occurred_at'] = at.startsWith('2099-02-29') ? `2099-02-28${at.slice(10)}` : at;
+        const at = `2099${String(event.occurred_at).slice(4)}`;
+        event.occurred_at = at.startsWith('2099-02-29') ? `2099-02-28${at.slice(10)}` : at;
         break;
       }
     }
@@ -108,22 +100,22 @@ export class BadLines {
 function outOfRange(event: RawEvent, type: EventType, rng: Random): void {
   switch (type) {
     case 'stage_entered':
-      event['stage'] = rng.pick(['published', 'archived', 'review']);
+      event.stage = rng.pick(['published', 'archived', 'review']);
       return;
     case 'writing_session':
-      if (rng.chance(0.5)) event['words'] = rng.chance(0.5) ? -rng.int(1, 500) : 50_000 + rng.int(1, 30_000);
-      else event['duration_minutes'] = 1440 + rng.int(1, 600);
+      if (rng.chance(0.5)) event.words = rng.chance(0.5) ? -rng.int(1, 500) : 50_000 + rng.int(1, 30_000);
+      else event.duration_minutes = 1440 + rng.int(1, 600);
       return;
     case 'revision':
-      if (rng.chance(0.5)) event['revision_no'] = 0;
-      else event['words_changed'] = -rng.int(1, 500);
+      if (rng.chance(0.5)) event.revision_no = 0;
+      else event.words_changed = -rng.int(1, 500);
       return;
     case 'reader_engagement':
-      if (rng.chance(0.5)) event['progress_pct'] = 100 + rng.int(1, 80);
-      else event['engagement_seconds'] = -rng.int(1, 60);
+      if (rng.chance(0.5)) event.progress_pct = 100 + rng.int(1, 80);
+      else event.engagement_seconds = -rng.int(1, 60);
       return;
     case 'reader_dropoff':
-      event['progress_pct'] = rng.chance(0.5) ? 100 + rng.int(1, 80) : -rng.int(1, 20);
+      event.progress_pct = rng.chance(0.5) ? 100 + rng.int(1, 80) : -rng.int(1, 20);
       return;
   }
 }

@@ -26,7 +26,6 @@ export interface GenerateOptions {
   onBad?: (lineIndex: number, kind: BadKind) => void;
 }
 
-
 /** The options, checked, in the form the world and the bad lines use. */
 export interface Config {
   events: number;

@@ -78,7 +78,6 @@ interface Journey {
 
 type Entry = Creator | Work | Journey | { kind: 'new_work'; creator: Creator } | { kind: 'pacer'; tick: number };
 
-
 export class World {
   /** Lines emitted so far, kept current by the caller; the pacer steers toward the total. */
   lines = 0;
@@ -499,5 +498,5 @@ function pad(n: number, width: number): string {
 }
 
 function clamp(x: number, lo: number, hi: number): number {
-  return x < lo ? lo : x > hi ? hi : x;
+  return x < lo ? lo : Math.min(x, hi);
 }

@@ -48,7 +48,10 @@ export class SilverBatch {
   private linesInFlight = 0;
   private pending: Promise<void> = Promise.resolve();
 
-  constructor(private readonly ctx: PipelineContext, expectedRows?: number) {
+  constructor(
+    private readonly ctx: PipelineContext,
+    expectedRows?: number,
+  ) {
     this.rawColumn = ctx.expectations.some((e) => mentions(e.expr, 'raw'));
     this.typed = new TypedRows(expectedRows ?? 65_536, this.rawColumn);
     this.report = progressReporter(ctx, 'silver', expectedRows);
@@ -137,14 +140,23 @@ export class SilverBatch {
     checkCancelled(ctx);
     const quality = evaluateExpectations(ctx, typed, batchId);
     const result: SilverBatchResult = {
-      batchId, bronzeVersion: version, bronzeRows: this.bronzeRows, silverRows: 0, rejectedRows: 0,
-      rejectsByStage: { parse: 0, schema: 0, expectation: 0, duplicate: 0 }, rejectsByReason: {}, warnings: {},
+      batchId,
+      bronzeVersion: version,
+      bronzeRows: this.bronzeRows,
+      silverRows: 0,
+      rejectedRows: 0,
+      rejectsByStage: { parse: 0, schema: 0, expectation: 0, duplicate: 0 },
+      rejectsByReason: {},
+      warnings: {},
     };
     for (const q of quality) if (q.action === 'warn' && q.failed > 0) result.warnings[q.expectation] = q.failed;
     const failing = quality.find((q) => q.action === 'fail' && q.failed > 0);
     const qualityTable = tableOf(QUALITY_COLUMNS, {
-      batch_id: quality.map(() => batchId), expectation: quality.map((q) => q.expectation), action: quality.map((q) => q.action),
-      passed: quality.map((q) => BigInt(q.passed)), failed: quality.map((q) => BigInt(q.failed)),
+      batch_id: quality.map(() => batchId),
+      expectation: quality.map((q) => q.expectation),
+      action: quality.map((q) => q.action),
+      passed: quality.map((q) => BigInt(q.passed)),
+      failed: quality.map((q) => BigInt(q.failed)),
     });
 
     if (failing) {
@@ -160,8 +172,14 @@ export class SilverBatch {
 
     const late = lateRejects(ctx, batchId);
     const lateTable = tableOf(REJECT_COLUMNS, {
-      raw: late.map((r) => this.rawOf(r.line)), event_id: late.map((r) => r.eventId), stage: late.map((r) => r.stage), reasons: late.map((r) => r.reasons),
-      errors: late.map((r) => r.errors), batch_id: late.map(() => batchId), ingested_at: late.map((r) => r.ingestedAt), rejected_at: late.map(() => rejectedAt),
+      raw: late.map((r) => this.rawOf(r.line)),
+      event_id: late.map((r) => r.eventId),
+      stage: late.map((r) => r.stage),
+      reasons: late.map((r) => r.reasons),
+      errors: late.map((r) => r.errors),
+      batch_id: late.map(() => batchId),
+      ingested_at: late.map((r) => r.ingestedAt),
+      rejected_at: late.map(() => rejectedAt),
     });
     const earlyTable = tableOf(REJECT_COLUMNS, { ...this.early, rejected_at: this.early.raw.map(() => rejectedAt) });
     for (const t of [earlyTable, lateTable]) {

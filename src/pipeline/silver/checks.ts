@@ -54,7 +54,8 @@ export function silverSqlText(sql: Readonly<Record<string, string>>, name: Silve
     return value;
   });
   const unused = Object.keys(values).filter((k) => !used.has(k));
-  if (unused.length > 0) throw new Error(`silver: sql/silver/${name}.sql lacks the placeholder${unused.length === 1 ? '' : 's'} ${unused.map((k) => `{{${k}}}`).join(', ')}`);
+  if (unused.length > 0)
+    throw new Error(`silver: sql/silver/${name}.sql lacks the placeholder${unused.length === 1 ? '' : 's'} ${unused.map((k) => `{{${k}}}`).join(', ')}`);
   return out;
 }
 
@@ -71,7 +72,10 @@ export const EXPECTATION_COLUMNS: readonly [string, string][] = [
 ];
 
 /** Whole numbers reach the engine as DOUBLE (TypedRows.checkTable); the checks see them as in silver. */
-const WHOLE_NUMBERS = silverFields(EVENT_FIELDS).filter((f) => f.column === 'long').map((f) => `${f.name}::BIGINT AS ${f.name}`).join(', ');
+const WHOLE_NUMBERS = silverFields(EVENT_FIELDS)
+  .filter((f) => f.column === 'long')
+  .map((f) => `${f.name}::BIGINT AS ${f.name}`)
+  .join(', ');
 
 /**
  * Load the typed rows into DuckDB as `batch_typed` (only the columns the expectations name, plus
@@ -96,7 +100,13 @@ export function evaluateExpectations(ctx: PipelineContext, typed: TypedRows, bat
   const counts = engine.rows<Record<string, bigint>>(
     `SELECT ${expectations.map((_, i) => `count(*) FILTER (WHERE "__exp_${i}") AS p${i}, count(*) FILTER (WHERE NOT "__exp_${i}") AS f${i}`).join(', ')} FROM batch_checked`,
   )[0]!;
-  return expectations.map((e, i) => ({ expectation: e.name, action: e.action, passed: Number(counts[`p${i}`]), failed: Number(counts[`f${i}`]), column: `__exp_${i}` }));
+  return expectations.map((e, i) => ({
+    expectation: e.name,
+    action: e.action,
+    passed: Number(counts[`p${i}`]),
+    failed: Number(counts[`f${i}`]),
+    column: `__exp_${i}`,
+  }));
 }
 
 /** The line number of the first row of `batch_checked` that broke the expectation of `column`. */
@@ -110,14 +120,18 @@ export function firstViolation(ctx: PipelineContext, column: string): number {
  */
 export function lateRejects(ctx: PipelineContext, batchId: string): LateReject[] {
   const drops = ctx.expectations.map((e, i) => ({ e, col: `__exp_${i}` })).filter((x) => x.e.action === 'drop');
-  const reasons = drops.length ? `list_filter([${drops.map((d) => `CASE WHEN NOT "${d.col}" THEN ${quoteString(d.e.name)} END`).join(', ')}], x -> x IS NOT NULL)` : '[]::VARCHAR[]';
+  const reasons = drops.length
+    ? `list_filter([${drops.map((d) => `CASE WHEN NOT "${d.col}" THEN ${quoteString(d.e.name)} END`).join(', ')}], x -> x IS NOT NULL)`
+    : '[]::VARCHAR[]';
   const errors = drops.length
     ? `list_filter([${drops.map((d) => `CASE WHEN NOT "${d.col}" THEN ${quoteString(`expectation ${d.e.name} failed: requires ${d.e.expr}`)} || ' (event ' || event_id || ', occurred_at ' || strftime(occurred_at::TIMESTAMP, '%Y-%m-%dT%H:%M:%SZ') || ')' END`).join(', ')}], x -> x IS NOT NULL)`
     : '[]::VARCHAR[]';
   const dropped = drops.length ? drops.map((d) => `NOT "${d.col}"`).join(' OR ') : 'false';
   const table = ctx.engine.query(silverSqlText(ctx.silverSql, 'late_rejects', { dropped, reasons, errors, batch_id: quoteString(batchId) }));
   const col = (name: string): Vector => table.getChild(name)!;
-  const [row, line, eventId, stage, reasonList, errorList, ingested] = ['row_idx', 'line_no', 'event_id', 'stage', 'reasons', 'errors', 'ingested_at'].map(col) as Vector[];
+  const [row, line, eventId, stage, reasonList, errorList, ingested] = ['row_idx', 'line_no', 'event_id', 'stage', 'reasons', 'errors', 'ingested_at'].map(
+    col,
+  ) as Vector[];
   const out: LateReject[] = [];
   for (let i = 0; i < table.numRows; i++) {
     out.push({

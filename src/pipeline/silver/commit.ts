@@ -23,10 +23,19 @@ const NAMES: Record<SilverTable, string> = { events: 'silver_events', rejects: '
  * `ipc` is `data` as an Arrow IPC stream when it is at hand.
  */
 export async function commitSilver(
-  ctx: PipelineContext, table: SilverTable, snapshot: Snapshot | undefined, data: Table | Table[], bronzeVersion: number, batchId: string, ipc?: Uint8Array,
+  ctx: PipelineContext,
+  table: SilverTable,
+  snapshot: Snapshot | undefined,
+  data: Table | Table[],
+  bronzeVersion: number,
+  batchId: string,
+  ipc?: Uint8Array,
 ): Promise<{ version: number; readVersion: number }> {
   const writer = new TableWriter(ctx.storage, PATHS[table], snapshot, {
-    mode: 'append', txn: { appId: SILVER_APP_ID, version: bronzeVersion }, name: NAMES[table], operationParameters: { batchId },
+    mode: 'append',
+    txn: { appId: SILVER_APP_ID, version: bronzeVersion },
+    name: NAMES[table],
+    operationParameters: { batchId },
   });
   const tables = Array.isArray(data) ? data : [data];
   for (const t of tables) await writer.write(t, tables.length === 1 ? ipc : undefined);

@@ -42,7 +42,13 @@ export async function loadSilverEvents(ctx: PipelineContext): Promise<Snapshot |
   }
   const held = loadedSilver.get(engine);
   loadedSilver.delete(engine);
-  if (rows !== null && held && (held.id === snap.metadata.id || held.id === '') && held.version <= snap.version && tableRows(engine, 'silver_events') === held.rows) {
+  if (
+    rows !== null &&
+    held &&
+    (held.id === snap.metadata.id || held.id === '') &&
+    held.version <= snap.version &&
+    tableRows(engine, 'silver_events') === held.rows
+  ) {
     const newer = await appendedSince(ctx, held.version, snap.version);
     if (newer) {
       if (newer.size > 0) await scanIntoEngine(engine, ctx.storage, snap, 'silver_events', { append: true, fileFilter: (a) => newer.has(a.path) });

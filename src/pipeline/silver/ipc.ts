@@ -11,7 +11,10 @@ const scratches = new WeakMap<Engine, IpcScratch>();
 
 export function scratchOf(engine: Engine): IpcScratch {
   let s = scratches.get(engine);
-  if (!s) scratches.set(engine, (s = new IpcScratch()));
+  if (!s) {
+    s = new IpcScratch();
+    scratches.set(engine, s);
+  }
   return s;
 }
 

@@ -103,7 +103,12 @@ async function readBronzeVersion(ctx: PipelineContext, actions: Action[]): Promi
     const ingested = file.getChild('ingested_at')!;
     const lines = Float64Array.from({ length: file.numRows }, (_, i) => Number(bigintAt(lineNo, i)));
     const raw = file.getChild('raw')!;
-    batch.checkLines(raw as Iterable<string | null>, (i) => lines[i]!, (i) => bigintAt(ingested, i), String(file.getChild('batch_id')?.get(0) ?? ''));
+    batch.checkLines(
+      raw as Iterable<string | null>,
+      (i) => lines[i]!,
+      (i) => bigintAt(ingested, i),
+      String(file.getChild('batch_id')?.get(0) ?? ''),
+    );
     batch.keepRaw(raw, lines);
   }
   return batch;

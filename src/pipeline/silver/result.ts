@@ -23,7 +23,7 @@ export class ExpectationFailedError extends CodedError {
     const f = result.failed!;
     super(
       `batch ${result.batchId} stopped: expectation ${f.expectation} (action fail) was violated by ${f.rows} row${f.rows === 1 ? '' : 's'}, ` +
-        `e.g. line ${f.sampleLineNo}: ${f.sampleRaw.length > 200 ? f.sampleRaw.slice(0, 200) + '…' : f.sampleRaw}; ` +
+        `e.g. line ${f.sampleLineNo}: ${f.sampleRaw.length > 200 ? `${f.sampleRaw.slice(0, 200)}…` : f.sampleRaw}; ` +
         'its raw rows stay in bronze, and nothing of it reached silver, rejects or gold',
     );
   }
@@ -37,7 +37,14 @@ export function emptyRejects(): RejectColumns {
 }
 
 export function pushReject(
-  r: RejectColumns, raw: string, eventId: string | null, stage: RejectStage, reasons: string[], errors: string[], batchId: string, ingestedAt: bigint,
+  r: RejectColumns,
+  raw: string,
+  eventId: string | null,
+  stage: RejectStage,
+  reasons: string[],
+  errors: string[],
+  batchId: string,
+  ingestedAt: bigint,
 ): void {
   r.raw.push(raw);
   r.event_id.push(eventId);

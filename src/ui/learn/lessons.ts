@@ -1,7 +1,12 @@
 /** The lessons in order: each deep-linkable as `#learn/<id>`. */
 export const LESSONS = [
   { id: 'layers', title: 'Bronze, silver, gold', steps: 2, summary: 'One batch from raw lines to bronze, to silver or rejects, to gold.' },
-  { id: 'commit', title: 'What a commit holds', steps: 2, summary: 'The add, remove, metaData, protocol, txn and commitInfo actions of commits you just made.' },
+  {
+    id: 'commit',
+    title: 'What a commit holds',
+    steps: 2,
+    summary: 'The add, remove, metaData, protocol, txn and commitInfo actions of commits you just made.',
+  },
   { id: 'time-travel', title: 'Time travel', steps: 2, summary: 'Read version N and N+1 of a table and see the difference.' },
   { id: 'contracts', title: 'Contracts and expectations', steps: 2, summary: 'Break an event yourself and watch it land in rejects with its rule.' },
   { id: 'optimize-vacuum', title: 'OPTIMIZE and VACUUM', steps: 3, summary: 'The files each version reads, before and after compaction and cleanup.' },
