@@ -94,7 +94,9 @@ describe('the same journey in every engine', () => {
         await tab.goto(server.url);
         const started = await whenStarted(tab);
         expect(started.status, tab.label).toMatch(
-          new RegExp(`^Engine ready — DuckDB v1\\.4\\.3 duckdb-wasm 1\\.32\\.0 · tables in ${mode.storage.replace(/[()/]/g, '\\$&')} · started \\d+\\.\\d s after the page opened$`),
+          new RegExp(
+            `^Engine ready — DuckDB v1\\.4\\.3 duckdb-wasm 1\\.32\\.0 · tables in ${mode.storage.replace(/[()/]/g, '\\$&')} · started \\d+\\.\\d s after the page opened$`,
+          ),
         );
         expect(started.limitations, tab.label).toEqual(mode.limitations);
 

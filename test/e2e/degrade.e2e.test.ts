@@ -115,7 +115,11 @@ describe('each missing browser API degrades on its own, and says so', () => {
       if (c.page) await context.addInitScript({ content: c.page });
       if (c.worker) await patchWorker(context, c.worker);
       await page.goto(server.url);
-      expect(await waitForEngine(page)).toMatch(new RegExp(`^Engine ready — DuckDB v1\\.4\\.3 duckdb-wasm 1\\.32\\.0 · tables in ${c.storage.replace(/[()/]/g, '\\$&')} · started \\d+\\.\\d s after the page opened$`));
+      expect(await waitForEngine(page)).toMatch(
+        new RegExp(
+          `^Engine ready — DuckDB v1\\.4\\.3 duckdb-wasm 1\\.32\\.0 · tables in ${c.storage.replace(/[()/]/g, '\\$&')} · started \\d+\\.\\d s after the page opened$`,
+        ),
+      );
       const shown = await banner(page);
       expect(shown.features).toEqual(c.limitations);
       if (c.reason) expect(shown.text).toContain(c.reason);
