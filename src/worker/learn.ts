@@ -16,7 +16,7 @@ import { loadSilverEvents, processPendingBronze } from '../pipeline/silver/index
 import { SILVER_APP_ID, TABLES } from '../pipeline/tables.ts';
 import { errorCode } from '../errors.ts';
 import { joinPath, type Storage } from '../storage/types.ts';
-import { openLakehouse, type Lakehouse } from './lakehouse.ts';
+import { openLakehouse, type Lakehouse, type LakehouseDeps } from './lakehouse.ts';
 import type { Exclusive } from './runs.ts';
 import type {
   CommitView,
@@ -32,16 +32,8 @@ import type {
   VersionRows,
 } from './protocol.ts';
 
-export interface SandboxDeps {
-  /** the sandbox's own storage: never the user's lakehouse */
-  storage: Storage;
-  openEngine: () => Promise<Engine>;
-  goldSql: Record<string, string>;
-  silverSql: Record<string, string>;
-  expectationsText: string;
-  /** one lesson step at a time across the tabs of this origin */
-  exclusive?: Exclusive;
-}
+/** What the sandbox is opened with: the user's lakehouse's own deps, with a storage of its own (never the user's). */
+export type SandboxDeps = Pick<LakehouseDeps, 'storage' | 'openEngine' | 'goldSql' | 'silverSql' | 'expectationsText' | 'exclusive'>;
 
 /** Events in a lesson's batch: a handful, so each step takes a moment and its tables stay readable. */
 const LESSON_EVENTS = 40;
