@@ -25,7 +25,8 @@ describe('two cli runs on one folder at the same time', () => {
   it('both batches land whole, versions stay contiguous, nothing is lost or counted twice', { timeout: 180_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'two-runs-'));
     const runs = await Promise.all([1, 2, 3].map((seed) => cli('run', '--events', '4000', '--seed', String(seed), '--days', '20', '--out', dir)));
-    expect(runs.every((r) => /^batch batch-/.test(r.stdout))).toBe(true);
+    // A run may first take in another's batch that is under way (it looks behind): its own batch follows.
+    expect(runs.map((r) => /^batch batch-/m.test(r.stdout))).toEqual([true, true, true]);
     const storage = new NodeStorage(dir);
     for (const t of [TABLES.bronze, TABLES.silver, TABLES.rejects, TABLES.quality, 'gold/stage_bottlenecks']) {
       const log = await listLog(storage, t);

@@ -70,7 +70,8 @@ export function formatGold(g: GoldResult): string {
 
 /** What finishing a stopped run did. */
 export function formatRepair(r: RepairResult): string[] {
-  const lines = [`finished the run that stopped early (${r.before.behind.join(', ')} were behind):`];
+  // Behind means a run stopped early, or another process is in the middle of one (the CLI takes no lock).
+  const lines = [`brought up to date first (${r.before.behind.join(', ')} were behind: a run stopped early, or another is under way):`];
   for (const b of r.silver) lines.push(`  silver took in bronze v${b.bronzeVersion} (${b.batchId}): ${b.silverRows} accepted, ${b.rejectedRows} rejected`);
   for (const g of r.gold) lines.push(formatGold(g));
   return lines;
