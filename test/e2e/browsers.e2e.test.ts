@@ -15,6 +15,7 @@ import { runBatch, type RunSummary } from '../../src/pipeline/lakehouse.ts';
 import { GOLD_TABLES } from '../../src/pipeline/tables.ts';
 import { NodeStorage } from '../../src/storage/node.ts';
 import { unzip } from '../../src/unzip.ts';
+import { zip } from '../../src/zip.ts';
 import { openTab, type EngineName, type Tab } from './engines.ts';
 import { DIST, ROOT, serveStatic, type StaticServer } from './harness.ts';
 import { cells, openSection, runThroughForm, saveThrough, uploadThrough, whenStarted } from './journey.ts';
@@ -86,7 +87,7 @@ describe('the same journey in every engine', () => {
 
   for (const mode of MODES) {
     const name = `${mode.engine}${mode.private ? ' (private)' : ''}`;
-    test(`${name}: run, KPIs, explorer, a Parquet download, an export, a reload${mode.storage === OPFS ? '' : ' and an import'} — tables in ${mode.storage}`, {
+    test(`${name}: run, KPIs, explorer, a Parquet download, an export, a table opened from a .zip, a reload${mode.storage === OPFS ? '' : ' and an import'} — tables in ${mode.storage}`, {
       timeout: 300_000,
     }, async () => {
       const tab: Tab = await openTab(mode.engine, { private: mode.private });
@@ -146,6 +147,20 @@ describe('the same journey in every engine', () => {
         const tables = await tab.evaluate(() => window.lakehouse.tables());
         expect(logs.sort()).toEqual(tables.map((t) => `creatorops-lakehouse/${t.path}`).sort());
         expect(tables.length).toBe(GOLD_TABLES.length + 4);
+
+        // One table of it as a .zip of its own, opened read-only as a table from elsewhere would be.
+        const prefix = 'creatorops-lakehouse/gold/engagement_bands/';
+        const single = zip(
+          entries.filter((e) => e.name.startsWith(prefix)).map((e) => ({ name: `engagement_bands/${e.name.slice(prefix.length)}`, data: e.data })),
+        );
+        const opened = await uploadThrough(
+          tab,
+          'Open a .zip of a Delta table',
+          { name: 'engagement_bands.zip', base64: Buffer.from(single).toString('base64') },
+          'opened-table',
+        );
+        expect(opened, tab.label).toContain('opened/engagement_bands');
+        expect(opened, tab.label).toContain(`version ${tables.find((t) => t.path === 'gold/engagement_bands')!.version}`);
 
         // A reload: the tables stay in OPFS; in memory they are gone, and the banner says so again.
         // The tables are listed before the engine starts: no need to wait for it.
