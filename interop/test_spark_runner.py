@@ -99,6 +99,10 @@ def assert_invariants(root) -> dict:
     last_bronze = commits(Path(root) / "bronze/events")[-1][0]
     for name in SILVER:
         assert watermark(Path(root) / name) == last_bronze, f"{root}/{name}: txn watermark {watermark(Path(root) / name)}, bronze at {last_bronze}"
+    # the lineage (issue 22): whichever engine wrote gold, it records the silver version it read,
+    # so `cli status` finds every table up to date
+    lineage = json.loads(cli("status", "--out", root, "--json").stdout)
+    assert lineage["behind"] == [], f"{root}: cli status says behind: {lineage['behind']}"
     return {"batches": len(bronze), "silver": sum(ids.values())}
 
 
