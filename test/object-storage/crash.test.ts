@@ -1,8 +1,7 @@
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Engine } from '../../src/engine/types.ts';
-import { formatTable } from '../../src/cli/log.ts';
 import { testEngine } from '../helpers/engine.ts';
-import { cliRun, concurrentTrial, crashTrial, type CrashTrial } from '../reliability/trials.ts';
+import { concurrentTrial, describeTrials, killTrials } from '../reliability/trials.ts';
 
 // The trials of test/reliability/crash.test.ts (and `npm run reliability`), on the object stores.
 const env = inject('storageEnv');
@@ -22,40 +21,8 @@ describe.each([
   it(`killed with SIGKILL mid-upload (${trials}×, at a random moment of the run): every table opens at a committed version, the next run completes, VACUUM removes the orphans`, {
     timeout: 600_000,
   }, async () => {
-    const dir = `${bucket}/crash-${crypto.randomUUID()}`;
-    const first = await cliRun(['--events', String(EVENTS), '--seed', '1', '--days', '30', '--out', dir]);
-    expect(first.code, first.stderr).toBe(0);
-    const results: CrashTrial[] = [];
-    for (let i = 0; i < trials; i++) {
-      const work = first.ms - first.stageAt.bronze!;
-      const killAtMs = Math.round(((i + Math.random()) / trials) * work);
-      results.push(
-        await crashTrial({
-          dir,
-          engine,
-          trial: i + 1,
-          killAtMs,
-          killFrom: 'first-output',
-          events: EVENTS,
-          recoveryEvents: 300,
-          seed: 10 + i,
-          recoverInProcess: true,
-        }),
-      );
-    }
-    console.log(
-      `${name}\n` +
-        formatTable(
-          results.map((r) => ({
-            trial: r.trial,
-            kill_ms_after_startup: r.killAtMs,
-            phase: r.phase,
-            batches_checked: r.afterKill.batchesChecked,
-            orphan_files_reclaimed: r.orphanFiles,
-            problems: r.problems.join('; ') || 'none',
-          })),
-        ),
-    );
+    const results = await killTrials(`${bucket}/crash-${crypto.randomUUID()}`, engine, { trials, events: EVENTS });
+    console.log(`${name}\n${describeTrials(results)}`);
     expect(results.flatMap((r) => r.problems)).toEqual([]);
   });
 });

@@ -3,9 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/engine/types.ts';
-import { formatTable } from '../../src/cli/log.ts';
 import { testEngine } from '../helpers/engine.ts';
-import { cliRun, concurrentTrial, crashTrial, type CrashTrial } from './trials.ts';
+import { concurrentTrial, describeTrials, killTrials } from './trials.ts';
 
 /**
  * The CI-sized variant of `npm run reliability` (scripts/crash-trials.ts), which runs 50 trials
@@ -25,40 +24,8 @@ describe('cli run killed with SIGKILL', () => {
   it(`${TRIALS} kills spread over a run: tables stay at committed versions, SPEC §2 holds, the next run completes, VACUUM removes the orphans`, {
     timeout: 600_000,
   }, async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'crash-'));
-    const first = await cliRun(['--events', String(EVENTS), '--seed', '1', '--days', '30', '--out', dir]);
-    expect(first.code).toBe(0);
-    const results: CrashTrial[] = [];
-    for (let i = 0; i < TRIALS; i++) {
-      // One kill in each slice of the working time (from the first progress line to the exit), so bronze, silver and gold all get some.
-      const work = first.ms - first.stageAt.bronze!;
-      const killAtMs = Math.round(((i + Math.random()) / TRIALS) * work);
-      results.push(
-        await crashTrial({
-          dir,
-          engine,
-          trial: i + 1,
-          killAtMs,
-          killFrom: 'first-output',
-          events: EVENTS,
-          recoveryEvents: 300,
-          seed: 10 + i,
-          recoverInProcess: true,
-        }),
-      );
-    }
-    console.log(
-      formatTable(
-        results.map((r) => ({
-          trial: r.trial,
-          kill_ms_after_startup: r.killAtMs,
-          phase: r.phase,
-          batches_checked: r.afterKill.batchesChecked,
-          orphan_bytes_reclaimed: r.orphanBytes,
-          problems: r.problems.join('; ') || 'none',
-        })),
-      ),
-    );
+    const results = await killTrials(mkdtempSync(join(tmpdir(), 'crash-')), engine, { trials: TRIALS, events: EVENTS });
+    console.log(describeTrials(results));
     expect(results.flatMap((r) => r.problems)).toEqual([]);
     expect(results.filter((r) => r.phase !== 'startup' && r.phase !== 'finished').length).toBeGreaterThan(0);
   });

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { formatTable } from '../../src/cli/log.ts';
 import { runCommand } from '../../src/cli/run.ts';
 import { openLocation } from '../../src/cli/location.ts';
 import type { Engine } from '../../src/engine/types.ts';
@@ -193,6 +194,51 @@ export async function crashTrial(o: {
     afterVacuum,
     problems,
   };
+}
+
+/**
+ * The CI-sized kill trials on the lakehouse at `dir` (a folder, or an s3:// or az:// address): an
+ * unkilled first run, then `trials` runs each killed in its own slice of the working time (from the
+ * first progress line to the exit), so bronze, silver and gold all get some; the next run in-process.
+ * Used by test/reliability/crash.test.ts (a folder) and test/object-storage/crash.test.ts (the stores).
+ */
+export async function killTrials(dir: string, engine: Engine, o: { trials: number; events: number }): Promise<CrashTrial[]> {
+  const first = await cliRun(['--events', String(o.events), '--seed', '1', '--days', '30', '--out', dir]);
+  if (first.code !== 0) throw new Error(`the unkilled first run on ${dir} failed (exit ${first.code}): ${first.stderr}`);
+  const work = first.ms - first.stageAt.bronze!;
+  const results: CrashTrial[] = [];
+  for (let i = 0; i < o.trials; i++) {
+    const killAtMs = Math.round(((i + Math.random()) / o.trials) * work);
+    results.push(
+      await crashTrial({
+        dir,
+        engine,
+        trial: i + 1,
+        killAtMs,
+        killFrom: 'first-output',
+        events: o.events,
+        recoveryEvents: 300,
+        seed: 10 + i,
+        recoverInProcess: true,
+      }),
+    );
+  }
+  return results;
+}
+
+/** One line per trial: where the kill landed, what the checks found. */
+export function describeTrials(results: readonly CrashTrial[]): string {
+  return formatTable(
+    results.map((r) => ({
+      trial: r.trial,
+      kill_ms_after_startup: r.killAtMs,
+      phase: r.phase,
+      batches_checked: r.afterKill.batchesChecked,
+      orphan_files_reclaimed: r.orphanFiles,
+      orphan_bytes_reclaimed: r.orphanBytes,
+      problems: r.problems.join('; ') || 'none',
+    })),
+  );
 }
 
 export interface ConcurrentTrial {
