@@ -20,7 +20,9 @@
  * $E2E_DIST or .tmp/e2e-dist; build it first with `npx vite build --outDir DIR`) in headless
  * Chromium, a run killed at a uniformly random moment between its start and the length of an
  * unkilled run, alternately by terminating the worker and by closing the tab and the browser; the
- * same profile is opened again and checked as above, with the files copied out of OPFS.
+ * same profile is opened again with its engine held back and checked as above, with the files
+ * copied out of OPFS, and its lineage must mark every stale gold table; then the engine starts, the
+ * page finishes the stopped run by itself, and the lakehouse must equal an uninterrupted run's.
  * Exit status 1 when any trial failed.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -262,7 +264,9 @@ async function browserTrials(): Promise<number> {
         batches_checked: r.afterKill.batchesChecked,
         orphans_after_kill: `${r.afterKill.untrackedFiles} (${kb(r.afterKill.untrackedBytes)})`,
         tmp_after_kill: `${r.tempAfterKill} (${kb(r.tempBytesAfterKill)})`,
+        behind_after_kill: r.behindAfterKill.length,
         stale_gold_marked: `${r.staleGold}/${r.staleMarked}`,
+        page_repaired: r.repaired === undefined ? '—' : r.repaired.problems.length ? 'FAILED' : 'ok',
         next_run: r.recovered ? 'ok' : 'FAILED',
         vacuum_orphans: `${r.orphanFiles} (${kb(r.orphanBytes)})`,
         vacuum_tmp: r.tempFilesReclaimed,
@@ -288,6 +292,13 @@ async function browserTrials(): Promise<number> {
   );
   out.push(`removed files (overwritten gold) also reclaimed: ${sum((r) => r.removedFiles)} files, ${kb(sum((r) => r.removedBytes))}`);
   out.push(`checkpoint notes (a checkpoint missing after a kill; optional in the protocol): ${sum((r) => r.afterKill.warnings.length)}`);
+  out.push(
+    `stale gold after kills (rows differ from their SQL over the latest silver): ${sum((r) => r.staleGold)} tables in ${results.filter((r) => r.staleGold > 0).length} trials; marked not up to date by the reopened page's lineage: ${sum((r) => r.staleMarked)}; unmarked: ${sum((r) => r.staleGold - r.staleMarked)}`,
+  );
+  const repaired = results.filter((r) => r.repaired !== undefined);
+  out.push(
+    `trials whose kill left tables behind: ${repaired.length} (${sum((r) => r.behindAfterKill.length)} tables); finished by the page on opening and then equal to an uninterrupted run (every batch in, gold equal to its SQL over silver): ${repaired.filter((r) => r.repaired!.problems.length === 0).length}`,
+  );
   for (const r of failures) out.push(`trial ${r.trial} FAILED: ${r.problems.join('; ')}`);
   out.push('');
   out.push(`took ${((Date.now() - started) / 60_000).toFixed(1)} min`);

@@ -60,12 +60,20 @@ export async function copyOutOfOpfs(page: Page, dir: string): Promise<{ files: n
 
 export type KillMode = 'worker' | 'tab';
 
-/** One profile (one OPFS) of headless Chromium with the app open in one tab. */
+/**
+ * One profile (one OPFS) of headless Chromium with the app open in one tab. Service workers are
+ * blocked so that DuckDB's wasm is fetched from the server, where it can be held back: a reopened
+ * page then shows the lakehouse as the kill left it, before its engine starts and it finishes the
+ * stopped run.
+ */
 export class BrowserLab {
   context!: BrowserContext;
   page!: Page;
   /** console errors and uncaught exceptions of pages and workers */
   readonly errors: string[] = [];
+  /** while set, the engine's wasm waits for it */
+  private held: Promise<void> | undefined;
+  private release: (() => void) | undefined;
 
   private constructor(
     readonly profile: string,
@@ -75,16 +83,25 @@ export class BrowserLab {
   static async open(profile: string, url: string): Promise<BrowserLab> {
     const lab = new BrowserLab(profile, url);
     await lab.launch();
+    await lab.ready(lab.page);
     return lab;
   }
 
-  /** Launch Chromium on the profile and open the app in its first tab. */
+  /** Launch Chromium on the profile and open the app in its first tab (its engine may be held: see `kill`). */
   async launch(): Promise<void> {
-    this.context = await chromium.launchPersistentContext(this.profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    this.context = await chromium.launchPersistentContext(this.profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: CHROMIUM_ARGS,
+      serviceWorkers: 'block',
+    });
     this.context.on('weberror', (e) => void this.errors.push(`uncaught: ${e.error().message}`));
+    await this.context.route(/duckdb-eh-[^/]*\.wasm$/, async (route) => {
+      await this.held;
+      await route.continue();
+    });
     this.page = this.context.pages()[0] ?? (await this.context.newPage());
     await this.page.goto(this.url);
-    await this.ready(this.page);
   }
 
   async ready(page: Page): Promise<void> {
@@ -123,17 +140,38 @@ export class BrowserLab {
   /**
    * Kill the run in flight. `worker`: the page terminates its worker (as a crash of the worker
    * would), then is reloaded. `tab`: the tab is closed, then the browser, which is started again
-   * on the same profile.
+   * on the same profile. Either way the reopened page's engine is held back (its worker answers,
+   * the logs and files read) until `startEngine`: what the kill left can be looked at before the
+   * page finishes the stopped run.
    */
   async kill(mode: KillMode): Promise<void> {
+    this.held = new Promise((resolve) => (this.release = resolve));
     if (mode === 'worker') {
       await this.page.evaluate(() => window.terminateLakehouseWorker());
       await this.page.reload();
-      await this.ready(this.page);
     } else {
       await this.page.close();
       await this.context.close();
       await this.launch();
+    }
+    await this.page.waitForFunction(() => window.lakehouse !== undefined);
+    await this.page.evaluate(() => window.lakehouse.ping());
+  }
+
+  /** Let the held engine load, and wait until it is ready: the page then finishes a stopped run by itself. */
+  async startEngine(): Promise<void> {
+    this.release?.();
+    this.held = undefined;
+    await this.ready(this.page);
+  }
+
+  /** The tables still behind once the page's own repair (started when its engine is ready) has ended, or `timeoutMs` has passed. */
+  async behindAfterRepair(timeoutMs: number): Promise<string[]> {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const behind = await this.page.evaluate(() => window.lakehouse.lineage().then((l) => l.behind));
+      if (behind.length === 0 || Date.now() > until) return behind;
+      await sleep(500);
     }
   }
 
@@ -170,6 +208,10 @@ export interface BrowserCrashTrial {
   /** gold tables whose rows differ from their SQL over the latest silver after the kill, and of those the lineage marks not up to date */
   staleGold: number;
   staleMarked: number;
+  /** the tables the reopened page's lineage said were behind their inputs, before its engine started */
+  behindAfterKill: string[];
+  /** when some were: the lakehouse after the page finished the stopped run (every batch in, gold equal to its SQL over silver) */
+  repaired?: LakehouseCheck;
   /** temporary files (`.<uuid>.tmp`) in OPFS after the kill: writes cut short */
   tempAfterKill: number;
   tempBytesAfterKill: number;
@@ -226,32 +268,44 @@ export async function browserCrashTrial(
 
   const afterKill = await lab.check(o.engine, o.work);
   problems.push(...afterKill.problems.map((p) => `after the kill: ${p}`));
-  // Gold left behind by the kill is marked by the lineage, and each gold table's rows are what its SQL gives over the silver version its log records.
+  // Gold left behind by the kill is marked by the lineage the reopened page reads, and each gold table's rows are what its SQL gives over the silver version its log records.
+  const marked = await lab.page.evaluate(() => window.lakehouse.lineage().then((l) => l.behind));
   let staleGold = 0;
   let staleMarked = 0;
   if (GOLD_TABLES.every((g) => afterKill.versions[`gold/${g}`] !== undefined)) {
     const { gold } = await checkGold(new NodeStorage(o.work), o.engine);
     for (const g of gold) {
+      const isMarked = marked.includes(g.table);
       if (g.stale) {
         staleGold++;
-        if (g.marked) staleMarked++;
+        if (isMarked) staleMarked++;
       }
-      if (g.stale && !g.marked) problems.push(`after the kill ${g.table} v${g.version} is stale but the lineage says it is up to date`);
+      if (g.stale && !isMarked) problems.push(`after the kill ${g.table} v${g.version} is stale but the page's lineage says it is up to date`);
       if (!g.matchesRecorded)
         problems.push(`after the kill ${g.table} v${g.version} does not equal its SQL over silver/events v${g.recorded}, the version its log records`);
     }
   }
   const temp = await lab.temporaryFiles();
-  // Readers in the browser see only what commits name.
-  if (afterKill.versions[TABLES.bronze] !== undefined) {
-    const page = await lab.page.evaluate(() => window.lakehouse.rows('bronze/events', undefined, 1));
-    if (page.total !== afterKill.bronzeRows) problems.push(`after the kill the app reads ${page.total} bronze rows, the commits hold ${afterKill.bronzeRows}`);
-  }
   let phase: BrowserPhase;
   if (state === 'done') phase = 'finished';
   else if (afterKill.bronzeVersion === o.before.bronzeVersion) phase = 'before bronze commit';
   else if (afterKill.processed < afterKill.bronzeVersion) phase = 'silver';
   else phase = goldVersions(afterKill).every((v, i) => v > goldVersions(o.before)[i]!) ? 'after gold' : 'gold';
+
+  // The engine starts: the page finishes the stopped run by itself, and the lakehouse is then as an uninterrupted run leaves it.
+  await lab.startEngine();
+  // Readers in the browser see only what commits name (the repair leaves bronze as it is).
+  if (afterKill.versions[TABLES.bronze] !== undefined) {
+    const page = await lab.page.evaluate(() => window.lakehouse.rows('bronze/events', undefined, 1));
+    if (page.total !== afterKill.bronzeRows) problems.push(`after the kill the app reads ${page.total} bronze rows, the commits hold ${afterKill.bronzeRows}`);
+  }
+  let repaired: LakehouseCheck | undefined;
+  if (marked.length > 0) {
+    const behind = await lab.behindAfterRepair(180_000);
+    if (behind.length > 0) problems.push(`three minutes after the engine started, ${behind.join(', ')} are still behind`);
+    repaired = await lab.check(o.engine, o.work, true);
+    problems.push(...repaired.problems.map((p) => `after the page finished the stopped run: ${p}`));
+  }
 
   const failed = await lab.run(options(o.recoveryEvents, o.seed + 100_000));
   if (failed !== undefined) problems.push(`the next run failed: ${failed}`);
@@ -291,6 +345,8 @@ export async function browserCrashTrial(
     afterKill,
     staleGold,
     staleMarked,
+    behindAfterKill: marked,
+    repaired,
     tempAfterKill: temp.length,
     tempBytesAfterKill: temp.reduce((s, f) => s + f.size, 0),
     recovered: failed === undefined,
