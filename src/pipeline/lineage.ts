@@ -51,8 +51,26 @@ export interface Lineage {
    * every version.
    */
   consistent: Record<string, number>;
+  /**
+   * Per layer whose tables disagree (a newer batch is in some of them and not in others): what
+   * every view that shows the layer by default says, in the same words (partlyInNote).
+   */
+  partlyIn: Partial<Record<'silver' | 'gold', string>>;
   /** the tables that are behind their inputs */
   behind: string[];
+}
+
+/**
+ * What a view says while it shows a layer at its consistent versions: the input version every
+ * table of the layer has taken in, and the tables shown older than their latest.
+ */
+export function partlyInNote(layer: 'silver' | 'gold', input: TableInput, older: { table: string; version: number; latest: number }[]): string {
+  const at =
+    layer === 'silver'
+      ? `silver at bronze batch v${input.version}, the last one all its tables have taken in`
+      : `gold as computed from ${input.table} v${input.version}, the version all its tables have reached`;
+  const tables = older.map((t) => `${t.table} v${t.version}, latest v${t.latest}`).join('; ');
+  return `Showing ${at} (${tables}); a newer batch is partly in — it finishes on the next run or reload.`;
 }
 
 /** The commits whose every add and remove is `dataChange: false` (OPTIMIZE) move rows, and change no data. */
@@ -132,6 +150,15 @@ export async function readLineage(storage: Storage): Promise<Lineage> {
     if (snap) consistent[table] = mark > allTaken ? await agreeing(storage, snap, SILVER_APP_ID, allTaken) : snap.version;
   }
 
+  const partlyIn: Lineage['partlyIn'] = {};
+  const olderOf = (tables: readonly string[], snaps: readonly (Snapshot | undefined)[]) =>
+    tables.flatMap((table, i) => {
+      const latest = snaps[i]?.version;
+      return latest !== undefined && consistent[table]! < latest ? [{ table, version: consistent[table]!, latest }] : [];
+    });
+  const silverOlder = olderOf(SILVER_TABLES, silverSnaps);
+  if (silverOlder.length) partlyIn.silver = partlyInNote('silver', { table: TABLES.bronze, version: allTaken }, silverOlder);
+
   const golds = await Promise.all(GOLD_TABLES.map((k) => trySnapshot(storage, goldTable(k))));
   const recorded = golds.map((g) => g?.txns.get(GOLD_INPUT_APP_ID)?.version);
   for (const [i, kpi] of GOLD_TABLES.entries()) {
@@ -165,7 +192,9 @@ export async function readLineage(storage: Storage): Promise<Lineage> {
     consistent[goldTable(kpi)] =
       common !== undefined && from !== undefined && from > common ? await agreeing(storage, snap, GOLD_INPUT_APP_ID, common) : snap.version;
   }
-  return { tables, bronzeBatch, silverData, consistent, behind: tables.filter((t) => !t.upToDate).map((t) => t.table) };
+  const goldOlder = olderOf(GOLD_TABLES.map(goldTable), golds);
+  if (goldOlder.length && common !== undefined) partlyIn.gold = partlyInNote('gold', { table: GOLD_INPUT, version: common }, goldOlder);
+  return { tables, bronzeBatch, silverData, consistent, partlyIn, behind: tables.filter((t) => !t.upToDate).map((t) => t.table) };
 }
 
 /** One line per table: its version, what it was computed from, and whether it is up to date. */

@@ -216,18 +216,23 @@ export class Catalog {
   }
 
   private summary(path: string, snap: Snapshot, listing: LogListing): TableSummary {
-    const counts = snap.files.map(numRecords);
     return {
       path,
       view: viewName(path),
       layer: layerOf(path),
       version: snap.version,
-      rows: counts.some((n) => n === null) ? null : counts.reduce<number>((s, n) => s + (n ?? 0), 0),
+      rows: rowsOf(snap),
       files: snap.files.length,
       bytes: snap.files.reduce((s, a) => s + (a.size ?? 0), 0),
       updated: (listing.commits.get(snap.version) ?? listing.checkpoints.get(snap.version)?.[0]?.files[0])?.modificationTime ?? 0,
     };
   }
+}
+
+/** A version's rows, from its files' stats (no data read); null when a file has none. */
+export function rowsOf(snap: Snapshot): number | null {
+  const counts = snap.files.map(numRecords);
+  return counts.some((n) => n === null) ? null : counts.reduce<number>((s, n) => s + n!, 0);
 }
 
 /** A Delta type as one readable word: `string`, `timestamp`, `array<string>`, `struct<…>`. */

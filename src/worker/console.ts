@@ -32,8 +32,9 @@ const SCRATCH = 'console_scratch';
 /**
  * The SQL console: read-only statements on its own connection to the in-memory `lake` database.
  * Every table a statement names is loaded first (and only those: a console query rarely needs
- * bronze, the biggest table) and shown as a view of its latest version; `name@vN` and
- * `name VERSION AS OF N` read version N. Each result is kept as a temporary table, so it can be
+ * bronze, the biggest table) and shown as a view of its latest version — or, while a newer batch
+ * is partly in its layer, of the version consistent with the layer (TableSummary.partlyIn), and the
+ * result says so; `name@vN` and `name VERSION AS OF N` read version N. Each result is kept as a temporary table, so it can be
  * paged, sorted and downloaded whatever its size; DuckDB's catalog (SHOW TABLES,
  * information_schema) is answered from the lakehouse's tables.
  */
@@ -47,6 +48,8 @@ export class SqlConsole {
     private readonly engine: Engine,
     private readonly cache: TableCache,
     private readonly catalog: Catalog,
+    /** the lakehouse's tables, each with the version a plain name shows (reader.ts) */
+    private readonly lakeTables: () => Promise<TableSummary[]>,
   ) {}
 
   /** Statements separated by `;`, each checked before any runs, then run in order until one fails. */
@@ -92,11 +95,13 @@ export class SqlConsole {
     if (listing) catalogRewrite.uses.add('tables');
     if (catalogRewrite.uses.size > 0) await this.writeCatalog(tables, catalogRewrite.uses.has('columns'));
     const rewritten = rewriteTimeTravel(catalogRewrite.sql, new Set(byView.keys()));
-    const refs: { path: string; version?: number | undefined; view: string; subset?: FileSubset }[] = rewritten.refs.map((r) => ({
-      path: byView.get(r.view)!,
-      version: r.version,
-      view: r.view,
-    }));
+    const shown = new Map(tables.map((t) => [t.path, t.partlyIn]));
+    // A plain name reads the version every default read shows; a version asked for is read as it is.
+    const refs: { path: string; version?: number | undefined; view: string; plain: boolean; subset?: FileSubset }[] = rewritten.refs.map((r) => {
+      const path = byView.get(r.view)!;
+      return { path, version: r.version ?? shown.get(path)?.version, view: r.view, plain: r.version === undefined };
+    });
+    const partlyIn = [...new Set(refs.filter((r) => r.plain).flatMap((r) => shown.get(r.path)?.note ?? []))];
     const snapshots = await Promise.all(refs.map((r) => this.catalog.snapshot(r.path, r.version)));
     const pruned = snapshots.map((snap) => ({ total: snap.files.length, skippedByPartition: 0, skippedByStats: 0 }));
     let text = rewritten.sql;
@@ -107,9 +112,7 @@ export class SqlConsole {
       const snap = snapshots[0]!;
       const names = new Set([ref.view, versionTable(ref.view, snap.version)]);
       const isTable = (t: Token) =>
-        ref.version === undefined
-          ? t.kind === 'word' && t.text.toLowerCase() === ref.view
-          : t.kind === 'quoted' && names.has(t.text.slice(1, -1).toLowerCase());
+        ref.plain ? t.kind === 'word' && t.text.toLowerCase() === ref.view : t.kind === 'quoted' && names.has(t.text.slice(1, -1).toLowerCase());
       const found = consoleConditions(
         text,
         isTable,
@@ -126,8 +129,7 @@ export class SqlConsole {
     }
     return this.cache.useMany(refs, (loaded) => {
       for (const [i, ref] of refs.entries()) {
-        if (ref.version === undefined && !ref.subset)
-          this.engine.run(`CREATE OR REPLACE VIEW ${quoteIdent(ref.view)} AS SELECT * FROM ${quoteIdent(loaded[i]!.table)}`);
+        if (ref.plain && !ref.subset) this.engine.run(`CREATE OR REPLACE VIEW ${quoteIdent(ref.view)} AS SELECT * FROM ${quoteIdent(loaded[i]!.table)}`);
       }
       if (replaced) text = text.slice(0, replaced.start) + quoteIdent(loaded[0]!.table) + text.slice(replaced.end);
       const started = performance.now();
@@ -150,6 +152,7 @@ export class SqlConsole {
           ...pruned[i]!,
           text: describePruning(pruned[i]!),
         })),
+        partlyIn,
       };
     });
   }
@@ -235,7 +238,7 @@ export class SqlConsole {
   }
 
   private async tables(): Promise<TableSummary[]> {
-    return [...(await this.catalog.list()), ...(await this.catalog.listMounted())];
+    return [...(await this.lakeTables()), ...(await this.catalog.listMounted())];
   }
 
   /** The console's catalog relations, from the logs (no data read): what SHOW TABLES and information_schema show. */
@@ -246,7 +249,10 @@ export class SqlConsole {
         'layer VARCHAR, delta_path VARCHAR, delta_version BIGINT, delta_rows BIGINT)',
     );
     const rows = [
-      ...tables.map((t) => `('lake', 'main', ${lit(t.view)}, 'BASE TABLE', ${lit(t.layer)}, ${lit(t.path)}, ${t.version}, ${lit(t.rows)})`),
+      ...tables.map(
+        (t) =>
+          `('lake', 'main', ${lit(t.view)}, 'BASE TABLE', ${lit(t.layer)}, ${lit(t.path)}, ${t.partlyIn?.version ?? t.version}, ${lit(t.partlyIn ? t.partlyIn.rows : t.rows)})`,
+      ),
       ...[...this.files.values()].map((f) => `('temp', 'main', ${lit(f.view)}, 'LOCAL TEMPORARY', 'file', ${lit(f.file)}, NULL, ${f.rows})`),
     ];
     if (rows.length > 0) this.engine.run(`INSERT INTO ${CONSOLE_TABLES} VALUES ${rows.join(', ')}`);

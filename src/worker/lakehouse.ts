@@ -92,11 +92,11 @@ export async function openLakehouse(deps: LakehouseDeps) {
   const lakeDb = deps.database ? `${deps.database}_lake` : LAKE_DB;
   if (deps.database) useLake(pipelineEngine, `${deps.database}_pipeline`);
   const cache = new TableCache(useLake(lakeEngine, lakeDb), mounted, catalog, undefined, lakeDb);
-  const sqlConsole = new SqlConsole(useLake(consoleEngine, lakeDb), cache, catalog);
+  const sqlConsole = new SqlConsole(useLake(consoleEngine, lakeDb), cache, catalog, () => reader.tables());
   checkGoldSql(deps.goldSql);
   /** A gold table the reader cannot read without the engine (a column type it does not handle). */
-  const throughEngine = (path: string, version: number | undefined): Promise<GoldData> =>
-    cache.use(path, version, (t) => ({
+  const throughEngine = async (path: string, version: number | undefined): Promise<GoldData> =>
+    cache.use(path, await reader.versionOf(path, version), (t) => ({
       ...goldHeader(path, t.snapshot),
       rows: [...jsonLines(lakeEngine, t.table, t.snapshot.schema)].map((line) => JSON.parse(line) as Record<string, unknown>),
     }));
@@ -125,7 +125,7 @@ export async function openLakehouse(deps: LakehouseDeps) {
    * values and statistics can match are read (src/delta/skipping.ts), and the page says how many.
    */
   const filteredRows = async (path: string, version: number | undefined, limit: number, offset: number, filter: string): Promise<RowsPage> => {
-    const snap = await catalog.snapshot(path, version);
+    const snap = await catalog.snapshot(path, await reader.versionOf(path, version));
     const parsed = parseRowFilter(
       filter,
       snap.schema.fields.map((f) => f.name),
@@ -243,20 +243,22 @@ export async function openLakehouse(deps: LakehouseDeps) {
     reset: async (): Promise<void> => runs.reset(),
     running: async (): Promise<boolean> => runs.running,
 
-    tables: async (): Promise<TableSummary[]> => catalog.list(),
+    /** The tables at their latest versions, each with the version every view shows while a newer batch is partly in its layer. */
+    tables: async (): Promise<TableSummary[]> => reader.tables(),
     /** What each table was computed from, which are behind, and the versions that agree (src/pipeline/lineage.ts). */
     lineage: async (): Promise<Lineage> => reader.lineage(),
-    table: async (path: string): Promise<TableDetails> => catalog.details(path),
+    table: async (path: string): Promise<TableDetails> => reader.table(path),
     commit: async (path: string, version: number): Promise<CommitView> => catalog.commit(path, version),
 
+    /** `version`: default, as every default read (see reader.partlyIn). */
     profile: async (path: string, version?: number): Promise<VersionProfile> =>
-      cache.use(path, version, (t) => ({ path, version: t.version, ...profileTable(lakeEngine, t.table) })),
+      cache.use(path, await reader.versionOf(path, version), (t) => ({ path, version: t.version, ...profileTable(lakeEngine, t.table) })),
 
     rows: async (path: string, version?: number, limit = 100, offset = 0, filter = ''): Promise<RowsPage> => {
       if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) throw new Error(`limit must be a whole number from 1 to ${MAX_PAGE}, got ${limit}`);
       if (!Number.isInteger(offset) || offset < 0) throw new Error(`offset must be a whole number ≥ 0, got ${offset}`);
       if (filter.trim()) return filteredRows(path, version, limit, offset, filter);
-      const snap = await catalog.snapshot(path, version);
+      const snap = await catalog.snapshot(path, await reader.versionOf(path, version));
       if (!cache.loaded(snap)) {
         const page = await pageOfRows(snap, limit, offset);
         if (page) return page;
@@ -276,22 +278,26 @@ export async function openLakehouse(deps: LakehouseDeps) {
     consoleFile: async (fileName: string, bytes: Uint8Array): Promise<ConsoleFile> => sqlConsole.attachFile(fileName, bytes),
     consoleDownload: async (id: number, format: 'csv' | 'parquet', sort?: ConsoleSort): Promise<Download> => sqlConsole.download(id, format, sort),
 
-    /** `version`: default the latest. */
+    /** `version`: default, as every default read (see reader.partlyIn). */
     goldTable: async (name: string, version?: number): Promise<GoldData> => readGold(name, version),
 
+    /** silver/rejects and silver/quality as every default read shows them (see reader.partlyIn). */
     quality: async (): Promise<QualityReport> => {
-      const present = await catalog.list();
-      const refs = [TABLES.rejects, TABLES.quality].filter((p) => present.some((t) => t.path === p)).map((path) => ({ path }));
-      return cache.useMany(refs, (loaded) => {
+      const present = (await catalog.list()).map((t) => t.path).filter((p) => p === TABLES.rejects || p === TABLES.quality);
+      const shown = await Promise.all(present.map((path) => reader.partlyIn(path)));
+      const refs = present.map((path, i) => ({ path, version: shown[i]?.version }));
+      const report = await cache.useMany(refs, (loaded) => {
         const table = (p: string) => loaded.find((t) => t.path === p)?.table;
         return qualityReport(lakeEngine, () => catalog.history(TABLES.bronze), table(TABLES.rejects), table(TABLES.quality));
       });
+      const note = shown.find((p) => p !== undefined)?.note;
+      return note === undefined ? report : { ...report, partlyIn: note };
     },
 
-    /** One gold table (latest version) as a single Parquet file whose columns carry the Delta types. */
+    /** One gold table, as the dashboard shows it, as a single Parquet file whose columns carry the Delta types. */
     downloadParquet: async (name: string): Promise<Download> => {
       const path = goldPath(name);
-      return cache.use(path, undefined, (t) => ({
+      return cache.use(path, await reader.versionOf(path, undefined), (t) => ({
         fileName: `${path.slice('gold/'.length)}.parquet`,
         bytes: encodeParquet(lakeEngine.queryIPC(`SELECT * FROM ${quoteIdent(t.table)}`)),
       }));

@@ -361,6 +361,22 @@ export interface TableSummary {
   bytes: number;
   /** when the latest commit was written, ms since the epoch */
   updated: number;
+  /** set while a newer batch is partly in the table's layer: the version every view shows by default */
+  partlyIn?: PartlyIn;
+}
+
+/**
+ * How a table is shown by default while a newer batch is partly in its layer (a run stopped between
+ * the layer's commits): at the version consistent with the rest of the layer (Lineage.consistent).
+ * Time travel still reaches every version.
+ */
+export interface PartlyIn {
+  /** the version every default read shows; may be the latest, when the newer batch is in other tables of the layer */
+  version: number;
+  /** rows at that version, from the files' stats; null when a file has none */
+  rows: number | null;
+  /** what every view says, in the same words (Lineage.partlyIn of the layer) */
+  note: string;
 }
 
 export interface ColumnInfo {
@@ -459,6 +475,8 @@ export interface ConsoleResult extends Grid {
    * let skip (partition values, min/max statistics), e.g. "read 2 of 6 files (4 skipped: 4 by partition values)"
    */
   files: { table: string; read: number; total: number; skippedByPartition: number; skippedByStats: number; text: string }[];
+  /** for each layer a view the statement read by its plain name was shown at its consistent version: what is partly in (PartlyIn.note) */
+  partlyIn: string[];
 }
 
 /** What a run of several statements gave: a result per statement that ran, and the one that failed, if one did (those after it did not run). */
@@ -520,6 +538,8 @@ export interface QualityReport {
   samples: RejectSample[];
   /** the most recent batch first */
   batches: BatchQuality[];
+  /** set while a newer batch is partly in silver: the report is of silver/rejects and silver/quality at their consistent versions (PartlyIn.note) */
+  partlyIn?: string;
 }
 
 export interface RejectSample {

@@ -2,10 +2,10 @@ import { readRows } from '../delta/rows.ts';
 import type { Snapshot } from '../delta/snapshot.ts';
 import { GOLD_TABLES, goldTable } from '../pipeline/tables.ts';
 import type { Storage } from '../storage/types.ts';
-import { Catalog } from './catalog.ts';
+import { Catalog, layerOf, rowsOf } from './catalog.ts';
 import { LineageReader } from './lineage.ts';
 import { MountedStorage } from './opened.ts';
-import type { GoldData } from './protocol.ts';
+import type { GoldData, PartlyIn, TableDetails, TableSummary } from './protocol.ts';
 
 /**
  * What the page can have before the engine has started: the tables' logs, and the gold tables'
@@ -19,15 +19,40 @@ export function openLakeReader(storage: Storage) {
   /** Gold rows by table@version (undefined: the table needs the engine): a version never changes. */
   const goldRows = new Map<string, Promise<GoldData | undefined>>();
   const lineage = new LineageReader(storage, async () => (await catalog.list()).map((t) => `${t.path}@${t.version}`).join());
+  /**
+   * The one place every default read (a table named without a version: the Explorer, Quality,
+   * the SQL console's views, the dashboard) asks which version of `path` to show: while a newer
+   * batch is partly in its layer, the version consistent with the layer's other tables
+   * (pipeline/lineage.ts); otherwise undefined, the latest.
+   */
+  const partlyIn = async (path: string): Promise<PartlyIn | undefined> => {
+    const layer = layerOf(path);
+    if (layer !== 'silver' && layer !== 'gold') return undefined;
+    const l = await lineage.read();
+    const note = l.partlyIn[layer];
+    const version = l.consistent[path];
+    if (note === undefined || version === undefined) return undefined;
+    return { version, rows: rowsOf(await catalog.snapshot(path, version)), note };
+  };
   return {
     mounted,
     catalog,
     /** What each table was computed from, and which are behind their inputs (see pipeline/lineage.ts). */
     lineage: () => lineage.read(),
-    /** A gold table's rows at a version (default latest), or undefined when only the engine can read it. */
+    partlyIn,
+    /** The version a read of `path` at `version` shows: `version` when given, else the default (see partlyIn; undefined: the latest). */
+    versionOf: async (path: string, version: number | undefined): Promise<number | undefined> => version ?? (await partlyIn(path))?.version,
+    /** The lakehouse's tables at their latest versions, each with what it is shown at while a newer batch is partly in its layer. */
+    tables: async (): Promise<TableSummary[]> => Promise.all((await catalog.list()).map(async (t) => withPartlyIn(t, await partlyIn(t.path)))),
+    /** A table's log, with what it is shown at while a newer batch is partly in its layer. */
+    table: async (path: string): Promise<TableDetails> => {
+      const details = await catalog.details(path);
+      return withPartlyIn(details, await partlyIn(path));
+    },
+    /** A gold table's rows at a version (default: as every default read shows it), or undefined when only the engine can read it. */
     goldTable: async (name: string, version?: number): Promise<GoldData | undefined> => {
       const path = goldPath(name);
-      const snapshot = await catalog.snapshot(path, version);
+      const snapshot = await catalog.snapshot(path, version ?? (await partlyIn(path))?.version);
       const key = `${path}@${snapshot.version}`;
       let rows = goldRows.get(key);
       if (!rows) {
@@ -60,3 +85,7 @@ export const goldHeader = (path: string, snapshot: Snapshot): Omit<GoldData, 'ro
   version: snapshot.version,
   columns: snapshot.schema.fields.map((f) => ({ name: f.name, type: typeof f.type === 'string' ? f.type : f.type.type })),
 });
+
+function withPartlyIn<T extends TableSummary>(t: T, partlyIn: PartlyIn | undefined): T {
+  return partlyIn ? { ...t, partlyIn } : t;
+}

@@ -233,9 +233,9 @@ const api: Api = {
 
   running: withContext('asking whether a run is in progress', async () => (await lake()).running()),
 
-  tables: withContext('listing the tables', async () => (await openStore()).reader.catalog.list()),
+  tables: withContext('listing the tables', async () => (await openStore()).reader.tables()),
 
-  table: withContext('reading a table’s log', async (path: string) => (await openStore()).reader.catalog.details(path)),
+  table: withContext('reading a table’s log', async (path: string) => (await openStore()).reader.table(path)),
 
   commit: withContext('reading a commit', async (path: string, version: number) => (await openStore()).reader.catalog.commit(path, version)),
 

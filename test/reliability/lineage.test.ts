@@ -87,11 +87,14 @@ describe('a run stopped right after each of its commits', () => {
       expect([TABLES.silver, TABLES.rejects, TABLES.quality].map((t) => lineage.consistent[t])).toEqual([batchAll, batchAll, batchAll]);
       const goldAll = k === COMMITS.length ? 1 : 0;
       expect(GOLD_TABLES.map((g) => lineage.consistent[goldTable(g)])).toEqual(GOLD_TABLES.map(() => goldAll));
+      // What every default view says meanwhile: silver while the batch is in some silver tables only, gold while some gold tables are computed from the newer silver.
+      expect(Object.keys(lineage.partlyIn)).toEqual(k === 2 || k === 3 ? ['silver'] : k >= 5 && k < COMMITS.length ? ['gold'] : []);
 
       const ctx = pipelineContext(engine, storage);
       const repaired = await repairLakehouse(ctx);
       expect(repaired.before.behind).toEqual(expectedBehind(k));
       expect(repaired.after.behind).toEqual([]);
+      expect(repaired.after.partlyIn).toEqual({});
       expect(repaired.silver.map((b) => b.bronzeVersion)).toEqual(k <= 3 ? [1] : []);
       // Nothing that was current is recomputed: gold written by the stopped run is left as it is.
       expect(repaired.gold.filter((g) => !g.current).map((g) => g.table)).toEqual(k <= 3 ? GOLD_TABLES.map(goldTable) : expectedBehind(k));
