@@ -135,4 +135,47 @@ describe('gold lineage in the page', () => {
     expect(await count('SELECT count(*) FROM silver_rejects')).toBe(atLatest);
     expect(session.errors).toEqual([]);
   });
+
+  test('a run stopped after its first gold commit: the dashboard shows every KPI from one silver version and says a newer batch is partly in', {
+    timeout: 240_000,
+  }, async () => {
+    const { page } = session;
+    await page.evaluate(() => window.lakehouse.stopAfterCommit('gold/writing_velocity_daily'));
+    await page.getByRole('tab', { name: 'Run' }).click();
+    await page.getByRole('button', { name: 'Run pipeline' }).click();
+    await page.getByRole('heading', { name: 'Run failed' }).waitFor({ timeout: 90_000 });
+    const lineage = await page.evaluate(() => window.lakehouse.lineage());
+    const from = lineage.tables.find((t) => t.table === 'gold/dropoff_rate')!.input!.version;
+    const latest = lineage.tables.find((t) => t.table === 'gold/writing_velocity_daily')!.version;
+    const shown = lineage.consistent['gold/writing_velocity_daily']!;
+    expect(shown).toBe(latest - 1);
+    const note = `Showing gold as computed from silver/events v${from}, the version all its tables have reached (gold/writing_velocity_daily v${shown}, latest v${latest}); a newer batch is partly in — it finishes on the next run or reload.`;
+    expect(lineage.partlyIn).toEqual({ gold: note });
+
+    await page.getByRole('tab', { name: 'Dashboard' }).click();
+    await expect
+      .poll(
+        () =>
+          page
+            .getByTestId('partly-in')
+            .innerText()
+            .catch(() => ''),
+        { timeout: 30_000 },
+      )
+      .toBe(note);
+    await expect
+      .poll(() => page.locator('[data-kpi="writing_velocity_daily"] caption').innerText(), { timeout: 30_000 })
+      .toMatch(new RegExp(`^gold/writing_velocity_daily · version ${shown} · `));
+    // Time travel still reaches the newer version.
+    expect((await page.evaluate((v) => window.lakehouse.goldTable('writing_velocity_daily', v), latest)).version).toBe(latest);
+
+    await page.reload();
+    await waitForEngine(page);
+    await page.getByTestId('repaired').waitFor({ timeout: 90_000 });
+    await expect.poll(() => page.getByTestId('partly-in').count(), { timeout: 30_000 }).toBe(0);
+    await expect
+      .poll(() => page.locator('[data-kpi="writing_velocity_daily"] caption').innerText(), { timeout: 30_000 })
+      .toMatch(new RegExp(`^gold/writing_velocity_daily · version ${latest} · `));
+    expect(session.errors).toEqual([]);
+  });
 });
