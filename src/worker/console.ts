@@ -33,10 +33,10 @@ const SCRATCH = 'console_scratch';
  * The SQL console: read-only statements on its own connection to the in-memory `lake` database.
  * Every table a statement names is loaded first (and only those: a console query rarely needs
  * bronze, the biggest table) and shown as a view of its latest version — or, while a newer batch
- * is partly in its layer, of the version consistent with the layer (TableSummary.partlyIn), and the
- * result says so; `name@vN` and `name VERSION AS OF N` read version N. Each result is kept as a temporary table, so it can be
- * paged, sorted and downloaded whatever its size; DuckDB's catalog (SHOW TABLES,
- * information_schema) is answered from the lakehouse's tables.
+ * is partly in its layer, of the version consistent with the layer (TableSummary.partlyIn), and
+ * the result says so; `name@vN` and `name VERSION AS OF N` read version N. Each result is kept as a
+ * temporary table, so it can be paged, sorted and downloaded whatever its size; DuckDB's catalog
+ * (SHOW TABLES, information_schema) is answered from the lakehouse's tables.
  */
 export class SqlConsole {
   private nextId = 1;

@@ -23,25 +23,27 @@ export function openLakeReader(storage: Storage) {
    * The one place every default read (a table named without a version: the Explorer, Quality,
    * the SQL console's views, the dashboard) asks which version of `path` to show: while a newer
    * batch is partly in its layer, the version consistent with the layer's other tables
-   * (pipeline/lineage.ts); otherwise undefined, the latest.
+   * (pipeline/lineage.ts); otherwise undefined, the latest. A lineage that cannot be read (a log
+   * the lineage view reports unreadable) leaves every table readable at its latest.
    */
   const partlyIn = async (path: string): Promise<PartlyIn | undefined> => {
     const layer = layerOf(path);
     if (layer !== 'silver' && layer !== 'gold') return undefined;
-    const l = await lineage.read();
-    const note = l.partlyIn[layer];
-    const version = l.consistent[path];
+    const l = await lineage.read().catch(() => undefined);
+    const note = l?.partlyIn[layer];
+    const version = l?.consistent[path];
     if (note === undefined || version === undefined) return undefined;
     return { version, rows: rowsOf(await catalog.snapshot(path, version)), note };
   };
+  /** The version a read of `path` at `version` shows: `version` when given, else the default (see partlyIn; undefined: the latest). */
+  const versionOf = async (path: string, version: number | undefined): Promise<number | undefined> => version ?? (await partlyIn(path))?.version;
   return {
     mounted,
     catalog,
     /** What each table was computed from, and which are behind their inputs (see pipeline/lineage.ts). */
     lineage: () => lineage.read(),
     partlyIn,
-    /** The version a read of `path` at `version` shows: `version` when given, else the default (see partlyIn; undefined: the latest). */
-    versionOf: async (path: string, version: number | undefined): Promise<number | undefined> => version ?? (await partlyIn(path))?.version,
+    versionOf,
     /** The lakehouse's tables at their latest versions, each with what it is shown at while a newer batch is partly in its layer. */
     tables: async (): Promise<TableSummary[]> => Promise.all((await catalog.list()).map(async (t) => withPartlyIn(t, await partlyIn(t.path)))),
     /** A table's log, with what it is shown at while a newer batch is partly in its layer. */
@@ -52,7 +54,7 @@ export function openLakeReader(storage: Storage) {
     /** A gold table's rows at a version (default: as every default read shows it), or undefined when only the engine can read it. */
     goldTable: async (name: string, version?: number): Promise<GoldData | undefined> => {
       const path = goldPath(name);
-      const snapshot = await catalog.snapshot(path, version ?? (await partlyIn(path))?.version);
+      const snapshot = await catalog.snapshot(path, await versionOf(path, version));
       const key = `${path}@${snapshot.version}`;
       let rows = goldRows.get(key);
       if (!rows) {
