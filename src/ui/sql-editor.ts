@@ -45,6 +45,8 @@ export interface SqlEditor {
   destroy(): void;
 }
 
+const OPTIONS_SHOWN = 12;
+
 // Colours over the app's own variables (App.svelte), each at least 4.5:1 on --panel, light and dark.
 const highlight = HighlightStyle.define([
   { tag: [tags.keyword, tags.operatorKeyword, tags.modifier], color: 'light-dark(#7a3e9d, #d3a8f0)', fontWeight: '600' },
@@ -72,8 +74,9 @@ const theme = EditorView.theme({
   '.cm-matchingBracket': { backgroundColor: 'color-mix(in srgb, var(--accent) 25%, transparent)', outline: 'none' },
   '.cm-placeholder': { color: 'var(--muted)' },
   '.cm-tooltip': { backgroundColor: 'var(--panel)', color: 'var(--fg)', border: '1px solid var(--line)', borderRadius: '6px' },
-  '.cm-tooltip.cm-tooltip-autocomplete > ul': { fontFamily: "ui-monospace, 'SFMono-Regular', Menlo, Consolas, monospace", maxHeight: '14em' },
-  '.cm-tooltip.cm-tooltip-autocomplete > ul > li[aria-selected]': { backgroundColor: 'var(--accent)', color: 'white' },
+  // Never a scrolling list (a region the keyboard could not reach): at most OPTIONS_SHOWN, the window moving with the selection.
+  '.cm-tooltip.cm-tooltip-autocomplete > ul': { fontFamily: "ui-monospace, 'SFMono-Regular', Menlo, Consolas, monospace", maxHeight: 'none' },
+  '.cm-tooltip.cm-tooltip-autocomplete > ul > li[aria-selected]': { backgroundColor: 'var(--accent)', color: 'var(--on-accent)' },
   '.cm-completionDetail': { color: 'inherit', opacity: '0.85' },
 });
 
@@ -124,7 +127,7 @@ export function createSqlEditor(options: SqlEditorOptions): SqlEditor {
         history(),
         closeBrackets(),
         bracketMatching(),
-        autocompletion({ icons: false }),
+        autocompletion({ icons: false, maxRenderedOptions: OPTIONS_SHOWN }),
         syntaxHighlighting(highlight),
         keymap.of([...closeBracketsKeymap, ...defaultKeymap, ...historyKeymap, ...completionKeymap]),
         EditorView.lineWrapping,
