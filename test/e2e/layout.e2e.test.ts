@@ -22,7 +22,7 @@ async function problems(page: Page): Promise<string[]> {
       }
       return null;
     };
-    for (const el of document.querySelectorAll('#panel button, #panel input, #panel select, #panel textarea')) {
+    for (const el of document.querySelectorAll('#panel button, #panel input, #panel select, #panel textarea, #panel .cm-editor')) {
       const panel = el.closest('.panel');
       const r = el.getBoundingClientRect();
       if (!panel || r.width === 0 || scroller(el)) continue;
