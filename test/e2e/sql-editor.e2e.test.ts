@@ -159,3 +159,24 @@ describe('the SQL editor and the page as a drop target', () => {
     expect(await page.getByRole('status').filter({ hasText: 'broken.zip' }).count()).toBe(0);
   });
 });
+
+describe('the SQL console without its editor chunk', () => {
+  test('a chunk that cannot load leaves the textarea, which runs with Ctrl+Enter', async () => {
+    const [server, session] = await Promise.all([serveStatic(DIST), launchBrowser({ serviceWorkers: 'block' })]);
+    try {
+      const { page } = session;
+      await page.route(/\/assets\/sql-editor-[\w-]+\.js$/, (route) => route.abort());
+      await page.goto(`${server.url}#sql`);
+      expect(await waitForEngine(page)).toMatch(/^Engine ready/);
+      const field = page.getByLabel('SQL statement');
+      await field.fill('SELECT 6 * 7 AS answer');
+      await field.press('ControlOrMeta+Enter');
+      await expect.poll(async () => (await grid(page.getByTestId('sql-result').last()))[0]?.[0]).toBe('42');
+      expect(await field.evaluate((el) => el.tagName)).toBe('TEXTAREA');
+      expect(await sqlEditor(page).count()).toBe(0);
+    } finally {
+      await session.close();
+      await server.close();
+    }
+  });
+});
