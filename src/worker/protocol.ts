@@ -486,6 +486,9 @@ export interface ConsoleBatch {
   error?: { index: number; statement: string; message: string; code: string | undefined };
 }
 
+/** The files the console reads as tables (`consoleFile`), by extension. */
+export const CONSOLE_FILE_EXTENSIONS = ['csv', 'parquet', 'json', 'jsonl', 'ndjson'] as const;
+
 /** A file the console reads as a table. */
 export interface ConsoleFile {
   /** its name in SQL, e.g. file_sales_2024 */

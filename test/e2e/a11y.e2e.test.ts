@@ -3,11 +3,12 @@ import { createRequire } from 'node:module';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { GOLD_TABLES } from '../../src/pipeline/tables.ts';
-import { DIST, launchBrowser, runThroughForm, serveStatic, waitForEngine, type BrowserSession, type StaticServer } from './harness.ts';
+import { DIST, launchBrowser, sqlEditor, typeSql, runThroughForm, serveStatic, waitForEngine, type BrowserSession, type StaticServer } from './harness.ts';
 
 /**
  * An automated accessibility audit (axe-core, WCAG 2 A and AA rules and best practices) of every
- * tab after a run, at desktop and phone width: no violation.
+ * tab after a run, at desktop and phone width, light and dark: no violation. The SQL tab with its editor loaded
+ * (highlighted text, the completion list open), the Learn tab's list and a lesson with a step done.
  */
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
@@ -48,14 +49,16 @@ describe('accessibility, measured', () => {
     await server?.close();
   });
 
-  for (const [width, height] of [
-    [1280, 900],
-    [390, 844],
+  for (const [width, height, colorScheme] of [
+    [1280, 900, 'light'],
+    [390, 844, 'light'],
+    [1280, 900, 'dark'],
   ] as const) {
-    test(`every tab at ${width} px: no violation`, async () => {
+    test(`every tab at ${width} px${colorScheme === 'dark' ? ' in the dark scheme' : ''}: no violation`, async () => {
       await page.setViewportSize({ width, height });
+      await page.emulateMedia({ colorScheme });
       const found: string[] = [];
-      for (const t of ['Run', 'Dashboard', 'Explorer', 'Quality', 'SQL']) {
+      for (const t of ['Run', 'Dashboard', 'Explorer', 'Quality', 'SQL', 'Learn']) {
         await tab(t);
         if (t === 'Dashboard') for (const kpi of GOLD_TABLES) await page.locator(`[data-kpi="${kpi}"] svg[role="img"]`).first().waitFor();
         if (t === 'Explorer') await page.locator('[data-column]').first().waitFor();
@@ -64,8 +67,21 @@ describe('accessibility, measured', () => {
           await page.getByRole('button', { name: 'Run query' }).click();
           await page.getByTestId('sql-status').first().waitFor();
           await page.getByText('silver_events', { exact: true }).first().click();
+          await typeSql(page, "SELECT event_type, 42 AS n -- a note\nFROM silver_events WHERE event_type <> 'x' AND ");
+          await sqlEditor(page).pressSequentially('ev', { delay: 20 });
+          await page.locator('.cm-tooltip-autocomplete [role="option"]').first().waitFor();
+        }
+        if (t === 'Learn') {
+          await page.locator('.lessons').waitFor();
+          for (const v of await audit(page, source)) found.push(`Learn (lessons): ${v}`);
+          await page.locator('.lessons [data-lesson="layers"] a').click();
+          const step = page.locator('article[data-lesson="layers"] [data-step]').first();
+          await step.getByRole('button').click();
+          await step.and(page.locator('[data-state="done"]')).waitFor({ timeout: 90_000 });
         }
         for (const v of await audit(page, source)) found.push(`${t}: ${v}`);
+        if (t === 'SQL') await page.keyboard.press('Escape');
+        if (t === 'Learn') await page.getByRole('link', { name: 'All lessons' }).click();
       }
       expect(found).toEqual([]);
     });

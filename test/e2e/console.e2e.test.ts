@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Engine } from '../../src/engine/types.ts';
 import { decodeParquet } from '../../src/parquet/codec.ts';
 import { testEngine } from '../helpers/engine.ts';
-import { DIST, grid, launchBrowser, runThroughForm, serveStatic, waitForEngine, type BrowserSession, type StaticServer } from './harness.ts';
+import { DIST, sqlText, typeSql, grid, launchBrowser, runThroughForm, serveStatic, waitForEngine, type BrowserSession, type StaticServer } from './harness.ts';
 
 /** The SQL console as a DuckDB-shell user drives it: errors, the catalog, several statements, paging, sorting, downloads, copy, history, the schema tree. */
 describe('the SQL console', () => {
@@ -22,7 +22,7 @@ describe('the SQL console', () => {
     const marker = page.locator('[data-answered]');
     const answered = async () => ((await marker.count()) === 0 ? 0 : Number(await marker.first().getAttribute('data-answered')));
     const before = await answered();
-    await page.getByLabel('SQL statement').fill(text);
+    await typeSql(page, text);
     await page.getByRole('button', { name: 'Run query' }).click();
     await expect.poll(answered, { timeout: 60_000 }).toBe(before + 1);
     const alert = page.locator('#panel [role="alert"]');
@@ -116,7 +116,7 @@ describe('the SQL console', () => {
   test('a CSV or JSON file dropped on the console becomes a table to query', async () => {
     const csv = join(dir, 'prices.csv');
     await import('node:fs/promises').then((fs) => fs.writeFile(csv, 'sku,price\r\na,2.5\r\nb,4\r\n'));
-    await page.getByLabel('Query a file (CSV, Parquet, JSON) — or drop it here').setInputFiles(csv);
+    await page.getByLabel('Query a file (CSV, Parquet, JSON) — or drop it anywhere on the page').setInputFiles(csv);
     await page.getByRole('list', { name: 'Files to query' }).getByText('prices.csv · 2 rows · sku, price').waitFor();
     expect(await run('SELECT sum(price) AS total FROM file_prices')).toBeUndefined();
     expect(await grid(results().last())).toEqual([['6.5']]);
@@ -133,14 +133,14 @@ describe('the SQL console', () => {
   });
 
   test('the schema tree shows columns and versions and inserts names; history survives a reload', async () => {
-    await page.getByLabel('SQL statement').fill('SELECT ');
+    await typeSql(page, 'SELECT ');
     const tree = page.getByRole('navigation', { name: 'Tables and columns' });
     await tree.getByText('gold_engagement_bands', { exact: true }).click();
     const columns = tree.getByRole('list', { name: 'Columns of gold_engagement_bands' });
     await columns.waitFor();
     expect(await columns.getByRole('button').allInnerTexts()).toEqual(['band', 'sessions', 'share', 'avg_progress_pct']);
     await columns.getByRole('button', { name: 'band' }).click();
-    expect(await page.getByLabel('SQL statement').inputValue()).toBe('SELECT band');
+    expect(await sqlText(page)).toBe('SELECT band');
     await tree.getByRole('button', { name: '@v0' }).first().waitFor();
 
     await page.reload();

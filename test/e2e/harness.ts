@@ -185,3 +185,24 @@ export async function grid(region: Locator): Promise<(string | null)[][]> {
       .map((tr) => [...tr.querySelectorAll('td')].map((td) => (td.querySelector('.null') ? null : (td.textContent ?? '').trim()))),
   );
 }
+
+/** The SQL console's editor: CodeMirror's editable element, once its chunk has loaded (the textarea before it has the same name). */
+export const sqlEditor = (page: Page): Locator => page.locator('.cm-content[aria-label="SQL statement"]');
+
+/** Replace the SQL console's text with `text` as a user does: select all, then type it (one input, so no bracket is closed for it). */
+export async function typeSql(page: Page, text: string): Promise<void> {
+  await sqlEditor(page).click();
+  await page.keyboard.press('ControlOrMeta+A');
+  await page.keyboard.press('Delete');
+  await page.keyboard.insertText(text);
+  await page.keyboard.press('Escape'); // closes the completion list the typing opened
+}
+
+/** The SQL console's text, line by line from the editor (not its placeholder). */
+export function sqlText(page: Page): Promise<string> {
+  return sqlEditor(page).evaluate((el) =>
+    [...el.querySelectorAll('.cm-line')]
+      .map((line) => [...line.childNodes].map((n) => (n instanceof Element && n.classList.contains('cm-placeholder') ? '' : (n.textContent ?? ''))).join(''))
+      .join('\n'),
+  );
+}

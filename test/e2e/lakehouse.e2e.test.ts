@@ -16,7 +16,7 @@ import { generateEvents } from '../../src/pipeline/generator/index.ts';
 import { runBatch, type RunSummary } from '../../src/pipeline/lakehouse.ts';
 import { GOLD_TABLES } from '../../src/pipeline/tables.ts';
 import { NodeStorage } from '../../src/storage/node.ts';
-import { DIST, ROOT, launchBrowser, runThroughForm, serveStatic, waitForEngine, type BrowserSession, type StaticServer } from './harness.ts';
+import { DIST, typeSql, ROOT, launchBrowser, runThroughForm, serveStatic, waitForEngine, type BrowserSession, type StaticServer } from './harness.ts';
 
 /**
  * The app as a new user meets it, in headless Chromium against the production build, checked
@@ -167,14 +167,14 @@ describe('the lakehouse app in a browser', () => {
 
     // The same in the SQL console, as a user types it.
     await tab('SQL');
-    await page.getByLabel('SQL statement').fill('SELECT count(*) AS n FROM silver_events@v0');
+    await typeSql(page, 'SELECT count(*) AS n FROM silver_events@v0');
     await page.getByRole('button', { name: 'Run query' }).click();
     await page.getByTestId('sql-status').waitFor();
     expect(await page.locator('#panel tbody td').first().innerText()).toBe(String(v0));
   });
 
   test('the SQL console cannot change a table: a write is refused inline, with the SQL', async () => {
-    await page.getByLabel('SQL statement').fill('DELETE FROM silver_events');
+    await typeSql(page, 'DELETE FROM silver_events');
     await page.getByRole('button', { name: 'Run query' }).click();
     const alert = page.getByRole('alert');
     await alert.waitFor();

@@ -1,7 +1,7 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { GOLD_TABLES } from '../../src/pipeline/tables.ts';
-import { DIST, launchBrowser, runThroughForm, serveStatic, waitForEngine, type BrowserSession, type StaticServer } from './harness.ts';
+import { DIST, typeSql, launchBrowser, runThroughForm, serveStatic, waitForEngine, type BrowserSession, type StaticServer } from './harness.ts';
 
 /**
  * Phone (390 px) and desktop (1280 px) layouts of every tab after a run: the page never scrolls
@@ -22,7 +22,7 @@ async function problems(page: Page): Promise<string[]> {
       }
       return null;
     };
-    for (const el of document.querySelectorAll('#panel button, #panel input, #panel select, #panel textarea')) {
+    for (const el of document.querySelectorAll('#panel button, #panel input, #panel select, #panel textarea, #panel .cm-editor')) {
       const panel = el.closest('.panel');
       const r = el.getBoundingClientRect();
       if (!panel || r.width === 0 || scroller(el)) continue;
@@ -73,7 +73,7 @@ describe('layouts at phone and desktop width', () => {
         if (t === 'Explorer') await page.locator('[data-column]').first().waitFor();
         if (t === 'Quality') await page.locator('li.sample').first().waitFor();
         if (t === 'SQL') {
-          await page.getByLabel('SQL statement').fill('SELECT * FROM silver_events');
+          await typeSql(page, 'SELECT * FROM silver_events');
           await page.getByRole('button', { name: 'Run query' }).click();
           await page.getByTestId('sql-status').first().waitFor();
         }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Page } from 'playwright-core';
-import { DIST, launchBrowser, serveStatic, waitForEngine, type BrowserSession, type StaticServer } from './harness.ts';
+import { DIST, typeSql, launchBrowser, serveStatic, waitForEngine, type BrowserSession, type StaticServer } from './harness.ts';
 
 /**
  * User data is text, never markup: an uploaded file whose fields and lines are HTML shows them
@@ -124,7 +124,7 @@ describe('user data in the page', () => {
 
     // The SQL console.
     await tab('SQL');
-    await page.getByLabel('SQL statement').fill('SELECT work_id, reader_id FROM silver_events UNION ALL SELECT raw, stage FROM silver_rejects ORDER BY 2');
+    await typeSql(page, 'SELECT work_id, reader_id FROM silver_events UNION ALL SELECT raw, stage FROM silver_rejects ORDER BY 2');
     await page.getByRole('button', { name: 'Run query' }).click();
     await page.getByTestId('sql-status').waitFor();
     const grid = await page

@@ -12,7 +12,7 @@ import { decodeParquet } from '../../src/parquet/codec.ts';
 import { NodeStorage } from '../../src/storage/node.ts';
 import { testEngine } from '../helpers/engine.ts';
 import { deflated, rawBytes } from '../helpers/raw-zip.ts';
-import { DIST, grid, ROOT, launchBrowser, serveStatic, waitForEngine, type BrowserSession, type StaticServer } from './harness.ts';
+import { DIST, typeSql, grid, ROOT, launchBrowser, serveStatic, waitForEngine, type BrowserSession, type StaticServer } from './harness.ts';
 
 /**
  * Issue 7 item 1: real Spark and delta-rs tables (test/fixtures/delta) opened in the page as a
@@ -79,7 +79,7 @@ async function sql(page: Page, text: string): Promise<{ rows: (string | null)[][
   const marker = page.locator('[data-answered]');
   const answered = async () => ((await marker.count()) === 0 ? 0 : Number(await marker.first().getAttribute('data-answered')));
   const before = await answered();
-  await page.getByLabel('SQL statement').fill(text);
+  await typeSql(page, text);
   await page.getByRole('button', { name: 'Run query' }).click();
   await expect.poll(answered, { timeout: 60_000 }).toBe(before + 1);
   const alert = page.locator('#panel [role="alert"]');

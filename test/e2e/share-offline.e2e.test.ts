@@ -1,7 +1,7 @@
 import type { Page } from 'playwright-core';
 import { afterEach, describe, expect, test } from 'vitest';
 import { GOLD_TABLES } from '../../src/pipeline/tables.ts';
-import { DIST, launchBrowser, serveStatic, waitForEngine, type BrowserSession, type StaticServer } from './harness.ts';
+import { DIST, grid, launchBrowser, serveStatic, typeSql, waitForEngine, type BrowserSession, type StaticServer } from './harness.ts';
 
 /** Issue 7, items 4 and 5: a link reproduces a run; the app works offline and under a sub-path. */
 describe('share a run, offline, static hosting', () => {
@@ -99,7 +99,7 @@ describe('share a run, offline, static hosting', () => {
       const cache = await caches.open(names.find((n) => n.startsWith('creatorops-'))!);
       return (await cache.keys()).map((r) => r.url);
     });
-    for (const file of ['duckdb-eh', 'parquet_wasm_bg', 'worker', 'index'])
+    for (const file of ['duckdb-eh', 'parquet_wasm_bg', 'worker', 'index', 'sql-editor'])
       expect(
         cached.some((u) => u.startsWith(`${server.url}assets/${file}-`)),
         file,
@@ -127,6 +127,11 @@ describe('share a run, offline, static hosting', () => {
     // The dashboard shows it, from the page, offline.
     await page.getByRole('tab', { name: 'Dashboard', exact: true }).click();
     await page.getByRole('button', { name: 'Download writing_velocity_daily as Parquet', exact: true }).waitFor({ timeout: 30_000 });
+    // The SQL console's editor, a chunk of its own the page had not asked for before: from the cache.
+    await page.getByRole('tab', { name: 'SQL', exact: true }).click();
+    await typeSql(page, 'SELECT count(*) AS n FROM bronze_events');
+    await page.keyboard.press('ControlOrMeta+Enter');
+    await expect.poll(async () => (await grid(page.getByTestId('sql-result').last()))[0]?.[0]).toBe('800');
     expect(server.served.length).toBe(servedBefore);
     expect(session.offOrigin(server.origin)).toEqual([]);
     expect(session.errors).toEqual([]);
