@@ -1,4 +1,4 @@
-import { drained, encodeKey, failure, missingObject, ObjectStorage, StorageConfigError, xmlElements, xmlText, type ObjectClient } from './object.ts';
+import { drained, encodeKey, failure, missingObject, ObjectStorage, send, StorageConfigError, xmlElements, xmlText, type ObjectClient } from './object.ts';
 
 /**
  * Azure Blob Storage and ADLS Gen2 (through its Blob endpoint, which takes the same conditional
@@ -94,7 +94,7 @@ export class AzureClient implements ObjectClient {
       headers.authorization = `SharedKey ${this.config.account}:${await this.sign(method, url, headers, options.body?.byteLength ?? 0)}`;
     }
     this.requests++;
-    return fetch(url, { method, headers, body: options.body as Uint8Array<ArrayBuffer> | undefined });
+    return send(new Request(url, { method, headers, body: options.body as Uint8Array<ArrayBuffer> | undefined }));
   }
 
   /** Shared Key: the string to sign of the Blob service's documentation, HMAC-SHA256 with the account key. */
