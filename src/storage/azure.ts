@@ -178,6 +178,26 @@ export class AzureClient implements ObjectClient {
     return out;
   }
 
+  /**
+   * Set the Blob service's CORS rules, for the whole account (Set Blob Service Properties; tests
+   * and emulators: a real account's owner sets them in the portal or with `az storage cors add`).
+   */
+  async setCors(rule: { origins: string[]; methods: string[]; headers: string[]; exposed: string[] }): Promise<void> {
+    const xml =
+      '<?xml version="1.0" encoding="utf-8"?><StorageServiceProperties><Cors><CorsRule>' +
+      `<AllowedOrigins>${rule.origins.join(',')}</AllowedOrigins><AllowedMethods>${rule.methods.join(',')}</AllowedMethods>` +
+      `<AllowedHeaders>${rule.headers.join(',')}</AllowedHeaders><ExposedHeaders>${rule.exposed.join(',')}</ExposedHeaders>` +
+      '<MaxAgeInSeconds>600</MaxAgeInSeconds></CorsRule></Cors></StorageServiceProperties>';
+    const account = new AzureClient({ ...this.config, container: '' });
+    const res = await account.send(undefined, 'PUT', {
+      query: { restype: 'service', comp: 'properties' },
+      body: new TextEncoder().encode(xml),
+      headers: { 'content-type': 'application/xml' },
+    });
+    if (!res.ok) throw await failure(res, `setting the CORS rules of ${this.config.endpoint}`);
+    await res.body?.cancel();
+  }
+
   /** Create the container (tests and emulators; a real one is made by its owner). */
   async createContainer(): Promise<void> {
     const res = await this.send(undefined, 'PUT', { query: { restype: 'container' } });
