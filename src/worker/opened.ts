@@ -197,10 +197,10 @@ export class StoreTableStorage implements Storage {
   stat(path: string): Promise<FileInfo | undefined> {
     return this.base.stat(path);
   }
-  write(path: string): Promise<void> {
+  write(path: string, _data: Uint8Array): Promise<void> {
     return readOnly(within(this.description, path), 'store');
   }
-  putIfAbsent(path: string): Promise<boolean> {
+  putIfAbsent(path: string, _data: Uint8Array): Promise<boolean> {
     return readOnly(within(this.description, path), 'store');
   }
   delete(path: string): Promise<void> {
@@ -309,8 +309,8 @@ export class MountedStorage implements Storage {
 
   private refuse(path: string): Promise<never> {
     const r = this.route(path)!;
-    const table = r.source.kind === 'store' ? within(r.source.storage.description, r.source.root) : r.at;
-    return Promise.reject(new ReadOnlyTableError(`${path}: ${readOnlyMessage(table, r.source.kind)}`));
+    if (r.source.kind !== 'store') return Promise.reject(new ReadOnlyTableError(`${path} belongs to an opened table, which is read-only`));
+    return Promise.reject(new ReadOnlyTableError(`${path}: ${readOnlyMessage(within(r.source.storage.description, r.source.root), 'store')}`));
   }
 
   write(path: string, data: Uint8Array): Promise<void> {
