@@ -329,6 +329,24 @@ describe('object storage from the page: moto (S3) and Azurite (Blob), CORS enfor
       (await page.evaluate(() => window.lakehouse.goldTable('engagement_bands'))).rows,
     );
     expect(new Set(storeRequests(start).map((u) => new URL(u).origin))).toEqual(new Set([azureOrigin]));
+
+    // Kept on this device only when asked, and forgotten with one button.
+    const kept = () => page.evaluate(() => localStorage.getItem('creatorops-object-store'));
+    expect(await kept()).toBeNull();
+    await page.getByLabel('Keep on this device').check();
+    await connectAzure('pushed', sas);
+    await outcome();
+    expect(JSON.parse((await kept())!)).toEqual({
+      kind: 'azure',
+      containerUrl: `${azureEndpoint}/${BUCKET}?${sas}`,
+      prefix: 'pushed',
+      accountName: '',
+      accountKey: '',
+    });
+    await page.getByRole('button', { name: 'Forget the saved connection' }).click();
+    expect(await kept()).toBeNull();
+    expect(await page.getByLabel('Container URL with a SAS token').inputValue()).toBe(`${azureEndpoint}/${BUCKET}`);
+    expect(page.url()).not.toContain('sig=');
     expect(session.errors.filter((e) => !/CORS|Failed to load resource|net::ERR_FAILED/.test(e))).toEqual([]);
   });
 });
