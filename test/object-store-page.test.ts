@@ -107,7 +107,13 @@ test('copying a lakehouse reports its progress and copies only the tables asked 
 describe('a bucket’s table opened in the lakehouse', () => {
   let lakehouse: Lakehouse;
   let dir: string;
-  const bucket = new MemoryStorage('s3://lake/team');
+  const fetched: string[] = [];
+  const bucket = new (class extends MemoryStorage {
+    override read(path: string): Promise<Uint8Array> {
+      fetched.push(path);
+      return super.read(path);
+    }
+  })('s3://lake/team');
   beforeAll(async () => {
     ({ lakehouse, dir } = await nodeLakehouse());
     await writeTable(bucket, 'silver/events', rows('a', 1, 2, 3), { mode: 'append' });
@@ -116,6 +122,7 @@ describe('a bucket’s table opened in the lakehouse', () => {
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
   test('read-only, lazily: a first page reads one data file, a filter the one that can match; writes are refused', async () => {
+    fetched.length = 0;
     const store = new StoreTableStorage(bucket);
     const t = await lakehouse.open({ name: 'silver/events', kind: 'store', storage: store, root: 'silver/events' });
     expect([t.path, t.version, t.rows, t.files, t.openedFrom]).toEqual([
@@ -139,6 +146,13 @@ describe('a bucket’s table opened in the lakehouse', () => {
     const filtered = await lakehouse.rows(t.path, undefined, 10, 0, "batch = 'b'");
     expect([filtered.total, filtered.filter!.text]).toEqual([2, 'read 1 of 2 files (1 skipped: 1 by statistics)']);
     expect((await lakehouse.openedReads(t.path)).read).toHaveLength(2);
+    // Each commit fetched once, however often the log is read (snapshot, history, the commit view).
+    await lakehouse.table(t.path);
+    await lakehouse.commit(t.path, 1);
+    expect(fetched.filter((p) => p.includes('_delta_log/')).sort()).toEqual([
+      'silver/events/_delta_log/00000000000000000000.json',
+      'silver/events/_delta_log/00000000000000000001.json',
+    ]);
 
     const readOnly =
       's3://lake/team/silver/events is opened read-only from object storage: the page does not write to it ' +

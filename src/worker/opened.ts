@@ -175,7 +175,7 @@ function readOnly(where: string, kind: TableSource['kind'] = 'folder'): Promise<
 
 /**
  * A table of a connected bucket or container as an opened table's source: reads go to the
- * store, and are recorded (the page shows that only the files a view needs were fetched);
+ * store (a commit file once), and are recorded (the page shows that only the files a view needs were fetched);
  * anything that would write is refused.
  */
 export class StoreTableStorage implements Storage {
@@ -187,9 +187,19 @@ export class StoreTableStorage implements Storage {
     this.description = base.description;
   }
 
+  /** commit files read, by path: a commit is never replaced (conditional puts), so each is fetched once */
+  private readonly commits = new Map<string, Promise<Uint8Array>>();
+
   read(path: string): Promise<Uint8Array> {
     if (!this.readPaths.includes(path)) this.readPaths.push(path);
-    return this.base.read(path);
+    if (!/\/_delta_log\/\d{20}\.json$/.test(`/${path}`)) return this.base.read(path);
+    let bytes = this.commits.get(path);
+    if (!bytes) {
+      bytes = this.base.read(path);
+      this.commits.set(path, bytes);
+      bytes.catch(() => this.commits.delete(path));
+    }
+    return bytes.then((b) => b.slice());
   }
   list(dir: string): Promise<FileInfo[]> {
     return this.base.list(dir);
