@@ -194,6 +194,9 @@ describe('object storage from the page: moto (S3) and Azurite (Blob), CORS enfor
     const firstPage = storeRequests(opening);
     const dataGets = (list: string[]) => list.filter((u) => u.endsWith('.parquet'));
     expect(dataGets(firstPage)).toHaveLength(1);
+    // Each commit fetched once; the rest are listings (the log, the folder).
+    expect(firstPage.filter((u) => /\/_delta_log\/\d{20}\.json$/.test(u))).toHaveLength(snap.version + 1);
+    expect(firstPage.filter((u) => u.includes('?list-type=2&')).length).toBe(firstPage.length - snap.version - 2);
     expect(snap.files.map((f) => `${s3Origin}/${BUCKET}/seeded/silver/events/${f.path}`)).toContain(dataGets(firstPage)[0]);
     const listed0 = session.requests.slice(start, opening).filter((u) => u.startsWith(s3Origin));
     console.log(
@@ -315,6 +318,7 @@ describe('object storage from the page: moto (S3) and Azurite (Blob), CORS enfor
       .toBe(`${cliRows.length.toLocaleString('en-US')} rows at version 0; showing 1–100.`);
     const firstPage = storeRequests(opening);
     expect(firstPage.filter((u) => new URL(u).pathname.endsWith('.parquet'))).toHaveLength(1);
+    expect(firstPage.filter((u) => /\/_delta_log\/\d{20}\.json$/.test(new URL(u).pathname))).toHaveLength(1);
     const listed0 = session.requests.slice(start, opening).filter((u) => u.startsWith(azureOrigin));
     console.log(
       `Azure: connect+list ${listed0.length} requests; open silver/events and its first page ${firstPage.length}: ` +
