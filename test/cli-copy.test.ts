@@ -1,6 +1,6 @@
 import { Float64, Table, vectorFromArray } from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
-import { copyLakehouse, DivergedError } from '../src/cli/copy.ts';
+import { copyLakehouse, DivergedError } from '../src/delta/copy.ts';
 import { listLog, loadSnapshot } from '../src/delta/snapshot.ts';
 import { writeTable } from '../src/delta/writer.ts';
 import { initParquet } from '../src/parquet/node.ts';

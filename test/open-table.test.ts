@@ -192,7 +192,7 @@ describe('an opened table works like the lakehouse’s own', () => {
       4,
     ]);
     // Only the log was read so far.
-    expect(await lakehouse.openedReads(t.path)).toEqual({ kind: 'folder', read: [] });
+    expect(await lakehouse.openedReads(t.path)).toEqual({ kind: 'folder', read: [], requests: null });
     // The lakehouse's own table list is unchanged.
     expect(await lakehouse.tables()).toEqual([]);
 
@@ -245,7 +245,7 @@ describe('an opened table works like the lakehouse’s own', () => {
     await expect(source.storage.write('delta/x', new Uint8Array(1))).rejects.toThrow('archive Partitioned.zip is read-only');
     const t = await lakehouse.open(source);
     expect([t.path, t.view, t.partitionColumns]).toEqual(['opened/partitioned', 'opened_partitioned', ['year', 'month', 'day']]);
-    expect(await lakehouse.openedReads(t.path)).toEqual({ kind: 'zip', read: [] });
+    expect(await lakehouse.openedReads(t.path)).toEqual({ kind: 'zip', read: [], requests: null });
     const q = await lakehouse.query("SELECT value, month, day FROM opened_partitioned p WHERE p.year = '2021' AND month = '12' ORDER BY value");
     expect(q.rows).toEqual([
       ['5', '12', '4'],

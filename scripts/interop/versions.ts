@@ -17,7 +17,7 @@ import { jsonLines } from '../../src/delta/export.ts';
 import { scanIntoEngine } from '../../src/delta/scan.ts';
 import { listLog, loadHistory, loadSnapshot, numRecords } from '../../src/delta/snapshot.ts';
 import { openNodeEngine } from '../../src/engine/node.ts';
-import { findTables } from '../../src/cli/maintenance.ts';
+import { findTables } from '../../src/delta/copy.ts';
 import { initParquet } from '../../src/parquet/node.ts';
 import { NodeStorage } from '../../src/storage/node.ts';
 

@@ -3,27 +3,11 @@ import { join, relative, sep } from 'node:path';
 import type { FileInfo, Storage } from '../storage/types.ts';
 import { optimizeTable, DEFAULT_TARGET_FILE_SIZE, type OptimizeResult } from '../delta/optimize.ts';
 import { vacuumTable, type VacuumResult } from '../delta/vacuum.ts';
+import { findTables } from '../delta/copy.ts';
 import { loadSnapshot, tryListLog, where } from '../delta/snapshot.ts';
 import { checkWritable, type WriteOperation } from '../delta/write-protocol.ts';
 import { numberOption, parseArgs, UsageError } from './args.ts';
 import { openLocation } from './location.ts';
-
-/**
- * The Delta tables at `dir`: the folder itself when it has a `_delta_log`, otherwise every table
- * below it (a lakehouse root such as out/delta), as paths relative to `dir`.
- */
-export async function findTables(storage: Storage, dir: string): Promise<string[]> {
-  const files = await storage.list('');
-  if (files.some((f) => f.path.startsWith('_delta_log/'))) return [''];
-  const tables = new Set<string>();
-  for (const f of files) {
-    const segs = f.path.split('/');
-    const i = segs.indexOf('_delta_log');
-    if (i > 0) tables.add(segs.slice(0, i).join('/'));
-  }
-  if (tables.size === 0) throw new Error(`${dir} is neither a Delta table nor a folder with Delta tables below it`);
-  return [...tables].sort();
-}
 
 /**
  * The `.tmp` files below `root/dir`, which NodeStorage.list leaves out: a write cut short (a

@@ -1,4 +1,4 @@
-import { drained, encodeKey, failure, missingObject, ObjectStorage, StorageConfigError, xmlElements, xmlText, type ObjectClient } from './object.ts';
+import { drained, encodeKey, failure, missingObject, ObjectStorage, send, StorageConfigError, xmlElements, xmlText, type ObjectClient } from './object.ts';
 
 /**
  * Azure Blob Storage and ADLS Gen2 (through its Blob endpoint, which takes the same conditional
@@ -94,7 +94,7 @@ export class AzureClient implements ObjectClient {
       headers.authorization = `SharedKey ${this.config.account}:${await this.sign(method, url, headers, options.body?.byteLength ?? 0)}`;
     }
     this.requests++;
-    return fetch(url, { method, headers, body: options.body as Uint8Array<ArrayBuffer> | undefined });
+    return send(new Request(url, { method, headers, body: options.body as Uint8Array<ArrayBuffer> | undefined }));
   }
 
   /** Shared Key: the string to sign of the Blob service's documentation, HMAC-SHA256 with the account key. */
@@ -176,6 +176,26 @@ export class AzureClient implements ObjectClient {
       marker = xmlText(xml, 'NextMarker') ?? '';
     } while (marker);
     return out;
+  }
+
+  /**
+   * Set the Blob service's CORS rules, for the whole account (Set Blob Service Properties; tests
+   * and emulators: a real account's owner sets them in the portal or with `az storage cors add`).
+   */
+  async setCors(rule: { origins: string[]; methods: string[]; headers: string[]; exposed: string[] }): Promise<void> {
+    const xml =
+      '<?xml version="1.0" encoding="utf-8"?><StorageServiceProperties><Cors><CorsRule>' +
+      `<AllowedOrigins>${rule.origins.join(',')}</AllowedOrigins><AllowedMethods>${rule.methods.join(',')}</AllowedMethods>` +
+      `<AllowedHeaders>${rule.headers.join(',')}</AllowedHeaders><ExposedHeaders>${rule.exposed.join(',')}</ExposedHeaders>` +
+      '<MaxAgeInSeconds>600</MaxAgeInSeconds></CorsRule></Cors></StorageServiceProperties>';
+    const account = new AzureClient({ ...this.config, container: '' });
+    const res = await account.send(undefined, 'PUT', {
+      query: { restype: 'service', comp: 'properties' },
+      body: new TextEncoder().encode(xml),
+      headers: { 'content-type': 'application/xml' },
+    });
+    if (!res.ok) throw await failure(res, `setting the CORS rules of ${this.config.endpoint}`);
+    await res.body?.cancel();
   }
 
   /** Create the container (tests and emulators; a real one is made by its owner). */

@@ -43,6 +43,38 @@ export class UnsafeStoreError extends CodedError {
   override name = 'UnsafeStoreError';
 }
 
+/**
+ * A request that got no response at all: fetch threw (a TypeError) instead of answering with a
+ * status. Offline, a wrong host or port — and, from a web page, a store whose CORS rules do not
+ * let this page's origin in: the browser then hides the answer and says only "Failed to fetch".
+ */
+export class StoreUnreachableError extends CodedError {
+  static readonly code = 'STORE_UNREACHABLE';
+  override name = 'StoreUnreachableError';
+  constructor(
+    /** the store's origin, e.g. http://127.0.0.1:9000 */
+    readonly origin: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/**
+ * `fetch(request)`, with a failure to get any response turned into StoreUnreachableError naming
+ * the method and the address without its query (a SAS token lives there, and never goes into a message).
+ */
+export async function send(request: Request): Promise<Response> {
+  try {
+    return await fetch(request);
+  } catch (err) {
+    if (!(err instanceof TypeError)) throw err;
+    const url = new URL(request.url);
+    throw new StoreUnreachableError(url.origin, `storage: ${request.method} ${url.origin}${url.pathname} got no response (${err.message})`, { cause: err });
+  }
+}
+
 export class StorageConfigError extends CodedError {
   static readonly code = 'STORAGE_CONFIG';
   override name = 'StorageConfigError';
@@ -182,7 +214,8 @@ export async function retrying<T>(task: () => Promise<T>, attempts = 4): Promise
     try {
       return await task();
     } catch (err) {
-      const transient = err instanceof ObjectStoreError ? err.status >= 500 || err.status === 429 : err instanceof TypeError;
+      const transient =
+        err instanceof ObjectStoreError ? err.status >= 500 || err.status === 429 : err instanceof StoreUnreachableError || err instanceof TypeError;
       if (i >= attempts || !transient) throw err;
       await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** i * (0.5 + Math.random())));
     }

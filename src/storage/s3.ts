@@ -1,5 +1,5 @@
 import { AwsClient } from 'aws4fetch';
-import { drained, encodeKey, failure, missingObject, ObjectStorage, StorageConfigError, xmlElements, xmlText, type ObjectClient } from './object.ts';
+import { drained, encodeKey, failure, missingObject, ObjectStorage, send, StorageConfigError, xmlElements, xmlText, type ObjectClient } from './object.ts';
 
 /**
  * S3 and S3-compatible stores (MinIO, moto, R2…), over fetch with aws4fetch's SigV4 signer: a
@@ -65,7 +65,7 @@ export class S3Client implements ObjectClient {
     for (const [k, v] of Object.entries(init.query ?? {})) url.searchParams.set(k, v);
     this.requests++;
     const { query: _, ...rest } = init;
-    return fetch(await this.aws.sign(url.href, rest));
+    return send(await this.aws.sign(url.href, rest));
   }
 
   private where(key: string): string {
@@ -123,7 +123,7 @@ export class S3Client implements ObjectClient {
   /** Create the bucket (tests and emulators; a real one is made by its owner). */
   async createBucket(): Promise<void> {
     this.requests++;
-    const res = await fetch(await this.aws.sign(this.base, { method: 'PUT' }));
+    const res = await send(await this.aws.sign(this.base, { method: 'PUT' }));
     if (!res.ok && res.status !== 409) throw await failure(res, `creating s3://${this.config.bucket}`);
     await res.body?.cancel();
   }

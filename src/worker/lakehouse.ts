@@ -27,7 +27,8 @@ import { scanIntoEngine } from '../delta/scan.ts';
 import { numRecords, type Snapshot } from '../delta/snapshot.ts';
 import { goldHeader, goldPath, openLakeReader, type LakeReader } from './reader.ts';
 import { parseRowFilter } from './filter.ts';
-import { FolderStorage, openedPath, type TableSource } from './opened.ts';
+import { copyLakehouse, findTables, type CopiedTable, type CopyProgress } from '../delta/copy.ts';
+import { FolderStorage, openedFrom, openedPath, ReadOnlyTableError, readOnlyMessage, StoreTableStorage, type TableSource } from './opened.ts';
 import type {
   ArchiveDownload,
   CommitView,
@@ -174,6 +175,8 @@ export async function openLakehouse(deps: LakehouseDeps) {
 
   /** One of the lakehouse's own tables (not an opened one, which is read-only). */
   const ownTable = (path: string): string => {
+    const source = mounted.source(path);
+    if (source) throw new ReadOnlyTableError(readOnlyMessage(mounted.describe(path), source.kind));
     if (!KNOWN_TABLES.includes(path)) throw new Error(`${JSON.stringify(path)} is not a table of the lakehouse; the tables are ${KNOWN_TABLES.join(', ')}`);
     return path;
   };
@@ -202,7 +205,7 @@ export async function openLakehouse(deps: LakehouseDeps) {
       catalog.mount(path);
       if (replacing) cache.invalidate();
       try {
-        return await catalog.details(path);
+        return { ...(await catalog.details(path)), openedFrom: openedFrom(mounted, path) };
       } catch (err) {
         catalog.unmount(path);
         mounted.unmount(path);
@@ -214,9 +217,48 @@ export async function openLakehouse(deps: LakehouseDeps) {
       const source = mounted.source(catalog.checkPath(path));
       if (!source) throw new Error(`${path} is not an opened table`);
       const { storage: lazy } = source;
-      const read = lazy instanceof FolderStorage || lazy instanceof ZipStorage ? lazy.readPaths.filter((f) => !f.split('/').includes('_delta_log')) : null;
-      return { kind: source.kind, read };
+      const read =
+        lazy instanceof FolderStorage || lazy instanceof ZipStorage || lazy instanceof StoreTableStorage
+          ? lazy.readPaths.filter((f) => !f.split('/').includes('_delta_log'))
+          : null;
+      return { kind: source.kind, read, requests: null };
     },
+    /** Close the opened tables `which` keeps (those of a store that was disconnected). */
+    close: (which: (source: TableSource) => boolean): void => {
+      const closing = mounted.paths().filter((p) => which(mounted.source(p)!));
+      for (const path of closing) {
+        catalog.unmount(path);
+        mounted.unmount(path);
+      }
+      if (closing.length) cache.invalidate();
+    },
+
+    /**
+     * The lakehouse's tables copied to `target` (a bucket's prefix) with their history, as `cli
+     * push` does: only what the target lacks is sent, a diverged history is refused (DivergedError).
+     * Under the run lock, so no run of this origin writes meanwhile.
+     */
+    push: async (target: Storage, onProgress?: (p: CopyProgress) => void): Promise<CopiedTable[]> =>
+      maintain(() => copyLakehouse(storage, target, 'the lakehouse in this browser', { tables: (t) => KNOWN_TABLES.includes(t), onProgress })),
+    /**
+     * The lakehouse at `source` (a bucket's prefix) copied into the browser's, as `cli pull` does:
+     * its tables of the lakehouse's layout (bronze/events, silver/…, gold/…), with their history.
+     */
+    pull: async (source: Storage, onProgress?: (p: CopyProgress) => void): Promise<CopiedTable[]> =>
+      maintain(async () => {
+        const known = (t: string) => KNOWN_TABLES.includes(t);
+        const found = await findTables(source, source.description);
+        if (!found.some(known)) {
+          throw new Error(
+            `${source.description} holds no table of this lakehouse (${KNOWN_TABLES.join(', ')}); its Delta tables ` +
+              `(${found.map((t) => t || '(the prefix itself)').join(', ')}) can be opened read-only instead`,
+          );
+        }
+        const copied = await copyLakehouse(source, storage, source.description, { tables: known, onProgress });
+        // The pipeline's working copy of silver belongs to the lakehouse as it was.
+        pipelineEngine.run('DROP TABLE IF EXISTS silver_events');
+        return copied;
+      }),
 
     /** Generate a batch and run it bronze → silver → gold, like `cli run`. */
     run: async (options: RunOptions, onProgress?: ProgressCallback): Promise<RunSummary> => runs.run(options, onProgress),

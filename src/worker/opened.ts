@@ -19,9 +19,10 @@ import type { FolderFile, TableDetails } from './protocol.ts';
 export const OPENED_DIR = 'opened';
 
 export interface TableSource {
-  /** the archive's or the folder's name, as the user chose it */
+  /** the archive's or the folder's name, as the user chose it; for a bucket's table, its folder there */
   name: string;
-  kind: 'zip' | 'folder';
+  /** `store`: a table of a connected bucket or container (remote.ts) */
+  kind: 'zip' | 'folder' | 'store';
   storage: Storage;
   /** the folder of `storage` holding `_delta_log` ('' for its root) */
   root: string;
@@ -152,8 +153,72 @@ export class FolderStorage implements Storage {
   }
 }
 
-function readOnly(where: string): Promise<never> {
-  return Promise.reject(new Error(`${where} is an opened table: it is read-only`));
+/** A path below a store's address (`s3://bucket/prefix`), which joinPath would fold. */
+export const within = (where: string, path: string): string => (path ? `${where.replace(/\/+$/, '')}/${path}` : where);
+
+/** A write to a table opened from a .zip, a folder or a bucket, which the page only reads. */
+export class ReadOnlyTableError extends CodedError {
+  static readonly code = 'READ_ONLY_TABLE';
+  override name = 'ReadOnlyTableError';
+}
+
+/** Why writing below `where`, a table's source, is refused. */
+export function readOnlyMessage(where: string, kind: TableSource['kind']): string {
+  return kind === 'store'
+    ? `${where} is opened read-only from object storage: the page does not write to it (to change it, pull the lakehouse into this browser, or run the CLI against the bucket)`
+    : `${where} is an opened table: it is read-only`;
+}
+
+function readOnly(where: string, kind: TableSource['kind'] = 'folder'): Promise<never> {
+  return Promise.reject(new ReadOnlyTableError(readOnlyMessage(where, kind)));
+}
+
+/**
+ * A table of a connected bucket or container as an opened table's source: reads go to the
+ * store (a commit file once), and are recorded (the page shows that only the files a view needs were fetched);
+ * anything that would write is refused.
+ */
+export class StoreTableStorage implements Storage {
+  readonly description: string;
+  /** every path read, in order of first read */
+  readonly readPaths: string[] = [];
+
+  constructor(private readonly base: Storage) {
+    this.description = base.description;
+  }
+
+  /** commit files read, by path: a commit is never replaced (conditional puts), so each is fetched once */
+  private readonly commits = new Map<string, Promise<Uint8Array>>();
+
+  read(path: string): Promise<Uint8Array> {
+    if (!this.readPaths.includes(path)) this.readPaths.push(path);
+    if (!/\/_delta_log\/\d{20}\.json$/.test(`/${path}`)) return this.base.read(path);
+    let bytes = this.commits.get(path);
+    if (!bytes) {
+      bytes = this.base.read(path);
+      this.commits.set(path, bytes);
+      bytes.catch(() => this.commits.delete(path));
+    }
+    return bytes.then((b) => b.slice());
+  }
+  list(dir: string): Promise<FileInfo[]> {
+    return this.base.list(dir);
+  }
+  stat(path: string): Promise<FileInfo | undefined> {
+    return this.base.stat(path);
+  }
+  write(path: string, _data: Uint8Array): Promise<void> {
+    return readOnly(within(this.description, path), 'store');
+  }
+  putIfAbsent(path: string, _data: Uint8Array): Promise<boolean> {
+    return readOnly(within(this.description, path), 'store');
+  }
+  delete(path: string): Promise<void> {
+    return readOnly(within(this.description, path), 'store');
+  }
+  deleteDir(dir: string): Promise<void> {
+    return readOnly(within(this.description, dir), 'store');
+  }
 }
 
 /** The files below a directory handle (File System Access API), as lazy Files: nothing is read. */
@@ -206,10 +271,16 @@ export class MountedStorage implements Storage {
     return this.mounts.get(path);
   }
 
+  /** Where opened tables are mounted. */
+  paths(): string[] {
+    return [...this.mounts.keys()];
+  }
+
   /** An opened table is named by what the user opened (`dv.zip`, `folder my-table`), not by its mount. */
   describe(dir: string): string {
     const r = this.route(dir);
     if (!r) return dir ? `${this.base.description.replace(/\/$/, '')}/${dir}` : this.base.description;
+    if (r.source.kind === 'store') return within(r.source.storage.description, r.inner);
     const label = r.source.kind === 'zip' ? r.source.name : `folder ${r.source.name}`;
     return r.inner ? `${label}/${r.inner}` : label;
   }
@@ -247,7 +318,9 @@ export class MountedStorage implements Storage {
   }
 
   private refuse(path: string): Promise<never> {
-    return Promise.reject(new Error(`${path} belongs to an opened table, which is read-only`));
+    const r = this.route(path)!;
+    if (r.source.kind !== 'store') return Promise.reject(new ReadOnlyTableError(`${path} belongs to an opened table, which is read-only`));
+    return Promise.reject(new ReadOnlyTableError(`${path}: ${readOnlyMessage(within(r.source.storage.description, r.source.root), 'store')}`));
   }
 
   write(path: string, data: Uint8Array): Promise<void> {
@@ -262,6 +335,12 @@ export class MountedStorage implements Storage {
   deleteDir(dir: string): Promise<void> {
     return this.route(dir) ? this.refuse(dir) : this.base.deleteDir(dir);
   }
+}
+
+/** Where the opened table at `path` comes from, as TableDetails says it (undefined: one of the lakehouse's own). */
+export function openedFrom(mounted: MountedStorage, path: string): TableDetails['openedFrom'] {
+  const source = mounted.source(path);
+  return source && { kind: source.kind, where: mounted.describe(path) };
 }
 
 /** A table opened from a .zip on its own, outside any lakehouse (kept for callers that need no engine). */

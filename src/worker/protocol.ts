@@ -13,13 +13,18 @@ import type { RunSummary } from '../pipeline/lakehouse.ts';
 import type { Lineage, TableLineage } from '../pipeline/lineage.ts';
 import type { RepairResult } from '../pipeline/repair.ts';
 import type { RunOptions } from '../pipeline/run-options.ts';
+import type { CopiedTable, CopyProgress } from '../delta/copy.ts';
+import type { Connection } from '../storage/connection.ts';
 import type { FileInfo } from '../storage/types.ts';
 import type { ZipInput } from '../unzip.ts';
 
 export { errorCode } from '../errors.ts';
 export { CancelledError } from '../pipeline/context.ts';
 export { RUN_DEFAULTS, runOptionProblem, type RunOptions } from '../pipeline/run-options.ts';
-export type { FileInfo, Lineage, OptimizeResult, Progress, RepairResult, RunSummary, TableLineage, VacuumResult, ZipInput };
+export { StoreUnreachableError } from '../storage/object.ts';
+export { DivergedError } from '../delta/copy.ts';
+export type { Connection, S3Connection, AzureConnection } from '../storage/connection.ts';
+export type { CopiedTable, CopyProgress, FileInfo, Lineage, OptimizeResult, Progress, RepairResult, RunSummary, TableLineage, VacuumResult, ZipInput };
 
 export interface Api {
   /** Answers as soon as the worker runs; starts nothing. */
@@ -111,6 +116,20 @@ export interface Api {
   tablesIn(name: string, from: ZipInput | FileSystemDirectoryHandle | FolderFile[]): Promise<string[]>;
   /** The data files of an opened table read so far (null for a .zip). */
   openedReads(path: string): Promise<OpenedReads>;
+
+  // Object storage (S3-compatible, Azure Blob): one connection at a time, its credentials in the worker's memory only.
+  /** Connect to a bucket or container (replacing any connection) and list the Delta tables below its prefix. */
+  connectStore(connection: Connection): Promise<StoreListing>;
+  /** The Delta tables below the connected prefix, listed again. */
+  storeTables(): Promise<StoreListing>;
+  /** Open a table of the connected store read-only (`root`: its folder below the prefix), like a .zip or a folder. */
+  openStoreTable(root: string): Promise<TableDetails>;
+  /** Copy the browser's lakehouse to the connected prefix with its history, as `cli push` does (a diverged history: DivergedError). */
+  pushToStore(onProgress?: (p: CopyProgress) => void): Promise<CopiedTable[]>;
+  /** Copy the lakehouse at the connected prefix into the browser's, as `cli pull` does. */
+  pullFromStore(onProgress?: (p: CopyProgress) => void): Promise<CopiedTable[]>;
+  /** Drop the connection and its credentials; tables opened from it are closed. */
+  disconnectStore(): Promise<void>;
   /** How many checker workers silver's line checks use from the next run on (tests, benchmarks; undefined: from the cores). */
   checkerThreads(threads: number | undefined): Promise<void>;
   /** Memory the worker holds (wasm linear memories, JS heap), for benchmarks. */
@@ -258,9 +277,23 @@ export type LakeVacuumOptions = Pick<VacuumOptions, 'retentionHours' | 'force' |
 export type VersionProfile = TableProfile & { path: string; version: number };
 
 export interface OpenedReads {
-  kind: 'zip' | 'folder';
+  kind: 'zip' | 'folder' | 'store';
   /** the data files read so far; null when the source does not count them */
   read: string[] | null;
+  /** a store's table: the requests sent to the store since it was connected (listings, logs, data); else null */
+  requests: number | null;
+}
+
+/** The Delta tables of a connected bucket or container. */
+export interface StoreListing {
+  /** e.g. s3://bucket/prefix, az://container/prefix */
+  where: string;
+  /** where every request goes, e.g. https://s3.eu-west-1.amazonaws.com */
+  origin: string;
+  /** folders holding `_delta_log/` ('' for the prefix itself), with the latest commit their log names */
+  tables: { path: string; version: number; objects: number; bytes: number }[];
+  /** requests sent to the store since it was connected */
+  requests: number;
 }
 
 /** An error as the page gets it from the worker: the name and code it had there, and its message. */
@@ -412,6 +445,8 @@ export interface HistoryRow {
 }
 
 export interface TableDetails extends TableSummary {
+  /** an opened table's source: a .zip, a folder, or a bucket's table (`store`), by where it is; undefined for the lakehouse's own */
+  openedFrom?: { kind: 'zip' | 'folder' | 'store'; where: string };
   name: string | null;
   description: string | null;
   id: string;

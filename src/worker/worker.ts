@@ -13,7 +13,10 @@ import type { Lakehouse } from './lakehouse.ts';
 import type { Sandbox } from './learn.ts';
 import { openLakeReader, type LakeReader } from './reader.ts';
 import { chooseStorage, type ChosenStorage } from './storage-choice.ts';
-import { filesOfDirectory, folderSource, tablesIn, zipSource } from './opened.ts';
+import { filesOfDirectory, folderSource, openedFrom, tablesIn, zipSource } from './opened.ts';
+import { explainUnreachable, RemoteStore } from './remote.ts';
+import type { Connection } from '../storage/connection.ts';
+import type { CopyProgress } from '../delta/copy.ts';
 import {
   carryErrors,
   type Api,
@@ -176,13 +179,16 @@ async function lakeForRun(report: ((p: Progress) => void) | undefined): Promise<
   return lake();
 }
 
+/** The connected bucket or container, if any (remote.ts): its credentials live only here. */
+const remoteStore = new RemoteStore();
+
 /** A progress callback from the page (a comlink proxy): never awaited, released when the run ends. */
-async function withProgress<R>(onProgress: ((p: Progress) => void) | undefined, fn: (report?: (p: Progress) => void) => Promise<R>): Promise<R> {
-  const remote = onProgress as Remote<(p: Progress) => void> | undefined;
+async function withProgress<R, P extends object = Progress>(onProgress: ((p: P) => void) | undefined, fn: (report?: (p: P) => void) => Promise<R>): Promise<R> {
+  const remote = onProgress as ((p: P) => unknown) | undefined;
   try {
     return await fn(remote && ((p) => void Promise.resolve(remote(p)).catch(() => {})));
   } finally {
-    remote?.[releaseProxy]?.();
+    (remote as Remote<(p: P) => void> | undefined)?.[releaseProxy]?.();
   }
 }
 
@@ -235,14 +241,17 @@ const api: Api = {
 
   tables: withContext('listing the tables', async () => (await openStore()).reader.tables()),
 
-  table: withContext('reading a table’s log', async (path: string) => (await openStore()).reader.table(path)),
+  table: withContext('reading a table’s log', async (path: string) => {
+    const { reader } = await openStore();
+    return { ...(await explainUnreachable(reader.table(path))), openedFrom: openedFrom(reader.mounted, path) };
+  }),
 
   commit: withContext('reading a commit', async (path: string, version: number) => (await openStore()).reader.catalog.commit(path, version)),
 
   profile: withContext('profiling a table', async (path: string, version?: number) => (await lake()).profile(path, version)),
 
   rows: withContext('reading rows', async (path: string, version?: number, limit?: number, offset?: number, filter?: string) =>
-    (await lake()).rows(path, version, limit, offset, filter),
+    explainUnreachable((await lake()).rows(path, version, limit, offset, filter)),
   ),
 
   query: withContext('SQL', async (sql: string) => (await lake()).query(sql)),
@@ -290,7 +299,35 @@ const api: Api = {
     (await lake()).open(folderSource(name, Array.isArray(from) ? from : await filesOfDirectory(from), root)),
   ),
 
-  openedReads: withContext('reading the opened table', async (path: string) => (await lake()).openedReads(path)),
+  openedReads: withContext('reading the opened table', async (path: string) => {
+    const reads = await (await lake()).openedReads(path);
+    return reads.kind === 'store' ? { ...reads, requests: remoteStore.requests() } : reads;
+  }),
+
+  connectStore: withContext('connecting to the store', async (connection: Connection) => {
+    await openStore();
+    return remoteStore.connect(connection);
+  }),
+
+  storeTables: withContext('listing the store’s tables', async () => remoteStore.tables()),
+
+  openStoreTable: withContext('opening the store’s table', async (root: string) => {
+    const source = remoteStore.source(root);
+    return explainUnreachable((await lake()).open(source));
+  }),
+
+  pushToStore: withContext('pushing the lakehouse', (onProgress?: (p: CopyProgress) => void) =>
+    withProgress(onProgress, async (report) => explainUnreachable((await lake()).push(remoteStore.storage(), report))),
+  ),
+
+  pullFromStore: withContext('pulling the lakehouse', (onProgress?: (p: CopyProgress) => void) =>
+    withProgress(onProgress, async (report) => explainUnreachable((await lake()).pull(remoteStore.storage(), report))),
+  ),
+
+  disconnectStore: withContext('disconnecting the store', async () => {
+    remoteStore.disconnect();
+    if (runtime) (await lake()).close((source) => source.kind === 'store');
+  }),
 
   checkerThreads: withContext('setting checker threads', async (threads: number | undefined) => useCheckerThreads(threads)),
 
