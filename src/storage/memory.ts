@@ -1,4 +1,4 @@
-import { NotFoundError, type FileInfo, type Storage } from './types.ts';
+import { byteRange, NotFoundError, type FileInfo, type Storage } from './types.ts';
 
 interface Entry {
   data: Uint8Array;
@@ -14,6 +14,10 @@ export class MemoryStorage implements Storage {
     const entry = this.files.get(path);
     if (!entry) throw new NotFoundError(path, this.description);
     return entry.data;
+  }
+
+  async readRange(path: string, offset: number, length: number): Promise<Uint8Array> {
+    return byteRange(await this.read(path), offset, length);
   }
 
   async write(path: string, data: Uint8Array): Promise<void> {
