@@ -11,13 +11,17 @@ export class MemoryStorage implements Storage {
   private readonly files = new Map<string, Entry>();
 
   async read(path: string): Promise<Uint8Array> {
-    const entry = this.files.get(path);
-    if (!entry) throw new NotFoundError(path, this.description);
-    return entry.data;
+    return this.data(path);
   }
 
   async readRange(path: string, offset: number, length: number): Promise<Uint8Array> {
-    return byteRange(await this.read(path), offset, length);
+    return byteRange(this.data(path), offset, length);
+  }
+
+  private data(path: string): Uint8Array {
+    const entry = this.files.get(path);
+    if (!entry) throw new NotFoundError(path, this.description);
+    return entry.data;
   }
 
   async write(path: string, data: Uint8Array): Promise<void> {
