@@ -67,7 +67,7 @@ describe('readRowGroups: some rows of a Parquet file by ranged reads', () => {
     const length = new DataView(part.bytes.buffer, part.bytes.byteOffset + n - 8, 4).getUint32(0, true);
     const meta = new ThriftReader(part.bytes.subarray(n - 8 - length, n - 8)).struct();
     expect(field(meta, 3)?.value).toBe(4000n);
-    expect((field(meta, 4)?.value as TList).items).toHaveLength(4);
+    expect((field(meta, 4)!.value as TList).items).toHaveLength(4);
     expect(part.slice).toEqual({ offset: 500, limit: 3000 });
   });
 
@@ -103,7 +103,7 @@ describe('readRowGroups: some rows of a Parquet file by ranged reads', () => {
     const n = bytes.byteLength;
     const length = new DataView(bytes.buffer, bytes.byteOffset + n - 8, 4).getUint32(0, true);
     const meta = new ThriftReader(bytes.subarray(n - 8 - length, n - 8)).struct();
-    const groups = (field(meta, 4)?.value as TList).items as ReturnType<ThriftReader['struct']>[];
+    const groups = (field(meta, 4)!.value as TList).items as ReturnType<ThriftReader['struct']>[];
     expect(groups.map((g) => Number(field(g, 3)?.value))).toEqual([ROW_GROUP_ROWS, ROW_GROUP_ROWS, 300_000 - 2 * ROW_GROUP_ROWS]);
   });
 });
