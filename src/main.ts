@@ -2,8 +2,9 @@ import { mount } from 'svelte';
 import type { Remote } from 'comlink';
 import App from './App.svelte';
 import { registerServiceWorker } from './ui/offline.ts';
-import { startWorker } from './worker/client.ts';
+import { connectWorker } from './worker/client.ts';
 import type { Api } from './worker/protocol.ts';
+import type { SpawnedWorker } from './worker/spawn.ts';
 
 declare global {
   interface Window {
@@ -14,15 +15,19 @@ declare global {
   }
 }
 
-const worker = startWorker();
-window.lakehouse = worker.api;
-window.terminateLakehouseWorker = () => worker.terminate();
-
-const target = document.getElementById('app');
-if (!target) throw new Error('index.html has no #app element');
-mount(App, { target, props: { worker } });
-
-// Offline after the first visit (see src/sw.js). Built app only (the dev server's files change):
-// vite.config.ts (serviceWorker) defines __SERVICE_WORKER__ when it emits sw.js.
 declare const __SERVICE_WORKER__: string | undefined;
-if (typeof __SERVICE_WORKER__ === 'string') registerServiceWorker(__SERVICE_WORKER__);
+
+/** Mount the app on the worker boot.ts started. */
+export function start(spawned: SpawnedWorker): void {
+  const worker = connectWorker(spawned);
+  window.lakehouse = worker.api;
+  window.terminateLakehouseWorker = () => worker.terminate();
+
+  const target = document.getElementById('app');
+  if (!target) throw new Error('index.html has no #app element');
+  mount(App, { target, props: { worker } });
+
+  // Offline after the first visit (see src/sw.js). Built app only (the dev server's files change):
+  // vite.config.ts (serviceWorker) defines __SERVICE_WORKER__ when it emits sw.js.
+  if (typeof __SERVICE_WORKER__ === 'string') registerServiceWorker(__SERVICE_WORKER__);
+}

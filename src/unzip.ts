@@ -236,14 +236,8 @@ export class ZipArchive {
 
   /** One file's bytes, inflated and checked against its size and CRC-32. */
   async read(item: ZipItem): Promise<Uint8Array> {
-    const damaged = (why: string) => new ZipFormatError(`${this.name} is damaged: entry ${quote(item.name)} ${why}`);
-    const size = sizeOf(this.input);
-    const head = await readAt(this.input, item.offset, item.offset + 30);
-    const h = view(head);
-    if (head.byteLength < 30 || h.getUint32(0, true) !== 0x04034b50) throw damaged('has no local header');
-    const start = item.offset + 30 + h.getUint16(26, true) + h.getUint16(28, true);
-    const end = start + item.compressedSize;
-    if (end > size) throw damaged('is cut short');
+    const damaged = this.damaged(item);
+    const { start, end } = await this.span(item);
     let data: Uint8Array;
     if (item.method === 0) {
       const raw = await readAt(this.input, start, end);
@@ -253,6 +247,38 @@ export class ZipArchive {
     }
     if (data.byteLength !== item.size || crc32(data) !== item.crc) throw damaged('fails its CRC-32 check');
     return data;
+  }
+
+  /**
+   * `length` bytes of one file from byte `offset` (fewer at its end). A stored file's are read in
+   * place (its CRC-32 covers the whole file, so it is not checked); a deflated file is inflated
+   * and checked whole, since deflate cannot start midway.
+   */
+  async readRange(item: ZipItem, offset: number, length: number): Promise<Uint8Array> {
+    if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(length) || length < 0)
+      throw new RangeError(`zip: a range of bytes needs a whole offset and length ≥ 0, got offset ${offset} and length ${length}`);
+    const from = Math.min(offset, item.size);
+    const to = Math.min(offset + length, item.size);
+    if (item.method !== 0) return (await this.read(item)).subarray(from, to);
+    const { start } = await this.span(item);
+    const raw = await readAt(this.input, start + from, start + to);
+    return this.input instanceof Uint8Array ? raw.slice() : raw;
+  }
+
+  private damaged(item: ZipItem): (why: string) => ZipFormatError {
+    return (why) => new ZipFormatError(`${this.name} is damaged: entry ${quote(item.name)} ${why}`);
+  }
+
+  /** Where one file's (compressed) bytes lie in the archive, after its local header. */
+  private async span(item: ZipItem): Promise<{ start: number; end: number }> {
+    const damaged = this.damaged(item);
+    const head = await readAt(this.input, item.offset, item.offset + 30);
+    const h = view(head);
+    if (head.byteLength < 30 || h.getUint32(0, true) !== 0x04034b50) throw damaged('has no local header');
+    const start = item.offset + 30 + h.getUint16(26, true) + h.getUint16(28, true);
+    const end = start + item.compressedSize;
+    if (end > sizeOf(this.input)) throw damaged('is cut short');
+    return { start, end };
   }
 
   /** Deflate, stopped at the first chunk that would pass the declared size (which passed the limits). */

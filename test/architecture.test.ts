@@ -16,7 +16,7 @@ const LAYERS: Record<string, string[]> = {
   pipeline: ['errors', 'storage', 'parquet', 'engine', 'delta'],
   cli: ['errors', 'zip', 'storage', 'parquet', 'engine', 'delta', 'pipeline'],
   worker: ['errors', 'zip', 'storage', 'parquet', 'engine', 'delta', 'pipeline'],
-  // The page sees the worker only through its protocol (main.ts also starts it), and the
+  // The page sees the worker only through its protocol (boot.ts starts it, main.ts connects to it), and the
   // pipeline only for its table names.
   ui: ['worker/protocol.ts', 'pipeline/tables.ts'],
 };
@@ -24,7 +24,7 @@ const LAYERS: Record<string, string[]> = {
 function layerOf(file: string): string {
   if (file === 'errors.ts') return 'errors';
   if (['zip.ts', 'zip-names.ts', 'unzip.ts'].includes(file)) return 'zip';
-  if (['App.svelte', 'main.ts'].includes(file) || file.startsWith('ui/')) return 'ui';
+  if (['App.svelte', 'main.ts', 'boot.ts'].includes(file) || file.startsWith('ui/')) return 'ui';
   return file.split('/')[0]!;
 }
 
@@ -53,6 +53,7 @@ function allowed(from: string, to: string): boolean {
   const b = layerOf(to);
   if (a === b) return true;
   if (from === 'main.ts' && to === 'worker/client.ts') return true;
+  if ((from === 'boot.ts' || from === 'main.ts') && to === 'worker/spawn.ts') return true;
   return LAYERS[a]!.some((rule) => rule === b || rule === to);
 }
 

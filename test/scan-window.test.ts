@@ -4,6 +4,9 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { scanIntoEngine } from '../src/delta/scan.ts';
 import { loadSnapshot, numRecords } from '../src/delta/snapshot.ts';
 import type { Engine } from '../src/engine/types.ts';
+import { writeTable } from '../src/delta/writer.ts';
+import { ROW_GROUP_ROWS } from '../src/parquet/codec.ts';
+import { MemoryStorage } from '../src/storage/memory.ts';
 import { NodeStorage } from '../src/storage/node.ts';
 import type { Storage } from '../src/storage/types.ts';
 import type { Lakehouse } from '../src/worker/lakehouse.ts';
@@ -52,6 +55,34 @@ describe('a window of a scan (the explorer’s first rows without loading the ta
       [1, 3],
       [3, 100],
     ]);
+  });
+
+  test('a file of several row groups: a window reads its footer and the groups it falls in, not the whole file', async () => {
+    const ranges: [string, number, number][] = [];
+    const wholeReads: string[] = [];
+    class Counting extends MemoryStorage {
+      override read(path: string) {
+        if (path.endsWith('.parquet')) wholeReads.push(path);
+        return super.read(path);
+      }
+      override readRange(path: string, offset: number, length: number) {
+        ranges.push([path, offset, length]);
+        return super.readRange(path, offset, length);
+      }
+    }
+    const storage = new Counting();
+    const rows = 3 * ROW_GROUP_ROWS + 500;
+    await writeTable(storage, 't', engine.query(`SELECT i::BIGINT AS id, 'row ' || i AS name, i % 13 AS k FROM range(${rows}) r(i)`), { mode: 'append' });
+    const [file] = (await loadSnapshot(storage, 't')).files;
+    await expectWindowsEqualWholeScan(engine, storage, 't', [
+      [0, 100],
+      [ROW_GROUP_ROWS - 10, 20],
+      [2 * ROW_GROUP_ROWS + 7, 1000],
+    ]);
+    // The whole scan read the file once; each window read the tail, then one or two row groups.
+    expect(wholeReads).toHaveLength(1);
+    expect(ranges.map(([, , length]) => length < file!.size / 2)).toEqual(Array(7).fill(true));
+    expect(ranges.filter(([, offset, length]) => offset + length === file!.size)).toHaveLength(3);
   });
 
   describe('the lakehouse API', () => {

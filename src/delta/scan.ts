@@ -1,6 +1,7 @@
 import { DeltaError, reasonOf } from './errors.ts';
 import { Bool, Field, makeData, RecordBatch, RecordBatchReader, Schema, Struct, Table, tableFromIPC, tableToIPC } from 'apache-arrow';
 import { decodeParquet, type RowSlice } from '../parquet/codec.ts';
+import { readRowGroups } from '../parquet/ranged.ts';
 import { isNotFound, joinPath, type Storage } from '../storage/types.ts';
 import type { Engine } from '../engine/types.ts';
 import { quoteIdent, quoteString } from '../engine/duckdb.ts';
@@ -59,7 +60,7 @@ export async function scanIntoEngine(engine: Engine, storage: Storage, snapshot:
     const deleted = await deletionVectors.deletedRows(add);
     // Without a deletion vector and with a known row count, Parquet itself reads just the window's rows.
     const slice = options.window && !deleted && live !== null ? { offset: skip, limit: Math.min(take, live - skip) } : undefined;
-    let ipc = decodeDataFile(snapshot, add, await readDataFile(storage, snapshot, add), slice);
+    let ipc = slice ? await decodeDataFileRows(storage, snapshot, add, slice) : decodeDataFile(snapshot, add, await readDataFile(storage, snapshot, add));
     const projection = fileProjection(snapshot, add, ipcSchema(ipc), fields, partitionColumns, mode);
     if (deleted) {
       const table = tableFromIPC(ipc);
@@ -114,11 +115,27 @@ export function dataFileLocation(storage: Storage, snapshot: Snapshot, add: Add)
   return joinPath(snapshot.table, decodeDataPath(add.path, tableLocation(storage, snapshot.table)));
 }
 
+/**
+ * Some rows of one data file as Arrow IPC, reading only its footer and the row groups they lie in
+ * (parquet/ranged.ts) when the file has several; otherwise the whole file.
+ */
+async function decodeDataFileRows(storage: Storage, snapshot: Snapshot, add: Add, slice: RowSlice): Promise<Uint8Array> {
+  const part = await readingDataFile(storage, snapshot, add, (path) =>
+    readRowGroups((offset, length) => storage.readRange(path, offset, length), add.size, slice),
+  );
+  if (part) return decodeDataFile(snapshot, add, part.bytes, part.slice);
+  return decodeDataFile(snapshot, add, await readDataFile(storage, snapshot, add), slice);
+}
+
 /** The bytes of one data file of a snapshot; a file VACUUM deleted is named in the error, with what to do. */
-export async function readDataFile(storage: Storage, snapshot: Snapshot, add: Add): Promise<Uint8Array> {
+export function readDataFile(storage: Storage, snapshot: Snapshot, add: Add): Promise<Uint8Array> {
+  return readingDataFile(storage, snapshot, add, (path) => storage.read(path));
+}
+
+async function readingDataFile<T>(storage: Storage, snapshot: Snapshot, add: Add, read: (path: string) => Promise<T>): Promise<T> {
   const path = dataFileLocation(storage, snapshot, add);
   try {
-    return await storage.read(path);
+    return await read(path);
   } catch (err) {
     if (!isNotFound(err)) throw unreadable(snapshot, path.slice(snapshot.table ? snapshot.table.length + 1 : 0), err);
     throw new DeltaError(

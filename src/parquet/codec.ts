@@ -21,20 +21,38 @@ function parquet(): ParquetModule {
   return mod;
 }
 
+/**
+ * Rows per row group. A reader that wants some rows (the Explorer's first page) reads only the
+ * groups they lie in (ranged.ts), so a 1M-row file must not be one group; 128k rows (DuckDB
+ * writes 122,880) keeps a group's column chunks large enough for ZSTD and few enough per file
+ * that the footer stays small (about 20 KB for silver/events at 1M rows).
+ */
+export const ROW_GROUP_ROWS = 131_072;
+/**
+ * A column's dictionary stops growing at 128 KiB and the column falls back to plain encoding: with
+ * one dictionary per row group, nearly unique columns (timestamps, ids) would otherwise be
+ * dictionary-encoded in every group, which ZSTD compresses worse (silver/events at 1M rows:
+ * 19.2 MB, against 15.7 MB with this limit and 14.8 MB as one group).
+ */
+export const DICTIONARY_PAGE_BYTES = 128 * 1024;
+
 export interface EncodeOptions {
-  /** Row group size; smaller groups let readers skip more. */
+  /** Row group size (default ROW_GROUP_ROWS); smaller groups let readers skip more. */
   maxRowGroupSize?: number;
+  /** Bytes a column's dictionary may grow to before the column falls back to plain encoding (default DICTIONARY_PAGE_BYTES). */
+  dictionaryPageSizeLimit?: number;
 }
 
 /** Arrow IPC stream -> Parquet (ZSTD, page statistics on). */
 export function encodeParquet(ipcStream: Uint8Array, options: EncodeOptions = {}): Uint8Array {
   const pq = parquet();
   const table = pq.Table.fromIPCStream(ipcStream);
-  let builder = new pq.WriterPropertiesBuilder()
+  const builder = new pq.WriterPropertiesBuilder()
     .setCompression(pq.Compression.ZSTD)
     .setStatisticsEnabled(pq.EnabledStatistics.Page)
-    .setCreatedBy('creatorops-lakehouse (parquet-wasm)');
-  if (options.maxRowGroupSize) builder = builder.setMaxRowGroupSize(options.maxRowGroupSize);
+    .setCreatedBy('creatorops-lakehouse (parquet-wasm)')
+    .setMaxRowGroupSize(options.maxRowGroupSize ?? ROW_GROUP_ROWS)
+    .setDictionaryPageSizeLimit(options.dictionaryPageSizeLimit ?? DICTIONARY_PAGE_BYTES);
   return pq.writeParquet(table, builder.build());
 }
 

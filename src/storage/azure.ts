@@ -1,4 +1,18 @@
-import { drained, encodeKey, failure, missingObject, ObjectStorage, send, StorageConfigError, xmlElements, xmlText, type ObjectClient } from './object.ts';
+import {
+  drained,
+  encodeKey,
+  failure,
+  missingObject,
+  ObjectStorage,
+  rangeBody,
+  rangeHeader,
+  send,
+  StorageConfigError,
+  xmlElements,
+  xmlText,
+  type ByteRange,
+  type ObjectClient,
+} from './object.ts';
 
 /**
  * Azure Blob Storage and ADLS Gen2 (through its Blob endpoint, which takes the same conditional
@@ -124,11 +138,12 @@ export class AzureClient implements ObjectClient {
     return btoa(String.fromCharCode(...mac));
   }
 
-  async get(key: string): Promise<Uint8Array | undefined> {
-    const res = await this.send(key, 'GET');
+  async get(key: string, range?: ByteRange): Promise<Uint8Array | undefined> {
+    // x-ms-range rather than Range: it is an x-ms- header, so Shared Key signs it with the others.
+    const res = await this.send(key, 'GET', range ? { headers: { 'x-ms-range': rangeHeader(range) } } : {});
     if (res.status === 404) return missingObject(res, this.where(key));
-    if (!res.ok) throw await failure(res, `reading ${this.where(key)}`);
-    return new Uint8Array(await res.arrayBuffer());
+    if (!res.ok && res.status !== 416) throw await failure(res, `reading ${this.where(key)}`);
+    return rangeBody(res, range);
   }
 
   async put(key: string, data: Uint8Array, ifAbsent: boolean): Promise<boolean> {

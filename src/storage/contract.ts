@@ -51,6 +51,37 @@ const CHECKS: Record<string, Check> = {
     for (const [path, data] of files) sameBytes(await s.read(path), data, `read ${path}`);
   },
 
+  async 'read a range'(s, dir) {
+    const path = `${dir}/part-0.parquet`;
+    const data = pattern(3 * 1024 * 1024 + 17);
+    await s.write(path, data);
+    const cases: [number, number][] = [
+      [0, 4],
+      [data.byteLength - 8, 8],
+      [1_000_003, 65_536],
+      [123, 0],
+      [data.byteLength - 5, 100],
+      [data.byteLength, 10],
+      [data.byteLength + 1000, 10],
+    ];
+    for (const [offset, length] of cases) {
+      sameBytes(await s.readRange(path, offset, length), data.subarray(offset, offset + length), `readRange(${offset}, ${length})`);
+    }
+    await s.write(`${dir}/empty`, new Uint8Array(0));
+    sameBytes(await s.readRange(`${dir}/empty`, 0, 8), new Uint8Array(0), 'readRange of an empty file');
+    const missing = `${dir}/nothing.parquet`;
+    const err = await s.readRange(missing, 0, 8).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    if (!isNotFound(err)) throw new Error(`readRange of a missing file: expected NotFoundError, got ${describe(err)}`);
+    const bad = await s.readRange(path, -1, 8).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    if (!(bad instanceof RangeError)) throw new Error(`readRange from offset -1: expected RangeError, got ${describe(bad)}`);
+  },
+
   async 'write keeps its own copy'(s, dir) {
     const data = text('original');
     await s.write(`${dir}/f`, data);

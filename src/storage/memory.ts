@@ -1,4 +1,4 @@
-import { NotFoundError, type FileInfo, type Storage } from './types.ts';
+import { byteRange, NotFoundError, type FileInfo, type Storage } from './types.ts';
 
 interface Entry {
   data: Uint8Array;
@@ -11,6 +11,14 @@ export class MemoryStorage implements Storage {
   private readonly files = new Map<string, Entry>();
 
   async read(path: string): Promise<Uint8Array> {
+    return this.data(path);
+  }
+
+  async readRange(path: string, offset: number, length: number): Promise<Uint8Array> {
+    return byteRange(this.data(path), offset, length);
+  }
+
+  private data(path: string): Uint8Array {
     const entry = this.files.get(path);
     if (!entry) throw new NotFoundError(path, this.description);
     return entry.data;

@@ -2,7 +2,7 @@ import { promises as fs, type Dirent } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { randomUUID } from 'node:crypto';
-import { NotFoundError, type FileInfo, type Storage } from './types.ts';
+import { checkRange, NotFoundError, type FileInfo, type Storage } from './types.ts';
 
 /** Files under a folder on disk. The only module of the Delta layer that knows about Node. */
 export class NodeStorage implements Storage {
@@ -30,6 +30,29 @@ export class NodeStorage implements Storage {
     } catch (err) {
       if (code(err) === 'ENOENT') throw new NotFoundError(path, this.root);
       throw err;
+    }
+  }
+
+  async readRange(path: string, offset: number, length: number): Promise<Uint8Array> {
+    checkRange(offset, length);
+    let file: fs.FileHandle;
+    try {
+      file = await fs.open(this.abs(path), 'r');
+    } catch (err) {
+      if (code(err) === 'ENOENT') throw new NotFoundError(path, this.root);
+      throw err;
+    }
+    try {
+      const out = new Uint8Array(Math.max(0, Math.min(length, (await file.stat()).size - offset)));
+      let at = 0;
+      while (at < out.byteLength) {
+        const { bytesRead } = await file.read(out, at, out.byteLength - at, offset + at);
+        if (bytesRead === 0) break;
+        at += bytesRead;
+      }
+      return at === out.byteLength ? out : out.subarray(0, at);
+    } finally {
+      await file.close();
     }
   }
 

@@ -1,5 +1,5 @@
 import { CodedError } from '../errors.ts';
-import { NotFoundError, type FileInfo, type Storage } from './types.ts';
+import { checkRange, NotFoundError, type FileInfo, type Storage } from './types.ts';
 
 /**
  * The few requests an object store answers, by full object key. S3 and Azure Blob Storage each
@@ -8,8 +8,11 @@ import { NotFoundError, type FileInfo, type Storage } from './types.ts';
 export interface ObjectClient {
   /** `s3://bucket/prefix`, `az://container/prefix`: where messages say the files are */
   readonly description: string;
-  /** the bytes, or undefined when there is no such object */
-  get(key: string): Promise<Uint8Array | undefined>;
+  /**
+   * the bytes, or undefined when there is no such object; with `range`, only those (an HTTP Range
+   * request: fewer at the object's end, none from past it)
+   */
+  get(key: string, range?: ByteRange): Promise<Uint8Array | undefined>;
   /**
    * Store an object whole. With `ifAbsent`, a conditional put (`If-None-Match: *`): `false` when
    * the object exists already. A store that answers neither success nor "exists" throws.
@@ -22,6 +25,26 @@ export interface ObjectClient {
   list(prefix: string): Promise<{ key: string; size: number; modificationTime: number }[]>;
   /** how many requests it has sent (for the figures in docs/performance.md) */
   requests: number;
+}
+
+/** `length` bytes from byte `offset`; `length` ≥ 1. */
+export interface ByteRange {
+  offset: number;
+  length: number;
+}
+
+/** The `Range` header of a ByteRange. */
+export const rangeHeader = (range: ByteRange): string => `bytes=${range.offset}-${range.offset + range.length - 1}`;
+
+/**
+ * The body of a GET with a Range header: 206 is the range; 200 is the whole object (a store may
+ * ignore Range), cut here; 416 means the range starts at or past the end.
+ */
+export async function rangeBody(res: Response, range: ByteRange | undefined): Promise<Uint8Array> {
+  if (res.status === 416) return drained(res, new Uint8Array(0));
+  const body = new Uint8Array(await res.arrayBuffer());
+  if (!range || res.status === 206) return body;
+  return body.subarray(Math.min(range.offset, body.byteLength), Math.min(range.offset + range.length, body.byteLength));
 }
 
 /** A request to an object store that failed: the status, the store's error code, the object. */
@@ -132,6 +155,17 @@ export class ObjectStorage implements Storage {
 
   async read(path: string): Promise<Uint8Array> {
     const data = await retrying(() => this.client.get(this.key(path)));
+    if (!data) throw new NotFoundError(path, this.description);
+    return data;
+  }
+
+  async readRange(path: string, offset: number, length: number): Promise<Uint8Array> {
+    checkRange(offset, length);
+    if (length === 0) {
+      if (!(await this.stat(path))) throw new NotFoundError(path, this.description);
+      return new Uint8Array(0);
+    }
+    const data = await retrying(() => this.client.get(this.key(path), { offset, length }));
     if (!data) throw new NotFoundError(path, this.description);
     return data;
   }

@@ -1,5 +1,5 @@
 import { withLock } from './locks.ts';
-import { NotFoundError, type FileInfo, type Storage } from './types.ts';
+import { checkRange, NotFoundError, type FileInfo, type Storage } from './types.ts';
 
 // Parts of the File System API that TypeScript's DOM lib does not declare yet.
 interface MovableHandle {
@@ -42,12 +42,22 @@ export class OpfsStorage implements Storage {
   }
 
   async read(path: string): Promise<Uint8Array> {
+    return this.readFile(path, (file) => file);
+  }
+
+  /** Only the bytes asked for: File.slice reads that part of the file, not all of it. */
+  async readRange(path: string, offset: number, length: number): Promise<Uint8Array> {
+    checkRange(offset, length);
+    return this.readFile(path, (file) => file.slice(offset, offset + length));
+  }
+
+  private async readFile(path: string, part: (file: File) => Blob): Promise<Uint8Array> {
     // A concurrent replace of the file invalidates a File already taken from it; take it again.
     for (let attempt = 1; ; attempt++) {
       try {
         const handle = await this.file(path);
         if (!handle) throw new NotFoundError(path, this.description);
-        return new Uint8Array(await (await handle.getFile()).arrayBuffer());
+        return new Uint8Array(await part(await handle.getFile()).arrayBuffer());
       } catch (err) {
         if (errorName(err) === 'NotReadableError' && attempt < 3) continue;
         // Deleted between finding the handle and reading it.

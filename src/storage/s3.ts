@@ -1,5 +1,19 @@
 import { AwsClient } from 'aws4fetch';
-import { drained, encodeKey, failure, missingObject, ObjectStorage, send, StorageConfigError, xmlElements, xmlText, type ObjectClient } from './object.ts';
+import {
+  drained,
+  encodeKey,
+  failure,
+  missingObject,
+  ObjectStorage,
+  rangeBody,
+  rangeHeader,
+  send,
+  StorageConfigError,
+  xmlElements,
+  xmlText,
+  type ByteRange,
+  type ObjectClient,
+} from './object.ts';
 
 /**
  * S3 and S3-compatible stores (MinIO, moto, R2…), over fetch with aws4fetch's SigV4 signer: a
@@ -72,11 +86,11 @@ export class S3Client implements ObjectClient {
     return `s3://${this.config.bucket}/${key}`;
   }
 
-  async get(key: string): Promise<Uint8Array | undefined> {
-    const res = await this.send(key);
+  async get(key: string, range?: ByteRange): Promise<Uint8Array | undefined> {
+    const res = await this.send(key, range ? { headers: { range: rangeHeader(range) } } : {});
     if (res.status === 404) return missingObject(res, this.where(key));
-    if (!res.ok) throw await failure(res, `reading ${this.where(key)}`);
-    return new Uint8Array(await res.arrayBuffer());
+    if (!res.ok && res.status !== 416) throw await failure(res, `reading ${this.where(key)}`);
+    return rangeBody(res, range);
   }
 
   async put(key: string, data: Uint8Array, ifAbsent: boolean): Promise<boolean> {

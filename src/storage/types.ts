@@ -8,6 +8,12 @@ import { CodedError } from '../errors.ts';
 export interface Storage {
   /** The bytes of a file; throws NotFoundError when it does not exist. */
   read(path: string): Promise<Uint8Array>;
+  /**
+   * `length` bytes of a file from byte `offset` (fewer at its end, none from past it); throws
+   * NotFoundError when it does not exist. A Parquet reader takes a footer and the row groups it
+   * needs this way, not a whole file.
+   */
+  readRange(path: string, offset: number, length: number): Promise<Uint8Array>;
   /** Create or replace a file. Data files are never replaced (their names are unique). */
   write(path: string, data: Uint8Array): Promise<void>;
   /**
@@ -54,6 +60,18 @@ export class NotFoundError extends CodedError {
     super(`no file ${path} in ${where}`);
     this.path = path;
   }
+}
+
+/** The bytes of `data` that `readRange(…, offset, length)` returns: for storages that hold a file whole. */
+export function byteRange(data: Uint8Array, offset: number, length: number): Uint8Array {
+  checkRange(offset, length);
+  return data.subarray(Math.min(offset, data.byteLength), Math.min(offset + length, data.byteLength));
+}
+
+/** A range of bytes must start at a whole number ≥ 0 and have a whole length ≥ 0. */
+export function checkRange(offset: number, length: number): void {
+  if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(length) || length < 0)
+    throw new RangeError(`storage: a range of bytes needs a whole offset and length ≥ 0, got offset ${offset} and length ${length}`);
 }
 
 export function joinPath(...parts: string[]): string {

@@ -28,6 +28,14 @@ export class ZipStorage implements Storage {
     return this.archive.read(item);
   }
 
+  /** Stored entries are read in place; deflated ones are inflated whole (deflate cannot start midway). */
+  async readRange(path: string, offset: number, length: number): Promise<Uint8Array> {
+    const item = this.files.get(path);
+    if (!item) throw new NotFoundError(path, this.description);
+    if (!this.readPaths.includes(path)) this.readPaths.push(path);
+    return this.archive.readRange(item, offset, length);
+  }
+
   async list(dir: string): Promise<FileInfo[]> {
     const prefix = dir === '' ? '' : dir.replace(/\/?$/, '/');
     const out: FileInfo[] = [];

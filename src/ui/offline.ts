@@ -11,7 +11,7 @@ export function registerServiceWorker(script: string): void {
     const without = (reason: string): void =>
       resolve({ feature: 'service-worker', reason, effect: 'No offline mode: without the network the page will not load again.' });
     if (!('serviceWorker' in navigator) || !navigator.serviceWorker) return without('this window offers no service workers');
-    addEventListener('load', () => {
+    const register = (): void => {
       navigator.serviceWorker.register(script).then(
         () => resolve(undefined),
         (err: unknown) => {
@@ -19,7 +19,10 @@ export function registerServiceWorker(script: string): void {
           without(`registering the service worker failed: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`);
         },
       );
-    });
+    };
+    // After the page's load, so that its own fetches go first; the app may start after that event.
+    if (document.readyState === 'complete') register();
+    else addEventListener('load', register, { once: true });
   });
 }
 

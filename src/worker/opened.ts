@@ -1,6 +1,6 @@
 import { LOG_DIR } from '../delta/actions.ts';
 import { CodedError } from '../errors.ts';
-import { NotFoundError, joinPath, type FileInfo, type Storage } from '../storage/types.ts';
+import { checkRange, NotFoundError, joinPath, type FileInfo, type Storage } from '../storage/types.ts';
 import { ZipStorage } from '../storage/zip.ts';
 import { ZipArchive, type ZipInput } from '../unzip.ts';
 import { Catalog } from './catalog.ts';
@@ -127,6 +127,14 @@ export class FolderStorage implements Storage {
     return new Uint8Array(await f.file.arrayBuffer());
   }
 
+  async readRange(path: string, offset: number, length: number): Promise<Uint8Array> {
+    checkRange(offset, length);
+    const f = this.files.get(path);
+    if (!f) throw new NotFoundError(path, this.description);
+    if (!this.readPaths.includes(path)) this.readPaths.push(path);
+    return new Uint8Array(await f.file.slice(offset, offset + length).arrayBuffer());
+  }
+
   async list(dir: string): Promise<FileInfo[]> {
     const prefix = dir === '' ? '' : dir.replace(/\/?$/, '/');
     const out: FileInfo[] = [];
@@ -200,6 +208,10 @@ export class StoreTableStorage implements Storage {
       bytes.catch(() => this.commits.delete(path));
     }
     return bytes.then((b) => b.slice());
+  }
+  readRange(path: string, offset: number, length: number): Promise<Uint8Array> {
+    if (!this.readPaths.includes(path)) this.readPaths.push(path);
+    return this.base.readRange(path, offset, length);
   }
   list(dir: string): Promise<FileInfo[]> {
     return this.base.list(dir);
@@ -296,6 +308,11 @@ export class MountedStorage implements Storage {
   read(path: string): Promise<Uint8Array> {
     const r = this.route(path);
     return r ? r.source.storage.read(r.inner) : this.base.read(path);
+  }
+
+  readRange(path: string, offset: number, length: number): Promise<Uint8Array> {
+    const r = this.route(path);
+    return r ? r.source.storage.readRange(r.inner, offset, length) : this.base.readRange(path, offset, length);
   }
 
   async list(dir: string): Promise<FileInfo[]> {

@@ -2,7 +2,7 @@
  * What the page and the lakehouse worker say to each other: the api the worker exposes
  * (worker.ts implements it; on the page every call returns a promise), what it answers, and how
  * an error crosses. Both sides import this file; the page imports nothing else from src/worker/
- * (main.ts starts the worker through client.ts).
+ * (boot.ts starts the worker through spawn.ts, main.ts connects to it through client.ts).
  */
 import { transferHandlers, type Remote, type TransferHandler } from 'comlink';
 import type { OptimizeResult } from '../delta/optimize.ts';

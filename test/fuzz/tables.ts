@@ -54,6 +54,10 @@ export class WatchedStorage implements Storage {
     this.watch(path);
     return this.inner.read(path);
   }
+  readRange(path: string, offset: number, length: number): Promise<Uint8Array> {
+    this.watch(path);
+    return this.inner.readRange(path, offset, length);
+  }
   write(path: string, data: Uint8Array): Promise<void> {
     this.watch(path);
     return this.inner.write(path, data);

@@ -57,6 +57,10 @@ export class QuotaStorage implements Storage {
     return created;
   }
 
+  readRange(path: string, offset: number, length: number): Promise<Uint8Array> {
+    return this.inner.readRange(path, offset, length);
+  }
+
   read(path: string): Promise<Uint8Array> {
     return this.inner.read(path);
   }
