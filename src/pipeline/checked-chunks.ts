@@ -1,6 +1,5 @@
 import { checkChunk, type CheckResult } from './check-lines.ts';
 import { LineBuffer } from './columns.ts';
-import { typedRowsBuffers } from './typed-rows.ts';
 
 /**
  * Lines made and checked on another thread (a Web Worker in the page, a worker_thread under Node):
@@ -72,7 +71,10 @@ export type ProduceReply = { chunk: CheckedChunk } | { end: true } | { error: st
  * The body of a producer thread over `chunks`: on `start` it sends chunks until `ahead` are unread,
  * then one more per `more` it is told. `send` posts a reply with the buffers to transfer.
  */
-export function producer(chunks: (need: CheckNeed) => Iterable<string[]>, send: (reply: ProduceReply, transfer: ArrayBuffer[]) => void): (message: ProduceMessage) => void {
+export function producer(
+  chunks: (need: CheckNeed) => Iterable<string[]>,
+  send: (reply: ProduceReply, transfer: ArrayBuffer[]) => void,
+): (message: ProduceMessage) => void {
   let source: Iterator<{ chunk: CheckedChunk; transfer: ArrayBuffer[] }> | undefined;
   let credit = 0;
   let ended = false;

@@ -4,7 +4,15 @@ import { refreshGold, type GoldResult } from './gold.ts';
 import { LineBuffers, writeBronze, type BronzeResult } from './bronze.ts';
 import { checkCancelled, type PipelineContext } from './context.ts';
 import { repairLakehouse, retryOnConflict, type RepairResult } from './repair.ts';
-import { ensureSilverCapacity, loadSilverEvents, needsRaw, processPendingBronze, releaseSilverBuffers, SilverBatch, type SilverBatchResult } from './silver/index.ts';
+import {
+  ensureSilverCapacity,
+  loadSilverEvents,
+  needsRaw,
+  processPendingBronze,
+  releaseSilverBuffers,
+  SilverBatch,
+  type SilverBatchResult,
+} from './silver/index.ts';
 import { isCheckedChunk, type CheckedChunk, type CheckedSource } from './checked-chunks.ts';
 
 export type { GoldResult } from './gold.ts';
@@ -113,13 +121,13 @@ async function runLayers(
         isCheckedChunk(chunk)
           ? batch.takeChecked(chunk, b.ingestedAt, b.batchId)
           : ctx.checkers
-          ? batch.submitLines(ctx.checkers, chunk, first, b.ingestedAt, b.batchId)
-          : batch.checkLines(
-              chunk,
-              (i) => first + i,
-              () => b.ingestedAt,
-              b.batchId,
-            ),
+            ? batch.submitLines(ctx.checkers, chunk, first, b.ingestedAt, b.batchId)
+            : batch.checkLines(
+                chunk,
+                (i) => first + i,
+                () => b.ingestedAt,
+                b.batchId,
+              ),
       onFile: (f) => batch.keepRaw(f.raw, f.firstLine),
     });
     timings.bronze += since(t) - (timings.generate - generatedBefore) - batch.seconds;
@@ -179,7 +187,8 @@ async function* takeLines(source: Chunks, max: number): AsyncGenerator<Chunk> {
     const chunk = r.value;
     const length = isCheckedChunk(chunk) ? chunk.lines : chunk.length;
     if (taken + length > max) {
-      if (isCheckedChunk(chunk)) throw new Error(`a checked chunk of lines ${chunk.firstLine}–${chunk.firstLine + length - 1} crosses the end of a batch of ${max} lines`);
+      if (isCheckedChunk(chunk))
+        throw new Error(`a checked chunk of lines ${chunk.firstLine}–${chunk.firstLine + length - 1} crosses the end of a batch of ${max} lines`);
       source.pending = chunk.slice(max - taken);
       yield chunk.slice(0, max - taken);
       return;
