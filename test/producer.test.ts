@@ -43,6 +43,9 @@ async function outcome(source: Iterable<string[]> | CheckedSource) {
   return { rows, batches: summary.bronzeBatches.map((b) => b.rows), silver: summary.silver.map(({ batchId: _, ...s }) => s) };
 }
 
+/** Replies of sameThread producers by kind. */
+const replies = { checked: 0, plain: 0 };
+
 /** A producer on this thread, its replies delivered on later turns of the event loop, as a thread's would be. */
 const sameThread =
   (lines: () => Iterable<string[]>): CheckedSource =>
@@ -54,7 +57,11 @@ const sameThread =
       () => {},
       3,
     );
-    handle = producer(lines, (reply) => setTimeout(() => receive(reply)));
+    handle = producer(lines, (reply) => {
+      if ('chunk' in reply) replies.checked++;
+      if ('lines' in reply) replies.plain++;
+      setTimeout(() => receive(reply));
+    });
     return chunks;
   };
 
@@ -74,9 +81,13 @@ describe('lines made and checked by a producer', () => {
     expect(new TextDecoder().decode(chunks[0]!.text.subarray(0, chunks[0]!.offsets[1]))).toBe(first);
   });
 
-  it('gives the same tables as lines checked in line, across batches', async () => {
+  it('gives the same tables as lines checked in line, across batches, whether chunks come checked or plain', async () => {
     const [inLine, produced] = [await outcome(generateEvents(options)), await outcome(sameThread(() => generateEvents(options)))];
     expect(produced.batches).toEqual([4_000, 4_000, 1_000]);
+    // The pipeline asked for plain lines whenever it found none to read.
+    expect(replies.checked).toBeGreaterThan(0);
+    expect(replies.plain).toBeGreaterThan(0);
+    expect(replies.checked + replies.plain).toBe(15); // 13 chunks of 700 lines, two cut where a batch ends
     expect(produced.silver).toEqual(inLine.silver);
     expect(produced.rows).toEqual(inLine.rows);
     expect((produced.rows[TABLES.rejects] ?? []).length).toBeGreaterThan(100);

@@ -29,8 +29,8 @@ export interface CheckNeed {
   maxBatchRows: number;
 }
 
-/** A run's lines, made and checked elsewhere, asked for with what the run's checks need. */
-export type CheckedSource = (need: CheckNeed) => AsyncIterable<CheckedChunk>;
+/** A run's lines, made and checked elsewhere (or some of them plain, to check here), asked for with what the run's checks need. */
+export type CheckedSource = (need: CheckNeed) => AsyncIterable<CheckedChunk | string[]>;
 
 export function isCheckedChunk(chunk: string[] | CheckedChunk): chunk is CheckedChunk {
   return !Array.isArray(chunk);
@@ -46,96 +46,132 @@ export function checkedChunk(lines: string[], firstLine: number, rawColumn: bool
   return { chunk, transfer: [...transfer, bytes.buffer as ArrayBuffer, offsets.buffer as ArrayBuffer] };
 }
 
-/**
- * `chunks` of lines as checked chunks, numbered from line 1, cut where a chunk would cross a
- * multiple of `need.maxBatchRows`.
- */
-export function* checkedChunks(chunks: Iterable<string[]>, need: CheckNeed): Generator<{ chunk: CheckedChunk; transfer: ArrayBuffer[] }> {
+/** `chunks` of lines numbered from line 1, cut where a chunk would cross a multiple of `maxBatchRows`. */
+export function* cutChunks(chunks: Iterable<string[]>, maxBatchRows: number): Generator<{ lines: string[]; firstLine: number }> {
   let next = 1;
   for (const lines of chunks) {
     for (let from = 0; from < lines.length; ) {
-      const room = need.maxBatchRows - ((next - 1) % need.maxBatchRows);
+      const room = maxBatchRows - ((next - 1) % maxBatchRows);
       const part = from === 0 && lines.length <= room ? lines : lines.slice(from, from + room);
-      yield checkedChunk(part, next, need.rawColumn);
+      yield { lines: part, firstLine: next };
       next += part.length;
       from += part.length;
     }
   }
 }
 
-/** The producer's side of a thread: chunks sent ahead of the pipeline, at most `ahead` unread. */
-export type ProduceMessage = { start: { need: CheckNeed; ahead: number } } | { more: number };
-export type ProduceReply = { chunk: CheckedChunk } | { end: true } | { error: string };
+/** `chunks` of lines as checked chunks, numbered from line 1, cut as `cutChunks` does. */
+export function* checkedChunks(chunks: Iterable<string[]>, need: CheckNeed): Generator<{ chunk: CheckedChunk; transfer: ArrayBuffer[] }> {
+  for (const { lines, firstLine } of cutChunks(chunks, need.maxBatchRows)) yield checkedChunk(lines, firstLine, need.rawColumn);
+}
 
 /**
- * The body of a producer thread over `chunks`: on `start` it sends chunks until `ahead` are unread,
- * then one more per `more` it is told. `send` posts a reply with the buffers to transfer.
+ * Between the pipeline and its producer thread: chunks are sent ahead, at most `ahead` unread, and
+ * one more per `more`. `plain` asks for that many chunks as lines, unchecked: the pipeline found
+ * nothing to read, so its thread is idle and checks them itself (the producer's work, generating
+ * and checking, is the larger share; this balances the two threads whatever else runs).
+ */
+export type ProduceMessage = { start: { need: CheckNeed; ahead: number } } | { more: number } | { plain: number };
+export type ProduceReply = { chunk: CheckedChunk } | { lines: string[] } | { end: true } | { error: string };
+
+/**
+ * The body of a producer thread over `chunks`. It makes one chunk per turn of its event loop, so
+ * the pipeline's messages are read in between. `send` posts a reply with the buffers to transfer.
  */
 export function producer(
   chunks: (need: CheckNeed) => Iterable<string[]>,
   send: (reply: ProduceReply, transfer: ArrayBuffer[]) => void,
 ): (message: ProduceMessage) => void {
-  let source: Iterator<{ chunk: CheckedChunk; transfer: ArrayBuffer[] }> | undefined;
+  let source: Iterator<{ lines: string[]; firstLine: number }> | undefined;
+  let rawColumn = false;
   let credit = 0;
+  let plain = 0;
   let ended = false;
-  const pump = (): void => {
+  let scheduled = false;
+  const turn = new MessageChannel();
+  const schedule = (): void => {
+    if (scheduled || ended || !source || credit <= 0) return;
+    scheduled = true;
+    turn.port2.postMessage(null);
+  };
+  turn.port1.onmessage = () => {
+    scheduled = false;
     try {
-      while (source && !ended && credit > 0) {
-        const r = source.next();
-        if (r.done) {
-          ended = true;
-          send({ end: true }, []);
-          return;
-        }
-        credit--;
-        send({ chunk: r.value.chunk }, r.value.transfer);
+      const r = source!.next();
+      if (r.done) {
+        ended = true;
+        turn.port1.close();
+        send({ end: true }, []);
+        return;
+      }
+      credit--;
+      if (plain > 0) {
+        plain--;
+        send({ lines: r.value.lines }, []);
+      } else {
+        const { chunk, transfer } = checkedChunk(r.value.lines, r.value.firstLine, rawColumn);
+        send({ chunk }, transfer);
       }
     } catch (err) {
       ended = true;
+      turn.port1.close();
       send({ error: err instanceof Error ? err.message : String(err) }, []);
+      return;
     }
+    schedule();
   };
   return (message) => {
     if ('start' in message) {
       try {
-        source = checkedChunks(chunks(message.start.need), message.start.need)[Symbol.iterator]();
+        source = cutChunks(chunks(message.start.need), message.start.need.maxBatchRows)[Symbol.iterator]();
       } catch (err) {
         ended = true;
+        turn.port1.close();
         send({ error: err instanceof Error ? err.message : String(err) }, []);
         return;
       }
+      rawColumn = message.start.need.rawColumn;
       credit = message.start.ahead;
-    } else credit += message.more;
-    pump();
+    } else if ('more' in message) credit += message.more;
+    else plain += message.plain;
+    schedule();
   };
 }
 
 /**
- * The pipeline's side: the chunks a producer thread sends, in order, as an async iterable.
- * `post` sends to the thread; `stop` ends it (called once the run has read all, or gave up).
- * The returned `receive` is to be called with each reply of the thread, `fail` when it died.
+ * The pipeline's side: the chunks a producer thread sends, in order, as an async iterable (checked
+ * chunks, or lines when it asked for them plain). `post` sends to the thread; `stop` ends it (called
+ * once the run has read all, or gave up). The returned `receive` is to be called with each reply of
+ * the thread, `fail` when it died.
  */
 export function producedChunks(
   need: CheckNeed,
   post: (message: ProduceMessage) => void,
   stop: () => void,
   ahead = 40,
-): { chunks: AsyncIterable<CheckedChunk>; receive: (reply: ProduceReply) => void; fail: (err: Error) => void } {
+): { chunks: AsyncIterable<CheckedChunk | string[]>; receive: (reply: ProduceReply) => void; fail: (err: Error) => void } {
   const queue: ProduceReply[] = [];
   let wake: (() => void) | undefined;
   let failure: Error | undefined;
+  let asked = 0;
   const receive = (reply: ProduceReply): void => {
     queue.push(reply);
+    if ('lines' in reply) asked--;
     wake?.();
   };
   const fail = (err: Error): void => {
     failure = err;
     wake?.();
   };
-  async function* read(): AsyncGenerator<CheckedChunk> {
+  async function* read(): AsyncGenerator<CheckedChunk | string[]> {
     post({ start: { need, ahead } });
     try {
       for (;;) {
+        if (queue.length === 0 && !failure && asked === 0) {
+          // Nothing to read: this thread would wait, so it checks the next chunk itself.
+          asked++;
+          post({ plain: 1 });
+        }
         while (queue.length === 0 && !failure) await new Promise<void>((resolve) => (wake = resolve));
         wake = undefined;
         const reply = queue.shift();
@@ -143,7 +179,7 @@ export function producedChunks(
         if ('end' in reply) return;
         if ('error' in reply) throw new Error(`generating and checking lines failed on another thread: ${reply.error}`);
         post({ more: 1 });
-        yield reply.chunk;
+        yield 'lines' in reply ? reply.lines : reply.chunk;
       }
     } finally {
       stop();
