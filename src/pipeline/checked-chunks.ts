@@ -67,8 +67,8 @@ export function* checkedChunks(chunks: Iterable<string[]>, need: CheckNeed): Gen
 
 /**
  * Between the pipeline and its producer thread: chunks are sent ahead, at most `ahead` unread, and
- * one more per `more`. `plain` asks for that many chunks as lines, unchecked: the pipeline found
- * nothing to read, so its thread is idle and checks them itself (the producer's work, generating
+ * one more per `more`. `plain` asks for that many chunks as lines, unchecked: the pipeline had
+ * (almost) nothing to read, so its thread would be idle and checks them itself (the producer's work, generating
  * and checking, is the larger share; this balances the two threads whatever else runs).
  */
 export type ProduceMessage = { start: { need: CheckNeed; ahead: number } } | { more: number } | { plain: number };
@@ -139,6 +139,12 @@ export function producer(
 }
 
 /**
+ * Chunks a producer may send ahead: about 250,000 lines (some 100 MB of text and typed rows), so it
+ * goes on generating while the pipeline finishes a batch's silver, with a bound on what waits.
+ */
+const AHEAD = 125;
+
+/**
  * The pipeline's side: the chunks a producer thread sends, in order, as an async iterable (checked
  * chunks, or lines when it asked for them plain). `post` sends to the thread; `stop` ends it (called
  * once the run has read all, or gave up). The returned `receive` is to be called with each reply of
@@ -148,7 +154,7 @@ export function producedChunks(
   need: CheckNeed,
   post: (message: ProduceMessage) => void,
   stop: () => void,
-  ahead = 40,
+  ahead = AHEAD,
 ): { chunks: AsyncIterable<CheckedChunk | string[]>; receive: (reply: ProduceReply) => void; fail: (err: Error) => void } {
   const queue: ProduceReply[] = [];
   let wake: (() => void) | undefined;
@@ -167,8 +173,8 @@ export function producedChunks(
     post({ start: { need, ahead } });
     try {
       for (;;) {
-        if (queue.length === 0 && !failure && asked === 0) {
-          // Nothing to read: this thread would wait, so it checks the next chunk itself.
+        if (queue.length < 2 && !failure && asked < 2) {
+          // Little or nothing to read: this thread would wait, so it checks chunks itself.
           asked++;
           post({ plain: 1 });
         }
