@@ -43,8 +43,8 @@ async function outcome(source: Iterable<string[]> | CheckedSource) {
   return { rows, batches: summary.bronzeBatches.map((b) => b.rows), silver: summary.silver.map(({ batchId: _, ...s }) => s) };
 }
 
-/** Replies of sameThread producers by kind. */
-const replies = { checked: 0, plain: 0 };
+/** Replies of sameThread producers by kind, and how often one was stopped. */
+const replies = { checked: 0, plain: 0, stopped: 0 };
 
 /** A producer on this thread, its replies delivered on later turns of the event loop, as a thread's would be. */
 const sameThread =
@@ -54,7 +54,7 @@ const sameThread =
     const { chunks, receive } = producedChunks(
       need,
       (message) => setTimeout(() => handle!(message)),
-      () => {},
+      () => replies.stopped++,
       3,
     );
     handle = producer(lines, (reply) => {
@@ -116,6 +116,21 @@ describe('lines made and checked by a producer', () => {
     await expect(runBatch(pipelineContext(engine, storage), failing, 'generator')).rejects.toThrow(
       'generating and checking lines failed on another thread: generator: boom',
     );
+    expect(await storage.list(TABLES.silver)).toEqual([]);
+  });
+
+  it('a run cancelled while bronze is written ends its producer', async () => {
+    const storage = new MemoryStorage();
+    const controller = new AbortController();
+    const ctx = pipelineContext(engine, storage, {
+      signal: controller.signal,
+      onProgress: (p) => {
+        if (p.stage === 'bronze' && p.done >= 1_400) controller.abort();
+      },
+    });
+    const stopped = replies.stopped;
+    await expect(runBatch(ctx, sameThread(() => generateEvents(options)), 'generator', options.events)).rejects.toThrow(/cancel/i);
+    expect(replies.stopped).toBe(stopped + 1);
     expect(await storage.list(TABLES.silver)).toEqual([]);
   });
 });

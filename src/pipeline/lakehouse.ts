@@ -105,42 +105,47 @@ async function runLayers(
   const batches: BronzeResult[] = [];
   const silver: SilverBatchResult[] = [];
   let lines = 0;
-  do {
-    checkCancelled(ctx);
-    const part = takeLines(source$, maxBatchRows);
-    const expectedHere = expected === undefined ? undefined : Math.min(expected - lines, maxBatchRows);
-    ensureSilverCapacity(ctx.engine, expectedHere ?? maxBatchRows);
-    const batch = new SilverBatch(ctx, expectedHere);
-    t = performance.now();
-    at.stage = 'bronze';
-    const generatedBefore = timings.generate;
-    const bronze = await writeBronze(ctx, part, source, expected, {
-      firstLine: lines + 1,
-      buffers,
-      onLines: (chunk, first, b) =>
-        isCheckedChunk(chunk)
-          ? batch.takeChecked(chunk, b.ingestedAt, b.batchId)
-          : ctx.checkers
-            ? batch.submitLines(ctx.checkers, chunk, first, b.ingestedAt, b.batchId)
-            : batch.checkLines(
-                chunk,
-                (i) => first + i,
-                () => b.ingestedAt,
-                b.batchId,
-              ),
-      onFile: (f) => batch.keepRaw(f.raw, f.firstLine),
-    });
-    timings.bronze += since(t) - (timings.generate - generatedBefore) - batch.seconds;
-    const checked = batch.seconds;
-    t = performance.now();
-    at.stage = 'silver';
-    const prepared = { version: bronze.version, batch };
-    await retryOnConflict(ctx, 'silver', silverRead, (read) => processPendingBronze(ctx, { results: silver, prepared, silver: read }));
-    silverRead = undefined;
-    timings.silver += since(t) + checked;
-    batches.push(bronze);
-    lines += bronze.rows;
-  } while (!source$.done);
+  try {
+    do {
+      checkCancelled(ctx);
+      const part = takeLines(source$, maxBatchRows);
+      const expectedHere = expected === undefined ? undefined : Math.min(expected - lines, maxBatchRows);
+      ensureSilverCapacity(ctx.engine, expectedHere ?? maxBatchRows);
+      const batch = new SilverBatch(ctx, expectedHere);
+      t = performance.now();
+      at.stage = 'bronze';
+      const generatedBefore = timings.generate;
+      const bronze = await writeBronze(ctx, part, source, expected, {
+        firstLine: lines + 1,
+        buffers,
+        onLines: (chunk, first, b) =>
+          isCheckedChunk(chunk)
+            ? batch.takeChecked(chunk, b.ingestedAt, b.batchId)
+            : ctx.checkers
+              ? batch.submitLines(ctx.checkers, chunk, first, b.ingestedAt, b.batchId)
+              : batch.checkLines(
+                  chunk,
+                  (i) => first + i,
+                  () => b.ingestedAt,
+                  b.batchId,
+                ),
+        onFile: (f) => batch.keepRaw(f.raw, f.firstLine),
+      });
+      timings.bronze += since(t) - (timings.generate - generatedBefore) - batch.seconds;
+      const checked = batch.seconds;
+      t = performance.now();
+      at.stage = 'silver';
+      const prepared = { version: bronze.version, batch };
+      await retryOnConflict(ctx, 'silver', silverRead, (read) => processPendingBronze(ctx, { results: silver, prepared, silver: read }));
+      silverRead = undefined;
+      timings.silver += since(t) + checked;
+      batches.push(bronze);
+      lines += bronze.rows;
+    } while (!source$.done);
+  } finally {
+    // A run that stops early lets its source go (a producer thread is ended).
+    await source$.close();
+  }
 
   t = performance.now();
   at.stage = 'gold';
@@ -151,7 +156,7 @@ async function runLayers(
 }
 
 type Chunk = string[] | CheckedChunk;
-type Chunks = AsyncIterator<Chunk> & { done: boolean; pending?: Chunk };
+type Chunks = AsyncIterator<Chunk> & { done: boolean; pending?: Chunk; close(): Promise<void> };
 
 /** The chunks, timing how long producing each one takes (the generator runs inside `next`). */
 function timedChunks(chunks: Iterable<Chunk> | AsyncIterable<Chunk>, timings: StageTimings): Chunks {
@@ -169,6 +174,10 @@ function timedChunks(chunks: Iterable<Chunk> | AsyncIterable<Chunk>, timings: St
       timings.generate += (performance.now() - t) / 1000;
       if (r.done) it.done = true;
       return r;
+    },
+    async close(): Promise<void> {
+      if (!it.done) await inner.return?.();
+      it.done = true;
     },
   };
   return it;
