@@ -297,7 +297,8 @@ async function explorerTimings(page: Page): Promise<Record<string, number>> {
  * Gzip sizes of the build's JavaScript by when it loads: the page (the entry script index.html
  * loads and what it imports); the lakehouse worker (its chunk and static imports: enough to list
  * the tables and draw the dashboard); the engine (what the worker imports dynamically when DuckDB
- * starts: DuckDB-WASM's glue); the checker workers (only used with more than two cores). Then the
+ * starts: DuckDB-WASM's glue); the checker workers (only used with more than two cores); the producer
+ * worker (a generated run's lines made and checked, with two cores or more). Then the
  * two wasm modules the worker fetches.
  */
 export interface BundleSizes {
@@ -305,6 +306,7 @@ export interface BundleSizes {
   worker: number;
   engine: number;
   checkers: number;
+  producer: number;
   unreferenced: number;
   wasm: { duckdb: number; parquet: number };
 }
@@ -339,6 +341,7 @@ export function bundleSizes(dist: string): BundleSizes {
   const lazy = workers.flatMap(lazyOf);
   const engine = closure(lazy);
   const checkers = closure(named(/^check-worker-.*\.js$/));
+  const producer = closure(named(/^produce-worker-.*\.js$/));
   // Chunks nothing above imports (e.g. Arrow's DOM helpers, split off but never loaded).
   const unreferenced = assets.filter((f) => f.endsWith('.js') && !counted.has(f));
   return {
@@ -346,6 +349,7 @@ export function bundleSizes(dist: string): BundleSizes {
     worker: sum(worker),
     engine: sum(engine),
     checkers: sum(checkers),
+    producer: sum(producer),
     unreferenced: sum(unreferenced),
     wasm: { duckdb: sum(assets.filter((f) => /duckdb-eh.*\.wasm$/.test(f))), parquet: sum(assets.filter((f) => /parquet.*\.wasm$/.test(f))) },
   };

@@ -4,6 +4,7 @@ import { basename } from 'node:path';
 import type { Engine } from '../engine/types.ts';
 import { DEFAULT_START, generateEvents } from '../pipeline/generator/index.ts';
 import type { PipelineContext } from '../pipeline/context.ts';
+import { nodeProducer } from './producer.ts';
 import { runBatch, type GoldResult, type RunSummary } from '../pipeline/lakehouse.ts';
 import type { RepairResult } from '../pipeline/repair.ts';
 import { RUN_DEFAULTS, runOptionProblem, type RunOptions } from '../pipeline/run-options.ts';
@@ -34,7 +35,9 @@ export async function runCommand(argv: string[], engine: Engine, out: NodeJS.Wri
     );
   }
   const ctx = nodeContext(engine, outDir, progressPrinter());
-  const summary = await runner(ctx, outDir, generateEvents({ events, seed, days, invalidRate }), 'generator', events);
+  const generate = { events, seed, days, invalidRate };
+  const produced = runner === onEngine ? nodeProducer(generate) : undefined;
+  const summary = produced ? await runBatch(ctx, produced, 'generator', events) : await runner(ctx, outDir, generateEvents(generate), 'generator', events);
   out.write(formatSummary(summary, outDir));
 }
 

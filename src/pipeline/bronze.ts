@@ -3,6 +3,7 @@ import { openWriter } from '../delta/writer.ts';
 import { LineBuffer, constantUtf8, int64Column, sequenceInt64 } from './columns.ts';
 import { checkCancelled, progressReporter, type PipelineContext } from './context.ts';
 import { BRONZE_COLUMNS, TABLES } from './tables.ts';
+import { isCheckedChunk, type CheckedChunk } from './checked-chunks.ts';
 
 export interface BronzeResult {
   batchId: string;
@@ -18,11 +19,11 @@ export interface BronzeFile {
   firstLine: number;
 }
 
-export interface BronzeOptions {
+export interface BronzeOptions<C extends string[] | CheckedChunk = string[]> {
   /** the line number of the first line (a run split into several batches numbers on) */
   firstLine?: number;
   /** told about each chunk of lines as it arrives, before it is written (silver checks them meanwhile) */
-  onLines?: (lines: string[], firstLine: number, batch: { batchId: string; ingestedAt: bigint }) => void | Promise<void>;
+  onLines?: (lines: C, firstLine: number, batch: { batchId: string; ingestedAt: bigint }) => void | Promise<void>;
   /** told about each file's lines once the file is written */
   onFile?: (file: BronzeFile) => void;
   /** buffers for the files' raw text, kept from an earlier batch of the run (see LineBuffers) */
@@ -50,14 +51,14 @@ export class LineBuffers {
 
 /**
  * Append every received record, valid or not, to bronze/events as one commit: the batch.
- * `chunks` are lists of raw lines (the exact text received).
+ * `chunks` are lists of raw lines (the exact text received), or lines already checked elsewhere.
  */
-export async function writeBronze(
+export async function writeBronze<C extends string[] | CheckedChunk = string[]>(
   ctx: PipelineContext,
-  chunks: Iterable<string[]>,
+  chunks: Iterable<C> | AsyncIterable<C>,
   source: string,
   expected?: number,
-  options: BronzeOptions = {},
+  options: BronzeOptions<C> = {},
 ): Promise<BronzeResult> {
   const now = ctx.now?.() ?? Date.now();
   const batchId = newBatchId(now);
@@ -92,12 +93,14 @@ export async function writeBronze(
     file = buffers.file(++files);
     file.reset();
   };
-  for (const chunk of chunks) {
+  for await (const chunk of chunks) {
     checkCancelled(ctx);
     await options.onLines?.(chunk, firstLine + rows, { batchId, ingestedAt });
-    for (let from = 0; from < chunk.length; ) {
-      const to = Math.min(chunk.length, from + ROWS_PER_FILE - file.length);
-      file.append(chunk, from, to, ROWS_PER_FILE);
+    const length = isCheckedChunk(chunk) ? chunk.lines : chunk.length;
+    for (let from = 0; from < length; ) {
+      const to = Math.min(length, from + ROWS_PER_FILE - file.length);
+      if (isCheckedChunk(chunk)) file.appendUtf8(chunk.text, chunk.offsets, from, to, ROWS_PER_FILE);
+      else file.append(chunk, from, to, ROWS_PER_FILE);
       rows += to - from;
       from = to;
       if (file.length >= ROWS_PER_FILE) await flush();

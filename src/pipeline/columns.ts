@@ -183,6 +183,40 @@ export class LineBuffer {
     this.length = row;
   }
 
+  /**
+   * Lines `from`..`to`-1 of UTF-8 `text` (line i at text[offsets[i], offsets[i + 1])), appended;
+   * `expectedRows` as in `append`.
+   */
+  appendUtf8(text: Uint8Array, offsets: Int32Array, from: number, to: number, expectedRows = 0): void {
+    const n = to - from;
+    if (this.length + n + 1 > this.offsets.length) {
+      const grown = new Int32Array(Math.max(this.length + n + 1, this.offsets.length * 2, expectedRows + 1));
+      grown.set(this.offsets.subarray(0, this.length + 1));
+      this.offsets = grown;
+    }
+    const at = this.offsets[this.length]!;
+    const start = offsets[from]!;
+    const size = offsets[to]! - start;
+    if (at + size > this.bytes.length) {
+      if (at + size > 0x7fffffff) throw new RangeError('the raw lines of one Parquet file exceed 2 GB');
+      const guess = at === 0 && expectedRows > n && n > 0 ? Math.min(2 ** 28, Math.ceil((size / n) * expectedRows * 1.1)) : 0;
+      const grown = new Uint8Array(Math.min(0x7fffffff, Math.max(this.bytes.length * 2, at + size, guess)));
+      grown.set(this.bytes.subarray(0, at));
+      this.bytes = grown;
+    }
+    this.bytes.set(text.subarray(start, start + size), at);
+    const shift = at - start;
+    let row = this.length;
+    for (let i = from + 1; i <= to; i++) this.offsets[++row] = offsets[i]! + shift;
+    this.length = row;
+  }
+
+  /** The lines so far, in buffers of their own (offsets from 0). */
+  copy(): { bytes: Uint8Array; offsets: Int32Array } {
+    const n = this.length;
+    return { bytes: this.bytes.slice(0, this.offsets[n]!), offsets: this.offsets.slice(0, n + 1) };
+  }
+
   /** The lines so far as a Utf8 vector over these buffers: valid until the next reset. */
   vector(): Vector {
     const n = this.length;

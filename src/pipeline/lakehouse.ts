@@ -4,7 +4,16 @@ import { refreshGold, type GoldResult } from './gold.ts';
 import { LineBuffers, writeBronze, type BronzeResult } from './bronze.ts';
 import { checkCancelled, type PipelineContext } from './context.ts';
 import { repairLakehouse, retryOnConflict, type RepairResult } from './repair.ts';
-import { ensureSilverCapacity, loadSilverEvents, processPendingBronze, releaseSilverBuffers, SilverBatch, type SilverBatchResult } from './silver/index.ts';
+import {
+  ensureSilverCapacity,
+  loadSilverEvents,
+  needsRaw,
+  processPendingBronze,
+  releaseSilverBuffers,
+  SilverBatch,
+  type SilverBatchResult,
+} from './silver/index.ts';
+import { isCheckedChunk, type CheckedChunk, type CheckedSource } from './checked-chunks.ts';
 
 export type { GoldResult } from './gold.ts';
 
@@ -46,11 +55,11 @@ export const MAX_BATCH_ROWS = 1_000_000;
  * records to bronze (one commit per MAX_BATCH_ROWS), every bronze
  * version silver has not processed yet to silver/events, rejects and quality, then gold recomputed
  * from silver. The lines of a new batch are checked for silver while bronze writes them, so silver
- * does not read them back from its files.
+ * does not read them back from its files; or, from a CheckedSource, they come checked already.
  */
 export async function runBatch(
   ctx: PipelineContext,
-  chunks: Iterable<string[]>,
+  chunks: Iterable<string[]> | CheckedSource,
   source: string,
   expected?: number,
   maxBatchRows = MAX_BATCH_ROWS,
@@ -70,7 +79,7 @@ export async function runBatch(
 
 async function runLayers(
   ctx: PipelineContext,
-  chunks: Iterable<string[]>,
+  chunks: Iterable<string[]> | CheckedSource,
   source: string,
   expected: number | undefined,
   maxBatchRows: number,
@@ -90,46 +99,53 @@ async function runLayers(
   // What the repair committed is newer than the copy read above.
   if (repaired) silverRead = undefined;
 
-  const source$ = timedChunks(chunks, timings);
+  const source$ = timedChunks(typeof chunks === 'function' ? chunks({ rawColumn: needsRaw(ctx), maxBatchRows }) : chunks, timings);
   // The raw text of a batch's files, reused by the next batch of this run.
   const buffers = new LineBuffers();
   const batches: BronzeResult[] = [];
   const silver: SilverBatchResult[] = [];
   let lines = 0;
-  do {
-    checkCancelled(ctx);
-    const part = takeLines(source$, maxBatchRows);
-    const expectedHere = expected === undefined ? undefined : Math.min(expected - lines, maxBatchRows);
-    ensureSilverCapacity(ctx.engine, expectedHere ?? maxBatchRows);
-    const batch = new SilverBatch(ctx, expectedHere);
-    t = performance.now();
-    at.stage = 'bronze';
-    const generatedBefore = timings.generate;
-    const bronze = await writeBronze(ctx, part, source, expected, {
-      firstLine: lines + 1,
-      buffers,
-      onLines: (chunk, first, b) =>
-        ctx.checkers
-          ? batch.submitLines(ctx.checkers, chunk, first, b.ingestedAt, b.batchId)
-          : batch.checkLines(
-              chunk,
-              (i) => first + i,
-              () => b.ingestedAt,
-              b.batchId,
-            ),
-      onFile: (f) => batch.keepRaw(f.raw, f.firstLine),
-    });
-    timings.bronze += since(t) - (timings.generate - generatedBefore) - batch.seconds;
-    const checked = batch.seconds;
-    t = performance.now();
-    at.stage = 'silver';
-    const prepared = { version: bronze.version, batch };
-    await retryOnConflict(ctx, 'silver', silverRead, (read) => processPendingBronze(ctx, { results: silver, prepared, silver: read }));
-    silverRead = undefined;
-    timings.silver += since(t) + checked;
-    batches.push(bronze);
-    lines += bronze.rows;
-  } while (!source$.done);
+  try {
+    do {
+      checkCancelled(ctx);
+      const part = takeLines(source$, maxBatchRows);
+      const expectedHere = expected === undefined ? undefined : Math.min(expected - lines, maxBatchRows);
+      ensureSilverCapacity(ctx.engine, expectedHere ?? maxBatchRows);
+      const batch = new SilverBatch(ctx, expectedHere);
+      t = performance.now();
+      at.stage = 'bronze';
+      const generatedBefore = timings.generate;
+      const bronze = await writeBronze(ctx, part, source, expected, {
+        firstLine: lines + 1,
+        buffers,
+        onLines: (chunk, first, b) =>
+          isCheckedChunk(chunk)
+            ? batch.takeChecked(chunk, b.ingestedAt, b.batchId)
+            : ctx.checkers
+              ? batch.submitLines(ctx.checkers, chunk, first, b.ingestedAt, b.batchId)
+              : batch.checkLines(
+                  chunk,
+                  (i) => first + i,
+                  () => b.ingestedAt,
+                  b.batchId,
+                ),
+        onFile: (f) => batch.keepRaw(f.raw, f.firstLine),
+      });
+      timings.bronze += since(t) - (timings.generate - generatedBefore) - batch.seconds;
+      const checked = batch.seconds;
+      t = performance.now();
+      at.stage = 'silver';
+      const prepared = { version: bronze.version, batch };
+      await retryOnConflict(ctx, 'silver', silverRead, (read) => processPendingBronze(ctx, { results: silver, prepared, silver: read }));
+      silverRead = undefined;
+      timings.silver += since(t) + checked;
+      batches.push(bronze);
+      lines += bronze.rows;
+    } while (!source$.done);
+  } finally {
+    // A run that stops early lets its source go (a producer thread is ended).
+    await source$.close();
+  }
 
   t = performance.now();
   at.stage = 'gold';
@@ -139,48 +155,58 @@ async function runLayers(
   return { ...(repaired ? { repaired } : {}), bronze, bronzeBatches: batches, silver, gold, seconds: since(started), timings };
 }
 
+type Chunk = string[] | CheckedChunk;
+type Chunks = AsyncIterator<Chunk> & { done: boolean; pending?: Chunk; close(): Promise<void> };
+
 /** The chunks, timing how long producing each one takes (the generator runs inside `next`). */
-function timedChunks(chunks: Iterable<string[]>, timings: StageTimings): Iterator<string[]> & { done: boolean; pending?: string[] } {
-  const inner = chunks[Symbol.iterator]();
-  const it = {
+function timedChunks(chunks: Iterable<Chunk> | AsyncIterable<Chunk>, timings: StageTimings): Chunks {
+  const inner = Symbol.asyncIterator in chunks ? chunks[Symbol.asyncIterator]() : chunks[Symbol.iterator]();
+  const it: Chunks = {
     done: false,
-    pending: undefined as string[] | undefined,
-    next(): IteratorResult<string[]> {
+    async next(): Promise<IteratorResult<Chunk>> {
       if (it.pending) {
         const value = it.pending;
         it.pending = undefined;
         return { value, done: false };
       }
       const t = performance.now();
-      const r = inner.next();
+      const r = await inner.next();
       timings.generate += (performance.now() - t) / 1000;
       if (r.done) it.done = true;
       return r;
+    },
+    async close(): Promise<void> {
+      if (!it.done) await inner.return?.();
+      it.done = true;
     },
   };
   return it;
 }
 
 /**
- * At most `max` lines of `source`, chunk by chunk; a chunk that straddles the limit is split and
- * its rest kept for the next batch. Marks `source.done` when the source has nothing left.
+ * At most `max` lines of `source`, chunk by chunk; a chunk of lines that straddles the limit is
+ * split and its rest kept for the next batch (a checked chunk never does: see CheckNeed). Marks
+ * `source.done` when the source has nothing left.
  */
-function* takeLines(source: ReturnType<typeof timedChunks>, max: number): Generator<string[]> {
+async function* takeLines(source: Chunks, max: number): AsyncGenerator<Chunk> {
   let taken = 0;
   while (taken < max) {
-    const r = source.next();
+    const r = await source.next();
     if (r.done) return;
     const chunk = r.value;
-    if (taken + chunk.length > max) {
+    const length = isCheckedChunk(chunk) ? chunk.lines : chunk.length;
+    if (taken + length > max) {
+      if (isCheckedChunk(chunk))
+        throw new Error(`a checked chunk of lines ${chunk.firstLine}–${chunk.firstLine + length - 1} crosses the end of a batch of ${max} lines`);
       source.pending = chunk.slice(max - taken);
       yield chunk.slice(0, max - taken);
       return;
     }
-    taken += chunk.length;
+    taken += length;
     yield chunk;
   }
   // Exactly full: look ahead so that a source that just ended does not make an empty batch.
-  const r = source.next();
+  const r = await source.next();
   if (r.done) return;
   source.pending = r.value;
 }

@@ -3,6 +3,8 @@ import type { Engine } from '../engine/types.ts';
 import { jsonLines } from '../delta/export.ts';
 import { encodeParquet } from '../parquet/codec.ts';
 import type { LineCheckers } from '../pipeline/check-lines.ts';
+import type { CheckedSource } from '../pipeline/checked-chunks.ts';
+import type { GenerateOptions } from '../pipeline/generator/index.ts';
 import { checkGoldSql } from '../pipeline/gold.ts';
 import { GOLD_TABLES, TABLES } from '../pipeline/tables.ts';
 import type { RunSummary } from '../pipeline/lakehouse.ts';
@@ -64,6 +66,8 @@ export interface LakehouseDeps {
   exclusive?: Exclusive;
   /** threads for silver's line checks, if any (the worker's: browserCheckers) */
   checkers?: () => LineCheckers | undefined;
+  /** where a generated run's lines are made and checked, if not on the lakehouse's thread (the worker's: browserProducer) */
+  producer?: (options: GenerateOptions) => CheckedSource | undefined;
   /** the reader the page used before the engine started (made here if not given) */
   reader?: LakeReader;
   /** a test hook: the commit after which runs stop (see stop-after-commit.ts) */
@@ -118,6 +122,7 @@ export async function openLakehouse(deps: LakehouseDeps) {
       for (const kpi of GOLD_TABLES) readGold(kpi, undefined).catch(() => {});
     },
     deps.checkers,
+    deps.producer,
     deps.stopAfterCommit,
   );
 

@@ -132,6 +132,8 @@ export interface Api {
   disconnectStore(): Promise<void>;
   /** How many checker workers silver's line checks use from the next run on (tests, benchmarks; undefined: from the cores). */
   checkerThreads(threads: number | undefined): Promise<void>;
+  /** Whether a generated run's lines are made and checked on a worker of their own from the next run on (tests, benchmarks; undefined: with two cores or more). */
+  producerThread(on: boolean | undefined): Promise<void>;
   /** Memory the worker holds (wasm linear memories, JS heap), for benchmarks. */
   metrics(): Promise<WorkerMetrics>;
   /** How much storage this origin uses, and whether it is persistent. */

@@ -2,7 +2,8 @@ import type { Engine } from '../engine/types.ts';
 import type { LineCheckers } from '../pipeline/check-lines.ts';
 import type { PipelineContext, Progress } from '../pipeline/context.ts';
 import { parseExpectations, type Expectation } from '../pipeline/expectations.ts';
-import { generateEvents } from '../pipeline/generator/index.ts';
+import type { CheckedSource } from '../pipeline/checked-chunks.ts';
+import { generateEvents, type GenerateOptions } from '../pipeline/generator/index.ts';
 import { runBatch, type RunSummary } from '../pipeline/lakehouse.ts';
 import { jsonlChunks } from '../pipeline/lines.ts';
 import { repairLakehouse, type RepairResult } from '../pipeline/repair.ts';
@@ -49,6 +50,8 @@ export class Runs {
     private readonly onChanged: () => void,
     /** threads for silver's line checks (none: the lines are checked on this thread) */
     private readonly checkers: () => LineCheckers | undefined = () => undefined,
+    /** where a generated run's lines are made and checked, if not on this thread (the worker's: browserProducer) */
+    private readonly producer: (options: GenerateOptions) => CheckedSource | undefined = () => undefined,
     /** a test hook: the commit after which a run stops, as a crash there would stop it (see stop-after-commit.ts) */
     private readonly stopAfter: () => string | undefined = () => undefined,
   ) {
@@ -61,7 +64,10 @@ export class Runs {
 
   run(options: RunOptions, onProgress?: ProgressCallback): Promise<RunSummary> {
     const o = checkRunOptions(options);
-    return this.batch(() => generateEvents({ events: o.events, seed: o.seed, days: o.days, invalidRate: o.invalidRate }), 'generator', onProgress, o.events);
+    const generate = { events: o.events, seed: o.seed, days: o.days, invalidRate: o.invalidRate };
+    const produced = this.producer(generate);
+    if (produced) return this.exclusively(onProgress, (ctx) => runBatch(ctx, produced, 'generator', o.events));
+    return this.batch(() => generateEvents(generate), 'generator', onProgress, o.events);
   }
 
   /**

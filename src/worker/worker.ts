@@ -36,6 +36,7 @@ import {
 } from './protocol.ts';
 import { workerMetrics } from './metrics.ts';
 import { browserCheckers, useCheckerThreads } from './checkers.ts';
+import { browserProducer, useProducer } from './producer.ts';
 import { checkStopAfterCommit } from '../pipeline/stop-after-commit.ts';
 
 /** Where the lakehouse lives in OPFS, and a separate folder the storage self-test may scribble in. */
@@ -122,6 +123,7 @@ function start(): Promise<Runtime> {
       // One run at a time across every tab of this origin; a run that has to wait says so.
       exclusive: webLock(RUN_LOCK),
       checkers: () => browserCheckers(),
+      producer: browserProducer,
       stopAfterCommit: () => stopAfter,
     });
     engineUp = true;
@@ -330,6 +332,8 @@ const api: Api = {
   }),
 
   checkerThreads: withContext('setting checker threads', async (threads: number | undefined) => useCheckerThreads(threads)),
+
+  producerThread: withContext('setting the producer worker', async (on: boolean | undefined) => useProducer(on)),
 
   metrics: withContext(
     'reading memory figures',

@@ -86,6 +86,50 @@ describe('the app', () => {
     expect(session.errors).toEqual([]);
   });
 
+  test('a generated run made and checked on a producer worker gives the same tables as on the lakehouse worker', { timeout: 240_000 }, async () => {
+    session = await launchBrowser();
+    const { page } = session;
+    await page.goto(server.url);
+    await waitForEngine(page);
+    const options = { events: 25_000, seed: 12, days: 30, invalidRate: 0.05 };
+    let started = 0;
+    page.on('worker', (w) => {
+      if (w.url().includes('produce-worker')) started++;
+    });
+    const runWith = async (producer: boolean) => {
+      const before = started;
+      await page.evaluate((on) => window.lakehouse.producerThread(on), producer);
+      await page.evaluate(() => window.lakehouse.reset());
+      const summary = await page.evaluate((o) => window.lakehouse.run(o), options);
+      const gold: Record<string, string[]> = {};
+      for (const t of summary.gold) {
+        const rows = await page.evaluate((name) => window.lakehouse.goldTable(name), t.table);
+        gold[t.table] = rows.rows.map((r) => JSON.stringify(r)).sort();
+      }
+      const query = (sql: string) => page.evaluate((q) => window.lakehouse.query(q), sql).then((r) => JSON.stringify(r.rows));
+      return {
+        gold,
+        silver: await query(
+          'SELECT count(*) AS n, min(event_id) AS first, max(event_id) AS last, sum(coalesce(words, 0)) AS words, max(occurred_at) AS latest FROM silver_events',
+        ),
+        rejects: await query('SELECT stage, count(*) AS n FROM silver_rejects GROUP BY stage ORDER BY stage'),
+        producers: started - before,
+      };
+    };
+    const produced = await runWith(true);
+    const inline = await runWith(false);
+    // one producer worker per generated run, none when switched off
+    expect(produced.producers).toBe(1);
+    expect(inline.producers).toBe(0);
+    expect(Object.keys(produced.gold).length).toBe(6);
+    expect(produced.gold).toEqual(inline.gold);
+    expect(produced.silver).toBe(inline.silver);
+    expect(produced.rejects).toBe(inline.rejects);
+    expect(JSON.parse(produced.rejects).length).toBeGreaterThan(1);
+    await page.evaluate(() => window.lakehouse.producerThread(undefined));
+    expect(session.errors).toEqual([]);
+  });
+
   test('the harness sees what a worker does wrong', async () => {
     session = await launchBrowser();
     await session.page.goto(server.url);

@@ -1,5 +1,6 @@
 import type { Vector } from 'apache-arrow';
 import { checkInto, type LineCheckers } from '../check-lines.ts';
+import type { CheckedChunk } from '../checked-chunks.ts';
 import { tableOf } from '../columns.ts';
 import { checkCancelled, progressReporter, type PipelineContext } from '../context.ts';
 import type { RejectStage } from '../schema.ts';
@@ -52,7 +53,7 @@ export class SilverBatch {
     private readonly ctx: PipelineContext,
     expectedRows?: number,
   ) {
-    this.rawColumn = ctx.expectations.some((e) => mentions(e.expr, 'raw'));
+    this.rawColumn = needsRaw(ctx);
     this.typed = new TypedRows(expectedRows ?? 65_536, this.rawColumn);
     this.report = progressReporter(ctx, 'silver', expectedRows);
   }
@@ -100,6 +101,19 @@ export class SilverBatch {
       this.linesInFlight -= oldest.lines;
       await oldest.done.catch(() => {});
     }
+  }
+
+  /** Take in a chunk checked on another thread (checked-chunks.ts), received at `ingestedAt`. */
+  takeChecked(chunk: CheckedChunk, ingestedAt: bigint, batchId: string): void {
+    const started = performance.now();
+    this.batchId ||= batchId;
+    const { typed, rejects } = chunk.checked;
+    typed.ingestedAt.fill(ingestedAt);
+    this.typed.appendData(typed);
+    for (const r of rejects) pushReject(this.early, r.raw, r.eventId, r.stage, r.reasons, r.errors, batchId, ingestedAt);
+    this.bronzeRows += chunk.lines;
+    this.report(this.bronzeRows);
+    this.seconds += (performance.now() - started) / 1000;
   }
 
   /** Keep a file's raw column: lines numbered from `first` on, or as `lineNo` says. */
@@ -210,4 +224,9 @@ export class SilverBatch {
     this.report(this.bronzeRows, true);
     return result;
   }
+}
+
+/** Whether an expectation reads a row's raw text (then typed rows keep it). */
+export function needsRaw(ctx: PipelineContext): boolean {
+  return ctx.expectations.some((e) => mentions(e.expr, 'raw'));
 }

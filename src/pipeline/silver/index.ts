@@ -5,7 +5,7 @@
  * (commit.ts). pending.ts finds the bronze versions silver has not taken in; engine-copy.ts keeps
  * the engine's `silver_events` in step with silver/events.
  */
-export { SilverBatch } from './batch.ts';
+export { needsRaw, SilverBatch } from './batch.ts';
 export { COMPRESS_SILVER_ABOVE, ensureSilverCapacity, loadSilverEvents } from './engine-copy.ts';
 export { releaseSilverBuffers } from './ipc.ts';
 export { isBatch, processPendingBronze, type PendingOptions } from './pending.ts';
