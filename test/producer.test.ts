@@ -129,7 +129,14 @@ describe('lines made and checked by a producer', () => {
       },
     });
     const stopped = replies.stopped;
-    await expect(runBatch(ctx, sameThread(() => generateEvents(options)), 'generator', options.events)).rejects.toThrow(/cancel/i);
+    await expect(
+      runBatch(
+        ctx,
+        sameThread(() => generateEvents(options)),
+        'generator',
+        options.events,
+      ),
+    ).rejects.toThrow(/cancel/i);
     expect(replies.stopped).toBe(stopped + 1);
     expect(await storage.list(TABLES.silver)).toEqual([]);
   });
