@@ -3,12 +3,20 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parquetBytes } from './native-reference.ts';
 import type { BenchResult } from './result.ts';
+import { sampleTreeMemory } from './tree-memory.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 
-/** Run a Node script (TypeScript through tsx) with the peak-RSS hook; its stdout and the peak. */
-export async function runNode(args: string[], timeoutMs = 60 * 60_000): Promise<{ stdout: string; stderr: string; peakRssBytes: number | null }> {
+/**
+ * Run a Node script (TypeScript through tsx) with the peak-RSS hook; its stdout, its peak, and
+ * the peak of its whole process tree (the processes it starts included).
+ */
+export async function runNode(
+  args: string[],
+  timeoutMs = 60 * 60_000,
+): Promise<{ stdout: string; stderr: string; peakRssBytes: number | null; tree: { peakBytes: number | null; peakJvmBytes: number | null } }> {
   const child = spawn(process.execPath, ['--import', 'tsx', '--import', './bench/report-rss.ts', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const sampler = sampleTreeMemory(child.pid!);
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
@@ -19,16 +27,17 @@ export async function runNode(args: string[], timeoutMs = 60 * 60_000): Promise<
     child.on('close', done);
   });
   clearTimeout(timer);
+  const tree = sampler.stop();
   if (code !== 0) throw new Error(`bench: node ${args.join(' ')} exited with ${code}:\n${stderr.slice(-3000)}`);
   const rss = /BENCH_PEAK_RSS_BYTES=(\d+)/.exec(stderr);
-  return { stdout, stderr, peakRssBytes: rss ? Number(rss[1]) : null };
+  return { stdout, stderr, peakRssBytes: rss ? Number(rss[1]) : null, tree };
 }
 
 /** `cli run --events N` into a fresh folder, on DuckDB-WASM (the default), native DuckDB or Spark (local mode). */
 export async function nodeCliRun(events: number, seed: number, outDir: string, engine: 'wasm' | 'native' | 'spark'): Promise<BenchResult> {
   rmSync(outDir, { recursive: true, force: true });
-  // Spark's own memory is the runner's JVM and Python workers', which this hook does not see.
-  const { stdout, peakRssBytes } = await runNode([
+  // Spark's own memory is the runner's JVM and Python workers', which only the tree's figure sees.
+  const { stdout, peakRssBytes, tree } = await runNode([
     'src/cli/main.ts',
     'run',
     '--events',
@@ -51,7 +60,13 @@ export async function nodeCliRun(events: number, seed: number, outDir: string, e
     parquetBytes: parquetBytes(outDir),
     peakWasmBytes: null,
     peakJsHeapBytes: null,
-    peakRssBytes,
+    peakRssBytes: engine === 'spark' ? tree.peakBytes : peakRssBytes,
+    notes:
+      engine === 'spark'
+        ? [
+            `peak RSS is the process tree's Pss (Node CLI, Spark's JVM, Python workers), sampled every 0.5 s; the JVM's share ${tree.peakJvmBytes === null ? '—' : `${(tree.peakJvmBytes / 1e6).toFixed(0)} MB`}, the CLI's own peak RSS ${peakRssBytes === null ? '—' : `${(peakRssBytes / 1e6).toFixed(0)} MB`}`,
+          ]
+        : undefined,
   };
   rmSync(outDir, { recursive: true, force: true });
   return result;
