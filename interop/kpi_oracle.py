@@ -17,7 +17,8 @@ def quantile_cont(values, q):
     pos = q * (len(xs) - 1)
     lo = int(pos)
     hi = min(lo + 1, len(xs) - 1)
-    return xs[lo] + (pos - lo) * (xs[hi] - xs[lo])
+    d = pos - lo
+    return xs[lo] * (1 - d) + xs[hi] * d
 
 
 def mean(values):

@@ -63,3 +63,11 @@ def shown(value):
             return count(int(d.quantize(Decimal(1), ROUND_HALF_UP)))
         return format(d.quantize(Decimal(1).scaleb(d.adjusted() - 2), ROUND_HALF_UP).normalize(), "f")
     return str(value)
+
+
+def shown_near(value, rel: float) -> set:
+    """What `shown` may draw for a double known to a relative `rel` (summation order, the form of an
+    interpolation): the texts of the interval's two ends, as rounding is monotonic."""
+    if not isinstance(value, float) or value.is_integer():
+        return {shown(value)}
+    return {shown(value * (1 - rel)), shown(value * (1 + rel))}
