@@ -40,7 +40,7 @@ async function dashboard(page: Page) {
     await caption.waitFor({ timeout: 60_000 });
     const region = card.getByRole('region');
     out[kpi] = {
-      caption: (await caption.innerText()).trim(),
+      caption: ((await caption.textContent()) ?? '').trim(),
       columns: (await card.locator('thead th').allInnerTexts()).map((t) => t.trim()),
       rows: await allRows(region),
     };
@@ -59,7 +59,7 @@ async function main([zip]: string[]): Promise<void> {
     await page.getByLabel('Import a lakehouse (.zip)').setInputFiles(resolve(zip));
     const done = page.getByTestId('archive-result').or(page.getByRole('alert'));
     await done.first().waitFor({ timeout: 120_000 });
-    const imported = (await done.first().innerText()).trim();
+    const imported = ((await done.first().textContent()) ?? '').trim();
     const nodes = page.locator('figure.lineage button.node');
     await nodes.first().waitFor();
     // the lineage (each node's "from …") is read after the listing: wait for it, not past a while
