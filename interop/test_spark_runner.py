@@ -3,16 +3,25 @@
 up to date; every table then equals ours — bronze, silver, rejects, quality and each gold KPI, row
 for row (interop/lakehouse_compare.py). And one lakehouse taking its batches from several engines
 in turn (DuckDB-WASM, Spark, native DuckDB, `cli run --engine spark`, Spark again with re-delivered
-events) keeps SPEC §2 after every step and ends equal to our pipeline run over the same bronze."""
+events) keeps SPEC §2 after every step and ends equal to our pipeline run over the same bronze.
+And the Spark-processed lakehouse opens as any other: `cli read` and the page (its folder zipped and
+imported) show the gold rows an independent computation from silver gives."""
 import json
+import math
+import os
+import subprocess
 from collections import Counter
 from pathlib import Path
 
 import pytest
 import yaml
+from deltalake import DeltaTable
 
-from conftest import ROOT, cli
-from lakehouse_compare import assert_same_lakehouse, latest
+import kpi_oracle
+from conftest import ROOT, TSX, cli
+from delta_compare import norm
+from lakehouse_compare import GOLD_TABLES, REL, TABLES, assert_same_lakehouse, latest
+from page import build_app, count, open_in_page, shown, shown_near, zip_folder
 from spark_runner import copy_bronze, run_on_spark, steps
 
 EVENTS = 20_000
@@ -47,6 +56,80 @@ def test_every_table_equals_ours(pair):
 def test_spark_lakehouse_keeps_spec_invariants(pair):
     _, theirs, _ = pair
     assert_invariants(theirs)
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    """The built app: E2E_DIST when given (`npm test` passes the build its e2e tests used), else built once here."""
+    if os.environ.get("E2E_DIST"):
+        dist = Path(os.environ["E2E_DIST"])
+        assert (dist / "index.html").is_file(), f"E2E_DIST={dist} holds no build (index.html)"
+        return dist
+    return build_app(tmp_path_factory.mktemp("app"))
+
+
+def test_spark_lakehouse_opens_in_cli_and_page(pair, app, tmp_path):
+    """Issue 17, item 4. The lakehouse Spark processed, as Spark left it: `cli read` of each gold
+    table and the page's dashboard (the folder zipped and imported as a user would) give the rows of
+    Spark's gold as delta-rs reads them, and those equal the KPIs computed in Python from silver
+    (kpi_oracle.py); the Explorer lists every table at the version Spark committed."""
+    _, theirs, _ = pair
+    tables = {name: DeltaTable(str(theirs / name)) for name in TABLES}
+    versions = {name: t.version() for name, t in tables.items()}
+    rows = {name: t.to_pyarrow_dataset().count_rows() for name, t in tables.items()}
+    for name in TABLES:
+        if name != "bronze/events":
+            [last] = tables[name].history(1)
+            assert last["engineInfo"].startswith("Apache-Spark/"), f"{name} v{versions[name]} was committed by {last.get('engineInfo')}"
+    types = {name: {f["name"]: f["type"] for f in json.loads(tables[name].schema().to_json())["fields"]} for name in GOLD_TABLES}
+
+    def rows_of(name, raw):
+        return [tuple(norm(r[c], t) for c, t in types[name].items()) for r in raw]
+
+    silver = tables["silver/events"].to_pyarrow_table().to_pylist()
+    oracle = {f"gold/{k}": rows_of(f"gold/{k}", v) for k, v in kpi_oracle.gold(silver).items()}
+    spark_gold = {name: rows_of(name, tables[name].to_pyarrow_table().to_pylist()) for name in GOLD_TABLES}
+    for name in GOLD_TABLES:
+        assert_close(name, spark_gold[name], oracle[name], ("Spark's gold", "the oracle"))
+        assert len(oracle[name]) == rows[name] > 0, name
+
+    # `cli read`: the six tables at once (one process each)
+    procs = {name: subprocess.Popen([*TSX, "src/cli/main.ts", "read", str(theirs / name)], cwd=ROOT, stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, text=True) for name in GOLD_TABLES}
+    for name, proc in procs.items():
+        out, err = proc.communicate()
+        assert proc.returncode == 0, f"cli read {name}: {err}"
+        read = rows_of(name, [json.loads(line) for line in out.splitlines() if line.strip()])
+        assert read == spark_gold[name], f"cli read {name} differs from Spark's gold as delta-rs reads it"
+        assert_close(name, read, oracle[name], ("cli read", "the oracle"))
+
+    # the page: the folder zipped as it lies (Spark's .crc files and all), imported into a fresh profile
+    shown_in_page = open_in_page(zip_folder(theirs, tmp_path / "spark-lakehouse.zip", "spark-lakehouse"), app)
+    assert shown_in_page["errors"] == [], shown_in_page["errors"]
+    assert shown_in_page["imported"].startswith(f"Imported 10 tables with their whole history from spark-lakehouse.zip: {', '.join(f'{t} (v{versions[t]})' for t in TABLES)};"), shown_in_page["imported"]
+    explorer = {node["path"]: node for node in shown_in_page["explorer"]}
+    assert sorted(explorer) == sorted(TABLES), sorted(explorer)
+    for name, node in explorer.items():
+        layer_input = None if name == "bronze/events" else "bronze/events" if name.startswith("silver/") else "silver/events"
+        assert (node["stats"], node["from"], node["stale"]) == (
+            f"v{versions[name]} · {count(rows[name])} rows", layer_input and f"from {layer_input} v{versions[layer_input]}", False), node
+    for name in GOLD_TABLES:
+        card = shown_in_page["dashboard"][name.removeprefix("gold/")]
+        assert card["caption"] == f"{name} · version {versions[name]} · {count(rows[name])} rows", card["caption"]
+        assert card["columns"] == list(types[name]), card["columns"]
+        assert card["rows"] == [[shown(v) for v in r] for r in spark_gold[name]], f"{name}: the dashboard does not show Spark's gold"
+        # the oracle's doubles are Spark's within REL, so each cell is their value rounded, unless the
+        # two fall either side of a rounding boundary (a median of 29.3 and 29.4: 29.35 or 29.349999999999998)
+        off = [(i, c, row[c], oracle[name][i][c]) for i, row in enumerate(card["rows"]) for c in range(len(row))
+               if row[c] not in shown_near(oracle[name][i][c], REL)]
+        assert off == [], f"{name}: the dashboard does not show the oracle's figures (row, column, shown, oracle): {off[:5]}"
+
+
+def assert_close(table, got, want, what):
+    assert len(got) == len(want), f"{table}: {len(got)} rows ({what[0]}) vs {len(want)} ({what[1]})"
+    for i, (x, y) in enumerate(zip(got, want)):
+        same = all(p == q or (isinstance(p, float) and isinstance(q, float) and math.isclose(p, q, rel_tol=REL)) for p, q in zip(x, y))
+        assert same, f"{table} row {i}: {what[0]} {x} vs {what[1]} {y}"
 
 
 def test_engines_in_turn_over_one_lakehouse(spark, tmp_path):
