@@ -84,17 +84,25 @@ function noEntryImports(): Plugin {
 }
 
 /**
- * In a worker's build, every module its entry loads at start (all but the entry itself) goes to a
- * chunk `shared`, so the chunks it loads later import that chunk, never the entry (noEntryImports).
+ * In the page's build and each worker's, every module an entry loads at start (all but the entry
+ * itself) goes to a chunk `shared`, so the chunks loaded later import that chunk, never the entry
+ * (noEntryImports). The page's entry (boot.ts) is small and starts the worker; the app it imports
+ * later shares the worker-spawning code with it.
  */
 const SHARED_CHUNK = {
   codeSplitting: {
-    groups: [{ name: (id: string, ctx: ChunkingContext) => (ctx.getModuleInfo(id)?.isEntry ? null : loadedByEntry(id, ctx, new Set()) ? 'shared' : null) }],
+    groups: [{ name: (id: string, ctx: ChunkingContext) => (isEntry(id, ctx) ? null : loadedByEntry(id, ctx, new Set()) ? 'shared' : null) }],
   },
 };
 
 interface ChunkingContext {
   getModuleInfo(id: string): { isEntry: boolean; importers: readonly string[] } | null;
+}
+
+/** An entry module, or the script of an HTML entry (index.html's `<script type="module">`, boot.ts). */
+function isEntry(id: string, ctx: ChunkingContext): boolean {
+  const info = ctx.getModuleInfo(id);
+  return info?.isEntry === true || (info?.importers ?? []).some((i) => i.endsWith('.html') && ctx.getModuleInfo(i)?.isEntry === true);
 }
 
 /** Whether an entry imports `id` statically, directly or through other modules. */
@@ -124,6 +132,7 @@ export default defineConfig({
   build: {
     target: 'es2022',
     rolldownOptions: {
+      output: SHARED_CHUNK,
       // Emscripten's glue inside DuckDB-WASM uses direct eval (it is why the worker chunk's top
       // level is not minified); nothing to act on here.
       onLog(level, log, handler) {
