@@ -23,6 +23,11 @@ export function memoryLimit(engine: Engine): string | undefined {
   }
 }
 
+/** The bytes DuckDB's buffer manager holds now (what memory_limit bounds). */
+export function memoryUsed(engine: Engine): number {
+  return Number(engine.rows<{ b: bigint | null }>('SELECT sum(memory_usage_bytes) AS b FROM duckdb_memory()')[0]?.b ?? 0);
+}
+
 /**
  * DuckDB's own first line when `err` (or a cause) is its out-of-memory error: past memory_limit
  * (`could not allocate block of size 256.0 KiB (30.3 MiB/30.5 MiB used)`) or, in wasm, memory that
