@@ -6,6 +6,7 @@ import { memoryLimit, setMemoryLimit, WASM_MEMORY_LIMIT } from '../../src/engine
 import type { Engine } from '../../src/engine/types.ts';
 import { generateEvents } from '../../src/pipeline/generator/index.ts';
 import { runBatch } from '../../src/pipeline/lakehouse.ts';
+import { dropSilverEvents, ensureSilverCapacity, loadSilverEvents } from '../../src/pipeline/silver/index.ts';
 import { EngineMemoryError } from '../../src/pipeline/memory.ts';
 import type { Progress, Stage } from '../../src/pipeline/context.ts';
 import { NodeStorage } from '../../src/storage/node.ts';
@@ -104,4 +105,23 @@ describe('the engine running out of memory during a run', () => {
       expect(done.batchesChecked).toBe(3);
     },
   );
+
+  it('lets a compressed copy of silver go too: the connection is back on its database, and the next run reads silver again', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'memory-drop-'));
+    cpSync(base, dir, { recursive: true });
+    const storage = new NodeStorage(dir);
+    const ctx = pipelineContext(engine, storage);
+    await loadSilverEvents(ctx);
+    expect(ensureSilverCapacity(engine, 1, 1)).toBe(true);
+    const where = () => engine.rows<{ d: string }>('SELECT current_database() AS d')[0]!.d;
+    expect(where()).toBe('lakehouse_silver');
+    dropSilverEvents(engine);
+    expect(where()).toBe('memory');
+    expect(engine.rows("SELECT database_name FROM duckdb_databases() WHERE database_name = 'lakehouse_silver'")).toEqual([]);
+    expect(() => engine.run('SELECT 1 FROM silver_events')).toThrow(/silver_events/);
+    const next = await runBatch(ctx, batch(4), 'generator');
+    expect(next.silver.map((s) => s.bronzeVersion)).toEqual([1]);
+    expect(Number(engine.rows<{ n: bigint }>('SELECT count(*) AS n FROM silver_events')[0]!.n)).toBe(baseEvents + next.silver[0]!.silverRows);
+    expect((await checkLakehouse(storage, engine, { complete: true })).problems).toEqual([]);
+  });
 });
