@@ -3,7 +3,7 @@ import { CodedError } from '../errors.ts';
 
 export { PACKAGE_VERSION } from '@duckdb/duckdb-wasm/dist/duckdb-browser-blocking.mjs';
 import type { Engine } from './types.ts';
-import { engineFromBindings, type BlockingBindings } from './duckdb.ts';
+import { engineFromBindings, startInstance, type BlockingBindings } from './duckdb.ts';
 import { compileDuckdb, EngineUnsupportedError, ENGINE_FILE } from './wasm.ts';
 
 /** DuckDB-WASM's engine file could not be fetched or compiled: the page can still show what it read without the engine. */
@@ -53,6 +53,7 @@ function loadBindings(): Promise<BlockingBindings> {
     } catch (err) {
       throw loadError(err);
     }
+    startInstance(db as BlockingBindings);
     started = db as BlockingBindings;
     return started;
   })();

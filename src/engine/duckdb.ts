@@ -1,4 +1,5 @@
 import { Table, tableFromIPC, tableToIPC, vectorFromArray } from 'apache-arrow';
+import { setMemoryLimit, WASM_MEMORY_LIMIT } from './memory.ts';
 import { QueryError, type Engine } from './types.ts';
 
 /** The part of DuckDB-WASM's synchronous bindings this project uses. */
@@ -16,6 +17,16 @@ const SETTINGS = [
   'SET autoinstall_known_extensions = false',
   "SET TimeZone = 'UTC'",
 ];
+
+/** Settings of the instance (not of a connection), once when it starts: its memory limit. */
+export function startInstance(bindings: BlockingBindings): void {
+  const engine = engineFromBindings(bindings);
+  try {
+    setMemoryLimit(engine, WASM_MEMORY_LIMIT);
+  } finally {
+    engine.close();
+  }
+}
 
 export function engineFromBindings(bindings: BlockingBindings): Engine {
   const connection = bindings.connect();

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { Engine } from './types.ts';
-import { engineFromBindings, type BlockingBindings } from './duckdb.ts';
+import { engineFromBindings, startInstance, type BlockingBindings } from './duckdb.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -17,6 +17,7 @@ function loadBindings(): Promise<BlockingBindings> {
     };
     const db = await duckdb.createDuckDB(bundles, new duckdb.VoidLogger(), duckdb.NODE_RUNTIME);
     await db.instantiate(() => {});
+    startInstance(db as BlockingBindings);
     return db as BlockingBindings;
   })();
   return bindingsPromise;

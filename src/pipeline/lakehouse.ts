@@ -1,6 +1,7 @@
 import { releaseWriteBuffers } from '../delta/writer.ts';
 import { isStorageFull, StorageFullError } from '../storage/full.ts';
 import { refreshGold, type GoldResult } from './gold.ts';
+import { stoppedByMemory } from './memory.ts';
 import { LineBuffers, writeBronze, type BronzeResult } from './bronze.ts';
 import { checkCancelled, type PipelineContext } from './context.ts';
 import { repairLakehouse, retryOnConflict, type RepairResult } from './repair.ts';
@@ -68,8 +69,8 @@ export async function runBatch(
   try {
     return await runLayers(ctx, chunks, source, expected, maxBatchRows, at);
   } catch (err) {
-    // ENOSPC or QuotaExceededError alone would not say that nothing is lost, nor what to do.
-    throw isStorageFull(err) ? new StorageFullError(ctx.storage.description, at.stage, err) : err;
+    // ENOSPC, QuotaExceededError or DuckDB's out-of-memory error alone would not say that nothing is lost, nor what to do.
+    throw isStorageFull(err) ? new StorageFullError(ctx.storage.description, at.stage, err) : await stoppedByMemory(ctx, at.stage, err);
   } finally {
     // Buffers reused from batch to batch are not kept between runs (the worker lives on).
     releaseSilverBuffers(ctx.engine);

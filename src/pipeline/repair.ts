@@ -3,6 +3,7 @@ import { CommitConflictError } from '../delta/writer.ts';
 import type { PipelineContext } from './context.ts';
 import { OlderInputError, refreshGold, type GoldResult } from './gold.ts';
 import { readLineage, type Lineage } from './lineage.ts';
+import { stoppedByMemory } from './memory.ts';
 import { ExpectationFailedError, loadSilverEvents, processPendingBronze, type SilverBatchResult } from './silver/index.ts';
 
 /** What finishing a stopped run did: the lineage before and after, and the commits it made. */
@@ -21,6 +22,15 @@ export interface RepairResult {
  * the latest. Idempotent: what is up to date is not recomputed, and a second call finds nothing to do.
  */
 export async function repairLakehouse(ctx: PipelineContext): Promise<RepairResult> {
+  const at: { stage: 'silver' | 'gold' } = { stage: 'silver' };
+  try {
+    return await repair(ctx, at);
+  } catch (err) {
+    throw await stoppedByMemory(ctx, at.stage, err);
+  }
+}
+
+async function repair(ctx: PipelineContext, at: { stage: 'silver' | 'gold' }): Promise<RepairResult> {
   const before = await readLineage(ctx.storage);
   if (before.behind.length === 0) return { before, silver: [], gold: [], after: before };
   ctx.onProgress?.({ stage: 'silver', done: 0, message: `finishing the run that stopped early: ${before.behind.join(', ')} behind` });
@@ -39,6 +49,7 @@ export async function repairLakehouse(ctx: PipelineContext): Promise<RepairResul
       }
     });
   }
+  at.stage = 'gold';
   const gold = await retryOnConflict(ctx, 'gold', undefined, () => refreshGold(ctx));
   return { before, silver, gold, after: await readLineage(ctx.storage) };
 }

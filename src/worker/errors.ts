@@ -23,6 +23,8 @@ export function explain(err: unknown): string {
     if (!parts.some((p) => p.includes(message))) parts.push(message);
     const sql = (e as { sql?: unknown }).sql;
     if (typeof sql === 'string' && sql !== '') parts.push(`SQL: ${sql.length > 300 ? `${sql.slice(0, 300)}…` : sql}`);
+    // An error whose message says what its causes would (`complete`) ends the chain.
+    if ((e as { complete?: unknown }).complete === true) break;
   }
   return parts.join(' — ');
 }

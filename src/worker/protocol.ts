@@ -46,6 +46,12 @@ export interface Api {
   repair(onProgress?: (p: Progress) => void): Promise<RepairResult>;
   /** A test hook: runs stop right after this commit (a table such as `silver/events`, or the run's n-th commit), as a crash there would; undefined: they do not. */
   stopAfterCommit(which: string | undefined): Promise<void>;
+  /**
+   * A test hook: DuckDB-WASM's memory_limit set to `limit` (`'24MB'`; null: the project's own,
+   * WASM_MEMORY_LIMIT; undefined: left as it is); the limit as DuckDB says it, and the bytes its
+   * buffer manager holds.
+   */
+  engineMemoryLimit(limit?: string | null): Promise<{ limit: string; used: number }>;
   /** Stop the run in flight (false if none); it stops at its next step (CancelledError), every table at its last commit. */
   cancel(): Promise<boolean>;
   /** VACUUM every table, as `cli vacuum` does; one result per table. */

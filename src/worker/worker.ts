@@ -1,6 +1,7 @@
 import { expose, releaseProxy, transfer, type Remote } from 'comlink';
 import expectationsText from '../../contracts/expectations.yml?raw';
 import type { Engine } from '../engine/types.ts';
+import { memoryLimit, memoryUsed, setMemoryLimit, WASM_MEMORY_LIMIT } from '../engine/memory.ts';
 import { compileDuckdb } from '../engine/wasm.ts';
 import { initParquet } from '../parquet/browser.ts';
 import { sqlByFileName } from '../pipeline/gold.ts';
@@ -227,6 +228,12 @@ const api: Api = {
 
   stopAfterCommit: withContext('setting the stop-after-commit hook', async (which: string | undefined) => {
     stopAfter = which === undefined ? undefined : checkStopAfterCommit(which);
+  }),
+
+  engineMemoryLimit: withContext('setting the engine’s memory limit', async (limit?: string | null) => {
+    const { engine } = await start();
+    if (limit !== undefined) setMemoryLimit(engine, limit ?? WASM_MEMORY_LIMIT);
+    return { limit: memoryLimit(engine) ?? 'unknown', used: memoryUsed(engine) };
   }),
 
   cancel: withContext('cancelling the run', async () => (await lake()).cancel()),

@@ -2,6 +2,7 @@ import { isAdd, isMetaData, isRemove } from '../../delta/actions.ts';
 import { scanIntoEngine } from '../../delta/scan.ts';
 import { numRecords, readCommit, type Snapshot } from '../../delta/snapshot.ts';
 import { tryLoadSnapshot } from '../../delta/writer.ts';
+import { quoteIdent } from '../../engine/duckdb.ts';
 import type { Engine } from '../../engine/types.ts';
 import type { PipelineContext } from '../context.ts';
 import { SILVER_EVENTS_DDL, TABLES } from '../tables.ts';
@@ -58,6 +59,11 @@ export async function loadSilverEvents(ctx: PipelineContext): Promise<Snapshot |
       }
     }
   }
+  // A large silver is read straight into the compressed database (uncompressed it might not fit).
+  if (rows !== null && rows > COMPRESS_SILVER_ABOVE) {
+    engine.run(`CREATE OR REPLACE TABLE silver_events ${SILVER_EVENTS_DDL}`);
+    ensureSilverCapacity(engine, rows);
+  }
   await scanIntoEngine(engine, ctx.storage, snap, 'silver_events');
   if (rows !== null) loadedSilver.set(engine, { id: snap.metadata.id, version: snap.version, rows });
   return snap;
@@ -78,12 +84,33 @@ const COMPRESSED = 'lakehouse_silver';
 export function ensureSilverCapacity(engine: Engine, coming: number, limit = COMPRESS_SILVER_ABOVE): boolean {
   const rows = tableRows(engine, 'silver_events') ?? 0;
   if (rows + coming <= limit) return false;
-  if (engine.rows<{ d: string }>('SELECT current_database() AS d')[0]!.d === COMPRESSED) return false;
+  const current = engine.rows<{ d: string }>('SELECT current_database() AS d')[0]!.d;
+  if (current === COMPRESSED) return false;
+  databaseBefore.set(engine, current);
   engine.run(`ATTACH IF NOT EXISTS ':memory:' AS ${COMPRESSED} (COMPRESS);
     CREATE OR REPLACE TABLE ${COMPRESSED}.main.silver_events AS SELECT * FROM silver_events;
     DROP TABLE silver_events;
     USE ${COMPRESSED}`);
   return true;
+}
+
+/** The database a connection used before ensureSilverCapacity moved it to COMPRESSED. */
+const databaseBefore = new WeakMap<Engine, string>();
+
+/**
+ * Let the engine's copy of silver go (after the engine ran out of memory: the rest of the page
+ * needs the room). The next run reads silver/events again, into the compressed database when it
+ * is that large.
+ */
+export function dropSilverEvents(engine: Engine): void {
+  loadedSilver.delete(engine);
+  const before = databaseBefore.get(engine);
+  databaseBefore.delete(engine);
+  engine.run(
+    before === undefined
+      ? 'DROP TABLE IF EXISTS silver_events'
+      : `DROP TABLE IF EXISTS silver_events; USE ${quoteIdent(before)}; DETACH DATABASE IF EXISTS ${COMPRESSED}`,
+  );
 }
 
 /** The engine's copy now also holds `rows` rows that our commit made `version` of silver/events, read at `readVersion`. */
