@@ -1,9 +1,10 @@
 import { configDefaults, defineConfig } from 'vitest/config';
 
-// Vitest's default is one worker per core less one: on CI's two cores, one. The Node-only tests
-// run on both cores first; the storage and browser tests, whose servers and Chromium want the
-// second core, then run one file at a time (vitest runs projects of one group order together,
-// and they must share a worker count).
+// Vitest's default is one worker per core less one: on CI's two cores, one. The Node tests (the
+// storage ones included) run two files at a time first; then the browser tests one at a time, as
+// two at once beside them made timing-bound pages miss their waits (a Firefox private window, a
+// run stopped between silver's commits). Projects of one group run together and must share their
+// worker count.
 export default defineConfig({
   test: {
     projects: [
@@ -24,8 +25,8 @@ export default defineConfig({
         // Lakehouses on S3 and Azure Blob: moto and Azurite on loopback, started for the run.
         test: {
           name: 'object-storage',
-          sequence: { groupOrder: 1 },
-          maxWorkers: 1,
+          sequence: { groupOrder: 0 },
+          maxWorkers: 2,
           include: ['test/object-storage/**/*.test.ts'],
           globalSetup: ['test/object-storage/global-setup.ts'],
           environment: 'node',
