@@ -110,12 +110,32 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
+// A reader that stops early (`cli read … | head`) closes the pipe: stop quietly, as Unix tools do.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+  process.exit(0);
+});
+
 main(process.argv.slice(2)).then(
-  () => process.exit(0),
+  () => exit(0),
   (err: unknown) => {
     // Every command is about a table: the Delta layer's errors need not say `delta:` here.
     const message = err instanceof DeltaError ? err.reason : err instanceof Error ? err.message : String(err);
     process.stderr.write(`error: ${message}\n`);
-    process.exit(err instanceof UsageError ? 2 : 1);
+    exit(err instanceof UsageError ? 2 : 1);
   },
 );
+
+/**
+ * Leave once stdout and stderr have taken everything written to them. process.exit alone drops
+ * what a pipe has not taken yet: `cli read` into a busy reader lost its last rows (about 16 KB).
+ * The exit itself stays explicit, since the engine's workers would keep the process alive.
+ */
+function exit(code: number): void {
+  let open = 2;
+  const flushed = (): void => {
+    if (--open === 0) process.exit(code);
+  };
+  process.stdout.write('', flushed);
+  process.stderr.write('', flushed);
+}
