@@ -128,7 +128,7 @@ main(process.argv.slice(2)).then(
 
 /**
  * Leave once stdout and stderr have taken everything written to them. process.exit alone drops
- * what a pipe has not taken yet: `cli read` into a busy reader lost its last rows (about 16 KB).
+ * what a pipe has not taken yet: `cli read` into a busy reader lost its last rows.
  * The exit itself stays explicit, since the engine's workers would keep the process alive.
  */
 function exit(code: number): void {
