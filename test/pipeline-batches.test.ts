@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../src/engine/types.ts';
 import { MemoryStorage } from '../src/storage/memory.ts';
-import { loadSnapshot } from '../src/delta/snapshot.ts';
+import { loadSnapshot, numRecords } from '../src/delta/snapshot.ts';
 import { scanIntoEngine } from '../src/delta/scan.ts';
 import { generateEvents } from '../src/pipeline/generator/index.ts';
 import { runBatch } from '../src/pipeline/lakehouse.ts';
@@ -133,5 +133,28 @@ describe('a large silver_events', () => {
     } finally {
       engine.run('USE memory');
     }
+  });
+});
+
+describe('silver/events in files of silverFileRows', () => {
+  it('writes a batch as several files in its row order, the same rows and gold as one file', async () => {
+    const run = async (silverFileRows: number | undefined) => {
+      const storage = new MemoryStorage();
+      const ctx = { ...pipelineContext(engine, storage), ...(silverFileRows ? { silverFileRows } : {}) };
+      const summary = await runBatch(ctx, generateEvents({ events: 2_500, seed: 6, days: 15, invalidRate: 0.02 }), 'generator', 2_500);
+      const snap = await loadSnapshot(storage, TABLES.silver);
+      const inEngine = engine.rows('SELECT * EXCLUDE (ingested_at, batch_id) FROM silver_events');
+      await load(storage, TABLES.silver, 's_back');
+      const readBack = engine.rows('SELECT * EXCLUDE (ingested_at, batch_id) FROM s_back');
+      const gold = Object.fromEntries(summary.gold.map((g) => [g.table, engine.rows(ctx.goldSql[g.table.slice('gold/'.length)]!)]));
+      return { files: snap.files.map((f) => numRecords(f)), inEngine, readBack, gold };
+    };
+    const one = await run(undefined);
+    const parts = await run(1_000);
+    expect(one.files).toHaveLength(1);
+    expect(parts.files).toEqual([1_000, 1_000, one.files[0]! - 2_000]);
+    expect(parts.readBack).toEqual(one.readBack);
+    expect(parts.inEngine).toEqual(parts.readBack);
+    expect(parts.gold).toEqual(one.gold);
   });
 });

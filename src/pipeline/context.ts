@@ -33,6 +33,8 @@ export interface PipelineContext {
   now?: () => number;
   /** checks lines on other threads while bronze is written (see check-lines.ts); else in line */
   checkers?: LineCheckers;
+  /** rows per silver/events data file (default SILVER_FILE_ROWS; tests lower it) */
+  silverFileRows?: number;
 }
 
 /** A run stopped by `cancel` (its AbortSignal) at its next check; every table is at its last commit. */

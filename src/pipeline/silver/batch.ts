@@ -1,4 +1,5 @@
-import type { Vector } from 'apache-arrow';
+import type { Table, Vector } from 'apache-arrow';
+import { ROW_GROUP_ROWS } from '../../parquet/codec.ts';
 import { checkInto, type LineCheckers } from '../check-lines.ts';
 import type { CheckedChunk } from '../checked-chunks.ts';
 import { tableOf } from '../columns.ts';
@@ -11,6 +12,9 @@ import { commitSilver, type SilverTargets } from './commit.ts';
 import { noteSilverAppended } from './engine-copy.ts';
 import { scratchOf } from './ipc.ts';
 import { emptyRejects, pushReject, type SilverBatchResult } from './result.ts';
+
+/** Rows per silver/events data file (two row groups): bounds what parquet-wasm and DuckDB take in at once. */
+export const SILVER_FILE_ROWS = 2 * ROW_GROUP_ROWS;
 
 /** Lines out to checker threads at once (chunk sizes differ: 2,000 from the generator, 10,000 from a file). */
 const MAX_LINES_IN_FLIGHT = 80_000;
@@ -216,9 +220,14 @@ export class SilverBatch {
       // files keeps floating-point aggregates in gold bit-identical whether silver was just written
       // or read back after a reload.
       const rows = typed.silverTable(typed.silverOrder(new Set(late.map((r) => r.row))), batchId);
-      const ipc = scratchOf(engine).write(rows);
-      const committed = await commitSilver(ctx, 'events', events.snapshot, rows, version, batchId, ipc);
-      engine.appendIPC('silver_events', ipc);
+      // One data file per SILVER_FILE_ROWS: parquet-wasm and DuckDB each take a part at a time,
+      // so neither holds a whole 1M-row batch at once (their wasm memory never shrinks again).
+      const per = ctx.silverFileRows ?? SILVER_FILE_ROWS;
+      const parts: Table[] = Array.from({ length: Math.max(1, Math.ceil(rows.numRows / per)) }, (_, i) => rows.slice(i * per, (i + 1) * per));
+      const scratch = scratchOf(engine);
+      const ipcs = parts.length === 1 ? [scratch.write(rows)] : parts.map((part) => scratch.write(part).slice());
+      const committed = await commitSilver(ctx, 'events', events.snapshot, parts, version, batchId, ipcs);
+      for (const ipc of ipcs) engine.appendIPC('silver_events', ipc);
       noteSilverAppended(engine, committed, rows.numRows);
     }
     this.report(this.bronzeRows, true);

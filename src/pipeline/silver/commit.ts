@@ -20,7 +20,7 @@ const NAMES: Record<SilverTable, string> = { events: 'silver_events', rejects: '
 
 /**
  * One commit of `data` to a silver table, carrying the batch's `txn(SILVER_APP_ID, version)`.
- * `ipc` is `data` as an Arrow IPC stream when it is at hand.
+ * `ipcs[i]` is `data[i]` as an Arrow IPC stream when it is at hand; each table is at least one data file.
  */
 export async function commitSilver(
   ctx: PipelineContext,
@@ -29,7 +29,7 @@ export async function commitSilver(
   data: Table | Table[],
   bronzeVersion: number,
   batchId: string,
-  ipc?: Uint8Array,
+  ipcs?: Uint8Array[],
 ): Promise<{ version: number; readVersion: number }> {
   const writer = new TableWriter(ctx.storage, PATHS[table], snapshot, {
     mode: 'append',
@@ -38,7 +38,7 @@ export async function commitSilver(
     operationParameters: { batchId },
   });
   const tables = Array.isArray(data) ? data : [data];
-  for (const t of tables) await writer.write(t, tables.length === 1 ? ipc : undefined);
+  for (const [i, t] of tables.entries()) await writer.write(t, ipcs?.[i]);
   const { version } = await writer.commit();
   return { version, readVersion: writer.readVersion };
 }
