@@ -1,6 +1,7 @@
 """The project's SQL (written for DuckDB) translated to Spark SQL with sqlglot, never copied by hand.
 The one function sqlglot maps to a name Spark does not take as a plain aggregate is DuckDB's
-continuous quantile: Spark's exact `percentile` interpolates the same way."""
+continuous quantile: Spark's exact `percentile` interpolates the same way. A CTE's
+`[NOT] MATERIALIZED` is DuckDB's memory hint, which Spark's grammar does not have: it is dropped."""
 import sqlglot
 from sqlglot import exp
 
@@ -8,6 +9,8 @@ from sqlglot import exp
 def _percentile(node):
     if isinstance(node, (exp.PercentileCont, exp.Quantile)):
         return exp.Anonymous(this="percentile", expressions=[node.this, node.expression])
+    if isinstance(node, exp.CTE) and node.args.get("materialized") is not None:
+        node.set("materialized", None)
     return node
 
 
