@@ -5,7 +5,7 @@ import { loadSnapshot, numRecords } from '../src/delta/snapshot.ts';
 import { scanIntoEngine } from '../src/delta/scan.ts';
 import { generateEvents } from '../src/pipeline/generator/index.ts';
 import { runBatch } from '../src/pipeline/lakehouse.ts';
-import { ensureSilverCapacity, loadSilverEvents } from '../src/pipeline/silver/index.ts';
+import { dropSilverEvents, ensureSilverCapacity, loadSilverEvents } from '../src/pipeline/silver/index.ts';
 import { TABLES } from '../src/pipeline/tables.ts';
 import { testEngine } from './helpers/engine.ts';
 import { pipelineContext } from './helpers/pipeline.ts';
@@ -131,6 +131,36 @@ describe('a large silver_events', () => {
       expect(compressed.silver).toEqual(plain.silver);
       expect(compressed.rows).toEqual(plain.rows);
     } finally {
+      engine.run('USE memory');
+    }
+  });
+});
+
+describe('a run that will pass the compression limit', () => {
+  it('compresses silver_events before its first batch, not after two batches held uncompressed', async () => {
+    // The rows silver_events held when it moved to the compressed database.
+    const movedAt: number[] = [];
+    const watched = new Proxy(engine, {
+      get(target, key) {
+        const value = Reflect.get(target, key, target);
+        if (key !== 'run' || typeof value !== 'function') return typeof value === 'function' ? value.bind(target) : value;
+        return (sql: string) => {
+          if (sql.includes('(COMPRESS)')) movedAt.push(Number(target.rows<{ n: bigint }>('SELECT count(*) AS n FROM silver_events')[0]!.n));
+          target.run(sql);
+        };
+      },
+    });
+    const ctx = { ...pipelineContext(watched, new MemoryStorage()), compressSilverAbove: 2_000 };
+    try {
+      const summary = await runBatch(ctx, generateEvents({ events: 3_000, seed: 5, days: 15, invalidRate: 0.02 }), 'generator', 3_000, 1_000);
+      expect(summary.bronzeBatches.map((b) => b.rows)).toEqual([1_000, 1_000, 1_000]);
+      expect(movedAt).toEqual([0]);
+      expect(engine.rows<{ d: string }>('SELECT current_database() AS d')[0]!.d).toBe('lakehouse_silver');
+      const silverRows = summary.silver.reduce((n, s) => n + s.silverRows, 0);
+      expect(engine.rows('SELECT count(*) AS n FROM silver_events')).toEqual([{ n: BigInt(silverRows) }]);
+      expect(silverRows).toBeGreaterThan(2_900);
+    } finally {
+      dropSilverEvents(engine);
       engine.run('USE memory');
     }
   });

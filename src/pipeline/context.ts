@@ -33,6 +33,8 @@ export interface PipelineContext {
   now?: () => number;
   /** checks lines on other threads while bronze is written (see check-lines.ts); else in line */
   checkers?: LineCheckers;
+  /** rows past which silver_events moves to a compressed database (default COMPRESS_SILVER_ABOVE; tests lower it) */
+  compressSilverAbove?: number;
   /** rows per silver/events data file (default SILVER_FILE_ROWS; tests lower it) */
   silverFileRows?: number;
 }

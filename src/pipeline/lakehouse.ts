@@ -111,7 +111,9 @@ async function runLayers(
       checkCancelled(ctx);
       const part = takeLines(source$, maxBatchRows);
       const expectedHere = expected === undefined ? undefined : Math.min(expected - lines, maxBatchRows);
-      ensureSilverCapacity(ctx.engine, expectedHere ?? maxBatchRows);
+      // Room for the rest of the run, not only this batch: a run that will pass the limit compresses
+      // from its first row, rather than holding two batches uncompressed and then copying them.
+      ensureSilverCapacity(ctx.engine, expected === undefined ? (expectedHere ?? maxBatchRows) : expected - lines, ctx.compressSilverAbove);
       const batch = new SilverBatch(ctx, expectedHere);
       t = performance.now();
       at.stage = 'bronze';

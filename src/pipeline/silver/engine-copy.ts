@@ -60,9 +60,10 @@ export async function loadSilverEvents(ctx: PipelineContext): Promise<Snapshot |
     }
   }
   // A large silver is read straight into the compressed database (uncompressed it might not fit).
-  if (rows !== null && rows > COMPRESS_SILVER_ABOVE) {
+  const limit = ctx.compressSilverAbove ?? COMPRESS_SILVER_ABOVE;
+  if (rows !== null && rows > limit) {
     engine.run(`CREATE OR REPLACE TABLE silver_events ${SILVER_EVENTS_DDL}`);
-    ensureSilverCapacity(engine, rows);
+    ensureSilverCapacity(engine, rows, limit);
   }
   await scanIntoEngine(engine, ctx.storage, snap, 'silver_events');
   if (rows !== null) loadedSilver.set(engine, { id: snap.metadata.id, version: snap.version, rows });
