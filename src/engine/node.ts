@@ -7,10 +7,6 @@ const require = createRequire(import.meta.url);
 
 let bindingsPromise: Promise<BlockingBindings> | undefined;
 
-export function loadBindingsForProbe(): Promise<BlockingBindings> {
-  return loadBindings();
-}
-
 function loadBindings(): Promise<BlockingBindings> {
   bindingsPromise ??= (async () => {
     const duckdb = require('@duckdb/duckdb-wasm/dist/duckdb-node-blocking.cjs');
