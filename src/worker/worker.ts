@@ -128,6 +128,8 @@ function start(): Promise<Runtime> {
       stopAfterCommit: () => stopAfter,
     });
     engineUp = true;
+    // The first read's code, warmed while the page has nothing to ask (nothing to do on a first visit).
+    setTimeout(() => void lakehouse.warmUp().catch(() => {}), 0);
     return {
       engine,
       storage,
