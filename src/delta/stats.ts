@@ -62,6 +62,7 @@ function minMax(column: Vector, kind: Kind): { min: unknown; max: unknown; nulls
       // Compare UTF-8 bytes (Spark's order for strings) in place, and decode only the two winners.
       const offsets = data.valueOffsets as Int32Array;
       const bytes = data.values as Uint8Array;
+      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
       let lo = -1;
       let hi = -1;
       for (let i = 0; i < data.length; i++) {
@@ -70,14 +71,28 @@ function minMax(column: Vector, kind: Kind): { min: unknown; max: unknown; nulls
           lo = hi = i;
           continue;
         }
-        if (compareAt(bytes, offsets, i, lo) < 0) lo = i;
-        else if (compareAt(bytes, offsets, i, hi) > 0) hi = i;
+        // equal to the least so far: not above the greatest either (most rows of a column with few values)
+        const c = compareAt(bytes, view, offsets, i, lo);
+        if (c < 0) lo = i;
+        else if (c > 0 && compareAt(bytes, view, offsets, i, hi) > 0) hi = i;
       }
       if (lo >= 0) {
         const low = bytes.subarray(offsets[lo]!, offsets[lo + 1]!);
         const high = bytes.subarray(offsets[hi]!, offsets[hi + 1]!);
         if (min === undefined || compareBytes(low, min as Uint8Array) < 0) min = low;
         if (max === undefined || compareBytes(high, max as Uint8Array) > 0) max = high;
+      }
+      continue;
+    }
+    if (kind === 'bigint') {
+      // Reading a BigInt64Array makes a heap BigInt per value; compare the two 32-bit halves instead.
+      const values = data.values as BigInt64Array | BigUint64Array;
+      const at = minMax64(values, data.length, isValid);
+      if (at.lo >= 0) {
+        const low = values[at.lo]!;
+        const high = values[at.hi]!;
+        if (min === undefined || low < (min as bigint)) min = low;
+        if (max === undefined || high > (max as bigint)) max = high;
       }
       continue;
     }
@@ -97,13 +112,39 @@ function minMax(column: Vector, kind: Kind): { min: unknown; max: unknown; nulls
   return { min, max, nulls };
 }
 
-/** Strings i and j of one Utf8 buffer, compared as bytes. */
-function compareAt(bytes: Uint8Array, offsets: Int32Array, i: number, j: number): number {
+/** The indexes of the least and greatest valid values of a 64-bit column (-1 when none is valid). */
+function minMax64(values: BigInt64Array | BigUint64Array, length: number, isValid: (i: number) => boolean): { lo: number; hi: number } {
+  const words = new Int32Array(values.buffer, values.byteOffset, length * 2);
+  // little-endian: word 2i is the low half (compared unsigned), 2i + 1 the high half (signed unless the column is unsigned)
+  const signed = values instanceof BigInt64Array ? 0 : 0x80000000;
+  const less = (i: number, j: number): boolean => {
+    const a = words[2 * i + 1]! ^ signed;
+    const b = words[2 * j + 1]! ^ signed;
+    return a < b || (a === b && words[2 * i]! >>> 0 < words[2 * j]! >>> 0);
+  };
+  let lo = -1;
+  let hi = -1;
+  for (let i = 0; i < length; i++) {
+    if (!isValid(i)) continue;
+    if (lo < 0) lo = hi = i;
+    else if (less(i, lo)) lo = i;
+    else if (less(hi, i)) hi = i;
+  }
+  return { lo, hi };
+}
+
+/** Strings i and j of one Utf8 buffer, compared as bytes (four at a time, big-endian, while both have four). */
+function compareAt(bytes: Uint8Array, view: DataView, offsets: Int32Array, i: number, j: number): number {
   let x = offsets[i]!;
   let y = offsets[j]!;
   const xe = offsets[i + 1]!;
   const ye = offsets[j + 1]!;
   if (x === y && xe === ye) return 0;
+  for (; x + 4 <= xe && y + 4 <= ye; x += 4, y += 4) {
+    const a = view.getUint32(x);
+    const b = view.getUint32(y);
+    if (a !== b) return a < b ? -1 : 1;
+  }
   for (; x < xe && y < ye; x++, y++) {
     const d = bytes[x]! - bytes[y]!;
     if (d !== 0) return d;
@@ -133,8 +174,9 @@ function formatStat(v: unknown, type: DataType): unknown {
 export function formatTimestamp(value: bigint, unit: number, utc: boolean): string {
   const perSecond = [1n, 1000n, 1_000_000n, 1_000_000_000n][unit]!;
   const micros = (value * 1_000_000n) / perSecond;
-  const ms = micros / 1000n;
+  // BigInt division truncates toward zero: before 1970 the second is the one below
   const fracMicros = ((micros % 1_000_000n) + 1_000_000n) % 1_000_000n;
-  const iso = new Date(Number(ms - (((ms % 1000n) + 1000n) % 1000n))).toISOString().slice(0, 19);
+  const seconds = (micros - fracMicros) / 1_000_000n;
+  const iso = new Date(Number(seconds) * 1000).toISOString().slice(0, 19);
   return `${iso}.${String(fracMicros).padStart(6, '0')}${utc ? 'Z' : ''}`;
 }
