@@ -5,7 +5,7 @@ import { loadSnapshot, numRecords } from '../src/delta/snapshot.ts';
 import { scanIntoEngine } from '../src/delta/scan.ts';
 import { generateEvents } from '../src/pipeline/generator/index.ts';
 import { runBatch } from '../src/pipeline/lakehouse.ts';
-import { dropSilverEvents, ensureSilverCapacity, loadSilverEvents } from '../src/pipeline/silver/index.ts';
+import { dropSilverEvents, ensureSilverCapacity, loadSilverEvents, silverDatabase } from '../src/pipeline/silver/index.ts';
 import { TABLES } from '../src/pipeline/tables.ts';
 import { testEngine } from './helpers/engine.ts';
 import { pipelineContext } from './helpers/pipeline.ts';
@@ -118,7 +118,7 @@ describe('a large silver_events', () => {
       const ctx = pipelineContext(engine, storage);
       await runBatch(ctx, generateEvents({ events: 1_500, seed: 3, days: 15, invalidRate: 0.02 }), 'generator', 1_500);
       const moved = compressAt !== undefined && ensureSilverCapacity(engine, 1_000, compressAt);
-      const where = engine.rows<{ d: string }>('SELECT current_database() AS d')[0]!.d;
+      const where = silverDatabase(engine);
       const summary = await runBatch(ctx, generateEvents({ events: 1_000, seed: 4, days: 15, invalidRate: 0.02 }), 'generator', 1_000);
       const rows = Object.fromEntries(summary.gold.map((g) => [g.table, engine.rows(ctx.goldSql[g.table.slice('gold/'.length)]!)]));
       return { moved, where, rows, silver: engine.rows('SELECT count(*) AS n FROM silver_events')[0] };
@@ -131,7 +131,7 @@ describe('a large silver_events', () => {
       expect(compressed.silver).toEqual(plain.silver);
       expect(compressed.rows).toEqual(plain.rows);
     } finally {
-      engine.run('USE memory');
+      dropSilverEvents(engine);
     }
   });
 });
@@ -155,13 +155,16 @@ describe('a run that will pass the compression limit', () => {
       const summary = await runBatch(ctx, generateEvents({ events: 3_000, seed: 5, days: 15, invalidRate: 0.02 }), 'generator', 3_000, 1_000);
       expect(summary.bronzeBatches.map((b) => b.rows)).toEqual([1_000, 1_000, 1_000]);
       expect(movedAt).toEqual([0]);
-      expect(engine.rows<{ d: string }>('SELECT current_database() AS d')[0]!.d).toBe('lakehouse_silver');
+      expect(silverDatabase(engine)).toBe('lakehouse_silver');
+      // Other tables (a batch's scratch tables) are still made in the uncompressed database.
+      engine.run('CREATE OR REPLACE TABLE scratch_probe AS SELECT 1 AS x');
+      expect(engine.rows("SELECT database_name AS d FROM duckdb_tables() WHERE table_name = 'scratch_probe'")).toEqual([{ d: 'memory' }]);
+      engine.run('DROP TABLE scratch_probe');
       const silverRows = summary.silver.reduce((n, s) => n + s.silverRows, 0);
       expect(engine.rows('SELECT count(*) AS n FROM silver_events')).toEqual([{ n: BigInt(silverRows) }]);
       expect(silverRows).toBeGreaterThan(2_900);
     } finally {
       dropSilverEvents(engine);
-      engine.run('USE memory');
     }
   });
 });

@@ -6,7 +6,7 @@ import { memoryLimit, setMemoryLimit, WASM_MEMORY_LIMIT } from '../../src/engine
 import type { Engine } from '../../src/engine/types.ts';
 import { generateEvents } from '../../src/pipeline/generator/index.ts';
 import { runBatch } from '../../src/pipeline/lakehouse.ts';
-import { dropSilverEvents, ensureSilverCapacity, loadSilverEvents } from '../../src/pipeline/silver/index.ts';
+import { dropSilverEvents, ensureSilverCapacity, loadSilverEvents, silverDatabase } from '../../src/pipeline/silver/index.ts';
 import { EngineMemoryError } from '../../src/pipeline/memory.ts';
 import type { Progress, Stage } from '../../src/pipeline/context.ts';
 import { NodeStorage } from '../../src/storage/node.ts';
@@ -113,10 +113,10 @@ describe('the engine running out of memory during a run', () => {
     const ctx = pipelineContext(engine, storage);
     await loadSilverEvents(ctx);
     expect(ensureSilverCapacity(engine, 1, 1)).toBe(true);
-    const where = () => engine.rows<{ d: string }>('SELECT current_database() AS d')[0]!.d;
-    expect(where()).toBe('lakehouse_silver');
+    expect(silverDatabase(engine)).toBe('lakehouse_silver');
     dropSilverEvents(engine);
-    expect(where()).toBe('memory');
+    expect(silverDatabase(engine)).toBeUndefined();
+    expect(engine.rows("SELECT current_setting('search_path') AS p")).toEqual([{ p: '' }]);
     expect(engine.rows("SELECT database_name FROM duckdb_databases() WHERE database_name = 'lakehouse_silver'")).toEqual([]);
     expect(() => engine.run('SELECT 1 FROM silver_events')).toThrow(/silver_events/);
     const next = await runBatch(ctx, batch(4), 'generator');

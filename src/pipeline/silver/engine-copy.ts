@@ -2,7 +2,7 @@ import { isAdd, isMetaData, isRemove } from '../../delta/actions.ts';
 import { scanIntoEngine } from '../../delta/scan.ts';
 import { numRecords, readCommit, type Snapshot } from '../../delta/snapshot.ts';
 import { tryLoadSnapshot } from '../../delta/writer.ts';
-import { quoteIdent } from '../../engine/duckdb.ts';
+import { quoteIdent, quoteString } from '../../engine/duckdb.ts';
 import type { Engine } from '../../engine/types.ts';
 import type { PipelineContext } from '../context.ts';
 import { SILVER_EVENTS_DDL, TABLES } from '../tables.ts';
@@ -78,25 +78,31 @@ const COMPRESSED = 'lakehouse_silver';
  * Make room for `coming` more rows in `silver_events`. DuckDB keeps a table of its in-memory
  * database uncompressed, about 250 bytes per silver row: 10 million rows would not fit in wasm32's
  * 4 GB. Past `limit` rows the table moves to an in-memory database attached with COMPRESS (about
- * 25 bytes per row; inserts cost more, scans less), which this connection then uses by default,
- * so every statement of the pipeline finds it by the same name. Smaller lakehouses keep the
- * cheaper uncompressed table.
+ * 25 bytes per row; inserts cost more, scans less), found by the same name through the
+ * connection's search path. Smaller lakehouses keep the cheaper uncompressed table. Every other
+ * table (a batch's scratch tables, staging) is still created in the uncompressed database: in the
+ * compressed one each insert would be compressed for nothing.
  */
 export function ensureSilverCapacity(engine: Engine, coming: number, limit = COMPRESS_SILVER_ABOVE): boolean {
   const rows = tableRows(engine, 'silver_events') ?? 0;
   if (rows + coming <= limit) return false;
+  if (silverDatabase(engine) === COMPRESSED) return false;
   const current = engine.rows<{ d: string }>('SELECT current_database() AS d')[0]!.d;
-  if (current === COMPRESSED) return false;
-  databaseBefore.set(engine, current);
   engine.run(`ATTACH IF NOT EXISTS ':memory:' AS ${COMPRESSED} (COMPRESS);
     CREATE OR REPLACE TABLE ${COMPRESSED}.main.silver_events AS SELECT * FROM silver_events;
     DROP TABLE silver_events;
-    USE ${COMPRESSED}`);
+    SET search_path = ${quoteString(`${quoteIdent(current)}.main,${COMPRESSED}.main`)}`);
   return true;
 }
 
-/** The database a connection used before ensureSilverCapacity moved it to COMPRESSED. */
-const databaseBefore = new WeakMap<Engine, string>();
+/** The database holding the `silver_events` the name resolves to (undefined: none). */
+export function silverDatabase(engine: Engine): string | undefined {
+  const found = engine.rows<{ d: string }>(
+    `SELECT database_name AS d FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = 'silver_events' AND database_name IN (current_database(), '${COMPRESSED}')`,
+  );
+  const current = engine.rows<{ d: string }>('SELECT current_database() AS d')[0]!.d;
+  return found.some((r) => r.d === current) ? current : found[0]?.d;
+}
 
 /**
  * Let the engine's copy of silver go (after the engine ran out of memory: the rest of the page
@@ -105,12 +111,9 @@ const databaseBefore = new WeakMap<Engine, string>();
  */
 export function dropSilverEvents(engine: Engine): void {
   loadedSilver.delete(engine);
-  const before = databaseBefore.get(engine);
-  databaseBefore.delete(engine);
+  const attached = engine.rows(`SELECT 1 FROM duckdb_databases() WHERE database_name = '${COMPRESSED}'`).length > 0;
   engine.run(
-    before === undefined
-      ? 'DROP TABLE IF EXISTS silver_events'
-      : `DROP TABLE IF EXISTS silver_events; USE ${quoteIdent(before)}; DETACH DATABASE IF EXISTS ${COMPRESSED}`,
+    attached ? `DROP TABLE IF EXISTS silver_events; RESET search_path; DETACH DATABASE IF EXISTS ${COMPRESSED}` : 'DROP TABLE IF EXISTS silver_events',
   );
 }
 

@@ -6,7 +6,7 @@
  * the engine's `silver_events` in step with silver/events.
  */
 export { needsRaw, SilverBatch } from './batch.ts';
-export { COMPRESS_SILVER_ABOVE, dropSilverEvents, ensureSilverCapacity, loadSilverEvents } from './engine-copy.ts';
+export { COMPRESS_SILVER_ABOVE, dropSilverEvents, ensureSilverCapacity, loadSilverEvents, silverDatabase } from './engine-copy.ts';
 export { releaseSilverBuffers } from './ipc.ts';
 export { isBatch, processPendingBronze, type PendingOptions } from './pending.ts';
 export { ExpectationFailedError, type SilverBatchResult } from './result.ts';
