@@ -139,10 +139,13 @@ export function producer(
 }
 
 /**
- * Chunks a producer may send ahead: about 250,000 lines (some 100 MB of text and typed rows), so it
- * goes on generating while the pipeline finishes a batch's silver, with a bound on what waits.
+ * Chunks a producer may send ahead: about 600,000 lines (some 250 MB of text and typed rows), so it
+ * goes on generating through most of the 4-5 s the pipeline takes to finish a 1 M-line batch's
+ * silver, with a bound on what waits. With 125, a 10 M-event run in the browser took 95.8 s and
+ * its pipeline checked about half of the chunks itself; with 300, 87.6 s and a fifth, the
+ * renderer's peak RSS no higher (docs/performance.md).
  */
-const AHEAD = 125;
+const AHEAD = 300;
 
 /**
  * The pipeline's side: the chunks a producer thread sends, in order, as an async iterable (checked
