@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { LineBuffer, Utf8Builder, constantUtf8, sequenceInt64 } from '../src/pipeline/columns.ts';
 
@@ -35,6 +36,36 @@ describe('column builders', () => {
     const g = new Utf8Builder(1, 1);
     for (const i of [4, 1, 2]) g.appendFrom(b.offsets, b.bytes, b.validity, i);
     expect([...g.finish()]).toEqual(['x'.repeat(100), null, 'héllo']);
+  });
+
+  it('Utf8Builder.appendRun copies a run of rows as appendFrom would row by row, nulls and offsets included', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.option(fc.string({ maxLength: 40 }), { freq: 3 }), { minLength: 1, maxLength: 60 }),
+        fc.array(fc.tuple(fc.nat(), fc.nat()), { maxLength: 6 }),
+        fc.option(fc.string({ maxLength: 5 })),
+        (values, cuts, before) => {
+          const src = new Utf8Builder(1, 1);
+          for (const v of values) src.append(v);
+          const runs = cuts.map(([a, b]) => {
+            const from = a % values.length;
+            return [from, from + (b % (values.length - from + 1))] as const;
+          });
+          const byRun = new Utf8Builder(1, 1);
+          const byRow = new Utf8Builder(1, 1);
+          for (const b of [byRun, byRow]) b.append(before);
+          for (const [from, to] of runs) {
+            byRun.appendRun(src.offsets, src.bytes, src.nulls ? src.validity : null, from, to);
+            for (let i = from; i < to; i++) byRow.appendFrom(src.offsets, src.bytes, src.nulls ? src.validity : null, i);
+          }
+          const want = [before, ...runs.flatMap(([from, to]) => values.slice(from, to))].map((v) => v ?? null);
+          expect([...byRun.finish()]).toEqual(want);
+          expect([...byRow.finish()]).toEqual(want);
+          expect(byRun.nulls).toBe(byRow.nulls);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 
   it('constant and sequence columns', () => {
@@ -86,5 +117,28 @@ describe('typed rows', () => {
     const table = rows.silverTable(Uint32Array.from(times.keys()), 'b');
     const floorDiv = (a: bigint, b: bigint) => (a >= 0n ? a / b : -((-a + b - 1n) / b));
     expect([...table.getChild('event_date')!.data[0]!.values]).toEqual(times.map((us) => Number(floorDiv(us, day))));
+  });
+
+  it('silverTable in any order, with rows left out, gives row r of the table in file order at order[r]', async () => {
+    const { TypedRows } = await import('../src/pipeline/typed-rows.ts');
+    const { checkChunk } = await import('../src/pipeline/check-lines.ts');
+    const { generateEvents } = await import('../src/pipeline/generator/index.ts');
+    const lines = [...generateEvents({ events: 400, seed: 9, days: 3, invalidRate: 0 })].flat();
+    const rows = new TypedRows(16);
+    rows.appendData(checkChunk({ lines, firstLine: 1, ingestedAt: 5n, batchId: '', rawColumn: false }).result.typed);
+    const all = rows
+      .silverTable(
+        Uint32Array.from({ length: rows.length }, (_, i) => i),
+        'b',
+      )
+      .toArray();
+    fc.assert(
+      fc.property(fc.shuffledSubarray([...all.keys()]), fc.boolean(), (picked, sorted) => {
+        const order = Uint32Array.from(sorted ? [...picked].sort((a, b) => a - b) : picked);
+        const table = rows.silverTable(order, 'b').toArray();
+        expect(table.map((r) => r.toJSON())).toEqual([...order].map((i) => all[i]!.toJSON()));
+      }),
+      { numRuns: 60 },
+    );
   });
 });

@@ -367,6 +367,28 @@ export class Utf8Builder {
     this.offsets[row + 1] = at;
   }
 
+  /** Rows `from` to `to` - 1 of another Utf8 column, in one copy of their bytes. */
+  appendRun(offsets: Int32Array, bytes: Uint8Array, validity: Uint8Array | null, from: number, to: number): void {
+    const row = this.length;
+    const n = to - from;
+    if (row + n >= this.offsets.length) this.grow(row + n);
+    const at = this.offsets[row]!;
+    const start = offsets[from]!;
+    const size = offsets[to]! - start;
+    if (at + size > this.bytes.length) this.reserve(at + size);
+    this.bytes.set(bytes.subarray(start, start + size), at);
+    const out = this.offsets;
+    const shift = at - start;
+    for (let k = 1; k <= n; k++) out[row + k] = offsets[from + k]! + shift;
+    const v = this.validity;
+    for (let k = 0; k < n; k++) {
+      const i = from + k;
+      if (validity && (validity[i >> 3]! & (1 << (i & 7))) === 0) this.nulls++;
+      else v[(row + k) >> 3]! |= 1 << ((row + k) & 7);
+    }
+    this.length = row + n;
+  }
+
   /** The strings so far as compact buffers (copies), e.g. to send to another thread. */
   toData(): Utf8Data {
     const n = this.length;

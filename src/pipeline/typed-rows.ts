@@ -219,13 +219,16 @@ export class TypedRows {
   silverTable(order: Uint32Array, batchId: string): Table {
     const n = order.length;
     const out: Record<string, Vector> = {};
+    // Runs of consecutive rows (start, length): a generated feed arrives in order, so a batch is a
+    // few long runs between the rows left out, and strings are copied a run at a time.
+    const runs = consecutiveRuns(order);
     const gatherString = (k: number): Vector => {
       const src = this.strings[k]!;
       let bytes = 0;
       for (let r = 0; r < n; r++) bytes += src.offsets[order[r]! + 1]! - src.offsets[order[r]!]!;
       const b = new Utf8Builder(n, bytes);
       const validity = src.nulls > 0 ? src.validity : null;
-      for (let r = 0; r < n; r++) b.appendFrom(src.offsets, src.bytes, validity, order[r]!);
+      for (let r = 0; r < runs.length; r += 2) b.appendRun(src.offsets, src.bytes, validity, runs[r]!, runs[r]! + runs[r + 1]!);
       return b.finish();
     };
     const gatherNumber = (k: number): Vector => {
@@ -363,4 +366,17 @@ function int64From(values: Float64Array, n: number): BigInt64Array {
     else out[i] = BigInt(v);
   }
   return out;
+}
+
+/** `order` as runs of consecutive indexes: start, length, start, length, … */
+function consecutiveRuns(order: Uint32Array): Uint32Array {
+  const runs: number[] = [];
+  for (let r = 0; r < order.length; ) {
+    const start = order[r]!;
+    let length = 1;
+    while (r + length < order.length && order[r + length] === start + length) length++;
+    runs.push(start, length);
+    r += length;
+  }
+  return Uint32Array.from(runs);
 }
