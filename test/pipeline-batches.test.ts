@@ -191,3 +191,30 @@ describe('silver/events in files of silverFileRows', () => {
     expect(parts.gold).toEqual(one.gold);
   });
 });
+
+describe('silver_events read whole', () => {
+  it('goes straight into the compressed database when large, and back to the plain one for a small lakehouse', async () => {
+    const storage = new MemoryStorage();
+    const ctx = { ...pipelineContext(engine, storage), compressSilverAbove: 1_000 };
+    try {
+      await runBatch(ctx, generateEvents({ events: 1_500, seed: 7, days: 15, invalidRate: 0 }), 'generator', 1_500);
+      const rows = engine.rows('SELECT count(*) AS n FROM silver_events');
+      // the engine's copy let go (as after running out of memory): the next load reads silver/events whole
+      dropSilverEvents(engine);
+      await loadSilverEvents(ctx);
+      expect(silverDatabase(engine)).toBe('lakehouse_silver');
+      expect(engine.rows("SELECT database_name AS d FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = 'silver_events'")).toEqual([
+        { d: 'lakehouse_silver' },
+      ]);
+      expect(engine.rows('SELECT count(*) AS n FROM silver_events')).toEqual(rows);
+      // a new, empty lakehouse on the same engine: its silver_events is plain again, the compressed copy gone
+      await loadSilverEvents({ ...ctx, storage: new MemoryStorage() });
+      expect(silverDatabase(engine)).toBe('memory');
+      expect(engine.rows("SELECT database_name AS d FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = 'silver_events'")).toEqual([
+        { d: 'memory' },
+      ]);
+    } finally {
+      dropSilverEvents(engine);
+    }
+  });
+});

@@ -40,8 +40,7 @@ const KEEP = '__delta_scan_keep';
  */
 export async function scanIntoEngine(engine: Engine, storage: Storage, snapshot: Snapshot, target: string, options: ScanOptions = {}): Promise<number> {
   const fields = snapshot.schema.fields;
-  if (!options.append)
-    engine.run(`CREATE OR REPLACE TABLE ${quoteIdent(target)} (${fields.map((f) => `${quoteIdent(f.name)} ${duckdbType(f.type)}`).join(', ')})`);
+  if (!options.append) engine.run(`CREATE OR REPLACE TABLE ${quoteIdent(target)} (${tableColumns(snapshot)})`);
   const files = options.fileFilter ? snapshot.files.filter(options.fileFilter) : snapshot.files;
   const partitionColumns = new Set(snapshot.metadata.partitionColumns);
   const mode = mappingMode(snapshot.protocol, snapshot.metadata);
@@ -90,6 +89,11 @@ export async function scanIntoEngine(engine: Engine, storage: Storage, snapshot:
   }
   engine.run(`DROP TABLE IF EXISTS ${STAGING}`);
   return Number(engine.rows<{ n: bigint }>(`SELECT count(*) AS n FROM ${quoteIdent(target)}`)[0]!.n);
+}
+
+/** The column list of a DuckDB table that `snapshot`'s rows are scanned into (what scanIntoEngine creates). */
+export function tableColumns(snapshot: Snapshot): string {
+  return snapshot.schema.fields.map((f) => `${quoteIdent(f.name)} ${duckdbType(f.type)}`).join(', ');
 }
 
 /** `table` with a last column KEEP, from a bitmap of its rows (bit i set: row i is kept). */

@@ -1,5 +1,5 @@
 import { isAdd, isMetaData, isRemove } from '../../delta/actions.ts';
-import { scanIntoEngine } from '../../delta/scan.ts';
+import { scanIntoEngine, tableColumns } from '../../delta/scan.ts';
 import { numRecords, readCommit, type Snapshot } from '../../delta/snapshot.ts';
 import { tryLoadSnapshot } from '../../delta/writer.ts';
 import { quoteIdent, quoteString } from '../../engine/duckdb.ts';
@@ -31,6 +31,7 @@ export async function loadSilverEvents(ctx: PipelineContext): Promise<Snapshot |
   const { engine } = ctx;
   const snap = await tryLoadSnapshot(ctx.storage, TABLES.silver);
   if (!snap) {
+    leaveCompressed(engine);
     engine.run(`CREATE OR REPLACE TABLE silver_events ${SILVER_EVENTS_DDL}`);
     // '' stands for the table this engine will create with its first commit.
     loadedSilver.set(engine, { id: '', version: -1, rows: 0 });
@@ -59,13 +60,15 @@ export async function loadSilverEvents(ctx: PipelineContext): Promise<Snapshot |
       }
     }
   }
-  // A large silver is read straight into the compressed database (uncompressed it might not fit).
+  // Read whole. A large silver is read straight into the compressed database (uncompressed it
+  // might not fit); a smaller one lets a compressed copy go.
   const limit = ctx.compressSilverAbove ?? COMPRESS_SILVER_ABOVE;
-  if (rows !== null && rows > limit) {
-    engine.run(`CREATE OR REPLACE TABLE silver_events ${SILVER_EVENTS_DDL}`);
-    ensureSilverCapacity(engine, rows, limit);
-  }
-  await scanIntoEngine(engine, ctx.storage, snap, 'silver_events');
+  const compress = rows !== null && rows > limit;
+  if (compress) {
+    engine.run(`CREATE OR REPLACE TABLE silver_events (${tableColumns(snap)})`);
+    ensureSilverCapacity(engine, rows!, limit);
+  } else leaveCompressed(engine);
+  await scanIntoEngine(engine, ctx.storage, snap, 'silver_events', compress ? { append: true } : {});
   if (rows !== null) loadedSilver.set(engine, { id: snap.metadata.id, version: snap.version, rows });
   return snap;
 }
@@ -102,6 +105,12 @@ export function silverDatabase(engine: Engine): string | undefined {
   );
   const current = engine.rows<{ d: string }>('SELECT current_database() AS d')[0]!.d;
   return found.some((r) => r.d === current) ? current : found[0]?.d;
+}
+
+/** This connection's silver_events back in its own database: a compressed copy it found by the search path is dropped. */
+function leaveCompressed(engine: Engine): void {
+  const path = engine.rows<{ p: string }>("SELECT current_setting('search_path') AS p")[0]!.p;
+  if (path.includes(COMPRESSED)) engine.run(`DROP TABLE IF EXISTS ${COMPRESSED}.main.silver_events; RESET search_path`);
 }
 
 /**
