@@ -218,3 +218,21 @@ describe('silver_events read whole', () => {
     }
   });
 });
+
+describe('two connections on one DuckDB instance (the page and the Learn tab)', () => {
+  it("one letting its copy of silver go leaves the other's compressed copy alone", async () => {
+    const other = await testEngine();
+    other.run('CREATE SCHEMA IF NOT EXISTS second_lakehouse; USE second_lakehouse');
+    try {
+      engine.run(`CREATE OR REPLACE TABLE silver_events AS SELECT 1 AS x FROM range(10)`);
+      expect(ensureSilverCapacity(engine, 5, 12)).toBe(true);
+      other.run('CREATE TABLE silver_events AS SELECT 2 AS x');
+      dropSilverEvents(other);
+      expect(silverDatabase(engine)).toBe('lakehouse_silver');
+      expect(engine.rows('SELECT count(*) AS n FROM silver_events')).toEqual([{ n: 10n }]);
+    } finally {
+      other.run('USE memory.main');
+      dropSilverEvents(engine);
+    }
+  });
+});

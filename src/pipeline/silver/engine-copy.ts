@@ -109,8 +109,12 @@ export function silverDatabase(engine: Engine): string | undefined {
 
 /** This connection's silver_events back in its own database: a compressed copy it found by the search path is dropped. */
 function leaveCompressed(engine: Engine): void {
-  const path = engine.rows<{ p: string }>("SELECT current_setting('search_path') AS p")[0]!.p;
-  if (path.includes(COMPRESSED)) engine.run(`DROP TABLE IF EXISTS ${COMPRESSED}.main.silver_events; RESET search_path`);
+  if (findsCompressed(engine)) engine.run(`DROP TABLE IF EXISTS ${COMPRESSED}.main.silver_events; RESET search_path`);
+}
+
+/** Whether this connection's search path leads to the compressed database (another connection's may, on the same instance). */
+function findsCompressed(engine: Engine): boolean {
+  return engine.rows<{ p: string }>("SELECT current_setting('search_path') AS p")[0]!.p.includes(COMPRESSED);
 }
 
 /**
@@ -120,9 +124,10 @@ function leaveCompressed(engine: Engine): void {
  */
 export function dropSilverEvents(engine: Engine): void {
   loadedSilver.delete(engine);
-  const attached = engine.rows(`SELECT 1 FROM duckdb_databases() WHERE database_name = '${COMPRESSED}'`).length > 0;
   engine.run(
-    attached ? `DROP TABLE IF EXISTS silver_events; RESET search_path; DETACH DATABASE IF EXISTS ${COMPRESSED}` : 'DROP TABLE IF EXISTS silver_events',
+    findsCompressed(engine)
+      ? `DROP TABLE IF EXISTS silver_events; RESET search_path; DETACH DATABASE IF EXISTS ${COMPRESSED}`
+      : 'DROP TABLE IF EXISTS silver_events',
   );
 }
 
