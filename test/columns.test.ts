@@ -34,11 +34,11 @@ describe('column builders', () => {
     const v = b.finish();
     expect([...v]).toEqual(values.map((x) => x ?? null));
     const g = new Utf8Builder(1, 1);
-    for (const i of [4, 1, 2]) g.appendFrom(b.offsets, b.bytes, b.validity, i);
+    for (const i of [4, 1, 2]) g.appendRun(b.offsets, b.bytes, b.validity, i, i + 1);
     expect([...g.finish()]).toEqual(['x'.repeat(100), null, 'héllo']);
   });
 
-  it('Utf8Builder.appendRun copies a run of rows as appendFrom would row by row, nulls and offsets included', () => {
+  it('Utf8Builder.appendRun copies runs of rows whole or row by row alike, nulls and offsets included', () => {
     fc.assert(
       fc.property(
         fc.array(fc.option(fc.string({ maxLength: 40 }), { freq: 3 }), { minLength: 1, maxLength: 60 }),
@@ -56,7 +56,7 @@ describe('column builders', () => {
           for (const b of [byRun, byRow]) b.append(before);
           for (const [from, to] of runs) {
             byRun.appendRun(src.offsets, src.bytes, src.nulls ? src.validity : null, from, to);
-            for (let i = from; i < to; i++) byRow.appendFrom(src.offsets, src.bytes, src.nulls ? src.validity : null, i);
+            for (let i = from; i < to; i++) byRow.appendRun(src.offsets, src.bytes, src.nulls ? src.validity : null, i, i + 1);
           }
           const want = [before, ...runs.flatMap(([from, to]) => values.slice(from, to))].map((v) => v ?? null);
           expect([...byRun.finish()]).toEqual(want);

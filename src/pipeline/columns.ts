@@ -345,29 +345,7 @@ export class Utf8Builder {
     this.offsets[i + 1] = this.offsets[i]!;
   }
 
-  /** The bytes of row `i` of another builder (or column buffers), appended as they are. */
-  appendFrom(offsets: Int32Array, bytes: Uint8Array, validity: Uint8Array | null, i: number): void {
-    const row = this.length;
-    if (row + 1 >= this.offsets.length) this.grow(row + 1);
-    let at = this.offsets[row]!;
-    if (validity && (validity[i >> 3]! & (1 << (i & 7))) === 0) {
-      this.nulls++;
-    } else {
-      this.validity[row >> 3]! |= 1 << (row & 7);
-      const start = offsets[i]!;
-      const end = offsets[i + 1]!;
-      const n = end - start;
-      if (at + n > this.bytes.length) this.reserve(at + n);
-      const out = this.bytes;
-      if (n <= 32) for (let k = 0; k < n; k++) out[at + k] = bytes[start + k]!;
-      else out.set(bytes.subarray(start, end), at);
-      at += n;
-    }
-    this.length = row + 1;
-    this.offsets[row + 1] = at;
-  }
-
-  /** Rows `from` to `to` - 1 of another Utf8 column, in one copy of their bytes. */
+  /** Rows `from` to `to` - 1 of another builder (or column buffers), their bytes in one copy. */
   appendRun(offsets: Int32Array, bytes: Uint8Array, validity: Uint8Array | null, from: number, to: number): void {
     const row = this.length;
     const n = to - from;

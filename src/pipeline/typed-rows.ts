@@ -225,7 +225,7 @@ export class TypedRows {
     const gatherString = (k: number): Vector => {
       const src = this.strings[k]!;
       let bytes = 0;
-      for (let r = 0; r < n; r++) bytes += src.offsets[order[r]! + 1]! - src.offsets[order[r]!]!;
+      for (let r = 0; r < runs.length; r += 2) bytes += src.offsets[runs[r]! + runs[r + 1]!]! - src.offsets[runs[r]!]!;
       const b = new Utf8Builder(n, bytes);
       const validity = src.nulls > 0 ? src.validity : null;
       for (let r = 0; r < runs.length; r += 2) b.appendRun(src.offsets, src.bytes, validity, runs[r]!, runs[r]! + runs[r + 1]!);

@@ -100,11 +100,10 @@ export function ensureSilverCapacity(engine: Engine, coming: number, limit = COM
 
 /** The database holding the `silver_events` the name resolves to (undefined: none). */
 export function silverDatabase(engine: Engine): string | undefined {
-  const found = engine.rows<{ d: string }>(
-    `SELECT database_name AS d FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = 'silver_events' AND database_name IN (current_database(), '${COMPRESSED}')`,
-  );
-  const current = engine.rows<{ d: string }>('SELECT current_database() AS d')[0]!.d;
-  return found.some((r) => r.d === current) ? current : found[0]?.d;
+  // The connection's own database comes first in its search path.
+  return engine.rows<{ d: string }>(
+    `SELECT database_name AS d FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = 'silver_events' AND database_name IN (current_database(), '${COMPRESSED}') ORDER BY database_name <> current_database() LIMIT 1`,
+  )[0]?.d;
 }
 
 /** This connection's silver_events back in its own database: a compressed copy it found by the search path is dropped. */
