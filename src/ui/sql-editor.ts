@@ -41,7 +41,8 @@ export interface SqlEditor {
   /** Replace the text (a history entry, an example), the cursor at its end. */
   set(doc: string): void;
   setSchema(schema: SqlSchema): void;
-  focus(): void;
+  /** Focus, with the cursor or selection at `selection` when given (offsets into the text). */
+  focus(selection?: { anchor: number; head: number }): void;
   destroy(): void;
 }
 
@@ -149,7 +150,12 @@ export function createSqlEditor(options: SqlEditorOptions): SqlEditor {
       schema = next;
       view.dispatch({ effects: language.reconfigure(languageFor(next)) });
     },
-    focus: () => view.focus(),
+    focus(selection) {
+      view.focus();
+      if (!selection) return;
+      const at = (n: number) => Math.min(n, view.state.doc.length);
+      view.dispatch({ selection: { anchor: at(selection.anchor), head: at(selection.head) } });
+    },
     destroy: () => view.destroy(),
   };
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { GOLD_TABLES, goldTable } from '../../src/pipeline/tables.ts';
-import { DIST, launchBrowser, runThroughForm, serveStatic, waitForEngine, type BrowserSession, type StaticServer } from './harness.ts';
+import { DIST, launchBrowser, runThroughForm, serveStatic, typeSql, waitForEngine, type BrowserSession, type StaticServer } from './harness.ts';
 
 /**
  * A run in the page stopped right after its silver/events commit (the worker's stop-after-commit
@@ -101,19 +101,17 @@ describe('gold lineage in the page', () => {
 
     // The console: the plain name reads v1 and says so; @v2 reads the newer version.
     await page.getByRole('tab', { name: 'SQL', exact: true }).click();
+    // Typed into the editor once its chunk is there (a fill into the textarea it replaces could be lost); an error answer fails at once with its text.
     const ask = async (sql: string, reads: string) => {
-      await page.getByLabel('SQL statement').fill(sql);
+      const marker = page.locator('[data-answered]');
+      const answered = async () => ((await marker.count()) === 0 ? 0 : Number(await marker.first().getAttribute('data-answered')));
+      const before = await answered();
+      await typeSql(page, sql);
       await page.getByRole('button', { name: 'Run query' }).click();
-      await expect
-        .poll(
-          () =>
-            page
-              .getByTestId('sql-status')
-              .innerText()
-              .catch(() => ''),
-          { timeout: 60_000 },
-        )
-        .toContain(`read ${reads}`);
+      await expect.poll(answered, { timeout: 60_000 }).toBe(before + 1);
+      const alert = page.locator('#panel [role="alert"]');
+      expect(await alert.count(), await alert.allInnerTexts().then((t) => t.join('\n'))).toBe(0);
+      expect(await page.getByTestId('sql-status').innerText()).toContain(`read ${reads}`);
       return Number(await page.getByTestId('sql-result').locator('tbody tr[data-row] td').first().innerText());
     };
     expect(await ask('SELECT count(*) AS n FROM silver_rejects', 'silver_rejects@v1')).toBe(atBatch);
