@@ -74,6 +74,12 @@ export interface Api {
    * like `year = '2021' AND id >= 10`; only the files that can match are read.
    */
   rows(path: string, version?: number, limit?: number, offset?: number, filter?: string): Promise<RowsPage>;
+  /**
+   * Read `path`'s log and first `limit` rows (as `rows` with no version shows them) while the user
+   * is elsewhere, and keep the page for the first `rows` call that asks for it: the page does
+   * this for the table its Explorer opens on, once the engine is up.
+   */
+  readAhead(path: string, limit: number): Promise<void>;
   /** One read-only statement of the SQL console; `name@vN` reads version N. */
   query(sql: string): Promise<ConsoleResult>;
   /** The console's statements separated by `;`: every one checked first, then run in order until one fails. */

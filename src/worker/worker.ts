@@ -128,8 +128,6 @@ function start(): Promise<Runtime> {
       stopAfterCommit: () => stopAfter,
     });
     engineUp = true;
-    // The first read's code, warmed while the page has nothing to ask (nothing to do on a first visit).
-    setTimeout(() => void lakehouse.warmUp().catch(() => {}), 0);
     return {
       engine,
       storage,
@@ -260,6 +258,8 @@ const api: Api = {
   commit: withContext('reading a commit', async (path: string, version: number) => (await openStore()).reader.catalog.commit(path, version)),
 
   profile: withContext('profiling a table', async (path: string, version?: number) => (await lake()).profile(path, version)),
+
+  readAhead: withContext('reading ahead', async (path: string, limit: number) => (await lake()).readAhead(path, limit)),
 
   rows: withContext('reading rows', async (path: string, version?: number, limit?: number, offset?: number, filter?: string) =>
     explainUnreachable((await lake()).rows(path, version, limit, offset, filter)),
