@@ -110,7 +110,12 @@ interface Metrics {
  * One `run` of `events` events in a fresh headless Chromium (fresh profile, so an empty OPFS),
  * through the worker API the page exposes as `window.lakehouse`, exactly as the Run button does.
  */
-export async function browserRun(server: StaticServer, events: number, seed: number, options: { explorer?: boolean } = {}): Promise<BenchResult> {
+export async function browserRun(
+  server: StaticServer,
+  events: number,
+  seed: number,
+  options: { explorer?: boolean; explorerAfterMs?: number } = {},
+): Promise<BenchResult> {
   const profile = mkdtempSync(join(tmpdir(), 'creatorops-bench-'));
   const notes: string[] = [];
   let context: BrowserContext | undefined;
@@ -171,6 +176,7 @@ export async function browserRun(server: StaticServer, events: number, seed: num
     let explorer: Record<string, number> | null = null;
     if (options.explorer !== false) {
       await waitForEngine(page, 300_000);
+      if (options.explorerAfterMs) await new Promise((resolve) => setTimeout(resolve, options.explorerAfterMs));
       explorer = await explorerTimings(page);
     }
     const afterRss = rendererPeakRss(browserPid(profile));
@@ -191,6 +197,7 @@ export async function browserRun(server: StaticServer, events: number, seed: num
         coldPaintMs,
         ...ui,
         explorerFirstRowsMs: explorer,
+        explorerAfterMs: options.explorerAfterMs ?? 0,
         engineReadySeconds: engineReady,
         heapSource,
         duckdbWasmBytes: metrics?.duckdbWasmBytes ?? null,
