@@ -1,7 +1,7 @@
 // `npm test`: the browsers present (Chromium, Firefox ESR, WebKitGTK), type-check, lint and format check (Biome), every test
 // (unit and end-to-end), then one plain closing line with the counts.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 const run = (cmd, args) => spawnSync(cmd, args, { stdio: 'inherit' }).status ?? 1;
@@ -17,6 +17,20 @@ if (run('npx', ['biome', 'ci']) !== 0) {
   process.exit(1);
 }
 mkdirSync('.tmp', { recursive: true });
+// The interop suite's Python venv (pinned pyspark, delta-spark, delta-rs…: downloads and unpacking,
+// about a minute on a bare machine) is installed beside the Node tests, at the lowest CPU priority,
+// its output to a file (this process waits on vitest and drains no pipe meanwhile).
+const interopWanted = !process.argv.includes('--no-interop');
+const setupLog = '.tmp/interop-setup.log';
+const setup = interopWanted
+  ? new Promise((done) => {
+      const out = openSync(setupLog, 'w');
+      const child = spawn('nice', ['-n', '19', 'bash', 'interop/setup.sh'], { stdio: ['ignore', 'ignore', out] });
+      child.on('error', () => done(1));
+      child.on('close', (code) => done(code ?? 1));
+      closeSync(out);
+    })
+  : Promise.resolve(0);
 const results = '.tmp/vitest-results.json';
 const status = run('npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${results}`, ...extra]);
 if (existsSync(results)) {
@@ -28,7 +42,11 @@ if (existsSync(results)) {
 // It opens a Spark-processed lakehouse in the built app: a full run above has just built it for the
 // e2e tests (test/e2e/global-setup.ts), so it is passed on; otherwise the suite builds its own.
 let interop = 0;
-if (!process.argv.includes('--no-interop')) {
+if (interopWanted) {
+  // run.sh sets up again only what this did not finish (a failure shows there, with its reason).
+  const setupStatus = await setup;
+  process.stderr.write(readFileSync(setupLog, 'utf8'));
+  if (setupStatus !== 0) console.error(`interop: installing the Python peers beside the tests failed (status ${setupStatus}); interop/run.sh tries again`);
   const dist = resolve(process.env.E2E_DIST ?? '.tmp/e2e-dist');
   const built = extra.length === 0 && existsSync(join(dist, 'index.html'));
   interop = spawnSync('bash', ['interop/run.sh'], { stdio: 'inherit', env: built ? { ...process.env, E2E_DIST: dist } : process.env }).status ?? 1;
