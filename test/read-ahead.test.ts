@@ -24,11 +24,23 @@ function spy(storage: NodeStorage): { read: string[]; written: string[] } {
 
 const dataFiles = (paths: string[]) => paths.filter((p) => !p.includes('/_delta_log/'));
 
+/** `fn` given a lakehouse in a temp folder (after a run of `events` events with `seed`, when given); the folder removed after. */
+async function withLakehouse(
+  run: { events: number; seed: number } | undefined,
+  fn: (l: Awaited<ReturnType<typeof nodeLakehouse>>) => Promise<void>,
+): Promise<void> {
+  const opened = await nodeLakehouse();
+  try {
+    if (run) await opened.lakehouse.run({ ...run, days: 10, invalidRate: 0.05 });
+    await fn(opened);
+  } finally {
+    await rm(opened.dir, { recursive: true, force: true });
+  }
+}
+
 describe('readAhead (the first page of the table the Explorer opens on, read before the click)', () => {
   test('reads that table only and writes nothing; the next rows call of that page is served from it, equal to a read', async () => {
-    const { lakehouse, dir } = await nodeLakehouse();
-    try {
-      await lakehouse.run({ events: 3000, seed: 3, days: 10, invalidRate: 0.05 });
+    await withLakehouse({ events: 3000, seed: 3 }, async ({ dir }) => {
       const { lakehouse: plain } = await nodeLakehouse(dir);
       const expected = await plain.rows('silver/events', undefined, 40, 0);
       expect(expected.rows.length).toBe(40);
@@ -46,15 +58,11 @@ describe('readAhead (the first page of the table the Explorer opens on, read bef
       // Taken once: the same page asked again is read again, and still the same.
       expect(await fresh.rows('silver/events', undefined, 40, 0)).toEqual(expected);
       expect(dataFiles(seen.read).length).toBeGreaterThan(0);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   test('another page, another size or another table is read, not served from it', async () => {
-    const { lakehouse, dir } = await nodeLakehouse();
-    try {
-      await lakehouse.run({ events: 3000, seed: 4, days: 10, invalidRate: 0.05 });
+    await withLakehouse({ events: 3000, seed: 4 }, async ({ dir }) => {
       const { lakehouse: plain } = await nodeLakehouse(dir);
       const { lakehouse: fresh, storage } = await nodeLakehouse(dir);
       await fresh.readAhead('silver/events', 40);
@@ -63,15 +71,11 @@ describe('readAhead (the first page of the table the Explorer opens on, read bef
       expect(await fresh.rows('silver/events', undefined, 20, 0)).toEqual(await plain.rows('silver/events', undefined, 20, 0));
       expect(await fresh.rows('bronze/events', undefined, 40, 0)).toEqual(await plain.rows('bronze/events', undefined, 40, 0));
       expect(dataFiles(seen.read).filter((p) => p.startsWith('silver/events/')).length).toBeGreaterThan(0);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   test('a page read ahead before a reset is not served for the new table at the same version', async () => {
-    const { lakehouse, dir } = await nodeLakehouse();
-    try {
-      await lakehouse.run({ events: 2000, seed: 5, days: 10, invalidRate: 0.05 });
+    await withLakehouse({ events: 2000, seed: 5 }, async ({ lakehouse, dir }) => {
       const stale = await (await nodeLakehouse(dir)).lakehouse.rows('silver/events', undefined, 30, 0);
       await lakehouse.readAhead('silver/events', 30);
       const before = await lakehouse.tables();
@@ -83,19 +87,14 @@ describe('readAhead (the first page of the table the Explorer opens on, read bef
       const expected = await (await nodeLakehouse(dir)).lakehouse.rows('silver/events', undefined, 30, 0);
       expect(expected.rows).not.toEqual(stale.rows);
       expect(await lakehouse.rows('silver/events', undefined, 30, 0)).toEqual(expected);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   test('names a table that does not exist yet, and refuses a page size out of range', async () => {
-    const { lakehouse, dir, storage } = await nodeLakehouse();
-    try {
+    await withLakehouse(undefined, async ({ lakehouse, storage }) => {
       await expect(lakehouse.readAhead('silver/events', 100)).rejects.toThrow(/does not exist yet/);
       await expect(lakehouse.readAhead('silver/events', 0)).rejects.toThrow(/limit must be a whole number from 1 to 1000, got 0/);
       expect(await storage.list('')).toEqual([]);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   });
 });
