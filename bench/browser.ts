@@ -103,6 +103,8 @@ interface Summary {
 interface Metrics {
   duckdbWasmBytes: number | null;
   parquetWasmBytes: number | null;
+  /** absent in a baseline checkout older than the encoder worker */
+  encoderWasmBytes?: number | null;
   jsHeapUsedBytes: number | null;
 }
 
@@ -189,7 +191,7 @@ export async function browserRun(
       events,
       seconds: { total: summary.seconds, ...(t ? { load: t.load, generate: t.generate, bronze: t.bronze, silver: t.silver, gold: t.gold } : {}) },
       parquetBytes: bytes,
-      peakWasmBytes: metrics ? (metrics.duckdbWasmBytes ?? 0) + (metrics.parquetWasmBytes ?? 0) : null,
+      peakWasmBytes: metrics ? (metrics.duckdbWasmBytes ?? 0) + (metrics.parquetWasmBytes ?? 0) + (metrics.encoderWasmBytes ?? 0) : null,
       peakJsHeapBytes: peakHeap,
       peakRssBytes: runRss === null && afterRss === null ? null : Math.max(runRss ?? 0, afterRss ?? 0),
       notes,
@@ -202,6 +204,7 @@ export async function browserRun(
         heapSource,
         duckdbWasmBytes: metrics?.duckdbWasmBytes ?? null,
         parquetWasmBytes: metrics?.parquetWasmBytes ?? null,
+        encoderWasmBytes: metrics?.encoderWasmBytes ?? null,
       },
     };
   } finally {

@@ -4,6 +4,7 @@ import { basename } from 'node:path';
 import type { Engine } from '../engine/types.ts';
 import { DEFAULT_START, generateEvents } from '../pipeline/generator/index.ts';
 import type { PipelineContext } from '../pipeline/context.ts';
+import { nodeEncoder } from './encoder.ts';
 import { nodeProducer } from './producer.ts';
 import { runBatch, type GoldResult, type RunSummary } from '../pipeline/lakehouse.ts';
 import type { RepairResult } from '../pipeline/repair.ts';
@@ -34,11 +35,22 @@ export async function runCommand(argv: string[], engine: Engine, out: NodeJS.Wri
       `note: the generated span ${DEFAULT_START} + ${days} days reaches past tomorrow; events stamped later than a day after ingestion are rejected by occurred_at_not_in_future\n`,
     );
   }
-  const ctx = nodeContext(engine, outDir, progressPrinter());
   const generate = { events, seed, days, invalidRate };
   const produced = runner === onEngine ? nodeProducer(generate) : undefined;
-  const summary = produced ? await runBatch(ctx, produced, 'generator', events) : await runner(ctx, outDir, generateEvents(generate), 'generator', events);
+  const summary = await withEncoder(nodeContext(engine, outDir, progressPrinter()), runner, (ctx) =>
+    produced ? runBatch(ctx, produced, 'generator', events) : runner(ctx, outDir, generateEvents(generate), 'generator', events),
+  );
   out.write(formatSummary(summary, outDir));
+}
+
+/** `work` with a Parquet encoder thread in its context when the run is on this engine (another engine's runner writes its own files). */
+async function withEncoder<T>(ctx: PipelineContext, runner: BatchRunner, work: (ctx: PipelineContext) => Promise<T>): Promise<T> {
+  const encoder = runner === onEngine ? nodeEncoder() : undefined;
+  try {
+    return await work(encoder ? { ...ctx, encoder } : ctx);
+  } finally {
+    encoder?.close();
+  }
 }
 
 /** `--flag value` as run option `key`, in the words the page uses too; its default when not given. */
@@ -58,9 +70,8 @@ export async function ingestCommand(argv: string[], engine: Engine, out: NodeJS.
   const info = await stat(file).catch(() => undefined);
   if (!info?.isFile()) throw new Error(`${file} is not a readable file`);
   const outDir = stringOption(args, 'out') ?? OUT_DIR;
-  const ctx = nodeContext(engine, outDir, progressPrinter());
   const chunks = await readLines(createReadStream(file), file);
-  const summary = await runner(ctx, outDir, chunks, `upload:${basename(file)}`);
+  const summary = await withEncoder(nodeContext(engine, outDir, progressPrinter()), runner, (ctx) => runner(ctx, outDir, chunks, `upload:${basename(file)}`));
   out.write(formatSummary(summary, outDir));
 }
 

@@ -147,8 +147,10 @@ export class TableWriter {
   /**
    * Add `data` as one or more data files. `ipc`, when given, is `data` already as an Arrow IPC
    * stream: a table that goes into one file whole is then not serialised a second time.
+   * `parquet`, when given, is `data` already being encoded elsewhere (pipeline/encoder.ts): it is
+   * written as one file, its statistics computed here meanwhile.
    */
-  async write(data: Table, ipc?: Uint8Array): Promise<void> {
+  async write(data: Table, ipc?: Uint8Array, parquet?: Promise<Uint8Array>): Promise<void> {
     this.setSchema(data.schema);
     if (data.numRows === 0) return;
     if (this.rules?.rowChecks.length) await this.checkRows(data);
@@ -156,7 +158,7 @@ export class TableWriter {
     const statsColumns = config['delta.dataSkippingStatsColumns'];
     const only = statsColumns ? new Set(statsColumns.split(',').map((c) => c.trim())) : undefined;
     this.added.push(
-      ...(await writeDataFiles(this.storage, this.table, data, this.partitionColumns, this.added.length, this.options.maxRowsPerFile, only, ipc)),
+      ...(await writeDataFiles(this.storage, this.table, data, this.partitionColumns, this.added.length, this.options.maxRowsPerFile, only, ipc, parquet)),
     );
     this.rows += data.numRows;
   }
@@ -283,7 +285,11 @@ async function writeDataFiles(
   maxRows = 1_000_000,
   statsColumns?: ReadonlySet<string>,
   ipc?: Uint8Array,
+  parquet?: Promise<Uint8Array>,
 ): Promise<Add[]> {
+  if (parquet && (partitionColumns.length > 0 || data.numRows > maxRows)) {
+    throw new DeltaError(`${table}: rows encoded elsewhere go into one file, but these need several (partitioned, or more than ${maxRows} rows)`);
+  }
   const whole = ipc && partitionColumns.length === 0 && data.numRows <= maxRows ? ipc : undefined;
   const added: Add[] = [];
   const skip = new Set(partitionColumns);
@@ -293,7 +299,9 @@ async function writeDataFiles(
       const dir = partitionPath(part.values, partitionColumns);
       const name = `part-${String(firstIndex + added.length).padStart(5, '0')}-${crypto.randomUUID()}-c000.zstd.parquet`;
       const relPath = dir ? `${dir}/${name}` : name;
-      const bytes = encodeParquet(whole ?? ipcScratch.write(slice));
+      // Statistics first: while they are computed, `parquet` is being encoded on another thread.
+      const stats = JSON.stringify(computeStats(slice, skip, statsColumns));
+      const bytes = parquet ? await parquet : encodeParquet(whole ?? ipcScratch.write(slice));
       await storage.write(joinPath(table, relPath), bytes);
       added.push({
         path: encodeDataPath(relPath),
@@ -301,7 +309,7 @@ async function writeDataFiles(
         size: bytes.byteLength,
         modificationTime: Date.now(),
         dataChange: true,
-        stats: JSON.stringify(computeStats(slice, skip, statsColumns)),
+        stats,
       });
     }
   }

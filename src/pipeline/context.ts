@@ -2,6 +2,7 @@ import type { Engine } from '../engine/types.ts';
 import { CodedError } from '../errors.ts';
 import type { Storage } from '../storage/types.ts';
 import type { LineCheckers } from './check-lines.ts';
+import type { ParquetEncoder } from './encoder.ts';
 import type { Expectation } from './expectations.ts';
 
 export type Stage = 'bronze' | 'silver' | 'gold';
@@ -33,6 +34,8 @@ export interface PipelineContext {
   now?: () => number;
   /** checks lines on other threads while bronze is written (see check-lines.ts); else in line */
   checkers?: LineCheckers;
+  /** encodes silver/events' Parquet on another thread (see encoder.ts); else here */
+  encoder?: ParquetEncoder;
   /** rows past which silver_events moves to a compressed database (default COMPRESS_SILVER_ABOVE; tests lower it) */
   compressSilverAbove?: number;
   /** rows per silver/events data file (default SILVER_FILE_ROWS; tests lower it) */

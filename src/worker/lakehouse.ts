@@ -3,6 +3,7 @@ import type { Engine } from '../engine/types.ts';
 import { jsonLines } from '../delta/export.ts';
 import { encodeParquet } from '../parquet/codec.ts';
 import type { LineCheckers } from '../pipeline/check-lines.ts';
+import type { ParquetEncoder } from '../pipeline/encoder.ts';
 import type { CheckedSource } from '../pipeline/checked-chunks.ts';
 import type { GenerateOptions } from '../pipeline/generator/index.ts';
 import { checkGoldSql } from '../pipeline/gold.ts';
@@ -68,6 +69,8 @@ export interface LakehouseDeps {
   checkers?: () => LineCheckers | undefined;
   /** where a generated run's lines are made and checked, if not on the lakehouse's thread (the worker's: browserProducer) */
   producer?: (options: GenerateOptions) => CheckedSource | undefined;
+  /** a run's Parquet encoder on another thread, if any (the worker's: browserEncoder); closed when the run ends */
+  encoder?: () => Promise<ParquetEncoder | undefined>;
   /** the reader the page used before the engine started (made here if not given) */
   reader?: LakeReader;
   /** a test hook: the commit after which runs stop (see stop-after-commit.ts) */
@@ -127,6 +130,7 @@ export async function openLakehouse(deps: LakehouseDeps) {
     deps.checkers,
     deps.producer,
     deps.stopAfterCommit,
+    deps.encoder,
   );
 
   /**

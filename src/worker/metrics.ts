@@ -1,4 +1,5 @@
 import { parquetWasmBytes } from '../parquet/browser.ts';
+import { encoderWasmBytes } from './encoder.ts';
 import type { WorkerMetrics } from './protocol.ts';
 
 /** `duckdbWasmBytes`: from the engine's module, once it is loaded. */
@@ -7,6 +8,7 @@ export function workerMetrics(duckdbWasmBytes: number | null): WorkerMetrics {
   return {
     duckdbWasmBytes,
     parquetWasmBytes: parquetWasmBytes(),
+    encoderWasmBytes: encoderWasmBytes(),
     jsHeapUsedBytes: memory?.usedJSHeapSize ?? null,
     jsHeapTotalBytes: memory?.totalJSHeapSize ?? null,
   };

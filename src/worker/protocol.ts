@@ -146,6 +146,8 @@ export interface Api {
   checkerThreads(threads: number | undefined): Promise<void>;
   /** Whether a generated run's lines are made and checked on a worker of their own from the next run on (tests, benchmarks; undefined: with two cores or more). */
   producerThread(on: boolean | undefined): Promise<void>;
+  /** Whether a run encodes silver/events' Parquet on a worker of its own from the next run on (tests, benchmarks; undefined: with two cores or more). */
+  encoderThread(on: boolean | undefined): Promise<void>;
   /** Memory the worker holds (wasm linear memories, JS heap), for benchmarks. */
   metrics(): Promise<WorkerMetrics>;
   /** How much storage this origin uses, and whether it is persistent. */
@@ -641,6 +643,8 @@ export interface WorkerMetrics {
   duckdbWasmBytes: number | null;
   /** parquet-wasm's linear memory (also only grows); null before it was loaded */
   parquetWasmBytes: number | null;
+  /** the largest linear memory a run's Parquet encoder worker had (it ends with its run); null when none ran */
+  encoderWasmBytes: number | null;
   /** this worker's JS heap, where the browser tells (Chromium's performance.memory); else null */
   jsHeapUsedBytes: number | null;
   jsHeapTotalBytes: number | null;

@@ -1,5 +1,6 @@
 import type { Engine } from '../engine/types.ts';
 import type { LineCheckers } from '../pipeline/check-lines.ts';
+import type { ParquetEncoder } from '../pipeline/encoder.ts';
 import type { PipelineContext, Progress } from '../pipeline/context.ts';
 import { parseExpectations, type Expectation } from '../pipeline/expectations.ts';
 import type { CheckedSource } from '../pipeline/checked-chunks.ts';
@@ -54,6 +55,8 @@ export class Runs {
     private readonly producer: (options: GenerateOptions) => CheckedSource | undefined = () => undefined,
     /** a test hook: the commit after which a run stops, as a crash there would stop it (see stop-after-commit.ts) */
     private readonly stopAfter: () => string | undefined = () => undefined,
+    /** a run's Parquet encoder on another thread, if any (the worker's: browserEncoder) */
+    private readonly encoder: () => Promise<ParquetEncoder | undefined> = async () => undefined,
   ) {
     this.expectations = parseExpectations(expectationsText, 'contracts/expectations.yml');
   }
@@ -122,11 +125,14 @@ export class Runs {
       return await this.exclusive(
         async () => {
           const before = new Set((await this.storage.list('')).map((f) => f.path));
+          const encoder = await this.encoder();
           try {
-            return await work(this.context(controller.signal, onProgress));
+            return await work({ ...this.context(controller.signal, onProgress), ...(encoder ? { encoder } : {}) });
           } catch (err) {
             if (errorCode(err) === CancelledError.code) await removeUncommitted(this.storage, before);
             throw err;
+          } finally {
+            encoder?.close();
           }
         },
         () => onProgress?.({ stage: 'bronze', done: 0, waiting: WAITING_MESSAGE }),

@@ -37,6 +37,7 @@ import {
 } from './protocol.ts';
 import { workerMetrics } from './metrics.ts';
 import { browserCheckers, useCheckerThreads } from './checkers.ts';
+import { browserEncoder, useEncoder } from './encoder.ts';
 import { browserProducer, useProducer } from './producer.ts';
 import { checkStopAfterCommit } from '../pipeline/stop-after-commit.ts';
 
@@ -125,6 +126,7 @@ function start(): Promise<Runtime> {
       exclusive: webLock(RUN_LOCK),
       checkers: () => browserCheckers(),
       producer: browserProducer,
+      encoder: browserEncoder,
       stopAfterCommit: () => stopAfter,
     });
     engineUp = true;
@@ -343,6 +345,8 @@ const api: Api = {
   checkerThreads: withContext('setting checker threads', async (threads: number | undefined) => useCheckerThreads(threads)),
 
   producerThread: withContext('setting the producer worker', async (on: boolean | undefined) => useProducer(on)),
+
+  encoderThread: withContext('setting the encoder worker', async (on: boolean | undefined) => useEncoder(on)),
 
   metrics: withContext(
     'reading memory figures',

@@ -86,19 +86,25 @@ describe('the app', () => {
     expect(session.errors).toEqual([]);
   });
 
-  test('a generated run made and checked on a producer worker gives the same tables as on the lakehouse worker', { timeout: 240_000 }, async () => {
+  test('a generated run made and checked on a producer worker, its Parquet encoded on another, gives the same tables as on the lakehouse worker', {
+    timeout: 240_000,
+  }, async () => {
     session = await launchBrowser();
     const { page } = session;
     await page.goto(server.url);
     await waitForEngine(page);
     const options = { events: 25_000, seed: 12, days: 30, invalidRate: 0.05 };
     let started = 0;
+    let encoders = 0;
     page.on('worker', (w) => {
       if (w.url().includes('produce-worker')) started++;
+      if (w.url().includes('encode-worker')) encoders++;
     });
     const runWith = async (producer: boolean) => {
       const before = started;
+      const encodersBefore = encoders;
       await page.evaluate((on) => window.lakehouse.producerThread(on), producer);
+      await page.evaluate((on) => window.lakehouse.encoderThread(on), producer);
       await page.evaluate(() => window.lakehouse.reset());
       const summary = await page.evaluate((o) => window.lakehouse.run(o), options);
       const gold: Record<string, string[]> = {};
@@ -114,6 +120,8 @@ describe('the app', () => {
         ),
         rejects: await query('SELECT stage, count(*) AS n FROM silver_rejects GROUP BY stage ORDER BY stage'),
         producers: started - before,
+        encoders: encoders - encodersBefore,
+        encoderWasmBytes: (await page.evaluate(() => window.lakehouse.metrics())).encoderWasmBytes,
       };
     };
     const produced = await runWith(true);
@@ -121,12 +129,17 @@ describe('the app', () => {
     // one producer worker per generated run, none when switched off
     expect(produced.producers).toBe(1);
     expect(inline.producers).toBe(0);
+    // one encoder worker per run (it encoded silver/events: its memory is reported), none when switched off
+    expect(produced.encoders).toBe(1);
+    expect(inline.encoders).toBe(0);
+    expect(produced.encoderWasmBytes).toBeGreaterThan(1_000_000);
     expect(Object.keys(produced.gold).length).toBe(6);
     expect(produced.gold).toEqual(inline.gold);
     expect(produced.silver).toBe(inline.silver);
     expect(produced.rejects).toBe(inline.rejects);
     expect(JSON.parse(produced.rejects).length).toBeGreaterThan(1);
     await page.evaluate(() => window.lakehouse.producerThread(undefined));
+    await page.evaluate(() => window.lakehouse.encoderThread(undefined));
     expect(session.errors).toEqual([]);
   });
 

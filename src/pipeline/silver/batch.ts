@@ -229,9 +229,32 @@ export class SilverBatch {
       const parts: Table[] = Array.from({ length: Math.max(1, Math.ceil(rows.numRows / per)) }, (_, i) => rows.slice(i * per, (i + 1) * per));
       const scratch = scratchOf(engine);
       const ipcs = parts.length === 1 ? [scratch.write(rows)] : parts.map((part) => scratch.write(part).slice());
-      const committed = await commitSilver(ctx, 'events', events.snapshot, parts, version, batchId, ipcs);
-      for (const ipc of ipcs) engine.appendIPC('silver_events', ipc);
-      noteSilverAppended(engine, committed, rows.numRows);
+      const { encoder } = ctx;
+      if (encoder && rows.numRows > 0) {
+        // The parts' Parquet is encoded on another thread while this one computes their statistics
+        // and appends them to the engine's copy, in a transaction that only the Delta commit keeps.
+        const parquet = ipcs.map((ipc) => encoder.encode(ipc));
+        for (const p of parquet) p.catch(() => {}); // awaited by the commit, or given up with it
+        engine.run('BEGIN TRANSACTION');
+        let committed: { version: number; readVersion: number };
+        try {
+          for (const ipc of ipcs) engine.appendIPC('silver_events', ipc);
+          committed = await commitSilver(ctx, 'events', events.snapshot, parts, version, batchId, ipcs, parquet);
+        } catch (err) {
+          try {
+            engine.run('ROLLBACK');
+          } catch {
+            // DuckDB ended the transaction itself; the copy's row count no longer matches, so it is read again
+          }
+          throw err;
+        }
+        engine.run('COMMIT');
+        noteSilverAppended(engine, committed, rows.numRows);
+      } else {
+        const committed = await commitSilver(ctx, 'events', events.snapshot, parts, version, batchId, ipcs);
+        for (const ipc of ipcs) engine.appendIPC('silver_events', ipc);
+        noteSilverAppended(engine, committed, rows.numRows);
+      }
     }
     this.report(this.bronzeRows, true);
     return result;

@@ -20,7 +20,8 @@ const NAMES: Record<SilverTable, string> = { events: 'silver_events', rejects: '
 
 /**
  * One commit of `data` to a silver table, carrying the batch's `txn(SILVER_APP_ID, version)`.
- * `ipcs[i]` is `data[i]` as an Arrow IPC stream when it is at hand; each table is at least one data file.
+ * `ipcs[i]` is `data[i]` as an Arrow IPC stream when it is at hand, `parquet[i]` its Parquet being
+ * encoded elsewhere; each table is at least one data file.
  */
 export async function commitSilver(
   ctx: PipelineContext,
@@ -30,6 +31,7 @@ export async function commitSilver(
   bronzeVersion: number,
   batchId: string,
   ipcs?: Uint8Array[],
+  parquet?: Promise<Uint8Array>[],
 ): Promise<{ version: number; readVersion: number }> {
   const writer = new TableWriter(ctx.storage, PATHS[table], snapshot, {
     mode: 'append',
@@ -38,7 +40,13 @@ export async function commitSilver(
     operationParameters: { batchId },
   });
   const tables = Array.isArray(data) ? data : [data];
-  for (const [i, t] of tables.entries()) await writer.write(t, ipcs?.[i]);
+  try {
+    for (const [i, t] of tables.entries()) await writer.write(t, ipcs?.[i], parquet?.[i]);
+  } catch (err) {
+    // No commit will take in the files written so far.
+    await writer.discard();
+    throw err;
+  }
   const { version } = await writer.commit();
   return { version, readVersion: writer.readVersion };
 }
