@@ -308,7 +308,8 @@ async function explorerTimings(page: Page): Promise<Record<string, number>> {
  * loads and what it imports); the lakehouse worker (its chunk and static imports: enough to list
  * the tables and draw the dashboard); the engine (what the worker imports dynamically when DuckDB
  * starts: DuckDB-WASM's glue); the checker workers (only used with more than two cores); the producer
- * worker (a generated run's lines made and checked, with two cores or more). Then the
+ * worker (a generated run's lines made and checked, with two cores or more); the encoder worker
+ * (silver/events' Parquet during a run, two cores or more). Then the
  * two wasm modules the worker fetches.
  */
 export interface BundleSizes {
@@ -317,6 +318,7 @@ export interface BundleSizes {
   engine: number;
   checkers: number;
   producer: number;
+  encoder: number;
   unreferenced: number;
   wasm: { duckdb: number; parquet: number };
 }
@@ -352,6 +354,7 @@ export function bundleSizes(dist: string): BundleSizes {
   const engine = closure(lazy);
   const checkers = closure(named(/^check-worker-.*\.js$/));
   const producer = closure(named(/^produce-worker-.*\.js$/));
+  const encoder = closure(named(/^encode-worker-.*\.js$/));
   // Chunks nothing above imports (e.g. Arrow's DOM helpers, split off but never loaded).
   const unreferenced = assets.filter((f) => f.endsWith('.js') && !counted.has(f));
   return {
@@ -360,6 +363,7 @@ export function bundleSizes(dist: string): BundleSizes {
     engine: sum(engine),
     checkers: sum(checkers),
     producer: sum(producer),
+    encoder: sum(encoder),
     unreferenced: sum(unreferenced),
     wasm: { duckdb: sum(assets.filter((f) => /duckdb-eh.*\.wasm$/.test(f))), parquet: sum(assets.filter((f) => /parquet.*\.wasm$/.test(f))) },
   };

@@ -234,7 +234,7 @@ const bundle = only.includes('browser') ? bundleSizes(BENCH_DIST) : undefined;
 if (bundle) {
   uiLines.push(
     `app JavaScript, gzip: page ${kb(bundle.page)} + lakehouse worker ${kb(bundle.worker)} = ${kb(bundle.page + bundle.worker)} at start; ` +
-      `DuckDB-WASM's glue ${kb(bundle.engine)} when the engine starts; checker workers ${kb(bundle.checkers)} (more than two cores only); producer worker ${kb(bundle.producer)} (a generated run, two cores or more)`,
+      `DuckDB-WASM's glue ${kb(bundle.engine)} when the engine starts; checker workers ${kb(bundle.checkers)} (more than two cores only); producer worker ${kb(bundle.producer)} (a generated run, two cores or more); encoder worker ${kb(bundle.encoder)} (a run, two cores or more)`,
     `wasm, gzip: DuckDB ${kb(bundle.wasm.duckdb)}, Parquet ${kb(bundle.wasm.parquet)}: fetched by the worker, cached by the service worker`,
   );
 }

@@ -40,17 +40,18 @@ function sameThreadEncoder(fail?: (n: number) => boolean): ParquetEncoder & { re
 
 /** Every silver and gold table's rows (batch ids aside), the engine's copy of silver counted, after one run in batches of 4,000 lines. */
 async function outcome(encoder: ParquetEncoder | undefined, storage = new MemoryStorage()) {
-  const ctx = pipelineContext(engine, storage, { now, silverFileRows: 1_500, ...(encoder ? { encoder } : {}) });
+  const ctx = pipelineContext(engine, storage, { now, silverFileRows: 1_500, bronzeFileRows: 1_000, ...(encoder ? { encoder } : {}) });
   await runBatch(ctx, generateEvents(options), 'generator', options.events, 4_000);
   const copy = engine.rows<{ n: bigint }>('SELECT count(*) AS n FROM silver_events')[0]!.n;
   const rows: Record<string, string> = {};
-  for (const table of [TABLES.silver, TABLES.rejects, 'gold/dropoff_rate', 'gold/engagement_bands']) {
+  for (const table of [TABLES.bronze, TABLES.silver, TABLES.rejects, 'gold/dropoff_rate', 'gold/engagement_bands']) {
     await scanIntoEngine(engine, storage, await loadSnapshot(storage, table), 't');
     const sql = table.startsWith('gold/') ? 'SELECT * FROM t ORDER BY ALL' : 'SELECT * EXCLUDE (batch_id) FROM t ORDER BY ALL';
     rows[table] = JSON.stringify(engine.rows(sql), (_k, v) => (typeof v === 'bigint' ? `${v}n` : v)).replace(BATCH_ID, 'batch-…');
   }
   const files = (await loadSnapshot(storage, TABLES.silver)).files;
-  return { rows, copy, files };
+  const bronzeFiles = (await loadSnapshot(storage, TABLES.bronze)).files;
+  return { rows, copy, files, bronzeFiles };
 }
 
 /** Storage whose writes of silver/events data files fail while `failing` is set. */
@@ -63,7 +64,7 @@ class FailingSilverWrites extends MemoryStorage {
 }
 
 describe("silver/events' Parquet encoded on another thread", () => {
-  it('gives the same tables and files as encoding in line, one request per data file', async () => {
+  it('gives the same tables and files as encoding in line, one request per bronze and silver/events data file', async () => {
     const inLine = await outcome(undefined);
     const encoder = sameThreadEncoder();
     const encoded = await outcome(encoder);
@@ -71,8 +72,13 @@ describe("silver/events' Parquet encoded on another thread", () => {
     expect(encoded.copy).toBe(inLine.copy);
     expect(Number(encoded.copy)).toBeGreaterThan(8_000);
     // three batches of 4,000, 4,000 and 1,000 lines, at most 1,500 rows per file
-    expect(encoder.requests).toBe(encoded.files.length);
     expect(encoded.files.length).toBe(3 + 3 + 1);
+    // bronze files of 1,000 lines (four of a batch out to the encoder at once would be more than it allows), committed in line order
+    expect(encoded.bronzeFiles.length).toBe(9);
+    const firstLines = (files: typeof inLine.files) => files.map((f) => JSON.parse(f.stats!).minValues.line_no as number);
+    expect(firstLines(encoded.bronzeFiles)).toEqual([1, 1_001, 2_001, 3_001, 4_001, 5_001, 6_001, 7_001, 8_001]);
+    expect(firstLines(inLine.bronzeFiles)).toEqual(firstLines(encoded.bronzeFiles));
+    expect(encoder.requests).toBe(encoded.files.length + encoded.bronzeFiles.length);
     const stats = (files: typeof inLine.files) => files.map((f) => f.stats?.replace(BATCH_ID, 'batch-…'));
     expect(stats(encoded.files)).toEqual(stats(inLine.files));
   });
@@ -107,6 +113,16 @@ describe("silver/events' Parquet encoded on another thread", () => {
     );
     expect(await storage.list(TABLES.silver)).toEqual([]);
     expect(engine.rows<{ n: bigint }>('SELECT count(*) AS n FROM silver_events')[0]!.n).toBe(0n);
+  });
+
+  it('an encoder that fails on a bronze file fails the run before bronze commits', async () => {
+    const storage = new MemoryStorage();
+    const ctx = pipelineContext(engine, storage, { now, encoder: sameThreadEncoder((n) => n === 1) });
+    await expect(runBatch(ctx, generateEvents(options), 'generator', options.events, 4_000)).rejects.toThrow(
+      'encoding Parquet on another thread failed: encoder: boom at file 1',
+    );
+    expect((await storage.list(TABLES.bronze)).filter((f) => f.path.includes('_delta_log'))).toEqual([]);
+    expect(await storage.list(TABLES.silver)).toEqual([]);
   });
 
   it('a closed encoder refuses new work and fails what is still out', async () => {

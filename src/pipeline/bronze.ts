@@ -4,6 +4,7 @@ import { LineBuffer, constantUtf8, int64Column, sequenceInt64 } from './columns.
 import { checkCancelled, progressReporter, type PipelineContext } from './context.ts';
 import { BRONZE_COLUMNS, TABLES } from './tables.ts';
 import { isCheckedChunk, type CheckedChunk } from './checked-chunks.ts';
+import { scratchOf } from './scratch.ts';
 
 export interface BronzeResult {
   batchId: string;
@@ -34,6 +35,9 @@ export interface BronzeOptions<C extends string[] | CheckedChunk = string[]> {
 const STATS_COLUMNS = Object.keys(BRONZE_COLUMNS)
   .filter((c) => c !== 'raw')
   .join(',');
+
+/** Bronze files out to the encoder thread at once (each some 50 MB of raw text, copied for it). */
+const ENCODING_AHEAD = 2;
 
 /** Rows per bronze Parquet file: large enough to compress well, small enough to stream. */
 export const ROWS_PER_FILE = 200_000;
@@ -73,10 +77,12 @@ export async function writeBronze<C extends string[] | CheckedChunk = string[]>(
     operationParameters: { batchId, source },
   });
   const report = progressReporter(ctx, 'bronze', expected);
+  const perFile = ctx.bronzeFileRows ?? ROWS_PER_FILE;
   let files = 0;
   let file = buffers.file(files);
   file.reset();
   let rows = 0;
+  const writing: Promise<void>[] = [];
   const flush = async (): Promise<void> => {
     const n = file.length;
     const first = firstLine + rows - n;
@@ -88,7 +94,18 @@ export async function writeBronze<C extends string[] | CheckedChunk = string[]>(
       line_no: sequenceInt64(first, n),
       ingested_at: int64Column('timestamp', new BigInt64Array(n).fill(ingestedAt)),
     };
-    await writer.write(new Table(Object.fromEntries(Object.keys(BRONZE_COLUMNS).map((k) => [k, columns[k as keyof typeof BRONZE_COLUMNS]]))));
+    const table = new Table(Object.fromEntries(Object.keys(BRONZE_COLUMNS).map((k) => [k, columns[k as keyof typeof BRONZE_COLUMNS]])));
+    if (ctx.encoder && n > 0) {
+      // Encoded on the encoder's thread while this one goes on taking lines in; written in order,
+      // at most ENCODING_AHEAD files out at once.
+      const parquet = ctx.encoder.encode(scratchOf(ctx.engine).write(table));
+      parquet.catch(() => {}); // awaited by its write
+      const previous = writing.at(-1) ?? Promise.resolve();
+      const written = previous.then(() => writer.write(table, undefined, parquet));
+      written.catch(() => {}); // awaited below, or given up with the run
+      writing.push(written);
+      if (writing.length > ENCODING_AHEAD) await writing.shift();
+    } else await writer.write(table);
     if (n > 0) options.onFile?.({ raw, firstLine: first });
     file = buffers.file(++files);
     file.reset();
@@ -98,16 +115,17 @@ export async function writeBronze<C extends string[] | CheckedChunk = string[]>(
     await options.onLines?.(chunk, firstLine + rows, { batchId, ingestedAt });
     const length = isCheckedChunk(chunk) ? chunk.lines : chunk.length;
     for (let from = 0; from < length; ) {
-      const to = Math.min(length, from + ROWS_PER_FILE - file.length);
-      if (isCheckedChunk(chunk)) file.appendUtf8(chunk.text, chunk.offsets, from, to, ROWS_PER_FILE);
-      else file.append(chunk, from, to, ROWS_PER_FILE);
+      const to = Math.min(length, from + perFile - file.length);
+      if (isCheckedChunk(chunk)) file.appendUtf8(chunk.text, chunk.offsets, from, to, perFile);
+      else file.append(chunk, from, to, perFile);
       rows += to - from;
       from = to;
-      if (file.length >= ROWS_PER_FILE) await flush();
+      if (file.length >= perFile) await flush();
     }
     report(firstLine - 1 + rows);
   }
   if (file.length > 0 || rows === 0) await flush();
+  await Promise.all(writing);
   checkCancelled(ctx);
   const { version } = await writer.commit();
   report(firstLine - 1 + rows, true);

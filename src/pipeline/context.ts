@@ -38,6 +38,8 @@ export interface PipelineContext {
   encoder?: ParquetEncoder;
   /** rows past which silver_events moves to a compressed database (default COMPRESS_SILVER_ABOVE; tests lower it) */
   compressSilverAbove?: number;
+  /** rows per bronze data file (default ROWS_PER_FILE; tests lower it) */
+  bronzeFileRows?: number;
   /** rows per silver/events data file (default SILVER_FILE_ROWS; tests lower it) */
   silverFileRows?: number;
 }

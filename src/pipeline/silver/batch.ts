@@ -9,7 +9,7 @@ import { TypedRows } from '../typed-rows.ts';
 import { evaluateExpectations, firstViolation, lateRejects, mentions } from './checks.ts';
 import { commitSilver, type SilverTargets } from './commit.ts';
 import { noteSilverAppended } from './engine-copy.ts';
-import { scratchOf } from './ipc.ts';
+import { scratchOf } from '../scratch.ts';
 import { emptyRejects, pushReject, type SilverBatchResult } from './result.ts';
 
 /**

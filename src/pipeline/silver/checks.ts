@@ -6,7 +6,7 @@ import type { PipelineContext } from '../context.ts';
 import type { Expectation } from '../expectations.ts';
 import { EVENT_FIELDS, SQL_TYPES, silverColumns, silverFields, type RejectStage } from '../schema.ts';
 import type { TypedRows } from '../typed-rows.ts';
-import { scratchOf } from './ipc.ts';
+import { scratchOf } from '../scratch.ts';
 
 /**
  * The checks of a batch that run in the engine: the expectations of contracts/expectations.yml,

@@ -7,6 +7,6 @@
  */
 export { needsRaw, SilverBatch } from './batch.ts';
 export { COMPRESS_SILVER_ABOVE, dropSilverEvents, ensureSilverCapacity, loadSilverEvents, silverDatabase } from './engine-copy.ts';
-export { releaseSilverBuffers } from './ipc.ts';
+export { releaseSilverBuffers } from '../scratch.ts';
 export { isBatch, processPendingBronze, type PendingOptions } from './pending.ts';
 export { ExpectationFailedError, type SilverBatchResult } from './result.ts';
