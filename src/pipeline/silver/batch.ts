@@ -1,6 +1,7 @@
 import type { Table, Vector } from 'apache-arrow';
 import { checkInto, type LineCheckers } from '../check-lines.ts';
 import type { CheckedChunk } from '../checked-chunks.ts';
+import { quoteString } from '../../engine/duckdb.ts';
 import { tableOf } from '../columns.ts';
 import { checkCancelled, progressReporter, type PipelineContext } from '../context.ts';
 import type { RejectStage } from '../schema.ts';
@@ -232,23 +233,23 @@ export class SilverBatch {
       const { encoder } = ctx;
       if (encoder && rows.numRows > 0) {
         // The parts' Parquet is encoded on another thread while this one computes their statistics
-        // and appends them to the engine's copy, in a transaction that only the Delta commit keeps.
+        // and appends them to the engine's copy; a commit that fails takes them out again (by the
+        // batch's id, unique to it). Not in a transaction: a large silver_events is compressed as
+        // rows are appended, and a transaction's rows would wait for its end uncompressed.
         const parquet = ipcs.map((ipc) => encoder.encode(ipc));
         for (const p of parquet) p.catch(() => {}); // awaited by the commit, or given up with it
-        engine.run('BEGIN TRANSACTION');
         let committed: { version: number; readVersion: number };
         try {
           for (const ipc of ipcs) engine.appendIPC('silver_events', ipc);
           committed = await commitSilver(ctx, 'events', events.snapshot, parts, version, batchId, ipcs, parquet);
         } catch (err) {
           try {
-            engine.run('ROLLBACK');
+            engine.run(`DELETE FROM silver_events WHERE batch_id = ${quoteString(batchId)}`);
           } catch {
-            // DuckDB ended the transaction itself; the copy's row count no longer matches, so it is read again
+            // the copy's row count no longer matches silver/events, so the next run reads it again
           }
           throw err;
         }
-        engine.run('COMMIT');
         noteSilverAppended(engine, committed, rows.numRows);
       } else {
         const committed = await commitSilver(ctx, 'events', events.snapshot, parts, version, batchId, ipcs);
