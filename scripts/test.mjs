@@ -8,6 +8,26 @@ const run = (cmd, args) => spawnSync(cmd, args, { stdio: 'inherit' }).status ?? 
 const extra = process.argv.slice(2).filter((a) => a !== '--no-interop');
 
 if (run(process.execPath, ['scripts/ensure-browsers.mjs']) !== 0) process.exit(1);
+mkdirSync('.tmp', { recursive: true });
+// The end-to-end tests' production build (what their globalSetup would make before any test
+// starts), made beside the type-check and lint, which leave a core free, when every test runs;
+// E2E_DIST names a build already made.
+const buildDir = '.tmp/e2e-dist';
+const buildLog = '.tmp/e2e-build.log';
+const build =
+  process.env.E2E_DIST === undefined && extra.length === 0
+    ? new Promise((done) => {
+        const out = openSync(buildLog, 'w');
+        const vite = join('node_modules', 'vite', 'bin', 'vite.js');
+        const child = spawn(process.execPath, [vite, 'build', '--outDir', buildDir, '--emptyOutDir', '--logLevel', 'warn'], {
+          env: { ...process.env, NODE_ENV: 'production' },
+          stdio: ['ignore', out, out],
+        });
+        child.on('error', () => done(1));
+        child.on('close', (code) => done(code ?? 1));
+        closeSync(out);
+      })
+    : undefined;
 if (run('npm', ['run', '-s', 'typecheck']) !== 0) {
   console.error('type-check failed; tests not run');
   process.exit(1);
@@ -16,7 +36,12 @@ if (run('npx', ['biome', 'ci']) !== 0) {
   console.error('lint/format failed; tests not run (`npx biome check --write` fixes what it can)');
   process.exit(1);
 }
-mkdirSync('.tmp', { recursive: true });
+if (build && (await build) !== 0) {
+  process.stderr.write(readFileSync(buildLog, 'utf8'));
+  console.error(`the production build for the end-to-end tests failed (${buildLog}); tests not run`);
+  process.exit(1);
+}
+if (build) process.env.E2E_DIST = resolve(buildDir);
 // The interop suite's Python venv (pinned pyspark, delta-spark, delta-rs…: downloads and unpacking,
 // about a minute on a bare machine) is installed beside the Node tests, at the lowest CPU priority,
 // its output to a file (this process waits on vitest and drains no pipe meanwhile).
@@ -40,7 +65,7 @@ if (existsSync(results)) {
 }
 // The interoperability suite (Spark and delta-rs as peers), after the Node tests; `--no-interop` skips it.
 // It opens a Spark-processed lakehouse in the built app: a full run above has just built it for the
-// e2e tests (test/e2e/global-setup.ts), so it is passed on; otherwise the suite builds its own.
+// e2e tests, so it is passed on; otherwise the suite builds its own.
 let interop = 0;
 if (interopWanted) {
   // run.sh sets up again only what this did not finish (a failure shows there, with its reason).
