@@ -5,6 +5,15 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:f
 import { join, resolve } from 'node:path';
 
 const run = (cmd, args) => spawnSync(cmd, args, { stdio: 'inherit' }).status ?? 1;
+/** `cmd` started now, its output (stderr, and stdout unless `quiet`) to `log`; resolves to its exit status. */
+const background = (cmd, args, log, env = process.env, quiet = false) =>
+  new Promise((done) => {
+    const out = openSync(log, 'w');
+    const child = spawn(cmd, args, { env, stdio: ['ignore', quiet ? 'ignore' : out, out] });
+    child.on('error', () => done(1));
+    child.on('close', (code) => done(code ?? 1));
+    closeSync(out);
+  });
 const extra = process.argv.slice(2).filter((a) => a !== '--no-interop');
 
 if (run(process.execPath, ['scripts/ensure-browsers.mjs']) !== 0) process.exit(1);
@@ -16,18 +25,22 @@ const buildDir = '.tmp/e2e-dist';
 const buildLog = '.tmp/e2e-build.log';
 const build =
   process.env.E2E_DIST === undefined && extra.length === 0
-    ? new Promise((done) => {
-        const out = openSync(buildLog, 'w');
-        const vite = join('node_modules', 'vite', 'bin', 'vite.js');
-        const child = spawn(process.execPath, [vite, 'build', '--outDir', buildDir, '--emptyOutDir', '--logLevel', 'warn'], {
-          env: { ...process.env, NODE_ENV: 'production' },
-          stdio: ['ignore', out, out],
-        });
-        child.on('error', () => done(1));
-        child.on('close', (code) => done(code ?? 1));
-        closeSync(out);
-      })
+    ? background(
+        process.execPath,
+        [join('node_modules', 'vite', 'bin', 'vite.js'), 'build', '--outDir', buildDir, '--emptyOutDir', '--logLevel', 'warn'],
+        buildLog,
+        {
+          ...process.env,
+          NODE_ENV: 'production',
+        },
+      )
     : undefined;
+// The object-storage tests' Python venv (moto; a pip install on first use), which their
+// globalSetup would otherwise make before any test starts, installed beside them too.
+const storageLog = '.tmp/storage-setup.log';
+const storage = build
+  ? background(process.execPath, ['--input-type=module', '-e', "(await import('./scripts/storage-servers.mjs')).ensureVenv()"], storageLog)
+  : undefined;
 if (run('npm', ['run', '-s', 'typecheck']) !== 0) {
   console.error('type-check failed; tests not run');
   process.exit(1);
@@ -42,20 +55,14 @@ if (build && (await build) !== 0) {
   process.exit(1);
 }
 if (build) process.env.E2E_DIST = resolve(buildDir);
+// A failure shows again, with its reason, when the object-storage tests' globalSetup tries.
+if (storage && (await storage) !== 0) process.stderr.write(readFileSync(storageLog, 'utf8'));
 // The interop suite's Python venv (pinned pyspark, delta-spark, delta-rs…: downloads and unpacking,
 // about a minute on a bare machine) is installed beside the Node tests, at the lowest CPU priority,
 // its output to a file (this process waits on vitest and drains no pipe meanwhile).
 const interopWanted = !process.argv.includes('--no-interop');
 const setupLog = '.tmp/interop-setup.log';
-const setup = interopWanted
-  ? new Promise((done) => {
-      const out = openSync(setupLog, 'w');
-      const child = spawn('nice', ['-n', '19', 'bash', 'interop/setup.sh'], { stdio: ['ignore', 'ignore', out] });
-      child.on('error', () => done(1));
-      child.on('close', (code) => done(code ?? 1));
-      closeSync(out);
-    })
-  : Promise.resolve(0);
+const setup = interopWanted ? background('nice', ['-n', '19', 'bash', 'interop/setup.sh'], setupLog, process.env, true) : Promise.resolve(0);
 const results = '.tmp/vitest-results.json';
 const status = run('npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${results}`, ...extra]);
 if (existsSync(results)) {
