@@ -3,7 +3,8 @@
  * a run's last line the pipeline's thread still has silver/events' Parquet, its statistics, the
  * engine's copy and gold to do, one after the other, with the other core idle; the encoding is the
  * largest part that needs neither DuckDB nor the Delta log, so it runs there while this thread
- * appends the same rows to the engine (docs/performance.md).
+ * appends the same rows to the engine. Bronze's files go there too, as they fill, so this thread's
+ * parquet-wasm never grows to a file's size (docs/performance.md).
  */
 export interface ParquetEncoder {
   /** `ipc` (an Arrow IPC stream, copied: the caller keeps it) as Parquet; requests are encoded in order */
