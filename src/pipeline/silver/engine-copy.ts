@@ -130,18 +130,11 @@ export function dropSilverEvents(engine: Engine): void {
   );
 }
 
-/**
- * The engine's copy now also holds `rows` rows that our commit made `version` of silver/events,
- * read at `readVersion`. True when the copy is then exactly that version (it held `readVersion`).
- */
-export function noteSilverAppended(engine: Engine, committed: { version: number; readVersion: number }, rows: number): boolean {
+/** The engine's copy now also holds `rows` rows that our commit made `version` of silver/events, read at `readVersion`. */
+export function noteSilverAppended(engine: Engine, committed: { version: number; readVersion: number }, rows: number): void {
   const held = loadedSilver.get(engine);
-  if (held && held.version === committed.readVersion) {
-    loadedSilver.set(engine, { ...held, version: committed.version, rows: held.rows + rows });
-    return true;
-  }
-  loadedSilver.delete(engine);
-  return false;
+  if (held && held.version === committed.readVersion) loadedSilver.set(engine, { ...held, version: committed.version, rows: held.rows + rows });
+  else loadedSilver.delete(engine);
 }
 
 /** The files the commits after `from` up to `to` added, or undefined when one did more than append. */
