@@ -7,12 +7,13 @@ import type { Engine } from '../src/engine/types.ts';
 import { decodeParquet, encodeParquet } from '../src/parquet/codec.ts';
 import { encoderClient, encodeReply, type ParquetEncoder } from '../src/pipeline/encoder.ts';
 import { generateEvents, type GenerateOptions } from '../src/pipeline/generator/index.ts';
+import { EarlyGold } from '../src/pipeline/gold.ts';
 import { runBatch } from '../src/pipeline/lakehouse.ts';
 import { silverDatabase } from '../src/pipeline/silver/index.ts';
-import { TABLES } from '../src/pipeline/tables.ts';
+import { GOLD_TABLES, SILVER_EVENTS_DDL, TABLES } from '../src/pipeline/tables.ts';
 import { MemoryStorage } from '../src/storage/memory.ts';
 import { testEngine } from './helpers/engine.ts';
-import { pipelineContext } from './helpers/pipeline.ts';
+import { goldSql, pipelineContext } from './helpers/pipeline.ts';
 
 let engine: Engine;
 beforeAll(async () => {
@@ -23,11 +24,12 @@ const options: GenerateOptions = { events: 9_000, seed: 5, days: 20, invalidRate
 const BATCH_ID = /batch-\d{8}T\d{6}Z-[0-9a-f]{8}/g;
 const now = () => Date.parse('2025-02-20T00:00:00Z');
 
-/** An encoder on this thread whose answers come on a later turn of the event loop, as a thread's would; it counts requests. */
-function sameThreadEncoder(fail?: (n: number) => boolean): ParquetEncoder & { requests: number } {
+/** An encoder on this thread whose answers come on a later turn of the event loop, as a thread's would; it counts requests and answers. */
+function sameThreadEncoder(fail?: (n: number) => boolean): ParquetEncoder & { requests: number; posted: number } {
   let stopped = false;
   const client = encoderClient(
     (request) =>
+      ++encoder.posted &&
       setTimeout(() => {
         if (stopped) return;
         const n = ++encoder.requests;
@@ -35,7 +37,7 @@ function sameThreadEncoder(fail?: (n: number) => boolean): ParquetEncoder & { re
       }),
     () => (stopped = true),
   );
-  const encoder = Object.assign(client.encoder, { requests: 0 });
+  const encoder = Object.assign(client.encoder, { requests: 0, posted: 0 });
   return encoder;
 }
 
@@ -82,6 +84,52 @@ describe("silver/events' Parquet encoded on another thread", () => {
     expect(encoder.requests).toBe(encoded.files.length + encoded.bronzeFiles.length);
     const stats = (files: typeof inLine.files) => files.map((f) => f.stats?.replace(BATCH_ID, 'batch-…'));
     expect(stats(encoded.files)).toEqual(stats(inLine.files));
+  });
+
+  it("computes gold once, while the last batch's silver/events files are still being encoded", async () => {
+    const inLine = await outcome(undefined);
+    const encoder = sameThreadEncoder();
+    const gold = new Set(Object.values(goldSql()));
+    /** per gold model run: files out to the encoder and not answered yet */
+    const out: number[] = [];
+    const counting = new Proxy(engine, {
+      get(target, key) {
+        if (key === 'queryIPC')
+          return (sql: string) => {
+            if (gold.has(sql)) out.push(encoder.posted - encoder.requests);
+            return target.queryIPC(sql);
+          };
+        const value = Reflect.get(target, key) as unknown;
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const storage = new MemoryStorage();
+    const ctx = pipelineContext(counting, storage, { now, silverFileRows: 1_500, bronzeFileRows: 1_000, encoder });
+    const result = await runBatch(ctx, generateEvents(options), 'generator', options.events, 4_000);
+    expect(out.length).toBe(gold.size);
+    // the last batch's 1,000 lines: one silver/events file, still out when every model ran
+    expect(out.every((n) => n === 1)).toBe(true);
+    const silver = await loadSnapshot(storage, TABLES.silver);
+    expect(result.gold.map((g) => g.input)).toEqual(result.gold.map(() => silver.version));
+    for (const table of ['gold/dropoff_rate', 'gold/engagement_bands']) {
+      await scanIntoEngine(engine, storage, await loadSnapshot(storage, table), 't');
+      expect(JSON.stringify(engine.rows('SELECT * FROM t ORDER BY ALL'), (_k, v) => (typeof v === 'bigint' ? `${v}n` : v))).toBe(inLine.rows[table]);
+    }
+  });
+
+  it('gold computed ahead is taken only for the silver/events version the commit made; a model that failed is left to be run again', () => {
+    const sql = goldSql();
+    const early = new EarlyGold(pipelineContext(engine, new MemoryStorage(), { goldSql: { ...sql, engagement_bands: 'SELECT * FROM no_such_table' } }));
+    engine.run(`CREATE OR REPLACE TABLE silver_events ${SILVER_EVENTS_DDL}`);
+    early.start();
+    expect(early.of('dropoff_rate', 0)).toBeUndefined();
+    early.committed(3);
+    expect(early.of('dropoff_rate', 2)).toBeUndefined();
+    expect(GOLD_TABLES.filter((name) => early.of(name, 3)?.rows === 0)).toEqual(GOLD_TABLES.filter((name) => name !== 'engagement_bands'));
+    expect(early.of('engagement_bands', 3)).toBeUndefined();
+    // started again (a retried commit): nothing is taken until that commit is made
+    early.start();
+    expect(early.of('dropoff_rate', 3)).toBeUndefined();
   });
 
   it("a commit that fails leaves the engine's copy of silver as it was, and the next run finishes the batch", async () => {

@@ -38,7 +38,7 @@ export class OlderInputError extends CodedError {
  * than this gold was computed from refuses the commit (OlderInputError). Another run may add to
  * silver meanwhile: gold computed without its rows is refused too, and the step retried.
  */
-export async function refreshGold(ctx: PipelineContext): Promise<GoldResult[]> {
+export async function refreshGold(ctx: PipelineContext, early?: EarlyGold): Promise<GoldResult[]> {
   checkGoldSql(ctx.goldSql);
   const silverVersion = (await loadSilverEvents(ctx))?.version ?? -1;
   const dataVersion = silverVersion < 0 ? -1 : await lastDataVersion(ctx.storage, TABLES.silver, silverVersion);
@@ -61,7 +61,7 @@ export async function refreshGold(ctx: PipelineContext): Promise<GoldResult[]> {
       out.push({ table, version: writer.readVersion, rows, input: recorded, current: true });
       continue;
     }
-    const { ipc } = computeGoldTable(ctx.engine, name, ctx.goldSql[name]!);
+    const { ipc } = early?.of(name, silverVersion) ?? computeGoldTable(ctx.engine, name, ctx.goldSql[name]!);
     const latest = await listLog(ctx.storage, TABLES.silver).then(
       (l) => l.latest,
       () => -1,
@@ -75,6 +75,43 @@ export async function refreshGold(ctx: PipelineContext): Promise<GoldResult[]> {
   }
   ctx.onProgress?.({ stage: 'gold', done: GOLD_TABLES.length, total: GOLD_TABLES.length });
   return out;
+}
+
+/**
+ * Gold computed ahead, while the last batch's silver/events files are still being encoded on
+ * another thread (SilverBatch's `meanwhile`): the engine's copy already holds the batch's rows
+ * then, and this thread would otherwise wait. Used by refreshGold only for the silver/events version
+ * the batch's commit made, with the copy exactly that version; a model that failed here is run
+ * again there, where its error belongs.
+ */
+export class EarlyGold {
+  private results = new Map<GoldTable, GoldTableResult>();
+  private version: number | undefined;
+
+  constructor(private readonly ctx: PipelineContext) {}
+
+  start(): void {
+    this.results.clear();
+    this.version = undefined;
+    for (const name of GOLD_TABLES) {
+      const sql = this.ctx.goldSql[name];
+      if (this.ctx.signal?.aborted || typeof sql !== 'string') return;
+      try {
+        this.results.set(name, computeGoldTable(this.ctx.engine, name, sql));
+      } catch {
+        // left to refreshGold, which runs it again and reports its error as gold's
+      }
+    }
+  }
+
+  committed(version: number): void {
+    this.version = version;
+  }
+
+  /** The rows of `name` computed ahead from silver/events `silverVersion`, if they were. */
+  of(name: GoldTable, silverVersion: number): GoldTableResult | undefined {
+    return this.version === silverVersion ? this.results.get(name) : undefined;
+  }
 }
 
 export interface GoldTableResult {

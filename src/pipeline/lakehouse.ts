@@ -1,6 +1,6 @@
 import { releaseWriteBuffers } from '../delta/writer.ts';
 import { isStorageFull, StorageFullError } from '../storage/full.ts';
-import { refreshGold, type GoldResult } from './gold.ts';
+import { EarlyGold, refreshGold, type GoldResult } from './gold.ts';
 import { stoppedByMemory } from './memory.ts';
 import { LineBuffers, writeBronze, type BronzeResult } from './bronze.ts';
 import { checkCancelled, type PipelineContext } from './context.ts';
@@ -105,6 +105,7 @@ async function runLayers(
   const buffers = new LineBuffers();
   const batches: BronzeResult[] = [];
   const silver: SilverBatchResult[] = [];
+  const early = new EarlyGold(ctx);
   let lines = 0;
   try {
     do {
@@ -136,6 +137,8 @@ async function runLayers(
       });
       timings.bronze += since(t) - (timings.generate - generatedBefore) - batch.seconds;
       const checked = batch.seconds;
+      // The run's last batch: gold is computed while its silver/events files are encoded.
+      if (source$.done) batch.meanwhile = early;
       t = performance.now();
       at.stage = 'silver';
       const prepared = { version: bronze.version, batch };
@@ -152,7 +155,7 @@ async function runLayers(
 
   t = performance.now();
   at.stage = 'gold';
-  const gold = await retryOnConflict(ctx, 'gold', undefined, () => refreshGold(ctx));
+  const gold = await retryOnConflict(ctx, 'gold', undefined, () => refreshGold(ctx, early));
   timings.gold = since(t);
   const bronze: BronzeResult = { batchId: batches[0]!.batchId, version: batches.at(-1)!.version, rows: lines };
   return { ...(repaired ? { repaired } : {}), bronze, bronzeBatches: batches, silver, gold, seconds: since(started), timings };

@@ -20,6 +20,16 @@ import { emptyRejects, pushReject, type SilverBatchResult } from './result.ts';
  */
 export const SILVER_FILE_ROWS = 2 * 122_880;
 
+/**
+ * Work for this thread while silver/events' files are encoded on another (gold, after a run's last
+ * batch): `start` runs once the batch's rows are in the engine's copy and before they are
+ * committed; `committed` follows when the commit made the copy exactly silver/events `version`.
+ */
+export interface Meanwhile {
+  start(): void;
+  committed(version: number): void;
+}
+
 /** Lines out to checker threads at once (chunk sizes differ: 2,000 from the generator, 10,000 from a file). */
 const MAX_LINES_IN_FLIGHT = 80_000;
 
@@ -48,6 +58,8 @@ export class SilverBatch {
   bronzeRows = 0;
   /** time spent on this batch, in seconds */
   seconds = 0;
+  /** what this thread does while the encoder works on the batch's silver/events files */
+  meanwhile: Meanwhile | undefined;
   private readonly early = emptyRejects();
   private readonly files: RawFile[] = [];
   private readonly report: (done: number, force?: boolean) => void;
@@ -241,7 +253,9 @@ export class SilverBatch {
         let committed: { version: number; readVersion: number };
         try {
           for (const ipc of ipcs) engine.appendIPC('silver_events', ipc);
-          committed = await commitSilver(ctx, 'events', events.snapshot, parts, version, batchId, ipcs, parquet);
+          const committing = commitSilver(ctx, 'events', events.snapshot, parts, version, batchId, ipcs, parquet);
+          this.meanwhile?.start();
+          committed = await committing;
         } catch (err) {
           try {
             engine.run(`DELETE FROM silver_events WHERE batch_id = ${quoteString(batchId)}`);
@@ -250,7 +264,7 @@ export class SilverBatch {
           }
           throw err;
         }
-        noteSilverAppended(engine, committed, rows.numRows);
+        if (noteSilverAppended(engine, committed, rows.numRows)) this.meanwhile?.committed(committed.version);
       } else {
         const committed = await commitSilver(ctx, 'events', events.snapshot, parts, version, batchId, ipcs);
         for (const ipc of ipcs) engine.appendIPC('silver_events', ipc);

@@ -130,11 +130,18 @@ export function dropSilverEvents(engine: Engine): void {
   );
 }
 
-/** The engine's copy now also holds `rows` rows that our commit made `version` of silver/events, read at `readVersion`. */
-export function noteSilverAppended(engine: Engine, committed: { version: number; readVersion: number }, rows: number): void {
+/**
+ * The engine's copy now also holds `rows` rows that our commit made `version` of silver/events,
+ * read at `readVersion`. True when the copy is then exactly that version (it held `readVersion`).
+ */
+export function noteSilverAppended(engine: Engine, committed: { version: number; readVersion: number }, rows: number): boolean {
   const held = loadedSilver.get(engine);
-  if (held && held.version === committed.readVersion) loadedSilver.set(engine, { ...held, version: committed.version, rows: held.rows + rows });
-  else loadedSilver.delete(engine);
+  if (held && held.version === committed.readVersion) {
+    loadedSilver.set(engine, { ...held, version: committed.version, rows: held.rows + rows });
+    return true;
+  }
+  loadedSilver.delete(engine);
+  return false;
 }
 
 /** The files the commits after `from` up to `to` added, or undefined when one did more than append. */
