@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { nodeEncoder } from '../src/cli/encoder.ts';
 import { scanIntoEngine } from '../src/delta/scan.ts';
 import { loadSnapshot } from '../src/delta/snapshot.ts';
+import { computeStats } from '../src/delta/stats.ts';
 import type { Engine } from '../src/engine/types.ts';
 import { decodeParquet, encodeParquet } from '../src/parquet/codec.ts';
 import { encoderClient, encodeReply, type ParquetEncoder } from '../src/pipeline/encoder.ts';
@@ -202,9 +203,13 @@ describe("silver/events' Parquet encoded on another thread", () => {
       // a view into a larger buffer, as silver's scratch IPC is
       const view = new Uint8Array(ipc.length + 16);
       view.set(ipc, 8);
-      const [a, b] = await Promise.all([encoder!.encode(view.subarray(8, 8 + ipc.length)), encoder!.encode(ipc)]);
-      expect(a).toEqual(b);
-      const back = tableFromIPC(decodeParquet(a));
+      const [a, b] = await Promise.all([encoder!.encode(view.subarray(8, 8 + ipc.length)), encoder!.encode(ipc, true)]);
+      expect(a.parquet).toEqual(b.parquet);
+      expect(a.stats).toBeUndefined();
+      // asked for, the file's Delta statistics come with it
+      expect(b.stats).toEqual({ numRecords: 5_000, minValues: { n: 0, s: 'row 0' }, maxValues: { n: 4_999, s: 'row 999' }, nullCount: { n: 0, s: 0 } });
+      expect(b.stats).toEqual(computeStats(tableFromIPC(ipc)));
+      const back = tableFromIPC(decodeParquet(a.parquet));
       expect(back.numRows).toBe(5_000);
       expect(back.getChild('s')!.get(4_999)).toBe('row 4999');
       expect(view.subarray(8, 8 + ipc.length)).toEqual(ipc); // the caller's bytes are left as they were

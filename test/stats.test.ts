@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { Table, makeData, makeVector, vectorFromArray, Int64, Uint64, Timestamp, TimeUnit, Utf8, type Vector } from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
-import { computeStats } from '../src/delta/stats.ts';
+import { computeStats, pickStats } from '../src/delta/stats.ts';
 
 /** A 64-bit column from values (null: not valid), sliced to [from, from + length). */
 function column64(kind: 'long' | 'ulong' | 'timestamp', values: (bigint | null)[], from: number, length: number): Vector {
@@ -108,5 +108,28 @@ describe('computeStats on strings', () => {
       }),
       { numRuns: 400 },
     );
+  });
+});
+
+describe('pickStats', () => {
+  it('cuts the statistics of every column down to what computeStats gives for the columns a table keeps them for', () => {
+    const table = new Table({
+      a: vectorFromArray([3, 1, 2]),
+      b: vectorFromArray(['x', null, 'y'], new Utf8()),
+      c: vectorFromArray([10n, 20n, null], new Int64()),
+    });
+    const all = computeStats(table);
+    for (const [skip, only] of [
+      [[], undefined],
+      [['b'], undefined],
+      [[], ['a', 'c']],
+      [['a'], ['a', 'b']],
+      [[], []],
+    ] as const) {
+      const picked = pickStats(all, new Set(skip), only && new Set(only));
+      expect(picked).toEqual(computeStats(table, new Set(skip), only && new Set(only)));
+      expect(JSON.stringify(picked)).toBe(JSON.stringify(computeStats(table, new Set(skip), only && new Set(only))));
+    }
+    expect(Object.keys(pickStats(all, new Set(['b']), new Set(['a', 'b'])).nullCount)).toEqual(['a']);
   });
 });

@@ -32,6 +32,13 @@ export function computeStats(table: Table, skip: ReadonlySet<string> = new Set()
   return stats;
 }
 
+/** `stats` (of every column) cut down to what computeStats(…, skip, only) gives: each column's figures stand alone. */
+export function pickStats(stats: FileStats, skip: ReadonlySet<string>, only?: ReadonlySet<string>): FileStats {
+  const keep = (name: string): boolean => !skip.has(name) && (!only || only.has(name));
+  const pick = <T>(values: Record<string, T>): Record<string, T> => Object.fromEntries(Object.entries(values).filter(([name]) => keep(name)));
+  return { numRecords: stats.numRecords, minValues: pick(stats.minValues), maxValues: pick(stats.maxValues), nullCount: pick(stats.nullCount) };
+}
+
 type Kind = 'number' | 'bigint' | 'string' | 'nullcount';
 
 function statKind(type: DataType): Kind | undefined {

@@ -28,7 +28,7 @@ import { partitionTable, partitionPath } from './partition.ts';
 import { ConstraintViolationError, checkRows, rowChecksOf } from './row-checks.ts';
 import { deltaSchemaOfArrow, parseSchema, type DeltaSchema, type DeltaType } from './schema.ts';
 import { loadSnapshot, readCommit, tryListLog, where, type Snapshot } from './snapshot.ts';
-import { computeStats } from './stats.ts';
+import { computeStats, pickStats, type FileStats } from './stats.ts';
 import { WriteRefusedError, checkWritable, missingTypeFeature, newTableProtocol, operationVerb, type WriteRules } from './write-protocol.ts';
 
 export const ENGINE_INFO = 'creatorops-lakehouse/0.1 (delta-ts)';
@@ -150,7 +150,7 @@ export class TableWriter {
    * `parquet`, when given, is `data` already being encoded elsewhere (pipeline/encoder.ts): it is
    * written as one file, its statistics computed here meanwhile.
    */
-  async write(data: Table, ipc?: Uint8Array, parquet?: Promise<Uint8Array>): Promise<void> {
+  async write(data: Table, ipc?: Uint8Array, encoded?: FileEncoding): Promise<void> {
     this.setSchema(data.schema);
     if (data.numRows === 0) return;
     if (this.rules?.rowChecks.length) await this.checkRows(data);
@@ -158,7 +158,7 @@ export class TableWriter {
     const statsColumns = config['delta.dataSkippingStatsColumns'];
     const only = statsColumns ? new Set(statsColumns.split(',').map((c) => c.trim())) : undefined;
     this.added.push(
-      ...(await writeDataFiles(this.storage, this.table, data, this.partitionColumns, this.added.length, this.options.maxRowsPerFile, only, ipc, parquet)),
+      ...(await writeDataFiles(this.storage, this.table, data, this.partitionColumns, this.added.length, this.options.maxRowsPerFile, only, ipc, encoded)),
     );
     this.rows += data.numRows;
   }
@@ -268,6 +268,18 @@ export async function tryLoadSnapshot(storage: Storage, table: string): Promise<
   return log && loadSnapshot(storage, table, undefined, log);
 }
 
+/** A data file's Parquet encoded elsewhere (pipeline/encoder.ts), with its statistics when they were computed there too. */
+export interface EncodedFile {
+  parquet: Uint8Array;
+  stats?: FileStats;
+}
+
+/** A file being encoded elsewhere, and whether its statistics are computed there too (else here, meanwhile). */
+export interface FileEncoding {
+  file: Promise<EncodedFile>;
+  withStats: boolean;
+}
+
 /** Data files are encoded one at a time, synchronously after their IPC is written: one buffer serves all. */
 const ipcScratch = new IpcScratch();
 
@@ -285,9 +297,9 @@ async function writeDataFiles(
   maxRows = 1_000_000,
   statsColumns?: ReadonlySet<string>,
   ipc?: Uint8Array,
-  parquet?: Promise<Uint8Array>,
+  encoded?: FileEncoding,
 ): Promise<Add[]> {
-  if (parquet && (partitionColumns.length > 0 || data.numRows > maxRows)) {
+  if (encoded && (partitionColumns.length > 0 || data.numRows > maxRows)) {
     throw new DeltaError(`${table}: rows encoded elsewhere go into one file, but these need several (partitioned, or more than ${maxRows} rows)`);
   }
   const whole = ipc && partitionColumns.length === 0 && data.numRows <= maxRows ? ipc : undefined;
@@ -299,9 +311,12 @@ async function writeDataFiles(
       const dir = partitionPath(part.values, partitionColumns);
       const name = `part-${String(firstIndex + added.length).padStart(5, '0')}-${crypto.randomUUID()}-c000.zstd.parquet`;
       const relPath = dir ? `${dir}/${name}` : name;
-      // Statistics first: while they are computed, `parquet` is being encoded on another thread.
-      const stats = JSON.stringify(computeStats(slice, skip, statsColumns));
-      const bytes = parquet ? await parquet : encodeParquet(whole ?? ipcScratch.write(slice));
+      // Statistics first, unless they come with the file: while they are computed, it is being encoded on another thread.
+      const local = encoded?.withStats ? undefined : computeStats(slice, skip, statsColumns);
+      const file = encoded ? await encoded.file : { parquet: encodeParquet(whole ?? ipcScratch.write(slice)) };
+      if (!local && !file.stats) throw new DeltaError(`${table}: a data file encoded elsewhere came without the statistics asked for`);
+      const stats = JSON.stringify(local ?? pickStats(file.stats!, skip, statsColumns));
+      const bytes = file.parquet;
       await storage.write(joinPath(table, relPath), bytes);
       added.push({
         path: encodeDataPath(relPath),

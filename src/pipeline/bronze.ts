@@ -98,10 +98,10 @@ export async function writeBronze<C extends string[] | CheckedChunk = string[]>(
     if (ctx.encoder && n > 0) {
       // Encoded on the encoder's thread while this one goes on taking lines in; written in order,
       // at most ENCODING_AHEAD files out at once.
-      const parquet = ctx.encoder.encode(scratchOf(ctx.engine).write(table));
-      parquet.catch(() => {}); // awaited by its write
+      const file = ctx.encoder.encode(scratchOf(ctx.engine).write(table));
+      file.catch(() => {}); // awaited by its write
       const previous = writing.at(-1) ?? Promise.resolve();
-      const written = previous.then(() => writer.write(table, undefined, parquet));
+      const written = previous.then(() => writer.write(table, undefined, { file, withStats: false }));
       written.catch(() => {}); // awaited below, or given up with the run
       writing.push(written);
       if (writing.length > ENCODING_AHEAD) await writing.shift();

@@ -1,3 +1,7 @@
+import { tableFromIPC } from 'apache-arrow';
+import { computeStats, type FileStats } from '../delta/stats.ts';
+import type { EncodedFile } from '../delta/writer.ts';
+
 /**
  * Parquet encoding on another thread (a Web Worker in the page, a worker_thread under Node). After
  * a run's last line the pipeline's thread still has silver/events' Parquet, its statistics, the
@@ -7,14 +11,17 @@
  * parquet-wasm never grows to a file's size (docs/performance.md).
  */
 export interface ParquetEncoder {
-  /** `ipc` (an Arrow IPC stream, copied: the caller keeps it) as Parquet; requests are encoded in order */
-  encode(ipc: Uint8Array): Promise<Uint8Array>;
+  /**
+   * `ipc` (an Arrow IPC stream, copied: the caller keeps it) as Parquet, and with `stats` its Delta
+   * statistics too (every column's: the writer keeps those it wants); requests are encoded in order
+   */
+  encode(ipc: Uint8Array, stats?: boolean): Promise<EncodedFile>;
   /** End the thread; requests still out fail. */
   close(): void;
 }
 
-export type EncodeRequest = { id: number; ipc: Uint8Array };
-export type EncodeReply = { id: number; parquet: Uint8Array; wasmBytes: number | null } | { id: number; error: string };
+export type EncodeRequest = { id: number; ipc: Uint8Array; stats?: boolean };
+export type EncodeReply = { id: number; parquet: Uint8Array; stats?: FileStats; wasmBytes: number | null } | { id: number; error: string };
 
 /**
  * The pipeline's side of an encoder thread: `post` sends a request, `stop` ends the thread. The
@@ -26,7 +33,7 @@ export function encoderClient(
   stop: () => void,
   onWasmBytes: (bytes: number) => void = () => {},
 ): { encoder: ParquetEncoder; receive: (reply: EncodeReply) => void; fail: (err: Error) => void } {
-  const waiting = new Map<number, { resolve: (bytes: Uint8Array) => void; reject: (err: Error) => void }>();
+  const waiting = new Map<number, { resolve: (file: EncodedFile) => void; reject: (err: Error) => void }>();
   let next = 0;
   let failure: Error | undefined;
   const fail = (err: Error): void => {
@@ -41,17 +48,17 @@ export function encoderClient(
     if ('error' in reply) w.reject(new Error(`encoding Parquet on another thread failed: ${reply.error}`));
     else {
       if (reply.wasmBytes !== null) onWasmBytes(reply.wasmBytes);
-      w.resolve(reply.parquet);
+      w.resolve(reply.stats ? { parquet: reply.parquet, stats: reply.stats } : { parquet: reply.parquet });
     }
   };
   const encoder: ParquetEncoder = {
-    encode(ipc) {
+    encode(ipc, stats) {
       if (failure) return Promise.reject(failure);
       const id = next++;
-      const done = new Promise<Uint8Array>((resolve, reject) => waiting.set(id, { resolve, reject }));
+      const done = new Promise<EncodedFile>((resolve, reject) => waiting.set(id, { resolve, reject }));
       // A compact copy, transferred: posting a view would clone the whole buffer under it.
       const copy = ipc.slice();
-      post({ id, ipc: copy }, [copy.buffer as ArrayBuffer]);
+      post(stats ? { id, ipc: copy, stats } : { id, ipc: copy }, [copy.buffer as ArrayBuffer]);
       return done;
     },
     close() {
@@ -70,7 +77,8 @@ export function encodeReply(
 ): { reply: EncodeReply; transfer: ArrayBuffer[] } {
   try {
     const parquet = encode(request.ipc);
-    return { reply: { id: request.id, parquet, wasmBytes: wasmBytes() }, transfer: [parquet.buffer as ArrayBuffer] };
+    const stats = request.stats ? computeStats(tableFromIPC(request.ipc)) : undefined;
+    return { reply: { id: request.id, parquet, ...(stats ? { stats } : {}), wasmBytes: wasmBytes() }, transfer: [parquet.buffer as ArrayBuffer] };
   } catch (err) {
     return { reply: { id: request.id, error: err instanceof Error ? err.message : String(err) }, transfer: [] };
   }

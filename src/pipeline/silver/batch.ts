@@ -248,12 +248,14 @@ export class SilverBatch {
         // and appends them to the engine's copy; a commit that fails takes them out again (by the
         // batch's id, unique to it). Not in a transaction: a large silver_events is compressed as
         // rows are appended, and a transaction's rows would wait for its end uncompressed.
-        const parquet = ipcs.map((ipc) => encoder.encode(ipc));
-        for (const p of parquet) p.catch(() => {}); // awaited by the commit, or given up with it
+        // With gold to compute meanwhile, this thread is the longer one: the statistics go there too.
+        const withStats = this.meanwhile !== undefined;
+        const encoded = ipcs.map((ipc) => ({ file: encoder.encode(ipc, withStats), withStats }));
+        for (const e of encoded) e.file.catch(() => {}); // awaited by the commit, or given up with it
         let committed: { version: number; readVersion: number };
         try {
           for (const ipc of ipcs) engine.appendIPC('silver_events', ipc);
-          const committing = commitSilver(ctx, 'events', events.snapshot, parts, version, batchId, ipcs, parquet);
+          const committing = commitSilver(ctx, 'events', events.snapshot, parts, version, batchId, ipcs, encoded);
           this.meanwhile?.start();
           committed = await committing;
         } catch (err) {

@@ -1,6 +1,6 @@
 import type { Table } from 'apache-arrow';
 import type { Snapshot } from '../../delta/snapshot.ts';
-import { TableWriter } from '../../delta/writer.ts';
+import { TableWriter, type FileEncoding } from '../../delta/writer.ts';
 import type { PipelineContext } from '../context.ts';
 import { SILVER_APP_ID, TABLES } from '../tables.ts';
 
@@ -20,7 +20,7 @@ const NAMES: Record<SilverTable, string> = { events: 'silver_events', rejects: '
 
 /**
  * One commit of `data` to a silver table, carrying the batch's `txn(SILVER_APP_ID, version)`.
- * `ipcs[i]` is `data[i]` as an Arrow IPC stream when it is at hand, `parquet[i]` its Parquet being
+ * `ipcs[i]` is `data[i]` as an Arrow IPC stream when it is at hand, `encoded[i]` its Parquet being
  * encoded elsewhere; each table is at least one data file.
  */
 export async function commitSilver(
@@ -31,7 +31,7 @@ export async function commitSilver(
   bronzeVersion: number,
   batchId: string,
   ipcs?: Uint8Array[],
-  parquet?: Promise<Uint8Array>[],
+  encoded?: FileEncoding[],
 ): Promise<{ version: number; readVersion: number }> {
   const writer = new TableWriter(ctx.storage, PATHS[table], snapshot, {
     mode: 'append',
@@ -41,7 +41,7 @@ export async function commitSilver(
   });
   const tables = Array.isArray(data) ? data : [data];
   try {
-    for (const [i, t] of tables.entries()) await writer.write(t, ipcs?.[i], parquet?.[i]);
+    for (const [i, t] of tables.entries()) await writer.write(t, ipcs?.[i], encoded?.[i]);
   } catch (err) {
     // No commit will take in the files written so far.
     await writer.discard();
