@@ -93,11 +93,16 @@ describe("silver/events' Parquet encoded on another thread", () => {
     const gold = new Set(Object.values(goldSql()));
     /** per gold model run: files out to the encoder and not answered yet */
     const out: number[] = [];
+    const batchTables: number[] = [];
     const counting = new Proxy(engine, {
       get(target, key) {
         if (key === 'queryIPC')
           return (sql: string) => {
-            if (gold.has(sql)) out.push(encoder.posted - encoder.requests);
+            if (gold.has(sql)) {
+              out.push(encoder.posted - encoder.requests);
+              // the batch's own tables are gone by then: their room is gold's
+              batchTables.push(Number(target.rows<{ n: bigint }>("SELECT count(*) AS n FROM duckdb_tables() WHERE table_name LIKE 'batch_%'")[0]!.n));
+            }
             return target.queryIPC(sql);
           };
         const value = Reflect.get(target, key) as unknown;
@@ -110,6 +115,7 @@ describe("silver/events' Parquet encoded on another thread", () => {
     expect(out.length).toBe(gold.size);
     // the last batch's 1,000 lines: one silver/events file, still out when every model ran
     expect(out.every((n) => n === 1)).toBe(true);
+    expect(batchTables).toEqual(out.map(() => 0));
     const silver = await loadSnapshot(storage, TABLES.silver);
     expect(result.gold.map((g) => g.input)).toEqual(result.gold.map(() => silver.version));
     for (const table of ['gold/dropoff_rate', 'gold/engagement_bands']) {
