@@ -9,6 +9,7 @@ import { decodeParquet, encodeParquet } from '../src/parquet/codec.ts';
 import { encoderClient, encodeReply, type ParquetEncoder } from '../src/pipeline/encoder.ts';
 import { generateEvents, type GenerateOptions } from '../src/pipeline/generator/index.ts';
 import { EarlyGold } from '../src/pipeline/gold.ts';
+import type { Progress } from '../src/pipeline/context.ts';
 import { runBatch } from '../src/pipeline/lakehouse.ts';
 import { silverDatabase } from '../src/pipeline/silver/index.ts';
 import { GOLD_TABLES, SILVER_EVENTS_DDL, TABLES } from '../src/pipeline/tables.ts';
@@ -110,12 +111,18 @@ describe("silver/events' Parquet encoded on another thread", () => {
       },
     });
     const storage = new MemoryStorage();
-    const ctx = pipelineContext(counting, storage, { now, silverFileRows: 1_500, bronzeFileRows: 1_000, encoder });
+    /** gold's progress reports: files still out to the encoder at each */
+    const goldProgress: number[] = [];
+    const onProgress = (p: Progress) => void (p.stage === 'gold' && goldProgress.push(encoder.posted - encoder.requests));
+    const ctx = pipelineContext(counting, storage, { now, silverFileRows: 1_500, bronzeFileRows: 1_000, encoder, onProgress });
     const result = await runBatch(ctx, generateEvents(options), 'generator', options.events, 4_000);
     expect(out.length).toBe(gold.size);
     // the last batch's 1,000 lines: one silver/events file, still out when every model ran
     expect(out.every((n) => n === 1)).toBe(true);
     expect(batchTables).toEqual(out.map(() => 0));
+    // the gold bar moves while the models run beside the encoder, then once more as gold commits
+    expect(goldProgress.slice(0, gold.size)).toEqual(out);
+    expect(goldProgress.slice(gold.size).every((n) => n === 0)).toBe(true);
     const silver = await loadSnapshot(storage, TABLES.silver);
     expect(result.gold.map((g) => g.input)).toEqual(result.gold.map(() => silver.version));
     for (const table of ['gold/dropoff_rate', 'gold/engagement_bands']) {

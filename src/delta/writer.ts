@@ -147,8 +147,8 @@ export class TableWriter {
   /**
    * Add `data` as one or more data files. `ipc`, when given, is `data` already as an Arrow IPC
    * stream: a table that goes into one file whole is then not serialised a second time.
-   * `parquet`, when given, is `data` already being encoded elsewhere (pipeline/encoder.ts): it is
-   * written as one file, its statistics computed here meanwhile.
+   * `encoded`, when given, is `data` already being encoded elsewhere (pipeline/encoder.ts): it is
+   * written as one file, its statistics computed here meanwhile unless they come with it.
    */
   async write(data: Table, ipc?: Uint8Array, encoded?: FileEncoding): Promise<void> {
     this.setSchema(data.schema);

@@ -93,9 +93,11 @@ export class EarlyGold {
   start(): void {
     this.results.clear();
     this.version = undefined;
-    for (const name of GOLD_TABLES) {
+    for (const [i, name] of GOLD_TABLES.entries()) {
       const sql = this.ctx.goldSql[name];
       if (this.ctx.signal?.aborted || typeof sql !== 'string') return;
+      // At 10 M events this is most of gold's time: its progress shows while silver's commit waits.
+      this.ctx.onProgress?.({ stage: 'gold', done: i, total: GOLD_TABLES.length, message: name });
       try {
         this.results.set(name, computeGoldTable(this.ctx.engine, name, sql));
       } catch {
