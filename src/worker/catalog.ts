@@ -1,5 +1,5 @@
 import { LOG_DIR, commitFileName, decodeDataPath, type Action } from '../delta/actions.ts';
-import { loadHistory, loadSnapshot, numRecords, readCommit, tryListLog, type HistoryEntry, type LogListing, type Snapshot } from '../delta/snapshot.ts';
+import { loadHistory, loadSnapshot, numRecords, readCommit, tryListLog, type HistoryEntry, type LogListing, type Snapshot, where } from '../delta/snapshot.ts';
 import { logicalPartitionValues } from '../delta/mapping.ts';
 import { typeName, type DeltaType } from '../delta/schema.ts';
 import { GOLD_TABLES, TABLES, goldTable } from '../pipeline/tables.ts';
@@ -59,6 +59,14 @@ export class Catalog {
     return found.filter((t): t is TableSummary => t !== undefined);
   }
 
+  /** `path` has no Delta log: an opened table lost it (or never had one), a lakehouse table is not written yet. */
+  private missing(path: string): Error {
+    const at = where(this.storage, path);
+    return this.mounted.has(path)
+      ? new Error(`the opened table ${path} has no _delta_log at ${at}: it is not a Delta table, or its log was left out of the folder or .zip`)
+      : new Error(`table ${path} does not exist yet: run the pipeline first (no _delta_log at ${at})`);
+  }
+
   /** Whether `path` is one of the lakehouse's tables or a mounted one; throws a clear error otherwise. */
   checkPath(path: string): string {
     if (!this.known.includes(path) && !this.mounted.has(path)) {
@@ -99,7 +107,7 @@ export class Catalog {
     const known = version === undefined ? undefined : this.snapshots.get(`${path}@${version}`);
     if (known) return known;
     const log = listing ?? (await this.listing(path));
-    if (!log) throw new Error(`table ${path} does not exist yet: run the pipeline first`);
+    if (!log) throw this.missing(path);
     const v = version ?? log.latest;
     const key = `${path}@${v}`;
     let snap = this.snapshots.get(key);
@@ -126,7 +134,7 @@ export class Catalog {
 
   async details(path: string): Promise<TableDetails> {
     const listing = await this.listing(this.checkPath(path));
-    if (!listing) throw new Error(`table ${path} does not exist yet: run the pipeline first`);
+    if (!listing) throw this.missing(path);
     const snap = await this.snapshot(path, undefined, listing);
     const history = await this.history(path, listing);
     const oldestCheckpoint = Math.min(...listing.checkpoints.keys());
