@@ -16,7 +16,10 @@ describe('a table without a Delta log', () => {
     await storage.write('opened/t/part-0.parquet', new Uint8Array([1]));
     const catalog = new Catalog(storage, []);
     catalog.mount('opened/t');
-    const err = await catalog.details('opened/t').catch((e: unknown) => e as Error);
+    const err = (await catalog.details('opened/t').then(
+      () => new Error('opened'),
+      (e: unknown) => e as Error,
+    )) as Error;
     expect(err.message).toBe(
       'the opened table opened/t has no _delta_log at mem://lake/opened/t: it is not a Delta table, or its log was left out of the folder or .zip',
     );
