@@ -1,4 +1,4 @@
-import { STAGES, type EventType, type Stage } from '../schema.ts';
+import { EVENT_TYPES, STAGES, type EventType, type Stage } from '../schema.ts';
 import { Random } from '../random.ts';
 import { DAY, HOUR, type Config } from './options.ts';
 import { Queue } from './queue.ts';
@@ -51,6 +51,8 @@ interface Creator {
 interface Work {
   kind: 'stage';
   id: string;
+  /** the line's creator_id, work_id and schema_version, written once per work (see record) */
+  ids: string;
   creator: Creator;
   stage: number;
   words: number;
@@ -60,8 +62,8 @@ interface Work {
 }
 
 interface Release {
-  workId: string;
-  creatorId: string;
+  /** as Work.ids */
+  ids: string;
   releasedAt: number;
   popularity: number;
   readSeconds: number;
@@ -90,6 +92,8 @@ export class World {
   private weighed = 0;
   private workCount = 0;
   private eventCount = 0;
+  /** `{"event_id":"evt-<seed>-`: every line starts so */
+  private readonly idPrefix: string;
   private activeJourneys = 0;
   /** Planned reader events due by the end of the current tick, and per later tick. */
   private due = 0;
@@ -103,6 +107,7 @@ export class World {
 
   constructor(config: Config) {
     this.config = config;
+    this.idPrefix = `{"event_id":"evt-${config.seedKey}-`;
     this.rng = new Random(`${config.seedKey}/world`);
     this.dayOffset = ((config.startMs % DAY) + DAY) % DAY;
     const { events, spanMs } = config;
@@ -179,9 +184,11 @@ export class World {
   }
 
   private newWork(creator: Creator, stage: number): Work {
+    const id = `work-${pad(++this.workCount, 5)}`;
     const work: Work = {
       kind: 'stage',
-      id: `work-${pad(++this.workCount, 5)}`,
+      id,
+      ids: idsPart(creator.id, id),
       creator,
       stage,
       words: 0,
@@ -297,8 +304,7 @@ export class World {
 
   private release(work: Work, t: number): void {
     this.catalogue.push({
-      workId: work.id,
-      creatorId: work.creator.id,
+      ids: work.ids,
       releasedAt: t,
       popularity: this.rng.lognormal(1, 1.1),
       readSeconds: clamp((work.words / 240) * 60, 120, 4 * 3600),
@@ -398,7 +404,7 @@ export class World {
       t += rng.lognormal(20, 0.9) * HOUR;
     }
     if (plan.length === 0) return 0;
-    const journey: Journey = { kind: 'journey', release, readerId: `reader-${pad(rng.int(1, this.readers + 1), 6)}`, plan, next: 0 };
+    const journey: Journey = { kind: 'journey', release, readerId: this.readerId(rng.int(1, this.readers + 1)), plan, next: 0 };
     let dueNow = 0;
     for (let i = 0; i < plan.length; i += 4) {
       const tick = this.tickOf(plan[i] as number);
@@ -435,9 +441,11 @@ export class World {
     const t = plan[i] as number;
     const dropoff = plan[i + 1] === 1;
     const progress = plan[i + 3] as number;
+    // progress is k/10 for an integer k in 0..1000 (see arrive), so TENTHS holds its text.
+    const pct = TENTHS[Math.round(progress * 10)] as string;
     let fields = dropoff
-      ? `,"reader_id":"${journey.readerId}","progress_pct":${progress}`
-      : `,"reader_id":"${journey.readerId}","engagement_seconds":${plan[i + 2]},"progress_pct":${progress}`;
+      ? `,"reader_id":"${journey.readerId}","progress_pct":${pct}`
+      : `,"reader_id":"${journey.readerId}","engagement_seconds":${plan[i + 2]},"progress_pct":${pct}`;
     if (i === 0) fields += `,"attributes":{"referrer":"${this.rng.weighted(REFERRERS, [0.35, 0.25, 0.25, 0.15])}"}`;
     return this.readerRecord(t, dropoff ? 'reader_dropoff' : 'reader_engagement', release, fields);
   }
@@ -450,7 +458,7 @@ export class World {
     const release = this.pickRelease() as Release;
     const seconds = this.engagementSeconds(true);
     const progress = Math.min(99.9, Math.round(((100 * seconds) / release.readSeconds) * 10) / 10);
-    const readerId = `reader-${pad(this.rng.int(1, this.readers + 1), 6)}`;
+    const readerId = this.readerId(this.rng.int(1, this.readers + 1));
     const fields = `,"reader_id":"${readerId}","engagement_seconds":${seconds},"progress_pct":${progress}`;
     return this.readerRecord(t, 'reader_engagement', release, fields);
   }
@@ -458,38 +466,65 @@ export class World {
   // -- records ---------------------------------------------------------------------------------
 
   private event(t: number, type: EventType, work: Work, fields: string): string {
-    return this.record(t, type, work.creator.id, work.id, fields);
+    return this.record(t, type, work.ids, fields);
   }
 
   private readerRecord(t: number, type: EventType, release: Release, fields: string): string {
-    return this.record(Math.max(t, release.releasedAt), type, release.creatorId, release.workId, fields);
+    return this.record(Math.max(t, release.releasedAt), type, release.ids, fields);
+  }
+
+  /** `reader-000042`: pad(n, 6) from two table lookups below a million. */
+  private readerId(n: number): string {
+    return n < 1_000_000 ? `reader-${THREE_DIGITS[Math.floor(n / 1000)]}${THREE_DIGITS[n % 1000]}` : `reader-${n}`;
   }
 
   /**
    * One JSON line, written directly: every value is a number or an id made here that needs no
-   * escaping, and skipping an intermediate object halves the cost per event.
+   * escaping, and skipping an intermediate object halves the cost per event. The parts that repeat
+   * (the id's prefix, the type's, a work's ids) are made once: fewer strings per line.
    */
-  private record(t: number, type: EventType, creatorId: string, workId: string, fields: string): string {
-    const id = `evt-${this.config.seedKey}-${++this.eventCount}`;
+  private record(t: number, type: EventType, ids: string, fields: string): string {
     const at = this.clock.format(this.config.startMs + Math.floor(t));
-    return `{"event_id":"${id}","event_type":"${type}","occurred_at":"${at}","creator_id":"${creatorId}","work_id":"${workId}","schema_version":1${fields}}`;
+    return `${this.idPrefix}${++this.eventCount}${TYPE_PART[type]}${at}${ids}${fields}}`;
   }
 }
 
-/** toISOString with the minute cached: consecutive events mostly share it. */
+/** `","creator_id":"…","work_id":"…","schema_version":1`: what follows occurred_at's value in a line. */
+function idsPart(creatorId: string, workId: string): string {
+  return `","creator_id":"${creatorId}","work_id":"${workId}","schema_version":1`;
+}
+
+/** What comes between the event id's number and occurred_at's value, per event type. */
+const TYPE_PART = Object.fromEntries(EVENT_TYPES.map((t) => [t, `","event_type":"${t}","occurred_at":"`])) as Record<EventType, string>;
+
+/** The text of k/10 for k in 0..1000 (a reader's progress), as String gives it. */
+const TENTHS = Array.from({ length: 1001 }, (_, k) => String(k / 10));
+const TWO_DIGITS = Array.from({ length: 60 }, (_, n) => pad(n, 2));
+const THREE_DIGITS = Array.from({ length: 1000 }, (_, n) => pad(n, 3));
+
+/** toISOString with the hour and the minute cached: consecutive events mostly share them. */
 class Clock {
   private minute = Number.NaN;
+  private hour = Number.NaN;
+  /** `2026-01-05T13:` */
+  private hourPrefix = '';
+  /** `2026-01-05T13:07:` */
   private prefix = '';
 
   format(ms: number): string {
     const minute = Math.floor(ms / 60_000);
     if (minute !== this.minute) {
       this.minute = minute;
-      this.prefix = new Date(minute * 60_000).toISOString().slice(0, 17);
+      const hour = Math.floor(minute / 60);
+      if (hour !== this.hour) {
+        this.hour = hour;
+        this.hourPrefix = new Date(hour * 3_600_000).toISOString().slice(0, 14);
+      }
+      this.prefix = `${this.hourPrefix}${TWO_DIGITS[minute - hour * 60]}:`;
     }
     const rest = ms - minute * 60_000;
     const sec = Math.floor(rest / 1000);
-    return `${this.prefix}${sec < 10 ? '0' : ''}${sec}.${pad(rest - sec * 1000, 3)}Z`;
+    return `${this.prefix}${TWO_DIGITS[sec]}.${THREE_DIGITS[rest - sec * 1000]}Z`;
   }
 }
 
