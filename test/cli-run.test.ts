@@ -15,8 +15,12 @@ import { GOLD_TABLES } from '../src/pipeline/tables.ts';
 import { testEngine } from './helpers/engine.ts';
 
 const ROOT = join(import.meta.dirname, '..');
-const cliProcess = (...args: string[]) =>
-  promisify(execFile)(process.execPath, [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), join(ROOT, 'src/cli/main.ts'), ...args], { cwd: ROOT });
+const cliProcessWith = (env: Record<string, string>, ...args: string[]) =>
+  promisify(execFile)(process.execPath, [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), join(ROOT, 'src/cli/main.ts'), ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+  });
+const cliProcess = (...args: string[]) => cliProcessWith({}, ...args);
 
 let engine: Engine;
 beforeAll(async () => {
@@ -101,6 +105,16 @@ describe('cli ingest', () => {
     writeFileSync(file, bytes);
     await expect(ingestCommand([file, '--out', join(dir, 'lake')], engine, sink().stream)).rejects.toThrow(`${file} ${message}`);
     await expect(loadSnapshot(new NodeStorage(join(dir, 'lake')), 'bronze/events')).rejects.toThrow('is not a Delta table');
+  });
+
+  it('a CLI process with its producer and encoder threads runs to the end: every table, the same gold as in line', async () => {
+    // The encoder's thread kept nothing alive while a run awaited its files: the process ended there, with exit 0.
+    const [threads, inline] = [tmp(), tmp()];
+    const args = ['run', '--events', '3000', '--seed', '77', '--days', '20', '--out'];
+    const { stdout } = await cliProcessWith({ LAKEHOUSE_PRODUCER: '1', LAKEHOUSE_ENCODER: '1' }, ...args, threads);
+    await cliProcessWith({ LAKEHOUSE_PRODUCER: '0', LAKEHOUSE_ENCODER: '0', LAKEHOUSE_CHECK_THREADS: '0' }, ...args, inline);
+    expect(stdout).toMatch(/gold\/dropoff_rate\s+version 0\s+\d+ rows/);
+    expect(await goldRows(threads)).toEqual(await goldRows(inline));
   });
 
   it('exits non-zero with one sentence on stderr for a bad option', async () => {

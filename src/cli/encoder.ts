@@ -11,13 +11,21 @@ export function nodeEncoder(): ParquetEncoder | undefined {
   const env = process.env.LAKEHOUSE_ENCODER;
   if (!(env === '1' || (env !== '0' && idleCheckerThreads() >= 1))) return undefined;
   const worker = tsWorker(new URL('./encode-worker.ts', import.meta.url));
+  // Idle, it keeps no process alive; with files out it must: the run awaits nothing else then, and
+  // an unreferenced thread let the process end there, silently, with the run half done.
+  let out = 0;
   const { encoder, receive, fail } = encoderClient(
-    (request, transfer) => worker.postMessage(request, transfer),
+    (request, transfer) => {
+      if (out++ === 0) worker.ref();
+      worker.postMessage(request, transfer);
+    },
     () => void worker.terminate(),
   );
-  worker.on('message', (reply: EncodeReply) => receive(reply));
+  worker.on('message', (reply: EncodeReply) => {
+    if (--out === 0) worker.unref();
+    receive(reply);
+  });
   worker.on('error', (err) => fail(new Error(`the Parquet encoder thread stopped: ${err.message}`, { cause: err })));
-  // It waits for requests only while a run is under way: it keeps no process alive by itself.
   worker.unref();
   return encoder;
 }

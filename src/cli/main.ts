@@ -116,11 +116,28 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   process.exit(0);
 });
 
+// The event loop ran dry with the command still waiting: something it awaits can no longer answer
+// (a worker thread that kept nothing alive). Say so and fail, rather than end as if it succeeded.
+let finished = false;
+process.on('beforeExit', () => {
+  if (finished) return;
+  finished = true;
+  process.stderr.write(
+    'error: the command stopped before it finished: it was waiting for something that can no longer answer (a bug in the CLI). ' +
+      'Tables keep their last committed version; a run that stopped after bronze is finished by the next run\n',
+  );
+  exit(70);
+});
+
 main(process.argv.slice(2)).then(
-  () => exit(0),
+  () => {
+    finished = true;
+    exit(0);
+  },
   (err: unknown) => {
     // Every command is about a table: the Delta layer's errors need not say `delta:` here.
     const message = err instanceof DeltaError ? err.reason : err instanceof Error ? err.message : String(err);
+    finished = true;
     process.stderr.write(`error: ${message}\n`);
     exit(err instanceof UsageError ? 2 : 1);
   },
