@@ -57,6 +57,18 @@ describe('generateEvents: determinism and counts', () => {
 });
 
 describe('generateEvents: contract', () => {
+  it('a start given to the microsecond gives valid timestamps, to the millisecond at or after it', () => {
+    const start = rfc3339ToMicros('2025-01-01T00:00:00.000123Z') as bigint;
+    const lines = collect({ events: 500, seed: 5, days: 1, invalidRate: 0, start: '2025-01-01T00:00:00.000123Z' });
+    lines.forEach((line, i) => {
+      const result = checkLine(line, i + 1);
+      if (!result.ok) throw new Error(`line ${i + 1} rejected: ${result.errors.join('; ')}`);
+      expect(result.event.occurred_at_us % 1000n).toBe(0n);
+      expect(result.event.occurred_at_us >= start - 123n).toBe(true);
+    });
+    expect(JSON.parse(lines[0]!).occurred_at).toMatch(/^2025-01-01T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+  });
+
   it('emits only valid, unique events inside [start, start + days) at invalidRate 0', () => {
     const start = rfc3339ToMicros('2024-03-01T00:00:00Z') as bigint;
     const end = start + 10n * 86_400_000_000n;
