@@ -52,6 +52,16 @@ async function goldRows(dir: string): Promise<Record<string, unknown[]>> {
 }
 
 describe('cli run', () => {
+  it('a CLI process with its producer and encoder threads runs to the end: every table, the same gold as in line', async () => {
+    // The encoder's thread kept nothing alive while a run awaited its files: the process ended there, with exit 0.
+    const [threads, inline] = [tmp(), tmp()];
+    const args = ['run', '--events', '3000', '--seed', '77', '--days', '20', '--out'];
+    const { stdout } = await cliProcessWith({ LAKEHOUSE_PRODUCER: '1', LAKEHOUSE_ENCODER: '1' }, ...args, threads);
+    await cliProcessWith({ LAKEHOUSE_PRODUCER: '0', LAKEHOUSE_ENCODER: '0', LAKEHOUSE_CHECK_THREADS: '0' }, ...args, inline);
+    expect(stdout).toMatch(/gold\/dropoff_rate\s+version 0\s+\d+ rows/);
+    expect(await goldRows(threads)).toEqual(await goldRows(inline));
+  });
+
   it('the same seed and options give identical gold tables in two fresh lakehouses', async () => {
     const [a, b] = [tmp(), tmp()];
     for (const dir of [a, b]) await runCommand(['--events', '3000', '--seed', '77', '--days', '20', '--out', dir], engine, sink().stream);
@@ -105,16 +115,6 @@ describe('cli ingest', () => {
     writeFileSync(file, bytes);
     await expect(ingestCommand([file, '--out', join(dir, 'lake')], engine, sink().stream)).rejects.toThrow(`${file} ${message}`);
     await expect(loadSnapshot(new NodeStorage(join(dir, 'lake')), 'bronze/events')).rejects.toThrow('is not a Delta table');
-  });
-
-  it('a CLI process with its producer and encoder threads runs to the end: every table, the same gold as in line', async () => {
-    // The encoder's thread kept nothing alive while a run awaited its files: the process ended there, with exit 0.
-    const [threads, inline] = [tmp(), tmp()];
-    const args = ['run', '--events', '3000', '--seed', '77', '--days', '20', '--out'];
-    const { stdout } = await cliProcessWith({ LAKEHOUSE_PRODUCER: '1', LAKEHOUSE_ENCODER: '1' }, ...args, threads);
-    await cliProcessWith({ LAKEHOUSE_PRODUCER: '0', LAKEHOUSE_ENCODER: '0', LAKEHOUSE_CHECK_THREADS: '0' }, ...args, inline);
-    expect(stdout).toMatch(/gold\/dropoff_rate\s+version 0\s+\d+ rows/);
-    expect(await goldRows(threads)).toEqual(await goldRows(inline));
   });
 
   it('exits non-zero with one sentence on stderr for a bad option', async () => {

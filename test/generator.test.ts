@@ -57,7 +57,7 @@ describe('generateEvents: determinism and counts', () => {
 });
 
 describe('generateEvents: contract', () => {
-  it('a start given to the microsecond gives valid timestamps, to the millisecond at or after it', () => {
+  it('a start given to the microsecond gives valid timestamps, in whole milliseconds, none before its millisecond', () => {
     const start = rfc3339ToMicros('2025-01-01T00:00:00.000123Z') as bigint;
     const lines = collect({ events: 500, seed: 5, days: 1, invalidRate: 0, start: '2025-01-01T00:00:00.000123Z' });
     lines.forEach((line, i) => {

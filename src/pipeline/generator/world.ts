@@ -511,7 +511,7 @@ class Clock {
   /** `2026-01-05T13:07:` */
   private prefix = '';
 
-  /** `ms` to the millisecond below (a start given to the microsecond makes it fractional). */
+  /** `exact` (ms since the epoch) to the millisecond below: a start given to the microsecond makes it fractional. */
   format(exact: number): string {
     const ms = Math.floor(exact);
     const minute = Math.floor(ms / 60_000);
