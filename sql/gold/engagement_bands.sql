@@ -11,50 +11,39 @@ bands as (
     select *
     from (
         values
-            (1, 'bounce', 0.0, 30.0),
-            (2, 'skim', 30.0, 300.0),
-            (3, 'read', 300.0, 1800.0),
-            (4, 'deep', 1800.0, null)
-    ) as band_bounds (band_no, band, min_seconds, max_seconds)
+            (1, 'bounce'),
+            (2, 'skim'),
+            (3, 'read'),
+            (4, 'deep')
+    ) as band_names (band_no, band)
 ),
 
-engagements as (
-    select
-        engagement_seconds,
-        progress_pct
-    from silver_events
-    where event_type = 'reader_engagement'
-),
-
-banded_engagements as (
-    select
-        bands.band_no,
-        engagements.progress_pct
-    from engagements
-    inner join bands
-        on engagements.engagement_seconds >= bands.min_seconds
-        and (bands.max_seconds is null or engagements.engagement_seconds < bands.max_seconds)
-),
-
+-- The bounds are a CASE rather than a range join on a table of bounds: DuckDB compared every
+-- event with every band then, 2.5 times slower at a million events.
 band_totals as (
     select
-        bands.band_no,
-        bands.band,
-        count(banded_engagements.band_no) as sessions,
-        avg(banded_engagements.progress_pct)::double as avg_progress_pct
-    from bands
-    left join banded_engagements on banded_engagements.band_no = bands.band_no
-    group by bands.band_no, bands.band
+        case
+            when engagement_seconds < 30 then 1
+            when engagement_seconds < 300 then 2
+            when engagement_seconds < 1800 then 3
+            else 4
+        end as band_no,
+        count(*) as sessions,
+        avg(progress_pct)::double as avg_progress_pct
+    from silver_events
+    where event_type = 'reader_engagement' and engagement_seconds >= 0
+    group by band_no
 ),
 
 final as (
     select
-        band_no,
-        band,
-        sessions,
-        sessions::double / nullif(sum(sessions) over (), 0) as share,
-        avg_progress_pct
-    from band_totals
+        bands.band_no,
+        bands.band,
+        coalesce(band_totals.sessions, 0) as sessions,
+        coalesce(band_totals.sessions, 0)::double / nullif(sum(band_totals.sessions) over (), 0) as share,
+        band_totals.avg_progress_pct
+    from bands
+    left join band_totals on band_totals.band_no = bands.band_no
 )
 
 -- band_no only orders the rows: the bands are ordered by duration, not by name.
