@@ -177,13 +177,27 @@ export async function runThroughForm(page: Page, o: { seed: number; events: numb
   await page.getByRole('heading', { name: 'Run complete' }).waitFor({ timeout: 90_000 });
 }
 
-/** The cells of the table in a region (DataTable), "null" cells as null; [] for "No rows". */
+/**
+ * The cells of the table in a region (DataTable), "null" cells as null; [] for "No rows". A table
+ * that draws only the rows in view (spacer rows stand for the others) is scrolled through and read
+ * row by row (by aria-rowindex), then scrolled back.
+ */
 export async function grid(region: Locator): Promise<(string | null)[][]> {
-  return region.evaluate((el) =>
-    [...el.querySelectorAll('tbody tr')]
-      .filter((tr) => !tr.querySelector('td.empty'))
-      .map((tr) => [...tr.querySelectorAll('td')].map((td) => (td.querySelector('.null') ? null : (td.textContent ?? '').trim()))),
-  );
+  return region.evaluate(async (el) => {
+    const cells = (tr: Element) => [...tr.querySelectorAll('td')].map((td) => (td.querySelector('.null') ? null : (td.textContent ?? '').trim()));
+    if (!el.querySelector('tbody tr.spacer')) return [...el.querySelectorAll('tbody tr')].filter((tr) => !tr.querySelector('td.empty')).map(cells);
+    const scroller = (el.matches('.scroll') ? el : el.querySelector('.scroll')) as HTMLElement;
+    const rows = new Map<number, (string | null)[]>();
+    const start = scroller.scrollTop;
+    for (let top = 0; ; top += Math.max(1, scroller.clientHeight - 40)) {
+      scroller.scrollTop = top;
+      await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+      for (const tr of el.querySelectorAll('tbody tr[data-row]')) rows.set(Number(tr.getAttribute('aria-rowindex')), cells(tr));
+      if (top + scroller.clientHeight >= scroller.scrollHeight) break;
+    }
+    scroller.scrollTop = start;
+    return [...rows].sort((a, b) => a[0] - b[0]).map(([, row]) => row);
+  });
 }
 
 /** The SQL console's editor: CodeMirror's editable element, once its chunk has loaded (the textarea before it has the same name). */
