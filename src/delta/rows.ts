@@ -119,7 +119,7 @@ export function jsonNumber(v: number): number | string {
 
 const floorDiv = (a: bigint, b: bigint): bigint => a / b - (a % b < 0n ? 1n : 0n);
 
-function toMicros(value: bigint, unit: TimeUnit): bigint {
+export function toMicros(value: bigint, unit: TimeUnit): bigint {
   switch (unit) {
     case TimeUnit.SECOND:
       return value * 1_000_000n;

@@ -123,7 +123,7 @@ export function dataFileLocation(storage: Storage, snapshot: Snapshot, add: Add)
  * Some rows of one data file as Arrow IPC, reading only its footer and the row groups they lie in
  * (parquet/ranged.ts) when the file has several; otherwise the whole file.
  */
-async function decodeDataFileRows(storage: Storage, snapshot: Snapshot, add: Add, slice: RowSlice): Promise<Uint8Array> {
+export async function decodeDataFileRows(storage: Storage, snapshot: Snapshot, add: Add, slice: RowSlice): Promise<Uint8Array> {
   const part = await readingDataFile(storage, snapshot, add, (path) =>
     readRowGroups((offset, length) => storage.readRange(path, offset, length), add.size, slice),
   );

@@ -19,6 +19,7 @@ import { LAKE_DB, TableCache, useLake } from './cache.ts';
 import { KNOWN_TABLES, viewName } from './catalog.ts';
 import { SqlConsole } from './console.ts';
 import { count, gridOf } from './grid.ts';
+import { pageText } from '../delta/page-text.ts';
 import { profileTable } from './profile.ts';
 import { qualityReport } from './quality.ts';
 import { Runs, type Exclusive, type ProgressCallback } from './runs.ts';
@@ -180,16 +181,20 @@ export async function openLakehouse(deps: LakehouseDeps) {
 
   /**
    * One page of a version not loaded yet: only the files it falls in, only its rows of them
-   * (scan.ts `window`), so the first rows of a big table show without loading all of it. The
-   * total comes from the files' row counts; without them (undefined) the whole version is loaded.
+   * (scan.ts `window`), so the first rows of a big table show without loading all of it; printed
+   * without the engine when page-text.ts can. The total comes from the files' row counts; without
+   * them (undefined) the whole version is loaded.
    */
   const pageOfRows = async (snap: Snapshot, limit: number, offset: number): Promise<RowsPage | undefined> => {
     const counts = snap.files.map(numRecords);
     if (counts.some((n) => n === null)) return undefined;
+    const total = counts.reduce<number>((s, n) => s + n!, 0);
+    const text = await pageText(mounted, snap, { offset, limit });
+    if (text) return { path: snap.table, version: snap.version, total, offset, ...text };
     const table = `${PAGE}${++pages}`;
     try {
       await scanIntoEngine(lakeEngine, mounted, snap, table, { window: { offset, limit } });
-      return { path: snap.table, version: snap.version, total: counts.reduce<number>((s, n) => s + n!, 0), offset, ...gridOf(lakeEngine, table, limit) };
+      return { path: snap.table, version: snap.version, total, offset, ...gridOf(lakeEngine, table, limit) };
     } finally {
       lakeEngine.run(`DROP TABLE IF EXISTS ${quoteIdent(table)}`);
     }
@@ -218,9 +223,9 @@ export async function openLakehouse(deps: LakehouseDeps) {
      * Read the first `limit` rows of `path` as every default read shows it, and keep the page for
      * the first `rows` call that asks for it (the same snapshot, offset 0, no filter): the page
      * asks this for the table its Explorer opens on, once the engine is up. The first read after
-     * a page load runs DuckDB's and parquet-wasm's code cold (compiled on first call, not yet
-     * optimised: about 260 ms for silver/events at 1 M rows); read ahead, a click on the Explorer
-     * meets the page read, or being read, instead of starting it.
+     * a page load runs parquet-wasm's code cold (compiled on first call, not yet optimised), and
+     * DuckDB's for a table page-text.ts cannot print; read ahead, a click on the Explorer meets
+     * the page read, or being read, instead of starting it.
      */
     readAhead: async (path: string, limit: number): Promise<void> => {
       checkLimit(limit);
