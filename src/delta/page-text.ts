@@ -3,21 +3,12 @@ import type { RowSlice } from '../parquet/codec.ts';
 import type { Storage } from '../storage/types.ts';
 import { DeletionVectors } from './deletion-vectors.ts';
 import { checkFieldIds, findFileField, mappingMode } from './mapping.ts';
-import { readableWithoutEngine, toMicros } from './rows.ts';
+import { isoDate, readableWithoutEngine, toMicros } from './rows.ts';
 import { decodeDataFileRows } from './scan.ts';
 import type { DeltaField } from './schema.ts';
 import { numRecords, type Snapshot } from './snapshot.ts';
 
-/**
- * A page of a snapshot's rows as text, read from its Parquet files without the SQL engine: each
- * value as DuckDB's `::VARCHAR` prints it, and each column typed as its DESCRIBE names it, so the
- * page equals the one the engine gives (worker/grid.ts gridOf). The Explorer's first page then
- * skips loading the rows into DuckDB and the engine's first, cold, casts. Undefined when the
- * engine must read it: a table readRows cannot read (rows.ts) or with a FLOAT column (DuckDB
- * prints some floats with more digits than the shortest that read back, 2185028.25 not 2185028.3),
- * a file without a row count or with a deletion vector in the page, a date or timestamp outside
- * the years 1 to 9999.
- */
+/** A page of rows as the Explorer's grid shows them: DESCRIBE's columns, each value as text (null for NULL). */
 export interface TextPage {
   columns: { name: string; type: string }[];
   rows: (string | null)[][];
@@ -45,6 +36,16 @@ export function readableAsText(snapshot: Snapshot): boolean {
   return readableWithoutEngine(snapshot) && snapshot.schema.fields.every((f) => typeof f.type === 'string' && f.type in DESCRIBED);
 }
 
+/**
+ * A page of a snapshot's rows as text, read from its Parquet files without the SQL engine: each
+ * value as DuckDB's `::VARCHAR` prints it, and each column typed as its DESCRIBE names it, so the
+ * page equals the one the engine gives (worker/grid.ts gridOf). The Explorer's first page then
+ * skips loading the rows into DuckDB and the engine's first, cold, casts. Undefined when the
+ * engine must read it: a table readRows cannot read (rows.ts) or with a FLOAT column (DuckDB
+ * prints some floats with more digits than the shortest that read back, 2185028.25 not 2185028.3),
+ * a file without a row count or with a deletion vector in the page, a date or timestamp outside
+ * the years 1 to 9999.
+ */
 export async function pageText(storage: Storage, snapshot: Snapshot, window: RowSlice): Promise<TextPage | undefined> {
   if (!readableAsText(snapshot)) return undefined;
   const fields = snapshot.schema.fields;
@@ -145,10 +146,9 @@ const pad = (n: number, width: number): string => String(n).padStart(width, '0')
 
 /** Days since the epoch as DuckDB prints a DATE (YYYY-MM-DD); NeedsEngine outside the years 1 to 9999. */
 export function dateText(days: number): string {
-  const d = new Date(days * 86_400_000);
-  const year = d.getUTCFullYear();
+  const year = new Date(days * 86_400_000).getUTCFullYear();
   if (!(year >= 1 && year <= 9999)) throw new NeedsEngine();
-  return `${pad(year, 4)}-${pad(d.getUTCMonth() + 1, 2)}-${pad(d.getUTCDate(), 2)}`;
+  return isoDate(days);
 }
 
 /** Microseconds since the epoch as DuckDB prints a TIMESTAMP: no fraction when whole seconds, else its digits without trailing zeros. */
