@@ -82,6 +82,9 @@ async function openFirefox({ private: privately = false }: OpenOptions): Promise
     executablePath: FIREFOX,
     headless: true,
     userDataDir: profile,
+    // Above the journey's own deadlines (journey.ts, at most 180 s), so that a page that waits in
+    // vain says what for, rather than the protocol timing out first with no word of it.
+    protocolTimeout: 240_000,
     extraPrefsFirefox: {
       // Every window private, as a user's private window: no OPFS, no service workers.
       'browser.privatebrowsing.autostart': privately,
