@@ -9,16 +9,9 @@ import { quoteIdent } from '../src/engine/duckdb.ts';
 import type { Engine } from '../src/engine/types.ts';
 import { testEngine } from './helpers/engine.ts';
 
-import { FIXTURES } from './helpers/fixtures.ts';
+import { FIXTURE_CASES, FIXTURES } from './helpers/fixtures.ts';
 
-interface Case {
-  name: string;
-  table: string;
-  latest: number;
-  versions: { version: number; rows: number; files: number; expected: string; readable?: boolean }[];
-}
-
-const cases = (JSON.parse(readFileSync(join(FIXTURES, 'cases.json'), 'utf8')) as { cases: Case[] }).cases;
+const cases = FIXTURE_CASES;
 
 let engine: Engine;
 beforeAll(async () => {

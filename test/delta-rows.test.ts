@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { jsonLines } from '../src/delta/export.ts';
@@ -15,12 +14,8 @@ import { nodeLakehouse } from './helpers/lakehouse.ts';
 // The rows the dashboard reads without DuckDB (src/delta/rows.ts) must be exactly the ones the
 // engine gives (scan into DuckDB, then export.ts's jsonLines): same values, types and order.
 
-import { FIXTURES } from './helpers/fixtures.ts';
-const cases = (
-  JSON.parse(readFileSync(join(FIXTURES, 'cases.json'), 'utf8')) as {
-    cases: { name: string; table: string; versions: { version: number; rows: number; readable?: boolean }[] }[];
-  }
-).cases;
+import { FIXTURE_CASES, FIXTURES } from './helpers/fixtures.ts';
+const cases = FIXTURE_CASES;
 
 let engine: Engine;
 beforeAll(async () => {

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DateDay, makeData, makeVector, Table, TimestampMicrosecond, tableToIPC } from 'apache-arrow';
 import fc from 'fast-check';
@@ -11,17 +10,13 @@ import { NodeStorage } from '../src/storage/node.ts';
 import type { Storage } from '../src/storage/types.ts';
 import { gridOf } from '../src/worker/grid.ts';
 import { testEngine } from './helpers/engine.ts';
-import { FIXTURES } from './helpers/fixtures.ts';
+import { FIXTURE_CASES, FIXTURES } from './helpers/fixtures.ts';
 import { nodeLakehouse } from './helpers/lakehouse.ts';
 
 // The Explorer's first page read without DuckDB (src/delta/page-text.ts) must be the page the
 // engine gives (a window scanned into DuckDB, then gridOf's ::VARCHAR): same columns, types, text.
 
-const cases = (
-  JSON.parse(readFileSync(join(FIXTURES, 'cases.json'), 'utf8')) as {
-    cases: { name: string; table: string; versions: { version: number; rows: number; readable?: boolean }[] }[];
-  }
-).cases;
+const cases = FIXTURE_CASES;
 
 let engine: Engine;
 beforeAll(async () => {
